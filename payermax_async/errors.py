@@ -1,0 +1,163 @@
+"""The exception tree.
+
+Every error carries what a caller needs to act on it (the operation, the business ids, the
+gateway code), and never a key or a signature: errors end up in logs and error trackers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "ApiError",
+    "ConfigurationError",
+    "InvalidRequestError",
+    "MalformedResponseError",
+    "OutcomeUnknownError",
+    "PayerMaxError",
+    "ResponseLostError",
+    "SignatureError",
+    "TransportError",
+]
+
+
+class PayerMaxError(Exception):
+    """Base of every error the library raises on purpose."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        ids: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.operation = operation
+        self.ids: dict[str, str] = dict(ids or {})
+        #: seconds the server asked us to wait (Retry-After), when it said so
+        self.retry_after: float | None = None
+
+    @property
+    def out_trade_no(self) -> str | None:
+        return self.ids.get("out_trade_no")
+
+    @property
+    def request_id(self) -> str | None:
+        return self.ids.get("request_id")
+
+    @property
+    def out_refund_no(self) -> str | None:
+        return self.ids.get("out_refund_no")
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.operation:
+            parts.append(f"operation={self.operation}")
+        parts.extend(f"{k}={v}" for k, v in self.ids.items())
+        return " | ".join(parts)
+
+
+class ConfigurationError(PayerMaxError, ValueError):
+    """A key that does not load, a bad base_url or option: caught when the client is built."""
+
+
+class InvalidRequestError(PayerMaxError, ValueError):
+    """Bad input, caught before any byte is sent; nothing reached the gateway."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        operation: str | None = None,
+        ids: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, operation=operation, ids=ids)
+        self.field = field
+
+
+class TransportError(PayerMaxError):
+    """The request could not be delivered (connect refused, DNS, pool wait): it was not processed."""
+
+
+class ResponseLostError(PayerMaxError):
+    """The request may have reached the gateway but no answer came back (timeout, dropped connection).
+
+    Seen as the ``__cause__`` of an :class:`OutcomeUnknownError` once retries run out.
+    """
+
+
+class SignatureError(PayerMaxError):
+    """A response or notification whose ``sign`` is missing or does not verify.
+
+    Fail closed: the body is never decoded. For a response the gateway may still have acted on
+    the request, so treat the outcome as unknown and reconcile by the business ids carried here.
+    """
+
+
+class MalformedResponseError(PayerMaxError):
+    """The gateway answered with something that is not a PayerMax response (HTML, bad JSON, 5xx).
+
+    Usually seen as the ``__cause__`` of an :class:`OutcomeUnknownError`: the request may have
+    been processed before the answer got mangled.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        operation: str | None = None,
+        ids: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, operation=operation, ids=ids)
+        self.http_status = http_status
+
+
+class ApiError(PayerMaxError):
+    """The gateway answered with a ``code`` other than ``APPLY_SUCCESS``.
+
+    ``code`` is the contract; ``msg`` is for humans and varies, never compare it.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        msg: str,
+        *,
+        operation: str | None = None,
+        ids: Mapping[str, str] | None = None,
+        http_status: int | None = None,
+        data: Any = None,
+    ) -> None:
+        super().__init__(f"{code}: {msg}" if msg else code, operation=operation, ids=ids)
+        self.code = code
+        self.msg = msg
+        self.http_status = http_status
+        self.data = data
+
+
+class OutcomeUnknownError(PayerMaxError):
+    """Retries ran out after an attempt that may have reached the gateway.
+
+    Neither success nor failure was observed. Reconcile with the ids carried here: replay the
+    same ``request_id`` (capture, cancel), or query by ``out_trade_no`` / ``out_refund_no``.
+    The last failure is the ``__cause__``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        attempts: int,
+        landed: bool = False,
+        operation: str | None = None,
+        ids: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, operation=operation, ids=ids)
+        self.attempts = attempts
+        #: True when the gateway said the id was already used (ORDER_REPEAT): the request landed,
+        #: only its result was not observed.
+        self.landed = landed

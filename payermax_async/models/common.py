@@ -1,0 +1,110 @@
+"""Wire building blocks shared by every API family: base structs, the envelope, lenient decoding.
+
+PayerMax's documented examples disagree with its own field tables (amounts as numbers or strings,
+``isFinal`` as a bool or "True", three timestamp shapes), so decoding is lax about representation
+and strict about meaning: status enums and required fields are enforced.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
+
+import msgspec
+
+__all__ = [
+    "APPLY_SUCCESS",
+    "AwareDatetime",
+    "RawEnvelope",
+    "RequestEnvelope",
+    "Result",
+    "WireModel",
+    "decode_envelope",
+    "decode_model",
+    "encode",
+    "format_request_time",
+]
+
+APPLY_SUCCESS = "APPLY_SUCCESS"
+
+T = TypeVar("T")
+
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class WireModel(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True):
+    """Request ``data`` objects: camelCase on the wire, absent fields left out."""
+
+
+class Result(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+    """Typed, immutable results decoded from the gateway's ``data``."""
+
+
+class RequestEnvelope(msgspec.Struct, Generic[T], rename="camel"):
+    version: str
+    key_version: str
+    request_time: str
+    app_id: str
+    merchant_no: str
+    data: T
+
+
+class RawEnvelope(msgspec.Struct):
+    """The response envelope with ``data`` left undecoded until the signature has been checked."""
+
+    code: str
+    msg: str | None = None
+    data: msgspec.Raw = msgspec.Raw(b"null")
+
+
+_ENCODER = msgspec.json.Encoder(decimal_format="number")
+_ENVELOPE_DECODER = msgspec.json.Decoder(RawEnvelope)
+_EXACT_ANY = msgspec.json.Decoder(float_hook=Decimal)
+# "2023-08-06T23:50:59 +0000": a space before the offset; RFC 3339 has none.
+_SPACED_OFFSET = re.compile(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?) ?([+-]\d\d:?\d\d|Z)?")
+
+
+def encode(obj: Any) -> bytes:
+    """The one encoder: Decimals as JSON numbers, never floats, never re-encoded after signing."""
+    return _ENCODER.encode(obj)
+
+
+def format_request_time(epoch: float) -> str:
+    """RFC 3339 with milliseconds in UTC, as PayerMax's SDKs send it: 2024-11-06T03:56:13.000+00:00."""
+    whole = int(epoch)
+    millis = int((epoch - whole) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}+00:00"
+
+
+def decode_envelope(raw: bytes) -> RawEnvelope:
+    return _ENVELOPE_DECODER.decode(raw)
+
+
+def _normalize_timestamps(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _normalize_timestamps(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalize_timestamps(v) for v in value]
+    if isinstance(value, str) and 19 <= len(value) <= 35 and value[:1].isdigit():
+        m = _SPACED_OFFSET.fullmatch(value)
+        if m:
+            return f"{m.group(1).replace(' ', 'T')}{m.group(2) or 'Z'}"
+    return value
+
+
+def decode_model(raw: bytes, type_: type[T]) -> T:
+    """Decode ``data`` bytes into ``type_``.
+
+    The fast path decodes straight from bytes, so amounts are parsed from their JSON text into
+    exact Decimals. Only when that fails (an odd timestamp shape) does the slow path rewrite
+    timestamps, still with exact Decimals, and convert. A genuine problem (missing field, unknown
+    status) raises ``msgspec.ValidationError`` from either path.
+    """
+    try:
+        return msgspec.json.decode(raw, type=type_, strict=False)
+    except msgspec.ValidationError:
+        loose = _normalize_timestamps(_EXACT_ANY.decode(raw))
+        return msgspec.convert(loose, type_, strict=False)

@@ -1,0 +1,161 @@
+"""Retry policy: which failures are retried, how long to wait, and how much retrying a client may do.
+
+Every retry in this library is a replay with the same business id, which PayerMax deduplicates;
+that is what makes retrying a *maybe sent* capture safe. What is never retried is whatever a replay
+cannot fix: bad input, configuration, business refusals, bad signatures.
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+from .errors import (
+    ApiError,
+    MalformedResponseError,
+    PayerMaxError,
+    ResponseLostError,
+    TransportError,
+)
+
+__all__ = [
+    "CLOCK_SKEW_CODE",
+    "MAYBE_SENT_CODES",
+    "ORDER_REPEAT_CODE",
+    "FailureKind",
+    "RetryBudget",
+    "RetryEvent",
+    "RetryPolicy",
+    "classify",
+    "parse_retry_after",
+]
+
+ORDER_REPEAT_CODE = "ORDER_REPEAT"
+CLOCK_SKEW_CODE = "REQ_TIME_OVER_TIME"
+RATE_LIMIT_CODE = "TOO_MANY_REQUEST"
+MAYBE_SENT_CODES = frozenset({"SYSTEM_ERROR", "UNEXPECTED_ERROR", "REQUEST_TIMEOUT", RATE_LIMIT_CODE})
+
+
+class FailureKind(enum.Enum):
+    NOT_SENT = "not_sent"  # certainly not processed: always safe to retry
+    MAYBE_SENT = "maybe_sent"  # may have been processed: safe only because the id is fixed
+    CLOCK_SKEW = "clock_skew"  # refused for our clock; fix the offset and resend at once
+    FATAL = "fatal"  # a replay cannot change the answer
+
+
+def classify(exc: BaseException) -> FailureKind:
+    if isinstance(exc, TransportError):
+        return FailureKind.NOT_SENT
+    if isinstance(exc, (ResponseLostError, MalformedResponseError)):
+        return FailureKind.MAYBE_SENT
+    if isinstance(exc, ApiError):
+        if exc.code == CLOCK_SKEW_CODE:
+            return FailureKind.CLOCK_SKEW
+        if exc.code in MAYBE_SENT_CODES:
+            return FailureKind.MAYBE_SENT
+        if exc.http_status is not None and (exc.http_status >= 500 or exc.http_status == 429):
+            return FailureKind.MAYBE_SENT
+    if isinstance(exc, PayerMaxError):
+        return FailureKind.FATAL
+    return FailureKind.FATAL
+
+
+class RetryBudget:
+    """A token bucket shared by every call of one client, in the manner of botocore's standard mode.
+
+    Each retry spends tokens and each first-try success refunds one, so a healthy gateway never
+    notices the budget, while against a failing one a bulk run of thousands of calls stops
+    retrying after ``capacity / retry_cost`` retries and fails fast instead of multiplying load.
+    """
+
+    __slots__ = ("_tokens", "capacity", "retry_cost", "success_refund", "timeout_cost")
+
+    def __init__(
+        self,
+        capacity: int = 500,
+        retry_cost: int = 5,
+        timeout_cost: int = 10,
+        success_refund: int = 1,
+    ) -> None:
+        self.capacity = capacity
+        self.retry_cost = retry_cost
+        self.timeout_cost = timeout_cost
+        self.success_refund = success_refund
+        self._tokens = capacity
+
+    @property
+    def tokens(self) -> int:
+        return self._tokens
+
+    def try_acquire(self, *, timeout: bool) -> int:
+        """Spend a retry's cost; returns what was spent (to refund later) or 0 when exhausted."""
+        cost = self.timeout_cost if timeout else self.retry_cost
+        if cost > self._tokens:
+            return 0
+        self._tokens -= cost
+        return cost
+
+    def refund(self, amount: int) -> None:
+        self._tokens = min(self.capacity, self._tokens + amount)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryEvent:
+    """What an ``on_retry`` hook sees before each retry: enough to log, meter or alert on."""
+
+    operation: str
+    ids: dict[str, str]
+    attempt: int  # the attempt that just failed, from 1
+    kind: FailureKind
+    reason: str
+    delay: float  # seconds until the next attempt
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How one call retries. ``deadline`` bounds the whole call, attempts and waits together."""
+
+    max_retries: int = 2
+    backoff_base: float = 0.25
+    backoff_max: float = 8.0
+    retry_after_cap: float = 30.0
+    deadline: float | None = 60.0
+    budget_capacity: int = 500
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if self.backoff_base < 0 or self.backoff_max < 0 or self.retry_after_cap < 0:
+            raise ValueError("backoff values must be >= 0")
+        if self.deadline is not None and self.deadline <= 0:
+            raise ValueError("deadline must be > 0 or None")
+
+    def delay(self, retry_number: int, retry_after: float | None = None) -> float:
+        """Full jitter over a capped exponential; a server's Retry-After wins, up to the cap.
+
+        ``retry_number`` counts from 1 for the first retry.
+        """
+        if retry_after is not None and retry_after >= 0:
+            return min(retry_after, self.retry_after_cap)
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (retry_number - 1)))
+        return self.rng.uniform(0, ceiling)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date); None when absent or junk."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

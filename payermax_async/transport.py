@@ -1,0 +1,122 @@
+"""The HTTP layer: bytes in, (status, headers, bytes) out. It knows nothing of PayerMax.
+
+Its one piece of judgement is the line the retry policy depends on: a failure *before* the request
+could have left (connect refused, DNS, TLS, waiting for a pooled connection) is a
+:class:`TransportError`; anything after that point is a :class:`ResponseLostError`, because the
+gateway may have processed the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import aiohttp
+
+from .errors import ResponseLostError, TransportError
+
+__all__ = ["AiohttpTransport", "HttpResponse", "Transport"]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    status: int
+    headers: Mapping[str, str]  # case-insensitive lookups are expected by the client
+    body: bytes
+
+
+class Transport(Protocol):
+    """What the client needs from HTTP. Swap it to add tracing, a proxy, or a test double."""
+
+    async def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float
+    ) -> HttpResponse: ...
+
+    async def aclose(self) -> None: ...
+
+
+# aiohttp >= 3.10 tells connect timeouts (incl. waiting for the pool) apart from read timeouts.
+_CONNECT_TIMEOUT_ERRORS: tuple[type[BaseException], ...] = tuple(
+    t for t in (getattr(aiohttp, "ConnectionTimeoutError", None),) if t is not None
+)
+
+
+class AiohttpTransport:
+    """One pooled ``aiohttp.ClientSession``, created lazily inside the running loop.
+
+    A session passed in by the caller is used as is and left open on close: its owner closes it.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_connections: int = 100,
+        connect_timeout: float = 5.0,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        if max_connections < 1:
+            raise ValueError("max_connections must be >= 1")
+        self._max_connections = max_connections
+        self._connect_timeout = connect_timeout
+        self._session = session
+        self._owns_session = session is None
+        self._closed = False
+        self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("transport is closed")
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                auto_decompress=True,
+                skip_auto_headers=("User-Agent",),
+            )
+        return self._session
+
+    def _timeout(self, total: float) -> aiohttp.ClientTimeout:
+        t = self._timeouts.get(total)
+        if t is None:
+            if len(self._timeouts) > 64:
+                self._timeouts.clear()
+            t = self._timeouts[total] = aiohttp.ClientTimeout(
+                total=total, connect=min(self._connect_timeout, total)
+            )
+        return t
+
+    async def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float
+    ) -> HttpResponse:
+        session = self._get_session()
+        try:
+            async with session.post(
+                url, data=body, headers=headers, timeout=self._timeout(timeout), allow_redirects=False
+            ) as resp:
+                payload = await resp.read()
+                return HttpResponse(resp.status, resp.headers, payload)
+        except aiohttp.ClientConnectorError as exc:
+            raise TransportError(f"could not connect: {exc.__class__.__name__}: {exc}") from exc
+        except _CONNECT_TIMEOUT_ERRORS as exc:
+            raise TransportError(
+                f"timed out connecting or waiting for a pooled connection ({timeout}s)"
+            ) from exc
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise ResponseLostError(f"no response within {timeout}s") from exc
+        except aiohttp.ClientError as exc:
+            raise ResponseLostError(
+                f"connection failed mid-request: {exc.__class__.__name__}: {exc}"
+            ) from exc
+
+    async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_session and self._session is not None:
+            await self._session.close()
