@@ -103,7 +103,7 @@ class PayerMaxClient:
         base_url: str = SANDBOX_URL,
         timeout: float = 15.0,
         connect_timeout: float = 5.0,
-        max_retries: int = 2,
+        max_retries: int | None = None,
         max_connections: int = 100,
         deadline: float | None = 60.0,
         retry: RetryPolicy | None = None,

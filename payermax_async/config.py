@@ -3,6 +3,7 @@ not at the first capture of the night."""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -110,7 +111,7 @@ class ClientConfig:
         base_url: str = SANDBOX_URL,
         timeout: float = 15.0,
         connect_timeout: float = 5.0,
-        max_retries: int = 2,
+        max_retries: int | None = None,
         max_connections: int = 100,
         deadline: float | None = 60.0,
         retry: RetryPolicy | None = None,
@@ -118,7 +119,11 @@ class ClientConfig:
         sp_merchant_no: str | None = None,
         merchant_auth_token: str | None = None,
     ) -> ClientConfig:
-        """Load keys once; exactly one of ``private_key`` / ``signer`` and of the public key / verifier."""
+        """Load keys once; exactly one of ``private_key`` / ``signer`` and of the public key / verifier.
+
+        ``retry`` replaces the whole policy (``deadline`` is then the policy's); ``max_retries``
+        applies on top of either.
+        """
         if (private_key is None) == (signer is None):
             raise ConfigurationError("pass exactly one of private_key or signer")
         if (payermax_public_key is None) == (verifier is None):
@@ -129,11 +134,13 @@ class ClientConfig:
         if verifier is None:
             assert payermax_public_key is not None
             verifier = RsaVerifier(payermax_public_key, backend=backend)
-        if retry is None:
-            try:
-                retry = RetryPolicy(max_retries=max_retries, deadline=deadline)
-            except ValueError as exc:
-                raise ConfigurationError(str(exc)) from None
+        try:
+            if retry is None:
+                retry = RetryPolicy(deadline=deadline)
+            if max_retries is not None:
+                retry = dataclasses.replace(retry, max_retries=max_retries)
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
         return cls(
             app_id=app_id,
             merchant_no=merchant_no,

@@ -16,7 +16,6 @@ from email.utils import parsedate_to_datetime
 from .errors import (
     ApiError,
     MalformedResponseError,
-    PayerMaxError,
     ResponseLostError,
     TransportError,
 )
@@ -49,7 +48,12 @@ class FailureKind(enum.Enum):
 def classify(exc: BaseException) -> FailureKind:
     if isinstance(exc, TransportError):
         return FailureKind.NOT_SENT
-    if isinstance(exc, (ResponseLostError, MalformedResponseError)):
+    if isinstance(exc, MalformedResponseError):
+        status = exc.http_status
+        if status is not None and 400 <= status < 500 and status not in (408, 429):
+            return FailureKind.FATAL  # a proxy or routing refusal: the gateway never saw it
+        return FailureKind.MAYBE_SENT
+    if isinstance(exc, ResponseLostError):
         return FailureKind.MAYBE_SENT
     if isinstance(exc, ApiError):
         if exc.code == CLOCK_SKEW_CODE:
@@ -58,8 +62,6 @@ def classify(exc: BaseException) -> FailureKind:
             return FailureKind.MAYBE_SENT
         if exc.http_status is not None and (exc.http_status >= 500 or exc.http_status == 429):
             return FailureKind.MAYBE_SENT
-    if isinstance(exc, PayerMaxError):
-        return FailureKind.FATAL
     return FailureKind.FATAL
 
 
