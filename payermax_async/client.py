@@ -381,6 +381,15 @@ class PayerMaxClient:
                     self._emit(op, ids, attempt, kind, exc, 0.0)
                     continue
                 if kind in (FailureKind.FATAL, FailureKind.CLOCK_SKEW):
+                    if maybe_sent and not isinstance(exc, SignatureError):
+                        # A refusal of the replay says nothing of the earlier attempt, which
+                        # may have been carried out: reporting "failed" could hide a capture.
+                        raise OutcomeUnknownError(
+                            f"an earlier attempt may have landed; the retry got: {exc.message}",
+                            attempts=attempt,
+                            operation=op.api_name,
+                            ids=ids,
+                        ) from exc
                     raise
                 delay = policy.delay(attempt, exc.retry_after)
                 give_up = attempt > retries_allowed
