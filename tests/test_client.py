@@ -337,3 +337,30 @@ async def test_session_and_transport_are_exclusive(make_client: Callable[..., Pa
 
 def test_seed_data_file_is_the_fixture_used_here() -> None:
     assert json.loads((DATA / "capture_response_example.json").read_text())["data"]["isFinal"] is True
+
+
+async def test_debug_logs_show_bodies_with_card_and_personal_data_masked(
+    client: PayerMaxClient, keys: Keys, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = "http://127.0.0.1:9/aggregate-pay/api/gateway/orderAndPay"
+    data = {
+        "outTradeNo": "ORD-7",
+        "totalAmount": 1,
+        "userId": "u-1",
+        "paymentDetail": {
+            "cardInfo": {"cardNo": "4111111111111111", "cvv": "123", "expiryYear": "29"},
+            "buyerInfo": {"email": "jane@example.com", "firstName": "Jane"},
+        },
+    }
+    caplog.set_level("DEBUG", logger="payermax_async")
+    with aioresponses() as m:
+        m.post(
+            url,
+            callback=lambda u, **kw: reply(keys, data={"outTradeNo": "ORD-7", "cardNo": "4111111111111111"}),
+        )
+        got = await client.call("orderAndPay", data)
+    assert got["outTradeNo"] == "ORD-7"
+    text = caplog.text
+    assert "ORD-7" in text and '"cardNo":"***"' in text
+    for secret in ("4111111111111111", '"123"', "jane@example.com", "Jane", keys.merchant_private[64:100]):
+        assert secret not in text

@@ -182,6 +182,19 @@ async def test_not_sent_then_maybe_sent_is_still_unknown(client: PayerMaxClient,
     assert isinstance(info.value.__cause__, TransportError)
 
 
+async def test_a_refused_replay_after_a_lost_answer_is_not_a_failure(
+    client: PayerMaxClient, keys: Keys
+) -> None:
+    """The first attempt may have captured; the replay's refusal cannot prove otherwise."""
+    with aioresponses() as m:
+        m.post(URL, exception=asyncio.TimeoutError())
+        m.post(URL, callback=_sequence(keys, _code(keys, "AUTH_EXPIRED")), repeat=True)
+        with pytest.raises(OutcomeUnknownError) as info:
+            await client.capture("ORD-1", "10.00", "USD")
+    assert isinstance(info.value.__cause__, ApiError) and info.value.__cause__.code == "AUTH_EXPIRED"
+    assert info.value.attempts == 2
+
+
 async def test_per_call_max_retries(client: PayerMaxClient, keys: Keys) -> None:
     with aioresponses() as m:
         m.post(URL, callback=_sequence(keys, _code(keys, "TOO_MANY_REQUEST")), repeat=True)
