@@ -43,13 +43,14 @@ class Result(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
     """Typed, immutable results decoded from the gateway's ``data``."""
 
 
-class RequestEnvelope(msgspec.Struct, Generic[T], rename="camel"):
+class RequestEnvelope(msgspec.Struct, Generic[T], rename="camel", omit_defaults=True):
     version: str
     key_version: str
     request_time: str
     app_id: str
     merchant_no: str
     data: T
+    sp_merchant_no: str | None = None  # ISV mode: the service provider's own merchant number
 
 
 class RawEnvelope(msgspec.Struct):
