@@ -162,11 +162,11 @@ class WebhookVerifier:
         self.merchant_no = merchant_no
         self._clock = clock
 
-    def verify(self, raw_body: bytes, sign: str | None) -> bool:
+    def verify(self, raw_body: bytes | bytearray | memoryview, sign: str | None) -> bool:
         """True when ``sign`` is PayerMax's signature over exactly ``raw_body``."""
         return verify_sign_header(self._verifier, _raw(raw_body), sign)
 
-    def parse(self, raw_body: bytes, sign: str | None) -> Notification:
+    def parse(self, raw_body: bytes | bytearray | memoryview, sign: str | None) -> Notification:
         """Verify, then decode. Raises SignatureError (incl. stale) or NotificationError."""
         raw = _raw(raw_body)
         if not sign:
@@ -201,7 +201,7 @@ class WebhookVerifier:
         return f"WebhookVerifier(verifier={self._verifier!r}, max_age={self.max_age})"
 
 
-def _raw(raw_body: bytes) -> bytes:
+def _raw(raw_body: bytes | bytearray | memoryview) -> bytes:
     if isinstance(raw_body, (bytearray, memoryview)):
         return bytes(raw_body)
     if not isinstance(raw_body, bytes):
@@ -211,7 +211,7 @@ def _raw(raw_body: bytes) -> bytes:
 
 
 def parse_notification(
-    raw_body: bytes,
+    raw_body: bytes | bytearray | memoryview,
     sign: str | None,
     payermax_public_key: str | bytes | PublicKey | Verifier,
     *,
