@@ -21,6 +21,7 @@ from payermax_async import (
     BuyerInfo,
     CancelStatus,
     CardInfo,
+    CloseStatus,
     GoodsDetail,
     InvalidRequestError,
     OutcomeUnknownError,
@@ -295,7 +296,7 @@ async def test_order_close(client: PayerMaxClient, gw: Gateway, keys: Keys) -> N
     result = await client.order_close("O-1", "customer left")
     [env] = gw.envelopes("orderClose")
     assert env["version"] == "1.4" and env["data"] == {"outTradeNo": "O-1", "reason": "customer left"}
-    assert result.status is PaymentStatus.CLOSED and result.closed_time is not None
+    assert result.status is CloseStatus.CLOSED and result.is_closed and result.closed_time is not None
 
 
 # ---------------------------------------------------------------------------- refunds

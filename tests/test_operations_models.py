@@ -22,6 +22,7 @@ from payermax_async.models.notification import (
 from payermax_async.models.order import (
     BuyerInfo,
     CardInfo,
+    CloseStatus,
     OrderAndPayResult,
     OrderCloseResult,
     OrderQueryResult,
@@ -177,7 +178,9 @@ def test_order_close_response() -> None:
     closed = decode_model(
         b'{"outTradeNo":"O-1","status":"CLOSED","closedTime":"2023-10-20T03:28:23.092Z"}', OrderCloseResult
     )
-    assert closed.status is PaymentStatus.CLOSED
+    assert closed.status is CloseStatus.CLOSED and closed.is_closed
+    accepted = decode_model(b'{"outTradeNo":"O-1","status":"SUCCESS"}', OrderCloseResult)
+    assert accepted.is_closed and decode_model(b'{"outTradeNo":"O-1"}', OrderCloseResult).is_closed
     assert closed.closed_time == datetime(2023, 10, 20, 3, 28, 23, 92000, tzinfo=timezone.utc)
 
 

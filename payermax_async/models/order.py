@@ -23,6 +23,7 @@ __all__ = [
     "BuyerInfo",
     "CaptureMode",
     "CardInfo",
+    "CloseStatus",
     "GoodsDetail",
     "Integrate",
     "OrderAndPayRequest",
@@ -231,9 +232,31 @@ class OrderCloseRequest(WireModel):
     reason: str | None = None
 
 
+class CloseStatus(str, Enum):
+    """The outcome of ``orderClose``. PayerMax's answer is read as the close request's result
+    (SUCCESS) or as the order's new state (CLOSED); both mean the order can no longer be paid."""
+
+    SUCCESS = "SUCCESS"
+    CLOSED = "CLOSED"
+    PENDING = "PENDING"
+    FAILED = "FAILED"
+
+    @property
+    def is_final(self) -> bool:
+        return self is not CloseStatus.PENDING
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (CloseStatus.SUCCESS, CloseStatus.CLOSED)
+
+
 class OrderCloseResult(Result, frozen=True):
     out_trade_no: str
-    # APPLY_SUCCESS on orderClose means the order is closed when no status is given.
-    status: PaymentStatus = PaymentStatus.CLOSED
+    # APPLY_SUCCESS without a status: the gateway accepted the close.
+    status: CloseStatus = CloseStatus.SUCCESS
     trade_token: str | None = None
     closed_time: AwareDatetime | None = None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status.is_closed
