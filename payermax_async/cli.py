@@ -1,0 +1,381 @@
+"""``python -m payermax_async`` / ``payermax-async``: the simulator and the demo from a shell.
+
+Each subcommand is a pair of functions: ``add_<name>(subparsers)`` declares its arguments and
+sets ``run`` to ``run_<name>(args) -> int``. Adding one means writing that pair and listing the
+``add_`` function in :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TextIO
+
+from . import __version__
+from .client import PayerMaxClient
+from .errors import ApiError, OutcomeUnknownError, PayerMaxError
+from .models import CaptureStatus
+from .retry import RetryEvent
+from .testing import Fault, FaultKind, GatewaySimulator, SimulatorThread
+from .testing.records import RequestRecord
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+Subparsers = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="payermax-async",
+        description="PayerMax asyncio client: a local gateway simulator and a capture demo.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for add in COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("a port is 0..65535")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
+# ---------------------------------------------------------------------- simulate
+
+
+def add_simulate(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "simulate",
+        help="run the PayerMax gateway simulator in the foreground",
+        description=(
+            "Run the PayerMax gateway simulator until Ctrl-C. It prints its base URL, ids and keys "
+            "(throwaway test keys: printing them is the point) as KEY=value lines on stdout, then "
+            "one line per request on stderr."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8080, help="port to bind, 0 for any (default 8080)")
+    p.add_argument("--notify-url", help="loopback URL to POST signed notifications to")
+    p.add_argument("--quiet", action="store_true", help="do not log each request")
+    p.set_defaults(run=run_simulate)
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    return asyncio.run(_simulate(args.host, args.port, args.notify_url, quiet=args.quiet))
+
+
+async def _simulate(host: str, port: int, notify_url: str | None, *, quiet: bool) -> int:
+    def log_request(record: RequestRecord) -> None:
+        fault = f" [fault: {record.fault.kind.value}]" if record.fault else ""
+        status = "dropped" if record.http_status is None else f"HTTP {record.http_status}"
+        stamp = time.strftime("%H:%M:%S")
+        print(f"{stamp} {record.api_name} -> {record.code or '-'} ({status}){fault}", file=sys.stderr)
+
+    sim = GatewaySimulator(
+        host=host,
+        port=port,
+        notify_url=notify_url,
+        max_records=10_000,
+        on_request=None if quiet else log_request,
+    )
+    async with sim:
+        out = sys.stdout
+        print(f"PAYERMAX_BASE_URL={sim.base_url}", file=out)
+        print(f"PAYERMAX_APP_ID={sim.app_id}", file=out)
+        print(f"PAYERMAX_MERCHANT_NO={sim.merchant_no}", file=out)
+        print(f"PAYERMAX_MERCHANT_PRIVATE_KEY={sim.merchant_private_key}", file=out)
+        print(f"PAYERMAX_PUBLIC_KEY={sim.payermax_public_key}", file=out)
+        out.flush()
+        print(
+            "PayerMax gateway simulator running (test keys, in-memory state). Ctrl-C to stop.",
+            file=sys.stderr,
+            flush=True,
+        )
+        await _until_signalled()
+    print("simulator stopped", file=sys.stderr)
+    return 0
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows, or not the main thread
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        await stop.wait()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+# ---------------------------------------------------------------------- demo
+
+
+def add_demo(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "demo",
+        help="authorize and capture a batch of orders against the embedded simulator",
+        description=(
+            "Start the simulator, authorize a batch of orders through the client, capture them "
+            "concurrently with a few injected faults, and print a summary. No network, no account."
+        ),
+    )
+    p.add_argument("--orders", type=_positive_int, default=200, help="orders to capture (default 200)")
+    p.add_argument("--concurrency", type=_positive_int, default=32, help="captures in flight (default 32)")
+    p.add_argument("--no-faults", action="store_true", help="do not inject faults")
+    p.add_argument("--seed", type=int, default=7, help="seed of the injected faults (default 7)")
+    p.add_argument("--verbose", action="store_true", help="log retries as they happen")
+    p.set_defaults(run=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    else:
+        # Retries are the point of the demo; the summary counts them instead of a warning each.
+        logging.getLogger("payermax_async").addHandler(logging.NullHandler())
+    report = asyncio.run(
+        _demo(args.orders, args.concurrency, faults=not args.no_faults, seed=args.seed, progress=sys.stderr)
+    )
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+# How the demo hurts the gateway. Timeouts cost wall time, so there is exactly one of them.
+_DEMO_TIMEOUT = 1.0
+
+
+def _demo_faults(seed: int) -> list[Fault]:
+    return [
+        Fault(FaultKind.DROP_AFTER_PROCESS, api_name="capture", skip=3, times=2),
+        Fault(FaultKind.DELAY, api_name="capture", skip=10, times=1, delay=_DEMO_TIMEOUT + 0.5),
+        Fault(FaultKind.HTTP_5XX, api_name="capture", probability=0.02, seed=seed),
+        Fault(FaultKind.SYSTEM_ERROR, api_name="capture", probability=0.02, seed=seed + 1),
+        Fault(FaultKind.TOO_MANY_REQUEST, api_name="capture", probability=0.02, seed=seed + 2),
+    ]
+
+
+@dataclass
+class DemoReport:
+    orders: int
+    authorized: int = 0
+    captured: int = 0
+    failed: int = 0
+    unknown: int = 0
+    double_captures: int = 0
+    latencies: list[float] = field(default_factory=list)
+    wall: float = 0.0
+    backend: str = ""
+    faults: Counter[str] = field(default_factory=Counter)
+    retries: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def ok(self) -> bool:
+        return self.captured == self.orders and self.double_captures == 0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def render(self) -> str:
+        rate = self.captured / self.wall if self.wall > 0 else 0.0
+        rows = [
+            ("orders authorized", f"{self.authorized}"),
+            ("captured", f"{self.captured}"),
+            ("failed", f"{self.failed}"),
+            ("outcome unknown", f"{self.unknown}"),
+            ("captured twice", f"{self.double_captures}"),
+            ("latency p50", f"{self.percentile(0.50) * 1000:.1f} ms"),
+            ("latency p95", f"{self.percentile(0.95) * 1000:.1f} ms"),
+            ("captures per second", f"{rate:.0f}"),
+            ("wall time", f"{self.wall:.2f} s"),
+            ("signer backend", self.backend),
+        ]
+        width = max(len(name) for name, _ in rows)
+        lines = ["", "PayerMax capture demo (embedded simulator on 127.0.0.1, throwaway keys)", ""]
+        lines += [f"  {name:<{width}}  {value:>10}" for name, value in rows]
+        if self.faults:
+            injected = ", ".join(f"{n} x {kind}" for kind, n in sorted(self.faults.items()))
+            retried = ", ".join(f"{n} x {kind}" for kind, n in sorted(self.retries.items()))
+            lines += [
+                "",
+                f"  injected faults: {injected}",
+                f"  retried by the client: {retried or 'none'}",
+                "  every retry reused its capture's requestId, so the gateway never captured twice.",
+            ]
+        for error, n in sorted(self.errors.items()):
+            lines.append(f"  error: {n} x {error}")
+        return "\n".join(lines) + "\n"
+
+
+async def _demo(
+    orders: int, concurrency: int, *, faults: bool = True, seed: int = 7, progress: TextIO | None = None
+) -> DemoReport:
+    report = DemoReport(orders=orders)
+
+    def on_retry(event: RetryEvent) -> None:
+        report.retries[event.kind.value] += 1
+
+    run_id = uuid.uuid4().hex[:8]
+    trade_nos = [f"DEMO-{run_id}-{i:06d}" for i in range(orders)]
+    amount = Decimal("25.00")
+    gate = asyncio.Semaphore(concurrency)
+    # The gateway gets its own thread and loop: its RSA work then overlaps the client's.
+    server = SimulatorThread()
+    sim = await asyncio.to_thread(server.start)
+    try:
+        client = PayerMaxClient(
+            **sim.client_options(
+                timeout=_DEMO_TIMEOUT, max_retries=4, max_connections=concurrency, on_retry=on_retry
+            )
+        )
+        report.backend = str(getattr(client.config.signer, "backend", type(client.config.signer).__name__))
+        async with client:
+            await _demo_run(sim, client, trade_nos, amount, gate, report, faults, seed, progress)
+    finally:
+        await asyncio.to_thread(server.stop)
+    return report
+
+
+async def _demo_run(
+    sim: GatewaySimulator,
+    client: PayerMaxClient,
+    trade_nos: list[str],
+    amount: Decimal,
+    gate: asyncio.Semaphore,
+    report: DemoReport,
+    faults: bool,
+    seed: int,
+    progress: TextIO | None,
+) -> None:
+    async def authorize(trade_no: str) -> None:
+        async with gate:
+            await client.call(
+                "orderAndPay",
+                {
+                    "outTradeNo": trade_no,
+                    "subject": "demo order",
+                    "totalAmount": amount,
+                    "currency": "USD",
+                    "country": "US",
+                    "userId": "demo-user",
+                    "integrate": "Direct_Payment",
+                    "captureMode": "MANUAL",
+                    "authorizationType": "FINAL_AUTH",
+                    "paymentDetail": {
+                        "paymentMethodType": "CARD",
+                        "cardInfo": {"cardNo": "4111111111111111"},
+                    },
+                },
+                idempotency_key=trade_no,
+                max_retries=0,
+            )
+            report.authorized += 1
+
+    await asyncio.gather(*(authorize(t) for t in trade_nos))
+    if faults:
+        for fault in _demo_faults(seed):
+            sim.inject(fault)
+
+    async def capture(trade_no: str) -> None:
+        async with gate:
+            started = time.perf_counter()
+            try:
+                result = await client.capture(trade_no, amount, "USD")
+            except OutcomeUnknownError as exc:
+                report.unknown += 1
+                report.errors[f"outcome unknown ({exc.__cause__ or exc})"] += 1
+                return
+            except ApiError as exc:
+                report.failed += 1
+                report.errors[exc.code] += 1
+                return
+            except PayerMaxError as exc:
+                report.failed += 1
+                report.errors[type(exc).__name__] += 1
+                return
+            finally:
+                report.latencies.append(time.perf_counter() - started)
+            if result.status is CaptureStatus.SUCCESS:
+                report.captured += 1
+            else:
+                report.failed += 1
+                report.errors[f"capture {result.status.value}"] += 1
+
+    ticker = asyncio.create_task(_progress(report, progress)) if progress is not None else None
+    started = time.perf_counter()
+    try:
+        await asyncio.gather(*(capture(t) for t in trade_nos))
+    finally:
+        report.wall = time.perf_counter() - started
+        if ticker is not None:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+    if progress is not None:
+        _print_progress(report, progress, final=True)
+    report.double_captures = sum(
+        1 for t in trade_nos if sum(c.status != "FAILED" for c in sim.captures_of(t)) > 1
+    )
+    for record in sim.requests:
+        if record.fault is not None:
+            report.faults[record.fault.kind.value] += 1
+
+
+def _print_progress(report: DemoReport, stream: TextIO, *, final: bool = False) -> None:
+    done = report.captured + report.failed + report.unknown
+    line = (
+        f"capturing {done}/{report.orders}  ok {report.captured}  failed {report.failed}  "
+        f"unknown {report.unknown}  retries {sum(report.retries.values())}"
+    )
+    if stream.isatty():
+        stream.write("\r" + line + ("\n" if final else ""))
+    elif final:
+        stream.write(line + "\n")
+    stream.flush()
+
+
+async def _progress(report: DemoReport, stream: TextIO) -> None:
+    """A live progress line on a terminal; on a pipe, only the final line (no \\r clutter)."""
+    while True:
+        await asyncio.sleep(0.1)
+        _print_progress(report, stream)
+
+
+COMMANDS: tuple[Callable[[Any], None], ...] = (add_simulate, add_demo)

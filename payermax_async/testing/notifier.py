@@ -1,0 +1,160 @@
+"""Signed notifications to the merchant, retried the way PayerMax retries them.
+
+PayerMax keeps POSTing a notification until the merchant answers HTTP 200 with exactly
+``{"code":"SUCCESS","msg":"Success"}``, so a merchant's handler sees duplicates; testing that
+handler is what this is for. It only ever calls loopback URLs: a simulator must never become a
+way to POST signed bodies across a network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
+
+import aiohttp
+import msgspec
+
+from ..signing import RsaSigner
+from .records import DeliveryAttempt, NotificationRecord
+from .wire import decode_json, encode, rfc3339_millis
+
+__all__ = ["DEFAULT_RETRY_DELAYS", "Notifier", "check_notify_url", "is_loopback_url"]
+
+#: PayerMax's schedule: at once, 30 s, 5 min, 10 min, 1 h, 12 h.
+DEFAULT_RETRY_DELAYS: tuple[float, ...] = (0, 30, 300, 600, 3600, 43200)
+_EXPECTED_ACK = {"code": "SUCCESS", "msg": "Success"}
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_loopback_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and (parts.hostname or "") in _LOOPBACK_HOSTS
+
+
+def check_notify_url(url: str) -> str:
+    if not is_loopback_url(url):
+        raise ValueError(f"notify_url must be an http(s) URL on 127.0.0.1 or localhost, got {url!r}")
+    return url
+
+
+class Notifier:
+    """Builds, signs and delivers notifications, one background task per notification."""
+
+    def __init__(
+        self,
+        *,
+        signer: RsaSigner,
+        app_id: str,
+        merchant_no: str,
+        default_url: str | None,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        timeout: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not retry_delays:
+            raise ValueError("notify_retry_delays needs at least one delay")
+        if any(d < 0 for d in retry_delays):
+            raise ValueError("notify_retry_delays must be >= 0")
+        self._signer = signer
+        self._app_id = app_id
+        self._merchant_no = merchant_no
+        self.default_url = None if default_url is None else check_notify_url(default_url)
+        self._delays = tuple(float(d) for d in retry_delays)
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._clock = clock
+        self._session: aiohttp.ClientSession | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.records: list[NotificationRecord] = []
+
+    def target(self, url_hint: str | None) -> str | None:
+        """The per-request URL when it is loopback; otherwise the simulator's own, if any."""
+        if url_hint and is_loopback_url(url_hint):
+            return url_hint
+        return self.default_url
+
+    def send(self, notify_type: str, url_hint: str | None, code: str, msg: str, data: bytes) -> None:
+        url = self.target(url_hint)
+        if url is None:
+            return
+        body = encode(
+            {
+                "code": code,
+                "msg": msg,
+                "keyVersion": "1",
+                "appId": self._app_id,
+                "merchantNo": self._merchant_no,
+                "notifyTime": rfc3339_millis(self._clock()),
+                "notifyType": notify_type,
+                "data": msgspec.Raw(data),
+            }
+        )
+        sign = base64.b64encode(self._signer.sign(body)).decode("ascii")
+        record = NotificationRecord(notify_type=notify_type, url=url, body=body, sign=sign)
+        self.records.append(record)
+        task = asyncio.get_running_loop().create_task(self._deliver(record))
+        self._tasks.add(task)
+        self._idle.clear()
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not self._tasks:
+            self._idle.set()
+        if not task.cancelled():
+            task.exception()  # a delivery bug must not become an "exception never retrieved"
+
+    async def _deliver(self, record: NotificationRecord) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        headers = {"Content-Type": "application/json", "sign": record.sign}
+        try:
+            for delay in self._delays:
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                at = self._clock()
+                try:
+                    async with self._session.post(record.url, data=record.body, headers=headers) as resp:
+                        answer = await resp.read()
+                        status = resp.status
+                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                    record.attempts.append(DeliveryAttempt(at, None, b"", f"{type(exc).__name__}: {exc}"))
+                    continue
+                record.attempts.append(DeliveryAttempt(at, status, answer))
+                if status == 200 and _is_ack(answer):
+                    record.delivered = True
+                    return
+        finally:
+            record.finished = True
+
+    async def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every notification is delivered or out of attempts; False on timeout."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    async def aclose(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _is_ack(answer: bytes) -> bool:
+    try:
+        return bool(decode_json(answer) == _EXPECTED_ACK)
+    except (msgspec.DecodeError, ValueError):
+        return False
