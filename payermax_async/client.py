@@ -366,6 +366,7 @@ class PayerMaxClient:
 
         async def reconcile() -> OrderAndPayResult:
             found = await self.order_query(out_trade_no, timeout=timeout, max_retries=max_retries)
+            _check_reconciled("orderAndPay", ids, (found.total_amount, found.currency), (value, currency))
             return OrderAndPayResult(
                 out_trade_no=found.out_trade_no,
                 trade_token=found.trade_token,
@@ -485,10 +486,17 @@ class PayerMaxClient:
             comments=check_optional_text(comments, "comments", max_length=256),
             refund_notify_url=refund_notify_url,
         )
+        refund_ids = {"out_trade_no": out_trade_no, "out_refund_no": out_refund_no}
 
         async def reconcile() -> RefundResult:
             found = await self.refund_query(
                 out_refund_no=out_refund_no, timeout=timeout, max_retries=max_retries
+            )
+            _check_reconciled(
+                "refund",
+                refund_ids,
+                (found.out_trade_no or out_trade_no, found.refund_amount, found.refund_currency),
+                (out_trade_no, value, currency),
             )
             return RefundResult(
                 out_refund_no=found.out_refund_no,
@@ -501,7 +509,7 @@ class PayerMaxClient:
         return await self.execute(
             REFUND,
             data,
-            {"out_trade_no": out_trade_no, "out_refund_no": out_refund_no},
+            refund_ids,
             timeout=timeout,
             max_retries=max_retries,
             version=version,
@@ -596,6 +604,13 @@ class PayerMaxClient:
 
         async def reconcile() -> PayoutResult:
             found = await self.payout_query(out_trade_no, timeout=timeout, max_retries=max_retries)
+            trade = found.trade
+            _check_reconciled(
+                "paymentOrderPay",
+                {"out_trade_no": out_trade_no},
+                (None, None) if trade is None else (trade.amount, trade.currency),
+                (value, currency),
+            )
             return PayoutResult(
                 out_trade_no=found.out_trade_no, status=found.status, trade_no=found.trade_no, reconciled=True
             )
@@ -928,6 +943,25 @@ def _capture_mode(
     if mode is CaptureMode.MANUAL and auth is None:
         auth = AuthorizationType.FINAL_AUTH
     return (None if mode is None else mode.value), (None if auth is None else auth.value)
+
+
+def _check_reconciled(
+    api_name: str, ids: Mapping[str, str], found: tuple[object, ...], sent: tuple[object, ...]
+) -> None:
+    """After ORDER_REPEAT, the object found under our id must be the one we asked for.
+
+    If it differs (another amount, currency or order), the id was already taken by something
+    else: our request was refused, not lost, and reporting the other object's state as ours
+    would be wrong. A field the query does not return (None) is not held against it.
+    """
+    for got, wanted in zip(found, sent, strict=True):
+        if got is not None and got != wanted:
+            raise ApiError(
+                ORDER_REPEAT_CODE,
+                "the id is already used by a different request; nothing new was created",
+                operation=api_name,
+                ids=ids,
+            )
 
 
 def _with_extra(request: msgspec.Struct, extra: Mapping[str, Any] | None) -> Any:

@@ -193,6 +193,8 @@ async def test_extra_fields_ride_along_but_cannot_override(
         ({"expire_time": 0}, "expire_time"),
         ({"goods_details": [{"goodsId": "x"}]}, "goods_details"),
         ({"extra": {"outTradeNo": "other"}}, "extra"),
+        ({"extra": {"": "blank"}}, "extra"),
+        ({"payment_detail": {"cardInfo": {}}}, "payment_detail"),
     ],
 )
 async def test_order_and_pay_refuses_bad_input_before_sending(
@@ -225,6 +227,29 @@ async def test_lost_answer_then_order_repeat_is_reconciled_by_order_query(
     assert result.reconciled and result.status is PaymentStatus.SUCCESS and result.trade_token == "T-9"
     assert result.redirect_url is None
     assert [env["data"]["outTradeNo"] for env in gw.envelopes("orderQuery")] == ["O-9"]
+
+
+async def test_reconcile_refuses_someone_elses_order(client: PayerMaxClient, gw: Gateway, keys: Keys) -> None:
+    # The id was taken before (another amount): ORDER_REPEAT after a lost answer is not "ours landed".
+    gw.on("orderAndPay", aiohttp.ServerDisconnectedError(), lambda env: reply(keys, code="ORDER_REPEAT"))
+    gw.on(
+        "orderQuery",
+        ok(keys, outTradeNo="O-7", tradeToken="T-7", totalAmount=99, currency="USD", status="SUCCESS"),
+    )
+    with pytest.raises(ApiError) as info:
+        await client.order_and_pay("O-7", 10, "USD", country="US", subject="s", user_id="u")
+    assert info.value.code == "ORDER_REPEAT" and info.value.out_trade_no == "O-7"
+
+
+async def test_refund_reconcile_refuses_a_different_refund(
+    client: PayerMaxClient, gw: Gateway, keys: Keys
+) -> None:
+    gw.on("refund", aiohttp.ServerDisconnectedError(), lambda env: reply(keys, code="ORDER_REPEAT"))
+    other = {"outRefundNo": "R-4", "outTradeNo": "O-OTHER", "refundAmount": 3, "refundCurrency": "USD"}
+    gw.on("refundQuery", ok(keys, status="REFUND_SUCCESS", **other))
+    with pytest.raises(ApiError) as info:
+        await client.refund("O-1", "R-4", 3, "USD")
+    assert info.value.code == "ORDER_REPEAT" and info.value.out_refund_no == "R-4"
 
 
 async def test_order_repeat_on_the_first_attempt_is_the_callers_error(
@@ -414,10 +439,15 @@ async def test_payout_sends_the_amount_as_an_exact_string(
         payee_info=payee(),
         notify_url="https://merchant.test/payouts",
         reference="batch-7",
+        destination_currency="EGP",
+        expiry_days=3,
+        extra={"merchantVersion": "2.0"},
     )
     [env] = gw.envelopes("paymentOrderPay")
     assert env["version"] == "1.4"
     assert env["data"]["trade"] == {"amount": "100.50", "currency": "EGP"}
+    assert env["data"]["destinationCurrency"] == "EGP" and env["data"]["expiryDays"] == "3"
+    assert env["data"]["merchantVersion"] == "2.0" and env["data"]["reference"] == "batch-7"
     assert env["data"]["payeeInfo"]["accountInfo"]["accountNo"] == "EG380019000500000000263180002"
     assert result.status is PayoutStatus.PENDING and result.trade_no == "TN-1"
 
@@ -451,6 +481,8 @@ async def test_payout_query(client: PayerMaxClient, gw: Gateway, keys: Keys) -> 
 async def test_payout_refuses_bad_input(client: PayerMaxClient, gw: Gateway) -> None:
     with pytest.raises(InvalidRequestError, match="payee_info"):
         await client.payout("PO-1", 1, "USD", country="US", payee_info={"paymentMethod": "X"})  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError, match="destination_currency"):
+        await client.payout("PO-1", 1, "USD", country="US", payee_info=payee(), destination_currency="eur")
     with pytest.raises(InvalidRequestError, match="expiry_days"):
         await client.payout("PO-1", 1, "USD", country="US", payee_info=payee(), expiry_days=30)
     assert not gw.m.requests

@@ -11,6 +11,8 @@ from typing import Any
 import msgspec
 import pytest
 
+from payermax_async.errors import InvalidRequestError
+from payermax_async.models._checks import check_url
 from payermax_async.models.cancel import CancelResult, CancelStatus
 from payermax_async.models.common import decode_model, encode
 from payermax_async.models.notification import (
@@ -339,3 +341,19 @@ def test_card_and_personal_data_never_show_in_a_repr() -> None:
     ):
         assert secret not in text
     assert "***9876" in text and "***0044" in text and "BANK_TRANSFER" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["", None, "http://", "/relative/path", "javascript:alert(1)", "https://x.test/a b", "http://[::1",
+     "https://x.test/" + "a" * 300],
+)  # fmt: skip
+def test_callback_urls_are_checked(url: object) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        check_url(url, "notify_url")
+    assert info.value.field == "notify_url"
+
+
+def test_a_good_callback_url_passes_unchanged() -> None:
+    url = "https://merchant.test/payermax/notify?shop=7"
+    assert check_url(url, "notify_url") is url
