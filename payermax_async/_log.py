@@ -15,7 +15,8 @@ _SENSITIVE = (
     "|cardHolderFullName|cardHolderName|cardholderName|firstName|lastName|fullName|name|email"
     "|phoneNo|phone|mobile|address|addressLine1|addressLine2|street|zipCode|postalCode|birthday"
     "|dateOfBirth|idNumber|documentNo|accountNo|accountNumber|iban|bankAccount|token|paymentToken"
-    "|merchantAuthToken|clientIp|ip|userId|buyerId"
+    "|merchantAuthToken|merchant_auth_token|clientIp|ip|userId|buyerId|address1|address2|middleName"
+    "|payeePhone|birthDate|documentId|taxNo|paymentTokenID|sessionKey|redeemCode"
 )
 _FIELD_RE = re.compile(rb'("(?:' + _SENSITIVE.encode() + rb')"\s*:\s*)("(?:[^"\\]|\\.)*"|-?[0-9.eE+-]+)')
 

@@ -208,7 +208,7 @@ class PayerMaxClient:
         self._closed = False
         self._headers_base = {"Content-Type": "application/json"}
         if config.merchant_auth_token:
-            self._headers_base["merchantAuthToken"] = config.merchant_auth_token
+            self._headers_base["merchant_auth_token"] = config.merchant_auth_token
 
     # ------------------------------------------------------------------ lifecycle
 

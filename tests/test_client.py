@@ -294,7 +294,7 @@ async def test_merchant_auth_token_header_is_sent_for_isv(
             m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
             await client.capture("ORD-1", "100", "USD")
     [(_, headers)] = sent_bodies(m)
-    assert headers["merchantAuthToken"] == "tok-1"
+    assert headers["merchant_auth_token"] == "tok-1"  # the header name of PayerMax's ISV docs and SDKs
 
 
 async def test_async_signer_is_awaited(make_client: Callable[..., PayerMaxClient], keys: Keys) -> None:
