@@ -2,7 +2,7 @@
 
 Every retry in this library is a replay with the same business id, which PayerMax deduplicates;
 that is what makes retrying a *maybe sent* capture safe. What is never retried is whatever a replay
-cannot fix: bad input, configuration, business refusals, bad signatures.
+cannot fix: bad input, configuration, business refusals.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from .errors import (
     ApiError,
     MalformedResponseError,
     ResponseLostError,
+    SignatureError,
     TransportError,
 )
 
@@ -53,7 +54,9 @@ def classify(exc: BaseException) -> FailureKind:
         if status is not None and 400 <= status < 500 and status not in (408, 429):
             return FailureKind.FATAL  # a proxy or routing refusal: the gateway never saw it
         return FailureKind.MAYBE_SENT
-    if isinstance(exc, ResponseLostError):
+    if isinstance(exc, (ResponseLostError, SignatureError)):
+        # An answer we cannot verify is no answer: the replay (same id) asks again, and the
+        # unverified body is never trusted either way.
         return FailureKind.MAYBE_SENT
     if isinstance(exc, ApiError):
         if exc.code == CLOCK_SKEW_CODE:

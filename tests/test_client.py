@@ -114,23 +114,33 @@ async def test_tampered_response_signature(client: PayerMaxClient, keys: Keys) -
         m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(), tamper=True), repeat=True)
         with pytest.raises(SignatureError, match="does not verify") as info:
             await client.capture("ORD-1", "100", "USD", request_id="R-1")
-    assert len(sent_bodies(m)) == 1  # fail closed, no retry
+    assert len(sent_bodies(m)) == 3  # never trusted; replayed, then reported as itself
     assert info.value.request_id == "R-1" and info.value.out_trade_no == "ORD-1"
     assert info.value.operation == "capture"
 
 
 async def test_missing_response_signature(client: PayerMaxClient, keys: Keys) -> None:
     with aioresponses() as m:
-        m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(), sign=False))
+        m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(), sign=False), repeat=True)
         with pytest.raises(SignatureError, match="no sign header"):
             await client.capture("ORD-1", "100", "USD")
+
+
+async def test_an_unverifiable_answer_is_replayed_and_the_verified_one_wins(
+    client: PayerMaxClient, keys: Keys
+) -> None:
+    with aioresponses() as m:
+        m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(status="FAILED"), sign=False))
+        m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
+        result = await client.capture("ORD-1", "100", "USD")
+    assert result.status is CaptureStatus.SUCCESS  # the unsigned FAILED was never believed
 
 
 async def test_signed_error_response_with_a_bad_signature_is_not_trusted(
     client: PayerMaxClient, keys: Keys
 ) -> None:
     with aioresponses() as m:
-        m.post(URL, callback=lambda url, **kw: reply(keys, "AUTH_EXPIRED", tamper=True))
+        m.post(URL, callback=lambda url, **kw: reply(keys, "AUTH_EXPIRED", tamper=True), repeat=True)
         with pytest.raises(SignatureError):
             await client.capture("ORD-1", "100", "USD")
 

@@ -61,7 +61,7 @@ from .test_client import URL, capture_data, reply, sent_bodies
         (ApiError("PARAMS_INVALID", "", http_status=200), FailureKind.FATAL),
         (ApiError("AUTH_EXPIRED", ""), FailureKind.FATAL),
         (ApiError("ORDER_REPEAT", ""), FailureKind.FATAL),
-        (SignatureError("bad"), FailureKind.FATAL),
+        (SignatureError("bad"), FailureKind.MAYBE_SENT),
         (InvalidRequestError("bad"), FailureKind.FATAL),
         (ValueError("not ours"), FailureKind.FATAL),
     ],
