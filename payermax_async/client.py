@@ -781,7 +781,7 @@ class PayerMaxClient:
                     self._emit(op, ids, attempt, kind, exc, 0.0)
                     continue
                 if kind in (FailureKind.FATAL, FailureKind.CLOCK_SKEW):
-                    if maybe_sent and not isinstance(exc, SignatureError):
+                    if maybe_sent:
                         # A refusal of the replay says nothing of the earlier attempt, which
                         # may have been carried out: reporting "failed" could hide a capture.
                         raise OutcomeUnknownError(
@@ -802,7 +802,9 @@ class PayerMaxClient:
                         give_up = True
                     spent += cost
                 if give_up:
-                    if maybe_sent:
+                    # A last answer that failed verification surfaces as itself: it may be an
+                    # attack or a key mix-up, and must not hide behind a generic "unknown".
+                    if maybe_sent and not isinstance(exc, SignatureError):
                         raise OutcomeUnknownError(
                             f"no definite answer after {attempt} attempt(s); last: {exc.message}",
                             attempts=attempt,
