@@ -57,7 +57,7 @@ DEFAULT_DELAY = 10.0
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """One fault rule. Matching requests are counted per rule, in arrival order.
+    """One fault rule. Each rule counts the requests it matches, in arrival order.
 
     - ``api_name``: only this operation (``None``: any).
     - ``out_trade_no``: only requests whose ``data.outTradeNo`` is this.
@@ -140,7 +140,7 @@ class _Armed:
 
 
 class FaultInjector:
-    """The active fault rules; the first rule (in injection order) that fires wins a request."""
+    """The active fault rules; of those that would fire, the first injected wins the request."""
 
     def __init__(self) -> None:
         self._armed: list[_Armed] = []
@@ -160,8 +160,15 @@ class FaultInjector:
             return [a.fault for a in self._armed]
 
     def pick(self, api_name: str, out_trade_no: str | None) -> Fault | None:
+        """The fault for this request, if any.
+
+        Every matching rule counts the request and tosses its coin, even when an earlier rule
+        wins it: each rule's ``skip`` and random stream then depend only on the requests it
+        matches, not on what the other rules did.
+        """
+        chosen: Fault | None = None
         with self._lock:
-            for armed in self._armed:
+            for armed in list(self._armed):
                 fault = armed.fault
                 if fault.api_name is not None and fault.api_name != api_name:
                     continue
@@ -172,9 +179,11 @@ class FaultInjector:
                     continue
                 if fault.probability is not None and armed.rng.random() >= fault.probability:
                     continue
+                if chosen is not None:
+                    continue
+                chosen = fault
                 armed.fired += 1
                 limit = fault.limit
                 if limit is not None and armed.fired >= limit:
                     self._armed.remove(armed)
-                return fault
-            return None
+        return chosen
