@@ -2,7 +2,7 @@
 
 import sys
 
-from .cli import main
+from payermax_async.cli import main  # absolute: this file also runs as a script
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -37,7 +37,10 @@ Subparsers = "argparse._SubParsersAction[argparse.ArgumentParser]"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    run: Callable[[argparse.Namespace], int] = args.run
+    run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
+    if run is None:  # no command: show what there is
+        parser.print_help(sys.stderr)
+        return 2
     try:
         return run(args)
     except KeyboardInterrupt:
@@ -50,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="PayerMax asyncio client: a local gateway simulator and a capture demo.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for add in COMMANDS:
         add(subparsers)
     return parser
@@ -94,7 +97,11 @@ def run_simulate(args: argparse.Namespace) -> int:
     return asyncio.run(_simulate(args.host, args.port, args.notify_url, quiet=args.quiet))
 
 
-async def _simulate(host: str, port: int, notify_url: str | None, *, quiet: bool) -> int:
+async def _simulate(
+    host: str, port: int, notify_url: str | None, *, quiet: bool, stop: asyncio.Event | None = None
+) -> int:
+    """Serve until SIGINT/SIGTERM, or until ``stop`` is set (for callers that embed it)."""
+
     def log_request(record: RequestRecord) -> None:
         fault = f" [fault: {record.fault.kind.value}]" if record.fault else ""
         status = "dropped" if record.http_status is None else f"HTTP {record.http_status}"
@@ -121,16 +128,19 @@ async def _simulate(host: str, port: int, notify_url: str | None, *, quiet: bool
             file=sys.stderr,
             flush=True,
         )
-        await _until_signalled()
+        if stop is None:
+            await _until_signalled()
+        else:
+            await stop.wait()
     print("simulator stopped", file=sys.stderr)
     return 0
 
 
-async def _until_signalled() -> None:
+async def _until_signalled(signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM)) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     installed: list[signal.Signals] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in signals:
         with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows, or not the main thread
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
@@ -166,7 +176,9 @@ def run_demo(args: argparse.Namespace) -> int:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     else:
         # Retries are the point of the demo; the summary counts them instead of a warning each.
-        logging.getLogger("payermax_async").addHandler(logging.NullHandler())
+        library_logger = logging.getLogger("payermax_async")
+        if not library_logger.handlers:
+            library_logger.addHandler(logging.NullHandler())
     report = asyncio.run(
         _demo(args.orders, args.concurrency, faults=not args.no_faults, seed=args.seed, progress=sys.stderr)
     )

@@ -25,7 +25,7 @@ from ..client import PayerMaxClient
 from ..config import API_PATH
 from ..signing import Backend, RsaSigner, RsaVerifier, generate_key_pair, load_private_key, verify_sign_header
 from .faults import Fault, FaultInjector, FaultKind
-from .notifier import DEFAULT_RETRY_DELAYS, Notifier
+from .notifier import DEFAULT_RETRY_DELAYS, Notifier, check_notify_url
 from .records import Event, NotificationRecord, RequestRecord
 from .state import Capture, Ledger, Order, Payout, Refund
 from .wire import decode_json, envelope_bytes, http_date, parse_request_time
@@ -105,6 +105,15 @@ class GatewaySimulator:
 
     Faults: :meth:`inject` a :class:`~payermax_async.testing.Fault`; see :mod:`.faults`.
     Everything seen is in :attr:`requests`, every state change in :attr:`events`.
+
+    Arguments (keyword only, all optional): ``host`` / ``port`` (127.0.0.1; 0 picks a free port);
+    ``app_id``, ``merchant_no`` and the keys (bare base64 DER or PEM; generated when absent; a
+    public half is derived when only the private one is given); ``notify_url``,
+    ``notify_retry_delays`` (PayerMax's 0 s, 30 s, 5 min, 10 min, 1 h, 12 h unless given) and
+    ``notify_timeout``; ``clock_skew``; ``backend`` (the signing backend); ``max_records`` (keep
+    about that many request records, for long runs); ``on_request`` (called with each finished
+    record); ``signing_threads`` (threads that sign answers; default 1 with ``cryptography``,
+    whose RSA releases the GIL, else 0: sign on the loop).
     """
 
     def __init__(
@@ -127,6 +136,8 @@ class GatewaySimulator:
         on_request: Callable[[RequestRecord], None] | None = None,
         signing_threads: int | None = None,
     ) -> None:
+        if notify_url is not None:
+            check_notify_url(notify_url)  # before the (slow) key generation
         self.host = host
         self.port = port
         self.app_id = app_id or uuid.uuid4().hex
