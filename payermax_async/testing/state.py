@@ -155,7 +155,7 @@ class Order:
     user_id: str = ""
     notify_url: str | None = None
     redirect_url: str | None = None
-    card_no: str | None = None
+    card_no: str | None = field(default=None, repr=False)  # a test card, but still a card number
     completed_at: float | None = None
     closed_at: float | None = None
     result_code: str | None = None
