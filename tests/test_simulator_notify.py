@@ -4,6 +4,7 @@ stands in for the merchant."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -14,8 +15,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from payermax_async import CaptureStatus, PayerMaxClient
 from payermax_async.signing import RsaVerifier, verify_sign_header
-from payermax_async.testing import GatewaySimulator
+from payermax_async.testing import GatewaySimulator, SimulatorThread
 from payermax_async.testing.notifier import check_notify_url, is_loopback_url
 from payermax_async.testing.plugin import SimulatorKeys
 
@@ -254,3 +256,24 @@ def test_only_loopback_notify_urls() -> None:
         GatewaySimulator(notify_url="http://127.0.0.1:1/x", notify_retry_delays=())
     with pytest.raises(ValueError, match=">= 0"):
         GatewaySimulator(notify_url="http://127.0.0.1:1/x", notify_retry_delays=(0, -1))
+
+
+async def test_state_changed_from_another_thread_still_notifies(receiver: Receiver) -> None:
+    """With a SimulatorThread, a test may settle a capture from its own thread: the notification
+    is still delivered by the simulator's loop."""
+    runner = SimulatorThread(notify_url=receiver.url + "/hook", notify_retry_delays=FAST)
+    sim = await asyncio.to_thread(runner.start)
+    try:
+        async with PayerMaxClient(**sim.client_options()) as client:
+            await client.call("orderAndPay", auth_order("T-1", totalAmount=Decimal("20.00")))  # PAYMENT
+            pending = await client.capture("T-1", Decimal("10.54"), "USD")
+        assert pending.status is CaptureStatus.PENDING
+        sim.settle_capture("T-1")  # from this thread, not the simulator's
+        for _ in range(250):
+            if len(receiver.received) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert sorted(str(b["notifyType"]) for b in receiver.bodies()) == ["CAPTURE", "PAYMENT"]
+        assert all(n.delivered for n in sim.notifications)
+    finally:
+        await asyncio.to_thread(runner.stop)

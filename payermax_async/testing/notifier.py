@@ -69,6 +69,8 @@ class Notifier:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._clock = clock
         self._session: aiohttp.ClientSession | None = None
+        #: the loop that delivers; set when the simulator starts
+        self.loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -99,6 +101,16 @@ class Notifier:
         sign = base64.b64encode(self._signer.sign(body)).decode("ascii")
         record = NotificationRecord(notify_type=notify_type, url=url, body=body, sign=sign)
         self.records.append(record)
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if self.loop is None or running is self.loop:
+            self._spawn(record)
+        else:  # a state change made from another thread (a SimulatorThread's caller)
+            self.loop.call_soon_threadsafe(self._spawn, record)
+
+    def _spawn(self, record: NotificationRecord) -> None:
         task = asyncio.get_running_loop().create_task(self._deliver(record))
         self._tasks.add(task)
         self._idle.clear()

@@ -202,6 +202,7 @@ class GatewaySimulator:
             await runner.cleanup()
             raise
         self._runner = runner
+        self._notifier.loop = asyncio.get_running_loop()
         if self._signing_threads > 0:
             self._executor = ThreadPoolExecutor(self._signing_threads, thread_name_prefix="payermax-sim-sign")
         self.port = int(runner.addresses[0][1])
