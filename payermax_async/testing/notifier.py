@@ -21,7 +21,7 @@ from ..signing import RsaSigner
 from .records import DeliveryAttempt, NotificationRecord
 from .wire import decode_json, encode, rfc3339_millis
 
-__all__ = ["DEFAULT_RETRY_DELAYS", "Notifier", "check_notify_url", "is_loopback_url"]
+__all__ = ["DEFAULT_RETRY_DELAYS", "Notifier", "check_notify_url", "check_retry_delays", "is_loopback_url"]
 
 #: PayerMax's schedule: at once, 30 s, 5 min, 10 min, 1 h, 12 h.
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (0, 30, 300, 600, 3600, 43200)
@@ -43,6 +43,13 @@ def check_notify_url(url: str) -> str:
     return url
 
 
+def check_retry_delays(delays: Sequence[float]) -> None:
+    if not delays:
+        raise ValueError("notify_retry_delays needs at least one delay")
+    if any(d < 0 for d in delays):
+        raise ValueError("notify_retry_delays must be >= 0")
+
+
 class Notifier:
     """Builds, signs and delivers notifications, one background task per notification."""
 
@@ -57,10 +64,7 @@ class Notifier:
         timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if not retry_delays:
-            raise ValueError("notify_retry_delays needs at least one delay")
-        if any(d < 0 for d in retry_delays):
-            raise ValueError("notify_retry_delays must be >= 0")
+        check_retry_delays(retry_delays)
         self._signer = signer
         self._app_id = app_id
         self._merchant_no = merchant_no

@@ -25,7 +25,7 @@ from ..client import PayerMaxClient
 from ..config import API_PATH
 from ..signing import Backend, RsaSigner, RsaVerifier, generate_key_pair, load_private_key, verify_sign_header
 from .faults import Fault, FaultInjector, FaultKind
-from .notifier import DEFAULT_RETRY_DELAYS, Notifier, check_notify_url
+from .notifier import DEFAULT_RETRY_DELAYS, Notifier, check_notify_url, check_retry_delays
 from .records import Event, NotificationRecord, RequestRecord
 from .state import Capture, Ledger, Order, Payout, Refund
 from .wire import decode_json, envelope_bytes, http_date, parse_request_time
@@ -136,8 +136,9 @@ class GatewaySimulator:
         on_request: Callable[[RequestRecord], None] | None = None,
         signing_threads: int | None = None,
     ) -> None:
-        if notify_url is not None:
-            check_notify_url(notify_url)  # before the (slow) key generation
+        if notify_url is not None:  # checked before the (slow) key generation
+            check_notify_url(notify_url)
+        check_retry_delays(notify_retry_delays)
         self.host = host
         self.port = port
         self.app_id = app_id or uuid.uuid4().hex
