@@ -129,3 +129,21 @@ def test_encoding_keeps_decimals_as_numbers_and_omits_absent_fields() -> None:
     assert body == b'{"requestId":"R","outTradeNo":"O","currency":"USD","amount":0.10}'
     with pytest.raises(TypeError):
         CaptureRequest(request_id="R", out_trade_no="O", currency="USD")  # type: ignore[call-arg]
+
+
+def test_capture_answers_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PayerMax's own capture timestamp shape must not push every answer onto the slow path."""
+    from payermax_async.models import common
+
+    def slow_path(value: object) -> object:
+        raise AssertionError("slow path taken")
+
+    monkeypatch.setattr(common, "_normalize_timestamps", slow_path)
+    raw = decode_envelope((DATA / "capture_response_example.json").read_bytes()).data
+    result = decode_model(raw, CaptureResult)
+    assert result.succeeded_time == datetime(2023, 8, 6, 23, 50, 59, tzinfo=timezone.utc)
+    note = (
+        b'{"captureNo":"C","requestId":"R","outTradeNo":"O","amount":1,"currency":"USD","status":"PENDING",'
+    )
+    odd = decode_model(note + b'"errorMsg":"2023-08-06T23:50:59 +0000 is not a time here"}', CaptureResult)
+    assert odd.error_msg == "2023-08-06T23:50:59 +0000 is not a time here"  # only whole strings are mended

@@ -64,7 +64,9 @@ class RawEnvelope(msgspec.Struct):
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 _ENVELOPE_DECODER = msgspec.json.Decoder(RawEnvelope)
 _EXACT_ANY = msgspec.json.Decoder(float_hook=Decimal)
-# "2023-08-06T23:50:59 +0000": a space before the offset; RFC 3339 has none.
+# "2023-08-06T23:50:59 +0000": a space before the offset; RFC 3339 has none. PayerMax's capture
+# answers use it, so it is mended in the bytes (whole JSON strings only) before the fast decode.
+_SPACED_OFFSET_BYTES = re.compile(rb'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?) ([+-]\d\d:?\d\d)"')
 _SPACED_OFFSET = re.compile(r"(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?) ?([+-]\d\d:?\d\d|Z)?")
 
 
@@ -96,14 +98,17 @@ def _normalize_timestamps(value: Any) -> Any:
     return value
 
 
-def decode_model(raw: bytes, type_: type[T]) -> T:
+def decode_model(raw: bytes | msgspec.Raw, type_: type[T]) -> T:
     """Decode ``data`` bytes into ``type_``.
 
     The fast path decodes straight from bytes, so amounts are parsed from their JSON text into
-    exact Decimals. Only when that fails (an odd timestamp shape) does the slow path rewrite
-    timestamps, still with exact Decimals, and convert. A genuine problem (missing field, unknown
+    exact Decimals. Only when that fails (a timestamp without an offset, say) does the slow path
+    rewrite timestamps, still with exact Decimals, and convert. A genuine problem (missing field, unknown
     status) raises ``msgspec.ValidationError`` from either path.
     """
+    raw = bytes(raw)
+    if b" +" in raw or b" -" in raw:
+        raw = _SPACED_OFFSET_BYTES.sub(rb'"\1\2"', raw)
     try:
         return msgspec.json.decode(raw, type=type_, strict=False)
     except msgspec.ValidationError:
