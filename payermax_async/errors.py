@@ -14,10 +14,12 @@ __all__ = [
     "ConfigurationError",
     "InvalidRequestError",
     "MalformedResponseError",
+    "NotificationError",
     "OutcomeUnknownError",
     "PayerMaxError",
     "ResponseLostError",
     "SignatureError",
+    "StaleNotificationError",
     "TransportError",
 ]
 
@@ -94,6 +96,19 @@ class SignatureError(PayerMaxError):
 
     Fail closed: the body is never decoded. For a response the gateway may still have acted on
     the request, so treat the outcome as unknown and reconcile by the business ids carried here.
+    """
+
+
+class NotificationError(PayerMaxError, ValueError):
+    """A correctly signed body that is not a usable notification (not JSON, missing ids or
+    status, or meant for another merchant). Do not acknowledge it; investigate."""
+
+
+class StaleNotificationError(SignatureError):
+    """A correctly signed notification whose ``notifyTime`` is outside the accepted window.
+
+    Treated like a bad signature: a captured old notification replayed to the endpoint must not
+    move an order's state. Only raised when a ``max_age`` is configured.
     """
 
 

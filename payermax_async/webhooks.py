@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkabl
 import msgspec
 from aiohttp import web
 
-from .errors import PayerMaxError, SignatureError
+from .errors import NotificationError, SignatureError, StaleNotificationError
 from .models.common import decode_model
 from .models.notification import (
     NOTIFICATION_TYPES,
@@ -76,19 +76,6 @@ ACK_CONTENT_TYPE = "application/json"
 DEFAULT_DEDUP_TTL = 24 * 3600.0
 
 N = TypeVar("N", bound=NotificationBase)
-
-
-class NotificationError(PayerMaxError, ValueError):
-    """A correctly signed body that is not a usable notification (not JSON, missing ids or
-    status, or meant for another merchant). Do not acknowledge it; investigate."""
-
-
-class StaleNotificationError(SignatureError):
-    """A correctly signed notification whose ``notifyTime`` is outside the accepted window.
-
-    Treated like a bad signature: a captured old notification replayed to the endpoint must not
-    move an order's state. Only raised when a ``max_age`` is configured.
-    """
 
 
 class _Probe(msgspec.Struct):
