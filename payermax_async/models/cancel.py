@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .common import AwareDatetime, Result, WireModel
+from .common import AwareDatetime, FinalByStatus, Result, WireModel
 
 __all__ = ["CancelRequest", "CancelResult", "CancelStatus"]
 
@@ -24,7 +24,7 @@ class CancelRequest(WireModel):
     out_trade_no: str
 
 
-class CancelResult(Result, frozen=True):
+class CancelResult(Result, FinalByStatus, frozen=True):
     """The void's outcome. ``request_id`` is the idempotency key: a replay returns this result."""
 
     request_id: str
@@ -36,7 +36,3 @@ class CancelResult(Result, frozen=True):
     failed_time: AwareDatetime | None = None
     error_code: str | None = None
     error_msg: str | None = None
-
-    @property
-    def is_final(self) -> bool:
-        return self.status.is_final

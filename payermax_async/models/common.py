@@ -11,13 +11,14 @@ import re
 import time
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Protocol, TypeVar
 
 import msgspec
 
 __all__ = [
     "APPLY_SUCCESS",
     "AwareDatetime",
+    "FinalByStatus",
     "RawEnvelope",
     "RequestEnvelope",
     "Result",
@@ -41,6 +42,24 @@ class WireModel(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True
 
 class Result(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
     """Typed, immutable results decoded from the gateway's ``data``."""
+
+
+class _Finality(Protocol):
+    @property
+    def is_final(self) -> bool: ...
+
+
+class FinalByStatus:
+    """Mixin for results whose finality is their status's: one rule, stated once per enum."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        status: _Finality
+
+    @property
+    def is_final(self) -> bool:
+        return self.status.is_final
 
 
 class RequestEnvelope(msgspec.Struct, Generic[T], rename="camel", omit_defaults=True):

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from .cancel import CancelStatus
 from .capture import CaptureStatus
-from .common import AwareDatetime, Result
+from .common import AwareDatetime, FinalByStatus, Result
 from .order import PaymentDetailResult, PaymentStatus
 from .payout import PayoutAmount, PayoutStatus
 from .refund import RefundStatus
@@ -86,7 +86,7 @@ class NotificationBase(Result, frozen=True):
         return ":".join(parts)
 
 
-class PaymentNotificationData(Result, frozen=True):
+class PaymentNotificationData(Result, FinalByStatus, frozen=True):
     """A payment or authorization result (the fields of ``orderQuery``)."""
 
     out_trade_no: str
@@ -103,12 +103,8 @@ class PaymentNotificationData(Result, frozen=True):
     authorization_type: str | None = None
     payment_details: tuple[PaymentDetailResult, ...] = ()
 
-    @property
-    def is_final(self) -> bool:
-        return self.status.is_final
 
-
-class CaptureNotificationData(Result, frozen=True):
+class CaptureNotificationData(Result, FinalByStatus, frozen=True):
     out_trade_no: str
     status: CaptureStatus
     capture_no: str | None = None
@@ -121,12 +117,8 @@ class CaptureNotificationData(Result, frozen=True):
     error_code: str | None = None
     error_msg: str | None = None
 
-    @property
-    def is_final(self) -> bool:
-        return self.status.is_final
 
-
-class CancelNotificationData(Result, frozen=True):
+class CancelNotificationData(Result, FinalByStatus, frozen=True):
     out_trade_no: str
     status: CancelStatus
     cancel_no: str | None = None
@@ -137,12 +129,8 @@ class CancelNotificationData(Result, frozen=True):
     error_code: str | None = None
     error_msg: str | None = None
 
-    @property
-    def is_final(self) -> bool:
-        return self.status.is_final
 
-
-class RefundNotificationData(Result, frozen=True):
+class RefundNotificationData(Result, FinalByStatus, frozen=True):
     out_refund_no: str
     status: RefundStatus
     refund_trade_no: str | None = None
@@ -152,12 +140,8 @@ class RefundNotificationData(Result, frozen=True):
     result_msg: str | None = None
     refund_finish_time: AwareDatetime | None = None
 
-    @property
-    def is_final(self) -> bool:
-        return self.status.is_final
 
-
-class PayoutNotificationData(Result, frozen=True):
+class PayoutNotificationData(Result, FinalByStatus, frozen=True):
     out_trade_no: str
     status: PayoutStatus
     trade_no: str | None = None
@@ -171,10 +155,6 @@ class PayoutNotificationData(Result, frozen=True):
     transaction_utc_time: AwareDatetime | None = None
     pay_finish_time: AwareDatetime | None = None
     bounce_back_time: AwareDatetime | None = None
-
-    @property
-    def is_final(self) -> bool:
-        return self.status.is_final
 
 
 class PaymentNotification(NotificationBase, frozen=True, kw_only=True):

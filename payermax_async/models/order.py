@@ -15,7 +15,7 @@ from enum import Enum
 import msgspec
 
 from ._checks import masked_repr
-from .common import AwareDatetime, Result, WireModel
+from .common import AwareDatetime, FinalByStatus, Result, WireModel
 
 __all__ = [
     "AuthorizationType",
@@ -165,7 +165,7 @@ class OrderAndPayRequest(WireModel):
     authorization_type: str | None = None
 
 
-class OrderAndPayResult(Result, frozen=True):
+class OrderAndPayResult(Result, FinalByStatus, frozen=True):
     """What ``orderAndPay`` answers: where to send the payer, and the order's state so far.
 
     ``reconciled`` is True when the answer to the original request was lost and the result was
@@ -179,10 +179,6 @@ class OrderAndPayResult(Result, frozen=True):
     status: PaymentStatus = PaymentStatus.PENDING
     redirect_url: str | None = None
     reconciled: bool = False
-
-    @property
-    def is_final(self) -> bool:
-        return self.status.is_final
 
 
 class OrderQueryRequest(WireModel):
@@ -201,7 +197,7 @@ class PaymentDetailResult(Result, frozen=True):
     country: str | None = None
 
 
-class OrderQueryResult(Result, frozen=True):
+class OrderQueryResult(Result, FinalByStatus, frozen=True):
     """A payment or an authorization as the gateway sees it now (also the PAYMENT notification's data)."""
 
     out_trade_no: str
@@ -217,10 +213,6 @@ class OrderQueryResult(Result, frozen=True):
     capture_mode: str | None = None
     authorization_type: str | None = None
     payment_details: tuple[PaymentDetailResult, ...] = ()
-
-    @property
-    def is_final(self) -> bool:
-        return self.status.is_final
 
     @property
     def is_authorization(self) -> bool:

@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import Enum
 
 from ._checks import masked_repr
-from .common import AwareDatetime, Result, WireModel
+from .common import AwareDatetime, FinalByStatus, Result, WireModel
 
 __all__ = [
     "PayeeAccountInfo",
@@ -132,17 +132,13 @@ class PayoutRequest(WireModel):
     expiry_days: str | None = None
 
 
-class PayoutResult(Result, frozen=True):
+class PayoutResult(Result, FinalByStatus, frozen=True):
     """The payout as accepted. ``reconciled``: rebuilt from ``paymentOrderQry`` after ORDER_REPEAT."""
 
     out_trade_no: str
     status: PayoutStatus
     trade_no: str | None = None
     reconciled: bool = False
-
-    @property
-    def is_final(self) -> bool:
-        return self.status.is_final
 
 
 class PayoutQueryRequest(WireModel):
@@ -161,7 +157,7 @@ class PayoutAmount(Result, frozen=True):
     exchange_rate: Decimal | None = None
 
 
-class PayoutQueryResult(Result, frozen=True):
+class PayoutQueryResult(Result, FinalByStatus, frozen=True):
     """A payout as the gateway sees it now (also the PAYOUT notification's data)."""
 
     out_trade_no: str
@@ -181,10 +177,6 @@ class PayoutQueryResult(Result, frozen=True):
     pay_finish_time: AwareDatetime | None = None
     bounce_back_time: AwareDatetime | None = None
     expiry_time: AwareDatetime | None = None
-
-    @property
-    def is_final(self) -> bool:
-        return self.status.is_final
 
     def __repr__(self) -> str:
         # A redeem code is cash in hand for whoever reads it.

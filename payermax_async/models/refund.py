@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import Enum
 
-from .common import AwareDatetime, Result, WireModel
+from .common import AwareDatetime, FinalByStatus, Result, WireModel
 
 __all__ = [
     "RefundQueryRequest",
@@ -35,7 +35,7 @@ class RefundRequest(WireModel):
     refund_notify_url: str | None = None
 
 
-class RefundResult(Result, frozen=True):
+class RefundResult(Result, FinalByStatus, frozen=True):
     """The refund as accepted. Its outcome usually arrives later (REFUND notification or query).
 
     ``reconciled`` is True when the original answer was lost and this was rebuilt from
@@ -48,17 +48,13 @@ class RefundResult(Result, frozen=True):
     out_trade_no: str | None = None
     reconciled: bool = False
 
-    @property
-    def is_final(self) -> bool:
-        return self.status.is_final
-
 
 class RefundQueryRequest(WireModel):
     out_refund_no: str | None = None
     refund_trade_no: str | None = None
 
 
-class RefundQueryResult(Result, frozen=True):
+class RefundQueryResult(Result, FinalByStatus, frozen=True):
     """A refund as the gateway sees it now (also the REFUND notification's data)."""
 
     out_refund_no: str
@@ -69,7 +65,3 @@ class RefundQueryResult(Result, frozen=True):
     refund_currency: str | None = None
     result_msg: str | None = None
     refund_finish_time: AwareDatetime | None = None
-
-    @property
-    def is_final(self) -> bool:
-        return self.status.is_final
