@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import aiohttp
 import msgspec
@@ -79,6 +79,13 @@ from .retry import (
 from .signing import Backend, PublicKey, Signer, Verifier, sign_to_header, verify_sign_header
 from .transport import AiohttpTransport, HttpResponse, Transport
 from .validation import check_amount, check_country, check_currency, check_id, check_text
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, AsyncIterable, Iterable
+    from os import PathLike
+
+    from .bulk import CaptureItem, CaptureOutcome, RateLimiter
+    from .journal import Journal
 
 __all__ = ["DEFAULT_VERSIONS", "Operation", "PayerMaxClient"]
 
@@ -668,6 +675,25 @@ class PayerMaxClient:
         )
         ids = {"key": idempotency_key} if idempotency_key else {}
         return await self.execute(op, data, ids, timeout=timeout, max_retries=max_retries, version=version)
+
+    def capture_many(
+        self,
+        items: Iterable[CaptureItem] | AsyncIterable[CaptureItem],
+        *,
+        concurrency: int = 32,
+        rate_limit: float | RateLimiter | None = None,
+        journal: str | PathLike[str] | Journal | None = None,
+    ) -> AsyncGenerator[CaptureOutcome, None]:
+        """Capture many authorizations; yields a :class:`CaptureOutcome` per item as each completes.
+
+        At most ``concurrency`` captures in flight, optionally at most ``rate_limit`` started per
+        second; each goes through :meth:`capture` (same retries, same retry budget). With
+        ``journal=PATH`` the run is resumable: re-run it with the same input after a crash and
+        nothing is captured twice. See :func:`payermax_async.bulk.capture_many`.
+        """
+        from .bulk import capture_many  # the bulk layer sits above the client
+
+        return capture_many(self, items, concurrency=concurrency, rate_limit=rate_limit, journal=journal)
 
     # ------------------------------------------------------------------ pipeline
 

@@ -1,0 +1,664 @@
+"""Many captures at once: bounded, streamed, rate-limited, one outcome per item, safe to re-run.
+
+The shape is a pipeline of long-lived tasks joined by bounded queues::
+
+    feeder ─▶ (journal: reserve a batch, commit) ─▶ work queue ─▶ N workers ─▶ outcome queue ─▶ you
+
+so memory holds O(concurrency) items whatever the input's length, and a slow consumer slows the
+feeder instead of piling up results. N long-lived workers cost one task each for the whole run,
+where ``gather`` over a semaphore creates (and keeps) one task per item.
+
+Every capture goes through :meth:`PayerMaxClient.capture`, so it gets the client's retries, its
+shared retry budget and its single flight. This module never imports the client: it needs only
+an object with that ``capture`` method (:class:`CaptureClient`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from os import PathLike
+from typing import Any, Protocol, TypeVar
+
+import msgspec
+
+from .errors import (
+    ApiError,
+    InvalidRequestError,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    PayerMaxError,
+    ResponseLostError,
+    SignatureError,
+    TransportError,
+)
+from .journal import Claim, EntryState, Journal, JournalEntry, Record, Reservation, Verdict
+from .models.capture import CaptureResult, CaptureStatus
+from .retry import CLOCK_SKEW_CODE, MAYBE_SENT_CODES, ORDER_REPEAT_CODE, RATE_LIMIT_CODE
+from .validation import check_amount, check_currency, check_id
+
+__all__ = [
+    "CaptureClient",
+    "CaptureItem",
+    "CaptureOutcome",
+    "OutcomeStatus",
+    "RateLimiter",
+    "capture_many",
+    "outcome_status",
+]
+
+T = TypeVar("T")
+
+#: gateway codes that refuse a request before acting on it: fix the cause, and a re-run resends
+NOT_PROCESSED_CODES = frozenset(
+    {
+        "SIGN_VERIFY_FAILED",
+        "MERCHANT_INVALID",
+        "MERCHANT_APP_INVALID",
+        "ILLEGAL_IP_REQUEST",
+        CLOCK_SKEW_CODE,
+        RATE_LIMIT_CODE,
+    }
+)
+
+
+class CaptureClient(Protocol):
+    """What the engine needs from a client: :meth:`PayerMaxClient.capture`."""
+
+    async def capture(
+        self,
+        out_trade_no: str,
+        amount: Decimal | int | str,
+        currency: str,
+        request_id: str | None = None,
+    ) -> CaptureResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureItem:
+    """One authorization to capture. ``request_id`` is generated (once) when omitted."""
+
+    out_trade_no: str
+    amount: Decimal | int | str
+    currency: str
+    request_id: str | None = None
+
+
+class OutcomeStatus(str, Enum):
+    """What became of one item. Only ``CAPTURED`` means the money moved."""
+
+    CAPTURED = "captured"
+    #: accepted; the final status comes by notification, or a re-run replays it and asks again
+    PENDING = "pending"
+    #: a definite refusal: a business code, or a capture whose status is FAILED
+    FAILED = "failed"
+    #: may or may not have been captured; a re-run with the journal replays the same request_id
+    UNKNOWN = "unknown"
+    #: certainly not acted on (not delivered, or refused before processing); safe to send again
+    NOT_PROCESSED = "not_processed"
+    #: bad input, never sent
+    INVALID = "invalid"
+    #: the journal holds this order with another amount, currency or request_id; not sent
+    CONFLICT = "conflict"
+    #: the order came earlier in this run's input; not sent twice
+    DUPLICATE = "duplicate"
+
+    @property
+    def is_final(self) -> bool:
+        """True when sending again could not change the answer."""
+        return self in (OutcomeStatus.CAPTURED, OutcomeStatus.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureOutcome:
+    """One item's outcome: ``result`` when the gateway answered, ``error`` when it did not or refused.
+
+    ``skipped`` is True when nothing was sent in this run because the journal already held a
+    definite outcome (then ``result`` / ``error`` are rebuilt from the journal).
+    """
+
+    item: CaptureItem
+    status: OutcomeStatus
+    request_id: str | None = None
+    result: CaptureResult | None = None
+    error: Exception | None = None
+    skipped: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status is OutcomeStatus.CAPTURED
+
+    @property
+    def capture_no(self) -> str | None:
+        return None if self.result is None else self.result.capture_no
+
+
+def outcome_status(error: BaseException) -> OutcomeStatus:
+    """Which outcome an exception from ``client.capture`` means. Anything unrecognised is UNKNOWN."""
+    if isinstance(error, InvalidRequestError):
+        return OutcomeStatus.INVALID
+    if isinstance(error, TransportError):
+        return OutcomeStatus.NOT_PROCESSED
+    if isinstance(error, ApiError):
+        if error.code in NOT_PROCESSED_CODES:
+            return OutcomeStatus.NOT_PROCESSED
+        if error.code == ORDER_REPEAT_CODE or error.code in MAYBE_SENT_CODES:
+            return OutcomeStatus.UNKNOWN
+        if error.http_status is not None and (error.http_status >= 500 or error.http_status == 429):
+            return OutcomeStatus.UNKNOWN
+        return OutcomeStatus.FAILED
+    if isinstance(error, MalformedResponseError):
+        status = error.http_status
+        if status is not None and 400 <= status < 500 and status not in (408, 429):
+            return OutcomeStatus.NOT_PROCESSED  # refused in front of the gateway
+    return OutcomeStatus.UNKNOWN
+
+
+_RESULT_STATUS = {
+    CaptureStatus.SUCCESS: OutcomeStatus.CAPTURED,
+    CaptureStatus.PENDING: OutcomeStatus.PENDING,
+    CaptureStatus.FAILED: OutcomeStatus.FAILED,
+}
+
+_ENTRY_STATE = {
+    OutcomeStatus.CAPTURED: EntryState.CAPTURED,
+    OutcomeStatus.PENDING: EntryState.PENDING,
+    OutcomeStatus.FAILED: EntryState.FAILED,
+    OutcomeStatus.UNKNOWN: EntryState.UNKNOWN,
+    OutcomeStatus.NOT_PROCESSED: EntryState.NOT_PROCESSED,
+    # Refused by the client before sending (e.g. a request_id already in flight): nothing went out.
+    OutcomeStatus.INVALID: EntryState.NOT_PROCESSED,
+}
+
+
+# ---------------------------------------------------------------------- errors across a boundary
+
+_ERROR_TYPES: dict[str, type[PayerMaxError]] = {
+    t.__name__: t
+    for t in (
+        PayerMaxError,
+        InvalidRequestError,
+        TransportError,
+        ResponseLostError,
+        SignatureError,
+        MalformedResponseError,
+        OutcomeUnknownError,
+    )
+}
+
+
+def error_fields(error: BaseException) -> tuple[str, str | None, str]:
+    """(class name, gateway code, message) — what a journal row or a process boundary can carry."""
+    if isinstance(error, ApiError):
+        return type(error).__name__, error.code, error.msg
+    message = error.message if isinstance(error, PayerMaxError) else str(error)
+    return type(error).__name__, None, message
+
+
+def rebuild_error(
+    class_name: str | None, code: str | None, message: str | None, ids: dict[str, str]
+) -> PayerMaxError:
+    """An error of the same kind from :func:`error_fields`; unknown classes come back as the base."""
+    if code is not None:
+        return ApiError(code, message or "", operation="capture", ids=ids)
+    text = message or class_name or "unknown error"
+    kind = _ERROR_TYPES.get(class_name or "", PayerMaxError)
+    if kind is OutcomeUnknownError:
+        return OutcomeUnknownError(text, attempts=0, operation="capture", ids=ids)
+    return kind(text, operation="capture", ids=ids)
+
+
+_RESULT_ENCODER = msgspec.json.Encoder()
+_RESULT_DECODER = msgspec.json.Decoder(CaptureResult)
+
+
+def encode_result(result: CaptureResult) -> bytes:
+    return _RESULT_ENCODER.encode(result)
+
+
+def decode_result(raw: bytes) -> CaptureResult:
+    return _RESULT_DECODER.decode(raw)
+
+
+def to_record(outcome: CaptureOutcome) -> Record | None:
+    """The journal row update for an outcome of a sent item (None for the ones never sent)."""
+    state = _ENTRY_STATE.get(outcome.status)
+    if state is None or outcome.request_id is None or outcome.skipped:
+        return None
+    result, error = outcome.result, outcome.error
+    if result is not None:
+        return Record(
+            outcome.item.out_trade_no,
+            outcome.request_id,
+            state,
+            capture_no=result.capture_no,
+            result=encode_result(result),
+            error_code=result.error_code,
+            error_message=result.error_msg,
+        )
+    cls, code, message = error_fields(error) if error is not None else (None, None, None)
+    return Record(
+        outcome.item.out_trade_no,
+        outcome.request_id,
+        state,
+        error_class=cls,
+        error_code=code,
+        error_message=message,
+    )
+
+
+def from_entry(item: CaptureItem, entry: JournalEntry) -> CaptureOutcome:
+    """The outcome a done journal row stands for, marked ``skipped``."""
+    status = OutcomeStatus.CAPTURED if entry.state is EntryState.CAPTURED else OutcomeStatus.FAILED
+    ids = {"out_trade_no": entry.out_trade_no, "request_id": entry.request_id}
+    if entry.result is not None:
+        try:
+            return CaptureOutcome(
+                item, status, entry.request_id, result=decode_result(entry.result), skipped=True
+            )
+        except msgspec.DecodeError:  # a row written by a different version: keep the status
+            pass
+    error = None
+    if entry.error_class is not None or entry.error_code is not None:
+        error = rebuild_error(entry.error_class, entry.error_code, entry.error_message, ids)
+    return CaptureOutcome(item, status, entry.request_id, error=error, skipped=True)
+
+
+# ---------------------------------------------------------------------- rate limiting
+
+
+class RateLimiter:
+    """Hands out permits evenly spaced ``1/rate`` seconds apart (a virtual scheduling limiter).
+
+    Not a bucket that refills each second: 100/s means one every 10 ms, never 100 at the top of
+    the second. ``burst`` lets that many go at once after an idle spell. Permits are handed out
+    in call order. ``clock`` and ``sleep`` are injectable so that tests run on a fake clock.
+    """
+
+    __slots__ = ("_burst", "_clock", "_interval", "_next", "_sleep", "rate")
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        if not rate > 0:
+            raise ValueError("rate must be > 0 (requests per second)")
+        if burst < 1:
+            raise ValueError("burst must be >= 1")
+        self.rate = float(rate)
+        self._interval = 1.0 / self.rate
+        self._burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._next = float("-inf")
+
+    async def acquire(self) -> None:
+        now = self._clock()
+        # The slot is reserved before sleeping, so the order of callers is the order of permits.
+        slot = max(self._next, now - (self._burst - 1) * self._interval)
+        self._next = slot + self._interval
+        if slot > now:
+            await self._sleep(slot - now)
+
+
+# ---------------------------------------------------------------------- the engine
+
+
+@dataclass(slots=True)
+class _Job:
+    item: CaptureItem
+    out_trade_no: str
+    amount: Decimal | int | str
+    currency: str
+    request_id: str  # "" until the journal assigns one
+
+
+_EXHAUSTED = object()
+
+
+class _Source:
+    """The input, shared by the workers; an async iterator is read by one worker at a time."""
+
+    __slots__ = ("_aiter", "_iter", "_lock", "done")
+
+    def __init__(self, items: Iterable[CaptureItem] | AsyncIterable[CaptureItem]) -> None:
+        self.done = False
+        self._iter: Iterator[object] | None = None
+        self._aiter: AsyncIterator[object] | None = None
+        if isinstance(items, AsyncIterable):
+            self._aiter = items.__aiter__()
+        else:
+            self._iter = iter(items)
+        self._lock = asyncio.Lock()
+
+    async def next(self) -> object:
+        """The next item, or ``_EXHAUSTED``."""
+        if self.done:
+            return _EXHAUSTED
+        if self._iter is not None:
+            item = next(self._iter, _EXHAUSTED)
+        else:
+            assert self._aiter is not None
+            async with self._lock:  # an async generator refuses two concurrent __anext__ calls
+                if self.done:
+                    return _EXHAUSTED
+                try:
+                    item = await self._aiter.__anext__()
+                except StopAsyncIteration:
+                    item = _EXHAUSTED
+        if item is _EXHAUSTED:
+            self.done = True
+        return item
+
+
+class _End:
+    """Sentinel: the feeder is done (on the intake queue) / a worker is done (on the outcomes)."""
+
+
+_END = _End()
+
+
+class _JournalThread:
+    """Runs a :class:`Journal`'s blocking calls on one dedicated thread, in submission order."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="payermax-journal")
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def finish(self, close: bool) -> None:
+        try:
+            if close:
+                await self.call(self.journal.close)
+        finally:
+            self._pool.shutdown(wait=False)
+
+
+def capture_many(
+    client: CaptureClient,
+    items: Iterable[CaptureItem] | AsyncIterable[CaptureItem],
+    *,
+    concurrency: int = 32,
+    rate_limit: float | RateLimiter | None = None,
+    journal: str | PathLike[str] | Journal | None = None,
+    journal_batch: int = 256,
+    flush_interval: float = 0.25,
+    run_id: str | None = None,
+) -> AsyncGenerator[CaptureOutcome, None]:
+    """Capture every item with at most ``concurrency`` in flight; yield each outcome as it completes.
+
+    ``items`` may be any iterable or async iterable; it is read lazily, never held whole. One
+    item's failure is its outcome, never an exception that stops the run. Exceptions raised here:
+    the input's own (raised after the items already read are finished), and a journal that
+    cannot be written (:class:`~payermax_async.journal.JournalError`).
+
+    ``rate_limit`` (captures started per second, or a :class:`RateLimiter`) spaces new captures
+    evenly; retries inside ``client.capture`` come on top of it, bounded by the client's shared
+    retry budget.
+
+    ``journal`` (a path, or an open :class:`Journal` that stays open) makes the run resumable:
+    each item's request_id is committed before it is sent, and a re-run skips orders with a
+    definite outcome and replays the rest under their recorded request_id. ``run_id`` names this
+    run in the journal (an order claimed twice by one run is a duplicate); leave it to default
+    unless several processes share one run.
+
+    Break out early or cancel and the workers are cancelled and the journal flushed; use
+    ``contextlib.aclosing`` to make that happen at the break rather than at garbage collection.
+    A capture cut off mid-flight stays recorded as sending, and a re-run replays it.
+    """
+    if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+        raise ValueError("concurrency must be a positive int")
+    if journal_batch < 1:
+        raise ValueError("journal_batch must be >= 1")
+    if not flush_interval > 0:
+        raise ValueError("flush_interval must be > 0")
+    limiter = RateLimiter(rate_limit) if isinstance(rate_limit, (int, float)) else rate_limit
+    return _Run(client, items, concurrency, limiter, journal, journal_batch, flush_interval, run_id).run()
+
+
+def _normalize(item: object) -> _Job | CaptureOutcome:
+    """Validate before anything is journaled or sent; the job carries canonical values."""
+    if not isinstance(item, CaptureItem):
+        raise TypeError(f"capture_many takes CaptureItem objects, got {type(item).__name__}")
+    try:
+        out_trade_no = check_id(item.out_trade_no, "out_trade_no")
+        currency = check_currency(item.currency)
+        amount = check_amount(item.amount, currency)
+        request_id = (
+            None if item.request_id is None else check_id(item.request_id, "request_id", strict_charset=False)
+        )
+    except InvalidRequestError as exc:
+        exc.operation = "capture"
+        return CaptureOutcome(item, OutcomeStatus.INVALID, item.request_id, error=exc)
+    return _Job(item, out_trade_no, amount, currency, request_id or "")
+
+
+class _Run:
+    """One capture_many call: its queues, tasks and journal."""
+
+    def __init__(
+        self,
+        client: CaptureClient,
+        items: Iterable[CaptureItem] | AsyncIterable[CaptureItem],
+        concurrency: int,
+        limiter: RateLimiter | None,
+        journal: str | PathLike[str] | Journal | None,
+        journal_batch: int,
+        flush_interval: float,
+        run_id: str | None,
+    ) -> None:
+        self.client = client
+        self.items = items
+        self.concurrency = concurrency
+        self.limiter = limiter
+        self.journal_arg = journal
+        self.batch = journal_batch
+        self.flush_interval = flush_interval
+        self.run_id = run_id or uuid.uuid4().hex
+        self.records: list[Record] = []
+        self.failure: BaseException | None = None  # the input's or the journal's: raised at the end
+
+    async def run(self) -> AsyncGenerator[CaptureOutcome, None]:
+        jt: _JournalThread | None = None
+        owns_journal = False
+        if self.journal_arg is not None:
+            if isinstance(self.journal_arg, Journal):
+                journal = self.journal_arg
+            else:
+                journal = await asyncio.to_thread(Journal, self.journal_arg)
+                owns_journal = True
+            jt = _JournalThread(journal)
+        self.outcomes: asyncio.Queue[CaptureOutcome | _End] = asyncio.Queue(self.concurrency * 2)
+        self.work: asyncio.Queue[_Job | _End] = asyncio.Queue(max(self.concurrency, self.batch))
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            if jt is None:
+                # Nothing to make durable first: workers read the input themselves, one hop fewer.
+                source = _Source(self.items)
+                tasks.extend(asyncio.create_task(self._work_direct(source)) for _ in range(self.concurrency))
+            else:
+                intake: asyncio.Queue[_Job | _End] = asyncio.Queue(self.batch)
+                tasks.append(asyncio.create_task(self._feed(intake)))
+                tasks.append(asyncio.create_task(self._reserve(jt, intake)))
+                tasks.append(asyncio.create_task(self._flush(jt)))
+                tasks.extend(asyncio.create_task(self._work()) for _ in range(self.concurrency))
+            running = self.concurrency
+            while running:
+                outcome = await self.outcomes.get()
+                if isinstance(outcome, _End):
+                    running -= 1
+                    continue
+                yield outcome
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if jt is not None:
+                try:
+                    if self.records:
+                        await jt.call(jt.journal.record, self._take_records())
+                finally:
+                    await jt.finish(close=owns_journal)
+        if self.failure is not None:
+            raise self.failure
+
+    # -- stages
+
+    async def _feed(self, out: asyncio.Queue[_Job | _End]) -> None:
+        """Read the input lazily; invalid items become outcomes here and are never journaled."""
+        try:
+            if isinstance(self.items, AsyncIterable):
+                async for item in self.items:
+                    await self._admit(item, out)
+            else:
+                for item in self.items:
+                    await self._admit(item, out)
+        except Exception as exc:
+            self.failure = exc
+        await out.put(_END)  # not in a finally: a cancelled feeder must not wait on a full queue
+
+    async def _admit(self, item: CaptureItem, out: asyncio.Queue[_Job | _End]) -> None:
+        job = _normalize(item)
+        if isinstance(job, CaptureOutcome):
+            await self.outcomes.put(job)
+        else:
+            await out.put(job)
+
+    async def _reserve(self, jt: _JournalThread, intake: asyncio.Queue[_Job | _End]) -> None:
+        """Group commit: take what the feeder has ready, make it durable, only then release it."""
+        try:
+            ended = False
+            while not ended:
+                batch: list[_Job] = []
+                for job in _drain(await intake.get(), intake, self.batch):
+                    if isinstance(job, _End):
+                        ended = True
+                    else:
+                        batch.append(job)
+                if self.records:  # outcome rows ride along while the journal thread is busy anyway
+                    await jt.call(jt.journal.record, self._take_records())
+                if batch:
+                    claims = [
+                        Claim(j.out_trade_no, str(j.amount), j.currency, j.request_id or None) for j in batch
+                    ]
+                    reservations = await jt.call(jt.journal.reserve, claims, self.run_id)
+                    for job, reservation in zip(batch, reservations, strict=True):
+                        await self._dispatch(job, reservation)
+        except Exception as exc:
+            self.failure = exc
+        for _ in range(self.concurrency):
+            await self.work.put(_END)
+
+    async def _flush(self, jt: _JournalThread) -> None:
+        """Write outcome rows every ``flush_interval``, so a long tail is journaled as it goes."""
+        try:
+            while True:
+                await asyncio.sleep(self.flush_interval)
+                if self.records:
+                    await jt.call(jt.journal.record, self._take_records())
+        except Exception as exc:
+            self.failure = self.failure or exc
+
+    async def _dispatch(self, job: _Job, reservation: Reservation) -> None:
+        verdict, entry = reservation.verdict, reservation.entry
+        if verdict in (Verdict.SEND, Verdict.RESEND):
+            job.request_id = reservation.request_id
+            await self.work.put(job)
+        elif verdict is Verdict.DONE:
+            assert entry is not None
+            await self.outcomes.put(from_entry(job.item, entry))
+        else:
+            assert entry is not None
+            ids = {"out_trade_no": job.out_trade_no, "request_id": entry.request_id}
+            if verdict is Verdict.CONFLICT:
+                message = (
+                    f"the journal holds this order as {entry.amount} {entry.currency} under request_id "
+                    f"{entry.request_id}; not sent with different parameters"
+                )
+                status = OutcomeStatus.CONFLICT
+            else:
+                message = "this order came earlier in the same run; not sent twice"
+                status = OutcomeStatus.DUPLICATE
+            error = InvalidRequestError(message, field="out_trade_no", operation="capture", ids=ids)
+            await self.outcomes.put(CaptureOutcome(job.item, status, entry.request_id, error=error))
+
+    async def _work(self) -> None:
+        """A worker fed by the journal stage: every job's request_id is already on disk."""
+        work, outcomes, records = self.work, self.outcomes, self.records
+        while True:
+            job = await work.get()
+            if isinstance(job, _End):
+                await outcomes.put(_END)
+                return
+            outcome = await self._capture(job)
+            record = to_record(outcome)
+            if record is not None:
+                records.append(record)
+            await outcomes.put(outcome)
+
+    async def _work_direct(self, source: _Source) -> None:
+        """A worker that reads the shared input itself (no journal).
+
+        The client validates the item, so a bad one comes back as its INVALID outcome.
+        """
+        outcomes = self.outcomes
+        while True:
+            try:
+                item = await source.next()
+                if item is not _EXHAUSTED and not isinstance(item, CaptureItem):
+                    raise TypeError(f"capture_many takes CaptureItem objects, got {type(item).__name__}")
+            except Exception as exc:
+                self.failure = self.failure or exc
+                source.done = True
+                item = _EXHAUSTED
+            if not isinstance(item, CaptureItem):
+                await outcomes.put(_END)
+                return
+            job = _Job(
+                item, item.out_trade_no, item.amount, item.currency, item.request_id or uuid.uuid4().hex
+            )
+            await outcomes.put(await self._capture(job))
+
+    async def _capture(self, job: _Job) -> CaptureOutcome:
+        if self.limiter is not None:
+            await self.limiter.acquire()
+        try:
+            result = await self.client.capture(job.out_trade_no, job.amount, job.currency, job.request_id)
+        except Exception as exc:
+            return CaptureOutcome(job.item, outcome_status(exc), job.request_id, error=exc)
+        return CaptureOutcome(job.item, _RESULT_STATUS[result.status], job.request_id, result=result)
+
+    def _take_records(self) -> list[Record]:
+        taken = self.records[:]
+        self.records.clear()  # the workers hold this same list
+        return taken
+
+
+def _drain(first: T, queue: asyncio.Queue[T], limit: int) -> Iterator[T]:
+    """``first`` and whatever else the queue holds right now, up to ``limit`` items."""
+    yield first
+    for _ in range(limit - 1):
+        try:
+            yield queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return
