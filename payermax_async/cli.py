@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from . import __version__
+from .bulk_cli import add_capture
 from .client import PayerMaxClient
 from .errors import ApiError, OutcomeUnknownError, PayerMaxError
 from .models import CaptureStatus
@@ -394,4 +395,4 @@ async def _progress(report: DemoReport, stream: TextIO) -> None:
         _print_progress(report, stream)
 
 
-COMMANDS: tuple[Callable[[Any], None], ...] = (add_simulate, add_demo)
+COMMANDS: tuple[Callable[[Any], None], ...] = (add_simulate, add_demo, add_capture)
