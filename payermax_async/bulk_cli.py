@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -490,6 +491,12 @@ def add_capture(subparsers: Any) -> None:
     p.add_argument("--config", type=Path, help="TOML (or .json) file with the credentials")
     p.add_argument("--timeout", type=_positive_float, default=15.0, help="seconds per attempt (15)")
     p.add_argument("--max-retries", type=int, default=2, help="extra attempts per capture (2)")
+    p.add_argument(
+        "--sign-inline",
+        action="store_true",
+        help="sign on the event loop, not on a signing thread (the thread is used with the "
+        "cryptography backend and --concurrency > 1, where it measured 1.3x faster)",
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress line")
     p.add_argument("--verbose", "-v", action="store_true", help="log retries and warnings")
     p.set_defaults(run=run_capture)
@@ -600,7 +607,12 @@ async def _run_here(
     progress: _Progress,
 ) -> None:
     from .client import PayerMaxClient
+    from .offload import ThreadedSigner, bulk_signer
 
+    signer = None
+    if not args.sign_inline:
+        options = dict(options)
+        signer = options["signer"] = bulk_signer(options.pop("private_key"), concurrency=args.concurrency)
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
@@ -620,6 +632,8 @@ async def _run_here(
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
+        if isinstance(signer, ThreadedSigner):
+            signer.close()
 
 
 async def _tick(progress: _Progress) -> None:
@@ -639,14 +653,15 @@ def _run_in_processes(
     from .multiproc import ClientSpec, capture_many_processes
 
     outcomes = capture_many_processes(
-        ClientSpec(options),
+        ClientSpec(options, bulk_concurrency=None if args.sign_inline else args.concurrency),
         items,
         processes=args.processes,
         concurrency=args.concurrency,
         rate_limit=args.rate_limit,
         journal=args.journal,
     )
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt) if in_main_thread else None
     try:
         with contextlib.closing(outcomes):
             for outcome in outcomes:
@@ -654,7 +669,8 @@ def _run_in_processes(
                 output.outcome(outcome)
                 progress.tick()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:

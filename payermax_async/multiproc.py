@@ -61,15 +61,23 @@ class ClientSpec:
     """How a worker process builds its client: :class:`PayerMaxClient` keyword arguments.
 
     They must pickle (keys as strings, not a KMS handle). The repr names only the merchant, since
-    the options hold the private key.
+    the options hold the private key. ``bulk_concurrency``, when given, builds the signer with
+    :func:`~payermax_async.offload.bulk_signer` for that many captures in flight.
     """
 
     options: Mapping[str, Any]
+    bulk_concurrency: int | None = None
 
     def build(self) -> Any:
         from .client import PayerMaxClient  # the runner sits above the client
+        from .offload import bulk_signer
 
-        return PayerMaxClient(**dict(self.options))
+        options = dict(self.options)
+        if self.bulk_concurrency is not None and options.get("private_key") is not None:
+            options["signer"] = bulk_signer(
+                options.pop("private_key"), backend=options.get("backend"), concurrency=self.bulk_concurrency
+            )
+        return PayerMaxClient(**options)
 
     def __repr__(self) -> str:
         shown = {k: self.options.get(k) for k in ("app_id", "merchant_no", "base_url")}
@@ -322,23 +330,32 @@ async def _worker(
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
-    with contextlib.suppress(NotImplementedError, RuntimeError):
+    handled = False
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or Windows
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
+        handled = True
     client = factory.build() if isinstance(factory, ClientSpec) else factory()
-    async with client:
-        pending: list[Flat] = []
-        last = time.monotonic()
-        source = _inbox_items(inbox, parent_pid, main.cancel)
-        async for outcome in capture_many(
-            client, source, concurrency=concurrency, rate_limit=rate, journal=journal, run_id=run_id
-        ):
-            pending.append(_flatten(outcome))
-            now = time.monotonic()
-            if len(pending) >= _OUT_BATCH or now - last >= _OUT_INTERVAL:
+    try:
+        async with client:
+            pending: list[Flat] = []
+            last = time.monotonic()
+            source = _inbox_items(inbox, parent_pid, main.cancel)
+            async for outcome in capture_many(
+                client, source, concurrency=concurrency, rate_limit=rate, journal=journal, run_id=run_id
+            ):
+                pending.append(_flatten(outcome))
+                now = time.monotonic()
+                if len(pending) >= _OUT_BATCH or now - last >= _OUT_INTERVAL:
+                    outbox.put(("outcomes", pending))
+                    pending, last = [], now
+            if pending:
                 outbox.put(("outcomes", pending))
-                pending, last = [], now
-        if pending:
-            outbox.put(("outcomes", pending))
+    finally:
+        if handled:
+            loop.remove_signal_handler(signal.SIGTERM)
+        close_signer = getattr(getattr(getattr(client, "config", None), "signer", None), "close", None)
+        if callable(close_signer):
+            close_signer()  # a ThreadedSigner's thread
 
 
 async def _inbox_items(

@@ -7,6 +7,7 @@ while the simulator keeps serving on the test's loop.
 from __future__ import annotations
 
 import asyncio
+import os
 import queue
 import threading
 from collections import Counter
@@ -23,6 +24,9 @@ from payermax_async.multiproc import (
     ClientSpec,
     WorkerProcessError,
     _feed,
+    _unflatten,
+    _worker,
+    _worker_main,
     capture_many_processes,
     partition,
 )
@@ -184,3 +188,38 @@ async def test_an_input_that_raises_is_raised_after_the_rest_finishes(
         await asyncio.to_thread(run)
     assert seen.qsize() == 10
     assert all(captured_once(sim, i.out_trade_no) for i in items)
+
+
+async def test_the_worker_side_runs_the_inbox_through_capture_many(
+    payermax_simulator: GatewaySimulator, tmp_path: Path
+) -> None:
+    """The code each worker process runs, driven here in-process with plain queues."""
+    sim = payermax_simulator
+    items = authorize(sim, 30)
+    inbox: queue.Queue[Any] = queue.Queue()
+    outbox: queue.Queue[Any] = queue.Queue()
+    inbox.put([(i.out_trade_no, i.amount, i.currency, i.request_id) for i in items[:20]])
+    inbox.put([(i.out_trade_no, i.amount, i.currency, i.request_id) for i in items[20:]])
+    inbox.put(None)
+    spec = ClientSpec(sim.client_options(), bulk_concurrency=4)
+    journal = tmp_path / "run.db"
+    Journal(journal).close()
+    await asyncio.wait_for(_worker(spec, inbox, outbox, 4, 1000.0, str(journal), "run-1", os.getppid()), 30)
+    flat: list[Any] = []
+    while not outbox.empty():
+        kind, payload = outbox.get_nowait()
+        assert kind == "outcomes"
+        flat.extend(payload)
+    outcomes = [_unflatten(f) for f in flat]
+    assert sorted(o.item.out_trade_no for o in outcomes) == sorted(i.out_trade_no for i in items)
+    assert all(o.ok for o in outcomes)
+
+
+async def test_a_worker_reports_its_failure_instead_of_dying_silently(tmp_path: Path) -> None:
+    inbox: queue.Queue[Any] = queue.Queue()
+    outbox: queue.Queue[Any] = queue.Queue()
+    bad = ClientSpec({"app_id": "a", "merchant_no": "m", "private_key": "x", "payermax_public_key": "y"})
+    await asyncio.to_thread(_worker_main, 3, bad, inbox, outbox, 4, None, None, "run-1", os.getppid())
+    kind, index, error = outbox.get_nowait()
+    assert (kind, index) == ("done", 3)
+    assert error.startswith("ConfigurationError: private_key")

@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from payermax_async.bulk_cli import (
     CsvFormatError,
     RowError,
     Tally,
+    _Progress,
     load_client_options,
     read_captures,
 )
@@ -35,6 +37,8 @@ from payermax_async.cli import main
 from payermax_async.errors import ApiError, ConfigurationError
 from payermax_async.journal import EntryState, Journal
 from payermax_async.testing import Fault, FaultKind, GatewaySimulator, RequestRecord
+
+from .conftest import Keys
 
 # ---------------------------------------------------------------------- the CSV
 
@@ -440,3 +444,114 @@ async def test_ctrl_c_stops_cleanly_and_the_run_resumes(
     code, _, err = await run_cli("--input", source, "--journal", journal, "-q", env=sim_env(sim))
     assert code == EXIT_OK, err
     assert captured_once(sim, trade_nos)
+
+
+# ---------------------------------------------------------------------- in this process
+
+
+@pytest.fixture
+def sim_environ(payermax_simulator: GatewaySimulator, monkeypatch: pytest.MonkeyPatch) -> GatewaySimulator:
+    for name, value in sim_env(payermax_simulator).items():
+        if name.startswith("PAYERMAX_"):
+            monkeypatch.setenv(name, value)
+    return payermax_simulator
+
+
+async def test_in_process_run_writes_progress_output_and_summary(
+    sim_environ: GatewaySimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = sim_environ
+    source = tmp_path / "captures.csv"
+    sim.authorize("PENDING-1", "10.54", "USD")
+    trade_nos = write_orders(sim, source, 12, extra="PENDING-1,10.54,USD\nBAD,1,XYZ\n")
+    out = tmp_path / "out.csv"
+    code = await asyncio.to_thread(
+        main, ["capture", "-i", str(source), "-j", str(tmp_path / "run.db"), "-o", str(out), "-c", "4"]
+    )
+    captured = capsys.readouterr()
+    assert code == EXIT_UNRESOLVED  # the PENDING capture is not settled yet
+    assert captured_once(sim, trade_nos)
+    assert "capture 14/14 (100%)" in captured.err  # the final progress line (not a terminal: no \r)
+    assert "line 15: currency must be an ISO 4217 code" in captured.err
+    assert "pending at the gateway" in captured.out and "journal: 12 captured, 1 pending" in captured.out
+    rows = list(read_output(out))
+    assert Counter(r["status"] for r in rows) == {"captured": 12, "pending": 1, "invalid": 1}
+
+    sim.settle_capture("PENDING-1")
+    code = await asyncio.to_thread(main, ["capture", "-i", str(source), "-j", str(tmp_path / "run.db"), "-q"])
+    assert code == EXIT_FAILED  # settled now; only the bad row remains
+    assert capsys.readouterr().err.count("row skipped") == 1
+
+
+async def test_in_process_run_over_worker_processes_with_results_on_stdout(
+    sim_environ: GatewaySimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sim = sim_environ
+    source = tmp_path / "captures.csv"
+    trade_nos = write_orders(sim, source, 40)
+    args = ["capture", "-i", str(source), "-j", str(tmp_path / "run.db"), "-o", "-", "-p", "2", "-q"]
+    code = await asyncio.to_thread(main, args)
+    captured = capsys.readouterr()
+    assert code == EXIT_OK, captured.err
+    assert captured_once(sim, trade_nos)
+    rows = list(csv.DictReader(io.StringIO(captured.out)))
+    assert sorted(r["out_trade_no"] for r in rows) == trade_nos
+    assert "capture summary" in captured.err  # the summary moves out of the way of the results
+
+
+async def test_input_from_stdin(
+    sim_environ: GatewaySimulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    sim = sim_environ
+    source = tmp_path / "captures.csv"
+    trade_nos = write_orders(sim, source, 5)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(source.read_text()))
+    code = await asyncio.to_thread(main, ["capture", "-i", "-", "--sign-inline"])
+    assert code == EXIT_OK, capsys.readouterr().err
+    assert captured_once(sim, trade_nos)
+
+
+def test_bad_input_journal_or_options_exit_2_before_sending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], keys: Keys
+) -> None:
+    monkeypatch.setenv("PAYERMAX_APP_ID", "a")
+    monkeypatch.setenv("PAYERMAX_MERCHANT_NO", "m")
+    monkeypatch.setenv("PAYERMAX_PRIVATE_KEY", keys.merchant_private)
+    monkeypatch.setenv("PAYERMAX_PUBLIC_KEY", keys.payermax_public)
+    monkeypatch.setenv("PAYERMAX_BASE_URL", "http://127.0.0.1:9")  # nothing listens: nothing may be sent
+    good = tmp_path / "in.csv"
+    good.write_text("out_trade_no,amount,currency\nORD-1,1.00,USD\n")
+    no_header = tmp_path / "bad.csv"
+    no_header.write_text("ORD-1,1.00,USD\n")
+    assert main(["capture", "-i", str(no_header)]) == EXIT_USAGE
+    assert "lacks the column(s)" in capsys.readouterr().err
+    assert main(["capture", "-i", str(tmp_path / "missing.csv")]) == EXIT_USAGE
+    assert main(["capture", "-i", str(good), "-j", str(tmp_path)]) == EXIT_USAGE  # a directory
+    assert main(["capture", "-i", str(good), "--max-retries", "-1"]) == EXIT_USAGE
+    with pytest.raises(SystemExit):
+        main(["capture", "-i", str(good), "--concurrency", "0"])
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_redraws_one_line_on_a_terminal_and_prints_lines_elsewhere() -> None:
+    tally = Tally(total=10)
+    tally.add(outcome(OutcomeStatus.CAPTURED))
+    terminal, pipe = _Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        progress = _Progress(stream, tally, enabled=True, interval=0.0)
+        progress.tick()
+        progress.tick()
+        progress.end()
+    assert terminal.getvalue().count("\r\x1b[K") == 2 and terminal.getvalue().endswith("\n")
+    assert pipe.getvalue().count("\n") == 2 and "\r" not in pipe.getvalue()
+    assert "1/10 (10%)" in pipe.getvalue() and "ok 1" in pipe.getvalue()
+    quiet = io.StringIO()
+    _Progress(quiet, tally, enabled=False).tick(force=True)
+    assert quiet.getvalue() == ""
