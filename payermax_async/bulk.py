@@ -588,19 +588,20 @@ class _Run:
             assert entry is not None
             await self.outcomes.put(from_entry(job.item, entry))
         else:
-            assert entry is not None
-            ids = {"out_trade_no": job.out_trade_no, "request_id": entry.request_id}
+            rid = reservation.request_id
+            ids = {"out_trade_no": job.out_trade_no, "request_id": rid}
             if verdict is Verdict.CONFLICT:
+                assert entry is not None
                 message = (
                     f"the journal holds this order as {entry.amount} {entry.currency} under request_id "
-                    f"{entry.request_id}; not sent with different parameters"
+                    f"{rid}; not sent with different parameters"
                 )
                 status = OutcomeStatus.CONFLICT
             else:
                 message = "this order came earlier in the same run; not sent twice"
                 status = OutcomeStatus.DUPLICATE
             error = InvalidRequestError(message, field="out_trade_no", operation="capture", ids=ids)
-            await self.outcomes.put(CaptureOutcome(job.item, status, entry.request_id, error=error))
+            await self.outcomes.put(CaptureOutcome(job.item, status, rid, error=error))
 
     async def _work(self) -> None:
         """A worker fed by the journal stage: every job's request_id is already on disk."""

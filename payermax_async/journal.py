@@ -14,12 +14,11 @@ since SQLite's commit, not the insert, is what costs.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import enum
 import os
+import secrets
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -103,7 +102,7 @@ class Reservation:
     verdict: Verdict
     #: the id to send under (SEND, RESEND), or the one on record (DONE, CONFLICT, DUPLICATE)
     request_id: str
-    #: the row as it was before this claim; None for SEND
+    #: the row as it was before this run touched it; None for SEND (and a repeat of one)
     entry: JournalEntry | None = None
 
 
@@ -244,24 +243,25 @@ class Journal:
                 for row in db.execute(
                     f"SELECT {_COLUMNS} FROM captures WHERE out_trade_no IN ({marks})", chunk
                 ):
-                    entry = _entry(row)
-                    known[entry.out_trade_no] = entry
+                    found = _entry(row)
+                    known[found.out_trade_no] = found
             inserts: list[tuple[object, ...]] = []
             resends: list[tuple[object, ...]] = []
             touches: list[tuple[object, ...]] = []
+            claimed: dict[str, str] = {}  # out_trade_no -> request_id, claimed in this batch
             out: list[Reservation] = []
             for claim in claims:
-                found = known.get(claim.out_trade_no)
-                if found is None:
-                    rid = claim.request_id or uuid.uuid4().hex
-                    inserts.append((claim.out_trade_no, rid, claim.amount, claim.currency, run_id, now, now))
-                    known[claim.out_trade_no] = JournalEntry(
-                        claim.out_trade_no, rid, claim.amount, claim.currency, EntryState.SENDING, run_id, 1
-                    )
+                otn = claim.out_trade_no
+                entry = known.get(otn)
+                earlier = claimed.get(otn)
+                if earlier is not None:
+                    out.append(Reservation(Verdict.DUPLICATE, earlier, entry))
+                elif entry is None:
+                    rid = claim.request_id or secrets.token_hex(16)  # as random as uuid4, cheaper
+                    inserts.append((otn, rid, claim.amount, claim.currency, run_id, now, now))
+                    claimed[otn] = rid
                     out.append(Reservation(Verdict.SEND, rid))
-                    continue
-                entry = found
-                if entry.run_id == run_id:
+                elif entry.run_id == run_id:  # claimed by an earlier batch of this run
                     out.append(Reservation(Verdict.DUPLICATE, entry.request_id, entry))
                 elif (
                     entry.amount != claim.amount
@@ -269,14 +269,14 @@ class Journal:
                     or (claim.request_id is not None and claim.request_id != entry.request_id)
                 ):
                     out.append(Reservation(Verdict.CONFLICT, entry.request_id, entry))
-                elif entry.state in DONE_STATES:
-                    touches.append((run_id, claim.out_trade_no))
-                    known[claim.out_trade_no] = _with_run(entry, run_id)
-                    out.append(Reservation(Verdict.DONE, entry.request_id, entry))
                 else:
-                    resends.append((run_id, now, claim.out_trade_no))
-                    known[claim.out_trade_no] = _with_run(entry, run_id)
-                    out.append(Reservation(Verdict.RESEND, entry.request_id, entry))
+                    claimed[otn] = entry.request_id
+                    if entry.state in DONE_STATES:
+                        touches.append((run_id, otn))
+                        out.append(Reservation(Verdict.DONE, entry.request_id, entry))
+                    else:
+                        resends.append((run_id, now, otn))
+                        out.append(Reservation(Verdict.RESEND, entry.request_id, entry))
             if inserts:
                 db.executemany(
                     "INSERT INTO captures (out_trade_no, request_id, amount, currency, state, run_id, "
@@ -391,10 +391,6 @@ def _record_row(r: Record, now: float) -> tuple[object, ...]:
         r.out_trade_no,
         r.request_id,
     )
-
-
-def _with_run(entry: JournalEntry, run_id: str) -> JournalEntry:
-    return dataclasses.replace(entry, run_id=run_id)
 
 
 def _rollback(db: sqlite3.Connection) -> None:
