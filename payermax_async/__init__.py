@@ -1,5 +1,6 @@
 """payermax_async: an asyncio client for the PayerMax payment gateway."""
 
+from .bulk import CaptureItem, CaptureOutcome, OutcomeStatus
 from .client import PayerMaxClient
 from .config import PRODUCTION_URL, SANDBOX_URL, ClientConfig
 from .errors import (
@@ -7,10 +8,12 @@ from .errors import (
     ConfigurationError,
     InvalidRequestError,
     MalformedResponseError,
+    NotificationError,
     OutcomeUnknownError,
     PayerMaxError,
     ResponseLostError,
     SignatureError,
+    StaleNotificationError,
     TransportError,
 )
 from .models import (
@@ -55,13 +58,11 @@ from .webhooks import (
     InMemorySeenStore,
     Notification,
     NotificationDeduplicator,
-    NotificationError,
     NotificationType,
     PaymentNotification,
     PayoutNotification,
     RefundNotification,
     SeenStore,
-    StaleNotificationError,
     WebhookVerifier,
     parse_notification,
 )
@@ -79,8 +80,10 @@ __all__ = [
     "CancelNotification",
     "CancelResult",
     "CancelStatus",
+    "CaptureItem",
     "CaptureMode",
     "CaptureNotification",
+    "CaptureOutcome",
     "CaptureResult",
     "CaptureStatus",
     "CardInfo",
@@ -100,6 +103,7 @@ __all__ = [
     "OrderAndPayResult",
     "OrderCloseResult",
     "OrderQueryResult",
+    "OutcomeStatus",
     "OutcomeUnknownError",
     "PayeeAccountInfo",
     "PayeeAddress",
