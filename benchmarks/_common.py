@@ -1,0 +1,195 @@
+"""Shared pieces of the benchmark scripts: keys, the lean server, and the hand-written baselines.
+
+The baselines do exactly the work of one capture and nothing the library is not also doing:
+build the envelope, encode it once, sign, POST, read, verify the response signature, decode.
+They use msgspec like the library does, so the floor is the tightest one a user could write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import functools
+import os
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import msgspec
+
+from payermax_async import PayerMaxClient
+from payermax_async.signing import Backend, RsaSigner, RsaVerifier, generate_key_pair
+
+HERE = Path(__file__).resolve().parent
+PATH = "/aggregate-pay/api/gateway/capture"
+
+
+@dataclass(frozen=True)
+class Keys:
+    merchant_private: str
+    merchant_public: str
+    payermax_private: str
+    payermax_public: str
+
+
+def make_keys() -> Keys:
+    mpriv, mpub = generate_key_pair()
+    ppriv, ppub = generate_key_pair()
+    return Keys(mpriv, mpub, ppriv, ppub)
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far (user + system)."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def lean_server(keys: Keys, *, verify: bool = False, latency_ms: float = 0.0) -> Iterator[Server]:
+    """Start benchmarks/_server.py in its own process; yield where it listens; stop it after."""
+    env = dict(os.environ)
+    env["BENCH_PAYERMAX_PRIVATE_KEY"] = keys.payermax_private
+    env["BENCH_MERCHANT_PUBLIC_KEY"] = keys.merchant_public
+    cmd = [sys.executable, str(HERE / "_server.py"), "--latency-ms", str(latency_ms)]
+    proc = subprocess.Popen(
+        [*cmd, *(["--verify"] if verify else [])], stdout=subprocess.PIPE, env=env, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.startswith("PORT "):
+            raise RuntimeError(f"benchmark server did not start: {line!r}")
+        yield Server(f"http://127.0.0.1:{int(line.split()[1])}", proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@functools.lru_cache(maxsize=8)
+def signer_for(private_key: str, backend: Backend) -> RsaSigner:
+    """Parsed once: loading a key costs 60-140 ms, which would swamp a short timed run."""
+    return RsaSigner(private_key, backend=backend)
+
+
+@functools.lru_cache(maxsize=8)
+def verifier_for(public_key: str, backend: Backend) -> RsaVerifier:
+    return RsaVerifier(public_key, backend=backend)
+
+
+def make_client(keys: Keys, base_url: str, backend: Backend, **kwargs: Any) -> PayerMaxClient:
+    params: dict[str, Any] = {
+        "signer": signer_for(keys.merchant_private, backend),
+        "verifier": verifier_for(keys.payermax_public, backend),
+    }
+    params.update(kwargs)
+    return PayerMaxClient(app_id="bench-app", merchant_no="M-BENCH", base_url=base_url, **params)
+
+
+def request_time() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}+00:00"
+
+
+def envelope(i: int) -> dict[str, Any]:
+    return {
+        "version": "1.5",
+        "keyVersion": "1",
+        "requestTime": request_time(),
+        "appId": "bench-app",
+        "merchantNo": "M-BENCH",
+        "data": {
+            "requestId": uuid.uuid4().hex,
+            "outTradeNo": f"ORD-{i:07d}",
+            "currency": "USD",
+            "amount": Decimal("10.00"),
+        },
+    }
+
+
+_ENC = msgspec.json.Encoder(decimal_format="number")
+
+
+async def floor_run(
+    keys: Keys, base_url: str, backend: Backend, n: int, concurrency: int, max_connections: int = 100
+) -> None:
+    """The hand-written floor: aiohttp + the same signer, N workers, no library."""
+    signer = signer_for(keys.merchant_private, backend)
+    verifier = verifier_for(keys.payermax_public, backend)
+    url = base_url + PATH
+    counter = iter(range(n))
+    connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker() -> None:
+            for i in counter:
+                body = _ENC.encode(envelope(i))
+                sign = base64.b64encode(signer.sign(body)).decode()
+                headers = {"Content-Type": "application/json", "sign": sign}
+                async with session.post(url, data=body, headers=headers) as resp:
+                    raw = await resp.read()
+                    their = resp.headers["sign"]
+                if not verifier.verify(raw, base64.b64decode(their)):
+                    raise RuntimeError("bad response signature")
+                if msgspec.json.decode(raw)["code"] != "APPLY_SUCCESS":
+                    raise RuntimeError("refused")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+def requests_run(keys: Keys, base_url: str, backend: Backend, n: int) -> None:
+    """What users write today: a synchronous requests loop."""
+    import requests
+
+    signer = signer_for(keys.merchant_private, backend)
+    verifier = verifier_for(keys.payermax_public, backend)
+    url = base_url + PATH
+    with requests.Session() as session:
+        for i in range(n):
+            body = _ENC.encode(envelope(i))
+            sign = base64.b64encode(signer.sign(body)).decode()
+            resp = session.post(url, data=body, headers={"Content-Type": "application/json", "sign": sign})
+            if not verifier.verify(resp.content, base64.b64decode(resp.headers["sign"])):
+                raise RuntimeError("bad response signature")
+            if msgspec.json.decode(resp.content)["code"] != "APPLY_SUCCESS":
+                raise RuntimeError("refused")
+
+
+@dataclass(frozen=True)
+class Timing:
+    n: int
+    wall: float
+    cpu: float  # this process's CPU seconds, all threads
+
+    @property
+    def rate(self) -> float:
+        return self.n / self.wall
+
+    @property
+    def cpu_us(self) -> float:
+        return self.cpu / self.n * 1e6
+
+
+@contextlib.contextmanager
+def timed(n: int, into: list[Timing]) -> Iterator[None]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield
+    into.append(Timing(n, time.perf_counter() - wall, time.process_time() - cpu))
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
