@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -272,7 +272,7 @@ class PayerMaxClient:
         currency = check_currency(currency)
         value = check_amount(amount, currency)
         request_id = (
-            uuid.uuid4().hex
+            secrets.token_hex(16)
             if request_id is None
             else check_id(request_id, "request_id", strict_charset=False)
         )
@@ -426,7 +426,7 @@ class PayerMaxClient:
         """
         check_id(out_trade_no, "out_trade_no")
         request_id = (
-            uuid.uuid4().hex
+            secrets.token_hex(16)
             if request_id is None
             else check_id(request_id, "request_id", strict_charset=False)
         )
