@@ -15,8 +15,8 @@ from .cancel import CancelStatus
 from .capture import CaptureStatus
 from .common import AwareDatetime, FinalByStatus, Result
 from .order import PaymentDetailResult, PaymentStatus
-from .payout import PayoutAmount, PayoutStatus
-from .refund import RefundStatus
+from .payout import PayoutQueryResult
+from .refund import RefundQueryResult
 
 __all__ = [
     "CancelNotification",
@@ -130,31 +130,9 @@ class CancelNotificationData(Result, FinalByStatus, frozen=True):
     error_msg: str | None = None
 
 
-class RefundNotificationData(Result, FinalByStatus, frozen=True):
-    out_refund_no: str
-    status: RefundStatus
-    refund_trade_no: str | None = None
-    out_trade_no: str | None = None
-    refund_amount: Decimal | None = None
-    refund_currency: str | None = None
-    result_msg: str | None = None
-    refund_finish_time: AwareDatetime | None = None
-
-
-class PayoutNotificationData(Result, FinalByStatus, frozen=True):
-    out_trade_no: str
-    status: PayoutStatus
-    trade_no: str | None = None
-    sub_status: str | None = None
-    trade: PayoutAmount | None = None
-    source: PayoutAmount | None = None
-    destination: PayoutAmount | None = None
-    response_code: str | None = None
-    response_msg: str | None = None
-    reference: str | None = None
-    transaction_utc_time: AwareDatetime | None = None
-    pay_finish_time: AwareDatetime | None = None
-    bounce_back_time: AwareDatetime | None = None
+# These notifications carry exactly the fields of the matching query's answer: one type for both.
+RefundNotificationData = RefundQueryResult
+PayoutNotificationData = PayoutQueryResult
 
 
 class PaymentNotification(NotificationBase, frozen=True, kw_only=True):
