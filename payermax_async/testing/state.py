@@ -503,10 +503,8 @@ class Ledger:
             raise Refusal(ORDER_REPEAT, "Order already exists, please do not pay repeatedly.")
 
         now = self._clock()
-        token = self._id("T")
-        order = Order(
+        order = self._open(
             out_trade_no=out_trade_no,
-            trade_token=token,
             is_authorization=is_auth,
             amount=amount,
             currency=currency,
@@ -519,8 +517,7 @@ class Ledger:
             notify_url=notify_url,
             card_no=card_no,
         )
-        self.orders[out_trade_no] = order
-        self.by_token[token] = order
+        token = order.trade_token
         self._event("created", out_trade_no, token, authorization=is_auth, amount=amount, currency=currency)
         tail = _tail(amount, currency)
         if integrate == "Hosted_Checkout" and not is_auth:
@@ -563,10 +560,8 @@ class Ledger:
         except Refusal as refusal:
             raise ValueError(refusal.msg) from None
         now = self._clock()
-        token = self._id("T")
-        order = Order(
+        order = self._open(
             out_trade_no=out_trade_no,
-            trade_token=token,
             is_authorization=True,
             amount=amount,
             currency=currency,
@@ -578,9 +573,14 @@ class Ledger:
             user_id="sim-user",
             card_no="4111111111111111",
         )
-        self.orders[out_trade_no] = order
-        self.by_token[token] = order
-        self._event("authorized", out_trade_no, token, amount=amount, currency=currency)
+        self._event("authorized", out_trade_no, order.trade_token, amount=amount, currency=currency)
+        return order
+
+    def _open(self, **fields: Any) -> Order:
+        """A new order with a fresh trade token, findable by out_trade_no and by token."""
+        order = Order(trade_token=self._id("T"), **fields)
+        self.orders[order.out_trade_no] = order
+        self.by_token[order.trade_token] = order
         return order
 
     def complete_payment(self, out_trade_no: str, success: bool = True) -> Order:
