@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
+from examples.settings import Settings
 from payermax_async import (
-    SANDBOX_URL,
     ApiError,
     InvalidRequestError,
     Notification,
@@ -45,36 +43,6 @@ CLIENT = web.AppKey("payermax_client", PayerMaxClient)
 WEBHOOKS = web.AppKey("payermax_webhooks", WebhookVerifier)
 DEDUP = web.AppKey("payermax_dedup", NotificationDeduplicator)
 HANDLER: web.AppKey[NotificationHandler] = web.AppKey("payermax_handler")
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Credentials and endpoint; from the environment unless given."""
-
-    app_id: str
-    merchant_no: str
-    private_key: str
-    payermax_public_key: str
-    base_url: str = SANDBOX_URL
-    notify_max_age: float | None = None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
-        def need(name: str) -> str:
-            value = env.get(name)
-            if not value:
-                raise RuntimeError(f"set {name}")
-            return value
-
-        max_age = env.get("PAYERMAX_NOTIFY_MAX_AGE")
-        return cls(
-            app_id=need("PAYERMAX_APP_ID"),
-            merchant_no=need("PAYERMAX_MERCHANT_NO"),
-            private_key=need("PAYERMAX_PRIVATE_KEY"),
-            payermax_public_key=need("PAYERMAX_PUBLIC_KEY"),
-            base_url=env.get("PAYERMAX_BASE_URL", SANDBOX_URL),
-            notify_max_age=float(max_age) if max_age else None,
-        )
 
 
 class CaptureIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -156,20 +124,9 @@ def create_app(
 
     async def payermax(app: web.Application) -> AsyncIterator[None]:
         cfg = settings or Settings.from_env()
-        async with PayerMaxClient(
-            app_id=cfg.app_id,
-            merchant_no=cfg.merchant_no,
-            private_key=cfg.private_key,
-            payermax_public_key=cfg.payermax_public_key,
-            base_url=cfg.base_url,
-        ) as client:
+        async with cfg.client() as client:
             app[CLIENT] = client
-            app[WEBHOOKS] = WebhookVerifier(
-                cfg.payermax_public_key,
-                app_id=cfg.app_id,
-                merchant_no=cfg.merchant_no,
-                max_age=cfg.notify_max_age,
-            )
+            app[WEBHOOKS] = cfg.webhook_verifier()
             yield
 
     app.cleanup_ctx.append(payermax)

@@ -19,17 +19,15 @@ and point PayerMax's notification URL at ``https://<your host>/payermax/notify``
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from examples.settings import Settings
 from payermax_async import (
-    SANDBOX_URL,
     ApiError,
     InvalidRequestError,
     Notification,
@@ -46,37 +44,6 @@ from payermax_async.webhooks import starlette_ack
 log = logging.getLogger("payermax_example")
 
 NotificationHandler = Callable[[Notification], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Credentials and endpoint; from the environment unless given."""
-
-    app_id: str
-    merchant_no: str
-    private_key: str
-    payermax_public_key: str
-    base_url: str = SANDBOX_URL
-    #: reject notifications whose notifyTime is further than this from now (None: no check)
-    notify_max_age: float | None = None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
-        def need(name: str) -> str:
-            value = env.get(name)
-            if not value:
-                raise RuntimeError(f"set {name}")
-            return value
-
-        max_age = env.get("PAYERMAX_NOTIFY_MAX_AGE")
-        return cls(
-            app_id=need("PAYERMAX_APP_ID"),
-            merchant_no=need("PAYERMAX_MERCHANT_NO"),
-            private_key=need("PAYERMAX_PRIVATE_KEY"),
-            payermax_public_key=need("PAYERMAX_PUBLIC_KEY"),
-            base_url=env.get("PAYERMAX_BASE_URL", SANDBOX_URL),
-            notify_max_age=float(max_age) if max_age else None,
-        )
 
 
 class CaptureIn(BaseModel):
@@ -100,20 +67,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         cfg = settings or Settings.from_env()
-        async with PayerMaxClient(
-            app_id=cfg.app_id,
-            merchant_no=cfg.merchant_no,
-            private_key=cfg.private_key,
-            payermax_public_key=cfg.payermax_public_key,
-            base_url=cfg.base_url,
-        ) as client:
+        async with cfg.client() as client:
             app.state.payermax = client
-            app.state.webhooks = WebhookVerifier(
-                cfg.payermax_public_key,
-                app_id=cfg.app_id,
-                merchant_no=cfg.merchant_no,
-                max_age=cfg.notify_max_age,
-            )
+            app.state.webhooks = cfg.webhook_verifier()
             yield
 
     app = FastAPI(title="PayerMax example", lifespan=lifespan)
