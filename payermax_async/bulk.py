@@ -51,7 +51,7 @@ from .errors import (
 )
 from .journal import Claim, EntryState, Journal, JournalEntry, Record, Reservation, Verdict
 from .models.capture import CaptureResult, CaptureStatus
-from .retry import CLOCK_SKEW_CODE, MAYBE_SENT_CODES, ORDER_REPEAT_CODE, RATE_LIMIT_CODE
+from .retry import CLOCK_SKEW_CODE, ORDER_REPEAT_CODE, RATE_LIMIT_CODE, FailureKind, classify
 from .validation import check_amount, check_currency, check_id
 
 __all__ = [
@@ -151,22 +151,25 @@ class CaptureOutcome:
 
 
 def outcome_status(error: BaseException) -> OutcomeStatus:
-    """Which outcome an exception from ``client.capture`` means. Anything unrecognised is UNKNOWN."""
+    """Which outcome an exception from ``client.capture`` means. Anything unrecognised is UNKNOWN.
+
+    Sent or not is the retry layer's call (:func:`retry.classify`); this adds only what a journal
+    needs on top: which definite refusals left the gateway untouched.
+    """
     if isinstance(error, InvalidRequestError):
         return OutcomeStatus.INVALID
-    if isinstance(error, TransportError):
-        return OutcomeStatus.NOT_PROCESSED
     if isinstance(error, ApiError):
         if error.code in NOT_PROCESSED_CODES:
             return OutcomeStatus.NOT_PROCESSED
-        if error.code == ORDER_REPEAT_CODE or error.code in MAYBE_SENT_CODES:
+        if error.code == ORDER_REPEAT_CODE:
             return OutcomeStatus.UNKNOWN
-        if error.http_status is not None and (error.http_status >= 500 or error.http_status == 429):
-            return OutcomeStatus.UNKNOWN
-        return OutcomeStatus.FAILED
-    if isinstance(error, MalformedResponseError):
-        status = error.http_status
-        if status is not None and 400 <= status < 500 and status not in (408, 429):
+    kind = classify(error)
+    if kind is FailureKind.NOT_SENT:
+        return OutcomeStatus.NOT_PROCESSED
+    if kind is FailureKind.FATAL:
+        if isinstance(error, ApiError):
+            return OutcomeStatus.FAILED
+        if isinstance(error, MalformedResponseError):
             return OutcomeStatus.NOT_PROCESSED  # refused in front of the gateway
     return OutcomeStatus.UNKNOWN
 
