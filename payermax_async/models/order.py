@@ -198,7 +198,8 @@ class PaymentDetailResult(Result, frozen=True):
 
 
 class OrderQueryResult(Result, FinalByStatus, frozen=True):
-    """A payment or an authorization as the gateway sees it now (also the PAYMENT notification's data)."""
+    """A payment or an authorization as the gateway sees it now (PAYMENT notifications carry the same
+    fields, more of them optional: :class:`PaymentNotificationData`)."""
 
     out_trade_no: str
     total_amount: Decimal
