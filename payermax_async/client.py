@@ -38,6 +38,7 @@ from .models.common import (
     APPLY_SUCCESS,
     RequestEnvelope,
     decode_envelope,
+    decode_exact,
     decode_model,
     encode,
     format_request_time,
@@ -119,8 +120,6 @@ CANCEL = Operation("cancel", CancelResult, "request_id")
 REFUND = Operation("refund", RefundResult, "out_refund_no")
 PAYOUT = Operation("paymentOrderPay", PayoutResult, "out_trade_no")
 PAYOUT_QUERY = Operation("paymentOrderQry", PayoutQueryResult, "out_trade_no")
-
-_JSON_ANY = msgspec.json.Decoder(float_hook=Decimal)
 
 
 class PayerMaxClient:
@@ -918,7 +917,7 @@ class PayerMaxClient:
         if envelope.code != APPLY_SUCCESS:
             if envelope.code == CLOCK_SKEW_CODE:
                 self._learn_clock_offset(response.headers.get("Date"))
-            error_data = _JSON_ANY.decode(envelope.data) if len(envelope.data) else None
+            error_data = decode_exact(envelope.data) if len(envelope.data) else None
             api_error = ApiError(
                 envelope.code, envelope.msg or "", http_status=response.status, data=error_data
             )
@@ -927,7 +926,7 @@ class PayerMaxClient:
         if not verified:
             raise SignatureError("response carries no sign header; the outcome is unknown")
         if op.result_type is dict:
-            return cast(T, _JSON_ANY.decode(envelope.data))
+            return cast(T, decode_exact(envelope.data))
         try:
             return decode_model(envelope.data, op.result_type)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:

@@ -16,14 +16,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
 
 import msgspec
 from aiohttp import web
 
 from .errors import NotificationError, SignatureError, StaleNotificationError
-from .models.common import decode_model
+from .models.common import decode_exact, decode_model
 from .models.notification import (
     NOTIFICATION_TYPES,
     CancelNotification,
@@ -83,7 +82,6 @@ class _Probe(msgspec.Struct):
 
 
 _PROBE = msgspec.json.Decoder(_Probe)
-_EXACT_ANY = msgspec.json.Decoder(float_hook=Decimal)
 
 
 def _as_verifier(key: str | bytes | PublicKey | Verifier, backend: Backend | None) -> Verifier:
@@ -103,7 +101,7 @@ def _decode(raw: bytes) -> Notification:
             return cast(Notification, decode_model(raw, typed))
         generic = decode_model(raw, GenericNotification)
         # The data of an unknown type comes back as a dict; its numbers as exact Decimals.
-        exact = _EXACT_ANY.decode(raw)
+        exact = decode_exact(raw)
         return msgspec.structs.replace(generic, data=exact.get("data"))
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise NotificationError(f"signed notification does not parse: {exc}") from None

@@ -25,6 +25,7 @@ __all__ = [
     "Result",
     "WireModel",
     "decode_envelope",
+    "decode_exact",
     "decode_model",
     "encode",
     "format_request_time",
@@ -108,6 +109,11 @@ def format_request_time(epoch: float) -> str:
     return f"{_second(whole)}.{millis:03d}+00:00"
 
 
+def decode_exact(raw: bytes | msgspec.Raw) -> Any:
+    """Untyped JSON with exact numbers: fractions become Decimals, never floats."""
+    return _EXACT_ANY.decode(raw)
+
+
 def decode_envelope(raw: bytes) -> RawEnvelope:
     return _ENVELOPE_DECODER.decode(raw)
 
@@ -138,5 +144,5 @@ def decode_model(raw: bytes | msgspec.Raw, type_: type[T]) -> T:
     try:
         return msgspec.json.decode(raw, type=type_, strict=False)
     except msgspec.ValidationError:
-        loose = _normalize_timestamps(_EXACT_ANY.decode(raw))
+        loose = _normalize_timestamps(decode_exact(raw))
         return msgspec.convert(loose, type_, strict=False)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 from email.utils import formatdate
-from typing import Any
 
-import msgspec
+# The client's own encoder, decoder and timestamp: PayerMax's formats are defined once.
+from ..models.common import decode_exact as decode_json
+from ..models.common import encode
+from ..models.common import format_request_time as rfc3339_millis
 
 __all__ = [
     "capture_time",
@@ -26,21 +27,9 @@ __all__ = [
     "rfc3339_millis",
 ]
 
-_ENCODER = msgspec.json.Encoder(decimal_format="number")
-_DECODER = msgspec.json.Decoder(float_hook=Decimal)
 
 # yyyy-MM-dd'T'HH:mm:ss.SSSXXX: milliseconds are required, as PayerMax's Java parser requires them.
 _REQUEST_TIME = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})(Z|[+-]\d\d:\d\d)")
-
-
-def encode(obj: Any) -> bytes:
-    """Decimals as JSON numbers: PayerMax sends amounts as numbers, whatever its tables say."""
-    return _ENCODER.encode(obj)
-
-
-def decode_json(raw: bytes) -> Any:
-    """Numbers with a fraction become exact Decimals; integers stay ints."""
-    return _DECODER.decode(raw)
 
 
 def envelope_bytes(code: str, msg: str, data: bytes | None) -> bytes:
@@ -52,15 +41,6 @@ def envelope_bytes(code: str, msg: str, data: bytes | None) -> bytes:
     if data is None:
         return head
     return head[:-1] + b',"data":' + data + b"}"
-
-
-def rfc3339_millis(epoch: float) -> str:
-    """``2022-01-17T09:33:54.540+00:00``."""
-    whole = int(epoch)
-    millis = round((epoch - whole) * 1000)
-    if millis == 1000:
-        whole, millis = whole + 1, 0
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}+00:00"
 
 
 def capture_time(epoch: float) -> str:
