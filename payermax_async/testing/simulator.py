@@ -13,7 +13,6 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
@@ -23,7 +22,16 @@ from Crypto.PublicKey import RSA
 
 from ..client import PayerMaxClient
 from ..config import API_PATH
-from ..signing import Backend, RsaSigner, RsaVerifier, generate_key_pair, load_private_key, verify_sign_header
+from ..offload import ThreadedSigner
+from ..signing import (
+    Backend,
+    RsaSigner,
+    RsaVerifier,
+    generate_key_pair,
+    load_private_key,
+    sign_to_header,
+    verify_sign_header,
+)
 from .faults import Fault, FaultInjector, FaultKind
 from .notifier import DEFAULT_RETRY_DELAYS, Notifier, check_notify_url, check_retry_delays
 from .records import Event, NotificationRecord, RequestRecord
@@ -184,7 +192,7 @@ class GatewaySimulator:
             # One thread is the measured sweet spot on one loop; more threads fight for the GIL.
             signing_threads = 1 if self.signer_backend == "cryptography" else 0
         self._signing_threads = signing_threads
-        self._executor: ThreadPoolExecutor | None = None
+        self._threaded: ThreadedSigner | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -205,7 +213,7 @@ class GatewaySimulator:
         self._runner = runner
         self._notifier.loop = asyncio.get_running_loop()
         if self._signing_threads > 0:
-            self._executor = ThreadPoolExecutor(self._signing_threads, thread_name_prefix="payermax-sim-sign")
+            self._threaded = ThreadedSigner(self._signer, threads=self._signing_threads)
         self.port = int(runner.addresses[0][1])
         host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
         host = f"[{host}]" if ":" in host else host
@@ -222,9 +230,9 @@ class GatewaySimulator:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+        threaded, self._threaded = self._threaded, None
+        if threaded is not None:
+            threaded.close()
 
     aclose = close
 
@@ -434,13 +442,7 @@ class GatewaySimulator:
     async def _sign(self, body: bytes) -> str:
         """RSA is most of the gateway's CPU and OpenSSL releases the GIL while signing, so a worker
         thread signs while the loop serves other requests (and, in tests, runs the client)."""
-        if self._executor is None:
-            signature = self._signer.sign(body)
-        else:
-            signature = await asyncio.get_running_loop().run_in_executor(
-                self._executor, self._signer.sign, body
-            )
-        return base64.b64encode(signature).decode("ascii")
+        return await sign_to_header(self._threaded or self._signer, body)
 
     async def _headers(self, body: bytes, *, signed: bool = True) -> dict[str, str]:
         headers = {"Content-Type": _JSON, "Date": http_date(self.now())}
