@@ -450,7 +450,8 @@ class _Output:
 # ---------------------------------------------------------------------- the command
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type; the other subcommands use it too."""
     try:
         value = int(text)
     except ValueError:
@@ -485,9 +486,9 @@ def add_capture(subparsers: Any) -> None:
     p.add_argument("--input", "-i", required=True, help="CSV of captures ('-' for stdin)")
     p.add_argument("--journal", "-j", help="SQLite file recording each capture (makes re-runs safe)")
     p.add_argument("--output", "-o", help="write one CSV row per input row with its outcome ('-': stdout)")
-    p.add_argument("--concurrency", "-c", type=_positive_int, default=32, help="captures in flight (32)")
+    p.add_argument("--concurrency", "-c", type=positive_int, default=32, help="captures in flight (32)")
     p.add_argument("--rate-limit", type=_positive_float, help="at most this many captures started per second")
-    p.add_argument("--processes", "-p", type=_positive_int, default=1, help="worker processes (1)")
+    p.add_argument("--processes", "-p", type=positive_int, default=1, help="worker processes (1)")
     p.add_argument("--config", type=Path, help="TOML (or .json) file with the credentials")
     p.add_argument("--timeout", type=_positive_float, default=15.0, help="seconds per attempt (15)")
     p.add_argument("--max-retries", type=int, default=2, help="extra attempts per capture (2)")

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from . import __version__
-from .bulk_cli import add_capture
+from .bulk_cli import add_capture, positive_int
 from .client import PayerMaxClient
 from .errors import ApiError, OutcomeUnknownError, PayerMaxError
 from .models import CaptureStatus
@@ -64,13 +64,6 @@ def _port(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError("a port is 0..65535")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be >= 1")
     return value
 
 
@@ -164,8 +157,8 @@ def add_demo(subparsers: Any) -> None:
             "concurrently with a few injected faults, and print a summary. No network, no account."
         ),
     )
-    p.add_argument("--orders", type=_positive_int, default=200, help="orders to capture (default 200)")
-    p.add_argument("--concurrency", type=_positive_int, default=32, help="captures in flight (default 32)")
+    p.add_argument("--orders", type=positive_int, default=200, help="orders to capture (default 200)")
+    p.add_argument("--concurrency", type=positive_int, default=32, help="captures in flight (default 32)")
     p.add_argument("--no-faults", action="store_true", help="do not inject faults")
     p.add_argument("--seed", type=int, default=7, help="seed of the injected faults (default 7)")
     p.add_argument("--verbose", action="store_true", help="log retries as they happen")
