@@ -52,7 +52,7 @@ from .errors import (
 from .journal import Claim, EntryState, Journal, JournalEntry, Record, Reservation, Verdict
 from .models.capture import CaptureResult, CaptureStatus
 from .retry import CLOCK_SKEW_CODE, ORDER_REPEAT_CODE, RATE_LIMIT_CODE, FailureKind, classify
-from .validation import check_amount, check_currency, check_id
+from .validation import check_amount, check_currency, check_id, new_request_id
 
 __all__ = [
     "CaptureClient",
@@ -642,7 +642,7 @@ class _Run:
                 await outcomes.put(_END)
                 return
             job = _Job(
-                item, item.out_trade_no, item.amount, item.currency, item.request_id or uuid.uuid4().hex
+                item, item.out_trade_no, item.amount, item.currency, item.request_id or new_request_id()
             )
             await outcomes.put(await self._capture(job))
 

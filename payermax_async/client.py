@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -79,7 +78,7 @@ from .retry import (
 )
 from .signing import Backend, PublicKey, Signer, Verifier, sign_to_header, verify_sign_header
 from .transport import AiohttpTransport, HttpResponse, Transport
-from .validation import check_amount, check_country, check_currency, check_id, check_text
+from .validation import check_amount, check_country, check_currency, check_id, check_text, new_request_id
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterable, Iterable
@@ -271,7 +270,7 @@ class PayerMaxClient:
         currency = check_currency(currency)
         value = check_amount(amount, currency)
         request_id = (
-            secrets.token_hex(16)
+            new_request_id()
             if request_id is None
             else check_id(request_id, "request_id", strict_charset=False)
         )
@@ -425,7 +424,7 @@ class PayerMaxClient:
         """
         check_id(out_trade_no, "out_trade_no")
         request_id = (
-            secrets.token_hex(16)
+            new_request_id()
             if request_id is None
             else check_id(request_id, "request_id", strict_charset=False)
         )

@@ -16,13 +16,14 @@ from __future__ import annotations
 import contextlib
 import enum
 import os
-import secrets
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal
+
+from .validation import new_request_id
 
 __all__ = [
     "DONE_STATES",
@@ -257,7 +258,7 @@ class Journal:
                 if earlier is not None:
                     out.append(Reservation(Verdict.DUPLICATE, earlier, entry))
                 elif entry is None:
-                    rid = claim.request_id or secrets.token_hex(16)  # as random as uuid4, cheaper
+                    rid = claim.request_id or new_request_id()
                     inserts.append((otn, rid, claim.amount, claim.currency, run_id, now, now))
                     claimed[otn] = rid
                     out.append(Reservation(Verdict.SEND, rid))

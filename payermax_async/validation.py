@@ -7,6 +7,7 @@ amount costs money. So amounts are exact, currency-aware and never floats.
 from __future__ import annotations
 
 import re
+import secrets
 from decimal import Decimal, InvalidOperation
 
 from .errors import InvalidRequestError
@@ -19,6 +20,7 @@ __all__ = [
     "check_id",
     "check_text",
     "currency_exponent",
+    "new_request_id",
 ]
 
 # Active ISO 4217 codes. Unknown codes are refused so that a typo ("USS") never leaves the process.
@@ -105,6 +107,11 @@ def check_amount(amount: object, currency: str, field: str = "amount") -> Decima
             field=field,
         )
     return quantized
+
+
+def new_request_id() -> str:
+    """A fresh business id for a request the caller did not name: 128 random bits, 32 hex digits."""
+    return secrets.token_hex(16)
 
 
 def check_id(value: object, field: str, *, max_length: int = 64, strict_charset: bool = True) -> str:
