@@ -785,49 +785,31 @@ class PayerMaxClient:
                 exc.operation = exc.operation or op.api_name
                 exc.ids = {**ids, **exc.ids}
                 kind = classify(exc)
-                if kind is FailureKind.MAYBE_SENT:
-                    maybe_sent = True
+                maybe_sent = maybe_sent or kind is FailureKind.MAYBE_SENT
                 if isinstance(exc, ApiError) and exc.code == ORDER_REPEAT_CODE and maybe_sent:
                     # An earlier attempt of ours landed; the gateway will not run it again.
-                    if reconcile is not None:
-                        logger.info("%s %s: ORDER_REPEAT after a lost answer, reconciling", op.api_name, ids)
-                        return cast(T, await reconcile())
-                    raise OutcomeUnknownError(
-                        "the gateway reports the request already landed (ORDER_REPEAT) but its "
-                        "result was not observed; it arrives by notification or order_query",
-                        attempts=attempt,
-                        landed=True,
-                        operation=op.api_name,
-                        ids=ids,
-                    ) from exc
+                    if reconcile is None:
+                        raise OutcomeUnknownError(
+                            "the gateway reports the request already landed (ORDER_REPEAT) but its "
+                            "result was not observed; it arrives by notification or order_query",
+                            attempts=attempt,
+                            landed=True,
+                            operation=op.api_name,
+                            ids=ids,
+                        ) from exc
+                    logger.info("%s %s: ORDER_REPEAT after a lost answer, reconciling", op.api_name, ids)
+                    return cast(T, await reconcile())
                 if kind is FailureKind.CLOCK_SKEW and not clock_fixed and attempt <= retries_allowed:
                     clock_fixed = True
                     self._emit(op, ids, attempt, kind, exc, 0.0)
                     continue
-                if kind in (FailureKind.FATAL, FailureKind.CLOCK_SKEW):
-                    if maybe_sent:
-                        # A refusal of the replay says nothing of the earlier attempt, which
-                        # may have been carried out: reporting "failed" could hide a capture.
-                        raise OutcomeUnknownError(
-                            f"an earlier attempt may have landed; the retry got: {exc.message}",
-                            attempts=attempt,
-                            operation=op.api_name,
-                            ids=ids,
-                        ) from exc
-                    raise
-                delay = policy.delay(attempt, exc.retry_after)
-                give_up = attempt > retries_allowed
-                if not give_up and deadline_at is not None and loop.time() + delay >= deadline_at:
-                    give_up = True
-                if not give_up:
-                    cost = self._budget.try_acquire(timeout=isinstance(exc, ResponseLostError))
-                    if cost == 0:
-                        logger.warning("%s: retry budget exhausted, not retrying", op.api_name)
-                        give_up = True
-                    spent += cost
-                if give_up:
-                    # A last answer that failed verification surfaces as itself: it may be an
-                    # attack or a key mix-up, and must not hide behind a generic "unknown".
+                retry = None
+                if kind is FailureKind.MAYBE_SENT or kind is FailureKind.NOT_SENT:
+                    retry = self._plan_retry(exc, attempt, retries_allowed, deadline_at)
+                if retry is None:
+                    # After a lost answer nothing this attempt said proves the earlier one did not
+                    # land. An answer that failed verification surfaces as itself, though: it may
+                    # be an attack or a key mix-up, and must not hide behind a generic "unknown".
                     if maybe_sent and not isinstance(exc, SignatureError):
                         raise OutcomeUnknownError(
                             f"no definite answer after {attempt} attempt(s); last: {exc.message}",
@@ -836,12 +818,30 @@ class PayerMaxClient:
                             ids=ids,
                         ) from exc
                     raise
+                delay, cost = retry
+                spent += cost
                 self._emit(op, ids, attempt, kind, exc, delay)
                 if delay > 0:
                     await asyncio.sleep(delay)
                 continue
             self._budget.refund(spent if spent else self._budget.success_refund)
             return result
+
+    def _plan_retry(
+        self, exc: PayerMaxError, attempt: int, retries_allowed: int, deadline_at: float | None
+    ) -> tuple[float, int] | None:
+        """(delay, budget tokens spent) for the next attempt, or None when this call may not retry:
+        out of attempts, the wait would pass the deadline, or the client's retry budget is spent."""
+        delay = self.config.retry.delay(attempt, exc.retry_after)
+        if attempt > retries_allowed:
+            return None
+        if deadline_at is not None and asyncio.get_running_loop().time() + delay >= deadline_at:
+            return None
+        cost = self._budget.try_acquire(timeout=isinstance(exc, ResponseLostError))
+        if cost == 0:
+            logger.warning("retry budget exhausted, not retrying %s", exc.operation)
+            return None
+        return delay, cost
 
     def _emit(
         self,
