@@ -30,7 +30,6 @@ from .errors import (
     ResponseLostError,
     SignatureError,
 )
-from .models._checks import check_optional_text, check_url
 from .models.cancel import CancelRequest, CancelResult
 from .models.capture import CaptureRequest, CaptureResult
 from .models.common import (
@@ -78,7 +77,16 @@ from .retry import (
 )
 from .signing import Backend, PublicKey, Signer, Verifier, sign_to_header, verify_sign_header
 from .transport import AiohttpTransport, HttpResponse, Transport
-from .validation import check_amount, check_country, check_currency, check_id, check_text, new_request_id
+from .validation import (
+    check_amount,
+    check_country,
+    check_currency,
+    check_id,
+    check_optional_text,
+    check_text,
+    check_url,
+    new_request_id,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterable, Iterable

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
 
 from .errors import InvalidRequestError
 
@@ -18,7 +19,9 @@ __all__ = [
     "check_country",
     "check_currency",
     "check_id",
+    "check_optional_text",
     "check_text",
+    "check_url",
     "currency_exponent",
     "new_request_id",
 ]
@@ -137,3 +140,26 @@ def check_text(value: object, field: str, *, max_length: int) -> str:
             f"{field} is {len(value)} characters; at most {max_length} allowed", field=field
         )
     return value
+
+
+def check_url(value: object, field: str, *, max_length: int = 256) -> str:
+    """A callback URL PayerMax will call or redirect to: absolute http(s), no whitespace."""
+    if not isinstance(value, str) or not value:
+        raise InvalidRequestError(f"{field} must be a non-empty URL string", field=field)
+    if len(value) > max_length:
+        raise InvalidRequestError(
+            f"{field} is {len(value)} characters; at most {max_length} allowed", field=field
+        )
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        raise InvalidRequestError(f"{field} is not a valid URL", field=field) from None
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        raise InvalidRequestError(f"{field} must be an absolute http(s) URL", field=field)
+    return value
+
+
+def check_optional_text(value: object, field: str, *, max_length: int) -> str | None:
+    if value is None:
+        return None
+    return check_text(value, field, max_length=max_length)

@@ -12,7 +12,6 @@ import msgspec
 import pytest
 
 from payermax_async.errors import InvalidRequestError
-from payermax_async.models._checks import check_url
 from payermax_async.models.cancel import CancelResult, CancelStatus
 from payermax_async.models.common import decode_model, encode
 from payermax_async.models.notification import (
@@ -40,6 +39,7 @@ from payermax_async.models.payout import (
     PayoutStatus,
 )
 from payermax_async.models.refund import RefundQueryResult, RefundResult, RefundStatus
+from payermax_async.validation import check_url
 
 from .conftest import DATA
 
