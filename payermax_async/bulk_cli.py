@@ -607,13 +607,11 @@ async def _run_here(
     output: _Output,
     progress: _Progress,
 ) -> None:
-    from .client import PayerMaxClient
-    from .offload import ThreadedSigner, bulk_signer
+    from .multiproc import ClientSpec
+    from .offload import ThreadedSigner
 
-    signer = None
-    if not args.sign_inline:
-        options = dict(options)
-        signer = options["signer"] = bulk_signer(options.pop("private_key"), concurrency=args.concurrency)
+    client = ClientSpec(options, bulk_concurrency=None if args.sign_inline else args.concurrency).build()
+    signer = client.config.signer
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
@@ -621,7 +619,7 @@ async def _run_here(
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
     ticker = asyncio.create_task(_tick(progress))
     try:
-        async with PayerMaxClient(**options) as client:
+        async with client:
             outcomes = capture_many(
                 client, items, concurrency=args.concurrency, rate_limit=args.rate_limit, journal=args.journal
             )
