@@ -18,6 +18,7 @@ import uvicorn
 from aiohttp import web
 
 from examples import aiohttp_service, fastapi_service
+from examples.settings import Settings
 from payermax_async import (
     ACK_BODY,
     CaptureNotification,
@@ -88,7 +89,7 @@ def handler_for(service: Service) -> Callable[[Notification], Awaitable[None]]:
 def start_fastapi(
     sim: GatewaySimulator, sock: socket.socket, service: Service
 ) -> AbstractAsyncContextManager[None]:
-    settings = fastapi_service.Settings(
+    settings = Settings(
         app_id=sim.app_id, merchant_no=sim.merchant_no, private_key=sim.merchant_private_key,
         payermax_public_key=sim.payermax_public_key, base_url=sim.base_url, notify_max_age=300,
     )  # fmt: skip
@@ -98,7 +99,7 @@ def start_fastapi(
 def start_aiohttp(
     sim: GatewaySimulator, sock: socket.socket, service: Service
 ) -> AbstractAsyncContextManager[None]:
-    settings = aiohttp_service.Settings(
+    settings = Settings(
         app_id=sim.app_id, merchant_no=sim.merchant_no, private_key=sim.merchant_private_key,
         payermax_public_key=sim.payermax_public_key, base_url=sim.base_url, notify_max_age=300,
     )  # fmt: skip
