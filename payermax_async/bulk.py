@@ -39,6 +39,7 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 
+from .codes import Processed, describe
 from .errors import (
     ApiError,
     InvalidRequestError,
@@ -51,7 +52,7 @@ from .errors import (
 )
 from .journal import Claim, EntryState, Journal, JournalEntry, Record, Reservation, Verdict
 from .models.capture import CaptureResult, CaptureStatus
-from .retry import CLOCK_SKEW_CODE, ORDER_REPEAT_CODE, RATE_LIMIT_CODE, FailureKind, classify
+from .retry import FailureKind, classify
 from .validation import check_amount, check_currency, check_id, new_request_id
 
 __all__ = [
@@ -65,18 +66,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-#: gateway codes that refuse a request before acting on it: fix the cause, and a re-run resends
-NOT_PROCESSED_CODES = frozenset(
-    {
-        "SIGN_VERIFY_FAILED",
-        "MERCHANT_INVALID",
-        "MERCHANT_APP_INVALID",
-        "ILLEGAL_IP_REQUEST",
-        CLOCK_SKEW_CODE,
-        RATE_LIMIT_CODE,
-    }
-)
 
 
 class CaptureClient(Protocol):
@@ -159,9 +148,10 @@ def outcome_status(error: BaseException) -> OutcomeStatus:
     if isinstance(error, InvalidRequestError):
         return OutcomeStatus.INVALID
     if isinstance(error, ApiError):
-        if error.code in NOT_PROCESSED_CODES:
+        processed = describe(error.code).processed
+        if processed is Processed.NO:  # fix the cause, and a re-run resends
             return OutcomeStatus.NOT_PROCESSED
-        if error.code == ORDER_REPEAT_CODE:
+        if processed is Processed.LANDED:  # landed, but its result was not seen
             return OutcomeStatus.UNKNOWN
     kind = classify(error)
     if kind is FailureKind.NOT_SENT:

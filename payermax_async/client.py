@@ -20,6 +20,7 @@ import aiohttp
 import msgspec
 
 from ._log import logger, redact
+from .codes import ORDER_REPEAT, REQ_TIME_OVER_TIME
 from .config import SANDBOX_URL, ClientConfig
 from .errors import (
     ApiError,
@@ -66,8 +67,6 @@ from .models.payout import (
 )
 from .models.refund import RefundQueryRequest, RefundQueryResult, RefundRequest, RefundResult
 from .retry import (
-    CLOCK_SKEW_CODE,
-    ORDER_REPEAT_CODE,
     FailureKind,
     RetryBudget,
     RetryEvent,
@@ -794,7 +793,7 @@ class PayerMaxClient:
                 exc.ids = {**ids, **exc.ids}
                 kind = classify(exc)
                 maybe_sent = maybe_sent or kind is FailureKind.MAYBE_SENT
-                if isinstance(exc, ApiError) and exc.code == ORDER_REPEAT_CODE and maybe_sent:
+                if isinstance(exc, ApiError) and exc.code == ORDER_REPEAT and maybe_sent:
                     # An earlier attempt of ours landed; the gateway will not run it again.
                     if reconcile is None:
                         raise OutcomeUnknownError(
@@ -922,7 +921,7 @@ class PayerMaxClient:
             error.retry_after = retry_after
             raise error from None
         if envelope.code != APPLY_SUCCESS:
-            if envelope.code == CLOCK_SKEW_CODE:
+            if envelope.code == REQ_TIME_OVER_TIME:
                 self._learn_clock_offset(response.headers.get("Date"))
             error_data = decode_exact(envelope.data) if len(envelope.data) else None
             api_error = ApiError(
@@ -991,7 +990,7 @@ def _check_reconciled(
     for got, wanted in zip(found, sent, strict=True):
         if got is not None and got != wanted:
             raise ApiError(
-                ORDER_REPEAT_CODE,
+                ORDER_REPEAT,
                 "the id is already used by a different request; nothing new was created",
                 operation=api_name,
                 ids=ids,

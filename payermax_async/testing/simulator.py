@@ -21,6 +21,14 @@ from aiohttp import web
 from Crypto.PublicKey import RSA
 
 from ..client import PayerMaxClient
+from ..codes import (
+    MERCHANT_APP_INVALID,
+    PARAMS_INVALID,
+    REQ_TIME_OVER_TIME,
+    SIGN_VERIFY_FAILED,
+    SYSTEM_ERROR,
+    TOO_MANY_REQUEST,
+)
 from ..config import API_PATH
 from ..offload import ThreadedSigner
 from ..signing import (
@@ -412,29 +420,29 @@ class GatewaySimulator:
     ) -> tuple[int, str, bytes]:
         """Authenticate, then hand ``data`` to the ledger: (HTTP status, code, body)."""
         if not self.ledger.supports(api_name):
-            return 404, *_error("PARAMS_INVALID", f"apiName {api_name} is not supported by the simulator.")
+            return 404, *_error(PARAMS_INVALID, f"apiName {api_name} is not supported by the simulator.")
         if envelope is None:
-            return 200, *_error("PARAMS_INVALID", "The request body must be a JSON object.")
+            return 200, *_error(PARAMS_INVALID, "The request body must be a JSON object.")
         for key in _ENVELOPE_FIELDS:
             value = envelope.get(key)
             if value is None or value == "":
-                return 200, *_error("PARAMS_INVALID", f"{key} is invalid,because {key} is null.")
+                return 200, *_error(PARAMS_INVALID, f"{key} is invalid,because {key} is null.")
             if not isinstance(value, str):
-                return 200, *_error("PARAMS_INVALID", f"{key} must be string , but your input is not.")
+                return 200, *_error(PARAMS_INVALID, f"{key} must be string , but your input is not.")
         if not isinstance(envelope.get("data"), dict):
-            return 200, *_error("PARAMS_INVALID", "data is invalid,because data is null.")
+            return 200, *_error(PARAMS_INVALID, "data is invalid,because data is null.")
         merchant_no = envelope.get("merchantNo")
         if envelope["appId"] != self.app_id or merchant_no not in (None, self.merchant_no):
-            return 200, *_error("MERCHANT_APP_INVALID", "Signature key is not configured.")
+            return 200, *_error(MERCHANT_APP_INVALID, "Signature key is not configured.")
         if not verify_sign_header(self._verifier, body, request.headers.get("sign")):
-            return 200, *_error("SIGN_VERIFY_FAILED", "The signature verify failed.")
+            return 200, *_error(SIGN_VERIFY_FAILED, "The signature verify failed.")
         sent_at = parse_request_time(envelope["requestTime"])
         if sent_at is None:
             return 200, *_error(
-                "PARAMS_INVALID", "requestTime must be yyyy-MM-dd'T'HH:mm:ss.SSSXXX (RFC 3339 with millis)."
+                PARAMS_INVALID, "requestTime must be yyyy-MM-dd'T'HH:mm:ss.SSSXXX (RFC 3339 with millis)."
             )
         if abs(self.now() - sent_at) > REQUEST_TIME_WINDOW:
-            return 200, *_error("REQ_TIME_OVER_TIME", "requestTime effective in two minutes")
+            return 200, *_error(REQ_TIME_OVER_TIME, "requestTime effective in two minutes")
         record.processed = True
         outcome = self.ledger.handle(api_name, envelope["data"])
         return 200, outcome.code, envelope_bytes(outcome.code, outcome.msg, outcome.data)
@@ -485,7 +493,7 @@ class GatewaySimulator:
         else:
             status, (record.code, body) = (
                 200,
-                _error("SYSTEM_ERROR", "System is busy, please try again later."),
+                _error(SYSTEM_ERROR, "System is busy, please try again later."),
             )
         if kind is FaultKind.DROP_AFTER_PROCESS or kind is FaultKind.DROP_BEFORE_PROCESS:
             record.code = None
@@ -497,13 +505,13 @@ class GatewaySimulator:
         if kind is FaultKind.HTTP_5XX:
             return await self._bad_gateway(record, fault)
         if kind is FaultKind.TOO_MANY_REQUEST:
-            record.code, body = _error("TOO_MANY_REQUEST", "Exceed request limitation, please retry later")
+            record.code, body = _error(TOO_MANY_REQUEST, "Exceed request limitation, please retry later")
             headers = await self._headers(body)
             if fault.retry_after is not None:
                 headers["Retry-After"] = f"{fault.retry_after:g}"
             return await self._answer(record, fault.status, body, headers)
         if kind is FaultKind.SYSTEM_ERROR:
-            record.code, body = _error("SYSTEM_ERROR", "System is busy, please try again later.")
+            record.code, body = _error(SYSTEM_ERROR, "System is busy, please try again later.")
             return await self._answer(record, 200, body)
         if kind is FaultKind.MALFORMED:
             garbage = body[: len(body) // 2] + b"\x00\xff<!-- upstream reset -->"

@@ -39,6 +39,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ..codes import (
+    AMOUNT_INVALID,
+    APPLY_SUCCESS,
+    AUTH_EXPIRED,
+    COUNTRY_INVALID,
+    CURRENCY_INVALID,
+    ORDER_CLOSED,
+    ORDER_NOT_EXIST,
+    ORDER_REPEAT,
+    ORDER_STATUS_INVALID,
+    PARAMS_INVALID,
+)
 from ..validation import ISO_4217, currency_exponent
 from .records import Event
 from .wire import capture_time, encode, rfc3339_millis
@@ -56,17 +68,7 @@ __all__ = [
     "Refusal",
 ]
 
-APPLY_SUCCESS = "APPLY_SUCCESS"
 SUCCESS_MSG = "Success."
-PARAMS_INVALID = "PARAMS_INVALID"
-AMOUNT_INVALID = "AMOUNT_INVALID"
-CURRENCY_INVALID = "CURRENCY_INVALID"
-COUNTRY_INVALID = "COUNTRY_INVALID"
-ORDER_NOT_EXIST = "ORDER_NOT_EXIST"
-ORDER_REPEAT = "ORDER_REPEAT"
-ORDER_STATUS_INVALID = "ORDER_STATUS_INVALID"
-ORDER_CLOSED = "ORDER_CLOSED"
-AUTH_EXPIRED = "AUTH_EXPIRED"
 
 AUTH_VALIDITY_SECONDS = 7 * 86400
 DECLINED_CARD = "4000000000000002"
