@@ -608,10 +608,8 @@ async def _run_here(
     progress: _Progress,
 ) -> None:
     from .multiproc import ClientSpec
-    from .offload import ThreadedSigner
 
     client = ClientSpec(options, bulk_concurrency=None if args.sign_inline else args.concurrency).build()
-    signer = client.config.signer
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
@@ -631,8 +629,6 @@ async def _run_here(
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
-        if isinstance(signer, ThreadedSigner):
-            signer.close()
 
 
 async def _tick(progress: _Progress) -> None:

@@ -1,47 +1,26 @@
-"""PayerMaxClient: one method per operation over one request pipeline.
+"""PayerMaxClient: the client's lifecycle and one thin typed method per core operation.
 
-The pipeline's invariant is that the bytes signed are the bytes sent: the envelope is encoded once
-per attempt and never touched again. The retry loop lives in :meth:`PayerMaxClient._run` and only
-there; every attempt gets a fresh ``requestTime`` and signature while the business id stays fixed.
+Each method validates its input (before any byte is sent), builds the typed request and names
+the operation; everything after that (single flight, retries, signing, verification, decoding)
+is the request pipeline in :mod:`payermax_async._pipeline`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 import msgspec
 
-from ._log import logger, redact
-from .codes import ORDER_REPEAT, REQ_TIME_OVER_TIME
-from .config import SANDBOX_URL, ClientConfig
-from .errors import (
-    ApiError,
-    InvalidRequestError,
-    MalformedResponseError,
-    OutcomeUnknownError,
-    PayerMaxError,
-    ResponseLostError,
-    SignatureError,
-)
+from ._pipeline import DEFAULT_VERSIONS, Operation, Pipeline, RequestOptions
+from .codes import ORDER_REPEAT
+from .config import ClientConfig
+from .errors import ApiError, InvalidRequestError
 from .models.cancel import CancelRequest, CancelResult
 from .models.capture import CaptureRequest, CaptureResult
-from .models.common import (
-    APPLY_SUCCESS,
-    RequestEnvelope,
-    decode_envelope,
-    decode_exact,
-    decode_model,
-    encode,
-    format_request_time,
-)
 from .models.order import (
     AuthorizationType,
     BillingInfo,
@@ -66,16 +45,8 @@ from .models.payout import (
     PayoutTrade,
 )
 from .models.refund import RefundQueryRequest, RefundQueryResult, RefundRequest, RefundResult
-from .retry import (
-    FailureKind,
-    RetryBudget,
-    RetryEvent,
-    RetryPolicy,
-    classify,
-    parse_retry_after,
-)
-from .signing import Backend, PublicKey, Signer, Verifier, sign_to_header, verify_sign_header
-from .transport import AiohttpTransport, HttpResponse, Transport
+from .retry import RetryBudget, RetryEvent
+from .transport import AiohttpTransport, Transport
 from .validation import (
     check_amount,
     check_country,
@@ -91,32 +62,15 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterable, Iterable
     from os import PathLike
 
+    from typing_extensions import Unpack
+
     from .bulk import CaptureItem, CaptureOutcome, RateLimiter
+    from .config import ClientOptions
     from .journal import Journal
 
 __all__ = ["DEFAULT_VERSIONS", "Operation", "PayerMaxClient"]
 
 T = TypeVar("T")
-
-# PayerMax documents a version per endpoint; anything not listed here is 1.4.
-DEFAULT_VERSIONS: dict[str, str] = {
-    "capture": "1.5",
-    "cancel": "1.5",
-    "orderQuery": "1.5",
-    "applyDropinSession": "1.6",
-    "applyDDC": "1.6",
-}
-_DEFAULT_VERSION = "1.4"
-
-
-@dataclass(frozen=True, slots=True)
-class Operation(Generic[T]):
-    """An API operation: its name, what its ``data`` decodes into, and which id makes it idempotent."""
-
-    api_name: str
-    result_type: type[T]
-    id_field: str | None = None  # the ids key that identifies this request to the gateway
-
 
 CAPTURE = Operation("capture", CaptureResult, "request_id")
 ORDER_AND_PAY = Operation("orderAndPay", OrderAndPayResult, "out_trade_no")
@@ -133,53 +87,40 @@ class PayerMaxClient:
 
     It owns a pooled HTTP session (created lazily inside the running loop), a retry budget and
     a clock offset; nothing is global, so clients for different merchants live side by side.
+    The options are :class:`~payermax_async.config.ClientOptions`; ``config`` instead passes
+    an already built :class:`ClientConfig` (see :meth:`from_config`). :meth:`aclose` closes the
+    signer (when it has a ``close``) if the client owns it: by default only one it built itself
+    from ``private_key``; ``owns_signer=True`` hands it one made for it alone.
     """
 
     def __init__(
         self,
         *,
-        app_id: str,
-        merchant_no: str,
-        private_key: str | bytes | None = None,
-        signer: Signer | None = None,
-        payermax_public_key: str | bytes | PublicKey | None = None,
-        verifier: Verifier | None = None,
-        backend: Backend | None = None,
-        base_url: str = SANDBOX_URL,
-        timeout: float = 15.0,
-        connect_timeout: float = 5.0,
-        max_retries: int | None = None,
-        max_connections: int = 100,
-        deadline: float | None = 60.0,
-        retry: RetryPolicy | None = None,
-        versions: Mapping[str, str] | None = None,
-        sp_merchant_no: str | None = None,
-        merchant_auth_token: str | None = None,
+        config: ClientConfig | None = None,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
         on_retry: Callable[[RetryEvent], None] | None = None,
         clock: Callable[[], float] = time.time,
+        owns_signer: bool | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        config = ClientConfig.build(
-            app_id=app_id,
-            merchant_no=merchant_no,
-            private_key=private_key,
-            signer=signer,
-            payermax_public_key=payermax_public_key,
-            verifier=verifier,
-            backend=backend,
-            base_url=base_url,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            max_retries=max_retries,
-            max_connections=max_connections,
-            deadline=deadline,
-            retry=retry,
-            versions=dict(versions or {}),
-            sp_merchant_no=sp_merchant_no,
-            merchant_auth_token=merchant_auth_token,
+        if config is None:
+            config = ClientConfig.build(**options)
+        elif options:
+            raise InvalidRequestError("pass a config or client options, not both")
+        if owns_signer is None:
+            owns_signer = bool(options) and options.get("signer") is None
+        self._owns_signer = owns_signer
+        if session is not None and transport is not None:
+            raise InvalidRequestError("pass a session or a transport, not both")
+        self.config = config
+        self._transport: Transport = transport or AiohttpTransport(
+            max_connections=config.max_connections,
+            connect_timeout=config.connect_timeout,
+            session=session,
         )
-        self._init(config, session=session, transport=transport, on_retry=on_retry, clock=clock)
+        self._pipeline = Pipeline(config, self._transport, on_retry=on_retry, clock=clock)
+        self._closed = False
 
     @classmethod
     def from_config(
@@ -190,37 +131,16 @@ class PayerMaxClient:
         transport: Transport | None = None,
         on_retry: Callable[[RetryEvent], None] | None = None,
         clock: Callable[[], float] = time.time,
+        owns_signer: bool = False,
     ) -> PayerMaxClient:
-        self = cls.__new__(cls)
-        self._init(config, session=session, transport=transport, on_retry=on_retry, clock=clock)
-        return self
-
-    def _init(
-        self,
-        config: ClientConfig,
-        *,
-        session: aiohttp.ClientSession | None,
-        transport: Transport | None,
-        on_retry: Callable[[RetryEvent], None] | None,
-        clock: Callable[[], float],
-    ) -> None:
-        if session is not None and transport is not None:
-            raise InvalidRequestError("pass a session or a transport, not both")
-        self.config = config
-        self._transport: Transport = transport or AiohttpTransport(
-            max_connections=config.max_connections,
-            connect_timeout=config.connect_timeout,
+        return cls(
+            config=config,
             session=session,
+            transport=transport,
+            on_retry=on_retry,
+            clock=clock,
+            owns_signer=owns_signer,
         )
-        self._budget = RetryBudget(capacity=config.retry.budget_capacity)
-        self._on_retry = on_retry
-        self._clock = clock
-        self._clock_offset = 0.0
-        self._inflight: dict[tuple[str, str], tuple[bytes, asyncio.Future[Any]]] = {}
-        self._closed = False
-        self._headers_base = {"Content-Type": "application/json"}
-        if config.merchant_auth_token:
-            self._headers_base["merchant_auth_token"] = config.merchant_auth_token
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -235,9 +155,13 @@ class PayerMaxClient:
         if self._closed:
             return
         self._closed = True
-        for _, fut in list(self._inflight.values()):
-            fut.cancel()
-        await self._transport.aclose()
+        self._pipeline.cancel_all()
+        try:
+            await self._transport.aclose()
+        finally:
+            close_signer = getattr(self.config.signer, "close", None)
+            if self._owns_signer and callable(close_signer):
+                close_signer()
 
     @property
     def closed(self) -> bool:
@@ -245,12 +169,12 @@ class PayerMaxClient:
 
     @property
     def retry_budget(self) -> RetryBudget:
-        return self._budget
+        return self._pipeline.budget
 
     @property
     def clock_offset(self) -> float:
         """Seconds added to the local clock for ``requestTime``, learnt from REQ_TIME_OVER_TIME."""
-        return self._clock_offset
+        return self._pipeline.clock_offset
 
     def __repr__(self) -> str:
         return f"PayerMaxClient({self.config!r})"
@@ -285,9 +209,7 @@ class PayerMaxClient:
             request_id=request_id, out_trade_no=out_trade_no, currency=currency, amount=value
         )
         ids = {"out_trade_no": out_trade_no, "request_id": request_id}
-        return await self.execute(
-            CAPTURE, data, ids, timeout=timeout, max_retries=max_retries, version=version
-        )
+        return await self._send(CAPTURE, data, ids, RequestOptions(timeout, max_retries, version))
 
     async def order_and_pay(
         self,
@@ -386,13 +308,11 @@ class PayerMaxClient:
                 reconciled=True,
             )
 
-        return await self.execute(
+        return await self._send(
             ORDER_AND_PAY,
             data,
             ids,
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
+            RequestOptions(timeout, max_retries, version),
             reconcile=reconcile,
         )
 
@@ -406,13 +326,11 @@ class PayerMaxClient:
     ) -> OrderQueryResult:
         """The payment or authorization now. The way to learn a capture's effect without its answer."""
         check_id(out_trade_no, "out_trade_no")
-        return await self.execute(
+        return await self._send(
             ORDER_QUERY,
             OrderQueryRequest(out_trade_no=out_trade_no),
             {"out_trade_no": out_trade_no},
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
+            RequestOptions(timeout, max_retries, version),
         )
 
     async def cancel(
@@ -435,13 +353,11 @@ class PayerMaxClient:
             if request_id is None
             else check_id(request_id, "request_id", strict_charset=False)
         )
-        return await self.execute(
+        return await self._send(
             CANCEL,
             CancelRequest(request_id=request_id, out_trade_no=out_trade_no),
             {"out_trade_no": out_trade_no, "request_id": request_id},
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
+            RequestOptions(timeout, max_retries, version),
         )
 
     async def order_close(
@@ -455,15 +371,13 @@ class PayerMaxClient:
     ) -> OrderCloseResult:
         """Close an unpaid order so that it can no longer be paid."""
         check_id(out_trade_no, "out_trade_no")
-        return await self.execute(
+        return await self._send(
             ORDER_CLOSE,
             OrderCloseRequest(
                 out_trade_no=out_trade_no, reason=check_optional_text(reason, "reason", max_length=256)
             ),
             {"out_trade_no": out_trade_no},
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
+            RequestOptions(timeout, max_retries, version),
         )
 
     async def refund(
@@ -518,13 +432,11 @@ class PayerMaxClient:
                 reconciled=True,
             )
 
-        return await self.execute(
+        return await self._send(
             REFUND,
             data,
             refund_ids,
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
+            RequestOptions(timeout, max_retries, version),
             reconcile=reconcile,
         )
 
@@ -547,13 +459,11 @@ class PayerMaxClient:
         else:
             field = "refund_trade_no"
             value = check_id(refund_trade_no, "refund_trade_no", strict_charset=False)
-        return await self.execute(
+        return await self._send(
             Operation("refundQuery", RefundQueryResult, field),
             RefundQueryRequest(out_refund_no=out_refund_no, refund_trade_no=refund_trade_no),
             {field: value},
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
+            RequestOptions(timeout, max_retries, version),
         )
 
     async def payout(
@@ -627,13 +537,11 @@ class PayerMaxClient:
                 out_trade_no=found.out_trade_no, status=found.status, trade_no=found.trade_no, reconciled=True
             )
 
-        return await self.execute(
+        return await self._send(
             PAYOUT,
             _with_extra(request, extra),
             {"out_trade_no": out_trade_no},
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
+            RequestOptions(timeout, max_retries, version),
             reconcile=reconcile,
         )
 
@@ -647,13 +555,11 @@ class PayerMaxClient:
     ) -> PayoutQueryResult:
         """A payout now (``paymentOrderQry``)."""
         check_id(out_trade_no, "out_trade_no", max_length=63)
-        return await self.execute(
+        return await self._send(
             PAYOUT_QUERY,
             PayoutQueryRequest(out_trade_no=out_trade_no),
             {"out_trade_no": out_trade_no},
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
+            RequestOptions(timeout, max_retries, version),
         )
 
     async def call(
@@ -679,7 +585,7 @@ class PayerMaxClient:
             api_name, result_type if result_type is not None else dict, "key" if idempotency_key else None
         )
         ids = {"key": idempotency_key} if idempotency_key else {}
-        return await self.execute(op, data, ids, timeout=timeout, max_retries=max_retries, version=version)
+        return await self._send(op, data, ids, RequestOptions(timeout, max_retries, version))
 
     def capture_many(
         self,
@@ -700,7 +606,7 @@ class PayerMaxClient:
 
         return capture_many(self, items, concurrency=concurrency, rate_limit=rate_limit, journal=journal)
 
-    # ------------------------------------------------------------------ pipeline
+    # ------------------------------------------------------------------ the pipeline
 
     async def execute(
         self,
@@ -718,238 +624,19 @@ class PayerMaxClient:
         Concurrent calls for the same business id share one in-flight request; the same id with
         different data is refused rather than silently sharing a result it did not ask for.
         """
-        if self._closed:
-            raise RuntimeError("PayerMaxClient is closed")
-        if timeout is not None and not timeout > 0:
-            raise InvalidRequestError("timeout must be > 0", field="timeout")
-        if max_retries is not None and max_retries < 0:
-            raise InvalidRequestError("max_retries must be >= 0", field="max_retries")
-        try:
-            data_raw = encode(data)
-        except (TypeError, msgspec.EncodeError) as exc:
-            raise InvalidRequestError(f"data cannot be encoded: {exc}", operation=op.api_name) from None
-        ids = dict(ids)
-        version = (
-            version
-            or self.config.versions.get(op.api_name)
-            or DEFAULT_VERSIONS.get(op.api_name, _DEFAULT_VERSION)
-        )
-        run = self._run(op, data_raw, ids, version, timeout, max_retries, reconcile)
-        key_value = ids.get(op.id_field) if op.id_field else None
-        if key_value is None:
-            return await run
-        key = (op.api_name, key_value)
-        existing = self._inflight.get(key)
-        if existing is not None:
-            run.close()
-            if existing[0] != data_raw:
-                raise InvalidRequestError(
-                    f"{op.id_field} {key_value!r} is already in flight with different parameters",
-                    field=op.id_field,
-                    operation=op.api_name,
-                    ids=ids,
-                )
-            return cast(T, await asyncio.shield(existing[1]))
-        task: asyncio.Future[T] = asyncio.ensure_future(run)
-        self._inflight[key] = (data_raw, task)
-        task.add_done_callback(lambda t: self._forget(key, t))
-        return await asyncio.shield(task)
+        return await self._send(op, data, ids, RequestOptions(timeout, max_retries, version), reconcile)
 
-    def _forget(self, key: tuple[str, str], task: asyncio.Future[Any]) -> None:
-        if self._inflight.get(key, (None, None))[1] is task:
-            del self._inflight[key]
-        if not task.cancelled():
-            task.exception()  # retrieved here so that a caller who went away leaves no warning
-
-    async def _run(
+    async def _send(
         self,
         op: Operation[T],
-        data_raw: bytes,
-        ids: dict[str, str],
-        version: str,
-        timeout: float | None,
-        max_retries: int | None,
-        reconcile: Callable[[], Any] | None,
+        data: Any,
+        ids: Mapping[str, str],
+        options: RequestOptions,
+        reconcile: Callable[[], Any] | None = None,
     ) -> T:
-        policy = self.config.retry
-        per_attempt = timeout or self.config.timeout
-        retries_allowed = policy.max_retries if max_retries is None else max_retries
-        loop = asyncio.get_running_loop()
-        deadline_at = None if policy.deadline is None else loop.time() + policy.deadline
-        data = msgspec.Raw(data_raw)
-        attempt = 0
-        maybe_sent = False
-        clock_fixed = False
-        spent = 0
-        while True:
-            attempt += 1
-            attempt_timeout = per_attempt
-            if deadline_at is not None:
-                attempt_timeout = min(per_attempt, max(deadline_at - loop.time(), 0.001))
-            try:
-                result = await self._attempt(op, data, version, attempt_timeout)
-            except PayerMaxError as exc:
-                exc.operation = exc.operation or op.api_name
-                exc.ids = {**ids, **exc.ids}
-                kind = classify(exc)
-                maybe_sent = maybe_sent or kind is FailureKind.MAYBE_SENT
-                if isinstance(exc, ApiError) and exc.code == ORDER_REPEAT and maybe_sent:
-                    # An earlier attempt of ours landed; the gateway will not run it again.
-                    if reconcile is None:
-                        raise OutcomeUnknownError(
-                            "the gateway reports the request already landed (ORDER_REPEAT) but its "
-                            "result was not observed; it arrives by notification or order_query",
-                            attempts=attempt,
-                            landed=True,
-                            operation=op.api_name,
-                            ids=ids,
-                        ) from exc
-                    logger.info("%s %s: ORDER_REPEAT after a lost answer, reconciling", op.api_name, ids)
-                    return cast(T, await reconcile())
-                if kind is FailureKind.CLOCK_SKEW and not clock_fixed and attempt <= retries_allowed:
-                    clock_fixed = True
-                    self._emit(op, ids, attempt, kind, exc, 0.0)
-                    continue
-                retry = None
-                if kind is FailureKind.MAYBE_SENT or kind is FailureKind.NOT_SENT:
-                    retry = self._plan_retry(exc, attempt, retries_allowed, deadline_at)
-                if retry is None:
-                    # After a lost answer nothing this attempt said proves the earlier one did not
-                    # land. An answer that failed verification surfaces as itself, though: it may
-                    # be an attack or a key mix-up, and must not hide behind a generic "unknown".
-                    if maybe_sent and not isinstance(exc, SignatureError):
-                        raise OutcomeUnknownError(
-                            f"no definite answer after {attempt} attempt(s); last: {exc.message}",
-                            attempts=attempt,
-                            operation=op.api_name,
-                            ids=ids,
-                        ) from exc
-                    raise
-                delay, cost = retry
-                spent += cost
-                self._emit(op, ids, attempt, kind, exc, delay)
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                continue
-            self._budget.refund(spent if spent else self._budget.success_refund)
-            return result
-
-    def _plan_retry(
-        self, exc: PayerMaxError, attempt: int, retries_allowed: int, deadline_at: float | None
-    ) -> tuple[float, int] | None:
-        """(delay, budget tokens spent) for the next attempt, or None when this call may not retry:
-        out of attempts, the wait would pass the deadline, or the client's retry budget is spent."""
-        delay = self.config.retry.delay(attempt, exc.retry_after)
-        if attempt > retries_allowed:
-            return None
-        if deadline_at is not None and asyncio.get_running_loop().time() + delay >= deadline_at:
-            return None
-        cost = self._budget.try_acquire(timeout=isinstance(exc, ResponseLostError))
-        if cost == 0:
-            logger.warning("retry budget exhausted, not retrying %s", exc.operation)
-            return None
-        return delay, cost
-
-    def _emit(
-        self,
-        op: Operation[Any],
-        ids: dict[str, str],
-        attempt: int,
-        kind: FailureKind,
-        exc: PayerMaxError,
-        delay: float,
-    ) -> None:
-        logger.warning(
-            "%s attempt %d failed (%s: %s); retrying in %.3fs %s",
-            op.api_name,
-            attempt,
-            kind.value,
-            exc.message,
-            delay,
-            ids,
-        )
-        if self._on_retry is not None:
-            self._on_retry(RetryEvent(op.api_name, dict(ids), attempt, kind, exc.message, delay))
-
-    async def _attempt(self, op: Operation[T], data: msgspec.Raw, version: str, timeout: float) -> T:
-        config = self.config
-        envelope = RequestEnvelope(
-            version=version,
-            key_version="1",
-            request_time=format_request_time(self._clock() + self._clock_offset),
-            app_id=config.app_id,
-            merchant_no=config.merchant_no,
-            data=data,
-            sp_merchant_no=config.sp_merchant_no,
-        )
-        body = encode(envelope)
-        headers = dict(self._headers_base)
-        headers["sign"] = await sign_to_header(config.signer, body)
-        debug = logger.isEnabledFor(logging.DEBUG)
-        if debug:
-            logger.debug("POST %s body=%s", op.api_name, redact(body))
-        started = time.perf_counter()
-        response = await self._transport.post(config.url(op.api_name), body, headers, timeout=timeout)
-        if debug:
-            logger.debug(
-                "%s HTTP %d in %.1f ms body=%s",
-                op.api_name,
-                response.status,
-                (time.perf_counter() - started) * 1000,
-                redact(response.body),
-            )
-        return self._interpret(op, response)
-
-    def _interpret(self, op: Operation[T], response: HttpResponse) -> T:
-        """Verify, then decode. Nothing from the body is trusted before its signature checks out."""
-        raw = response.body
-        sign = response.headers.get("sign")
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        verified = False
-        if sign is not None:
-            if not verify_sign_header(self.config.verifier, raw, sign):
-                raise SignatureError("response signature does not verify; the outcome is unknown")
-            verified = True
-        try:
-            envelope = decode_envelope(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            ctype = response.headers.get("Content-Type", "none")
-            error = MalformedResponseError(
-                f"HTTP {response.status} ({ctype}): not a PayerMax JSON envelope",
-                http_status=response.status,
-            )
-            error.retry_after = retry_after
-            raise error from None
-        if envelope.code != APPLY_SUCCESS:
-            if envelope.code == REQ_TIME_OVER_TIME:
-                self._learn_clock_offset(response.headers.get("Date"))
-            error_data = decode_exact(envelope.data) if len(envelope.data) else None
-            api_error = ApiError(
-                envelope.code, envelope.msg or "", http_status=response.status, data=error_data
-            )
-            api_error.retry_after = retry_after
-            raise api_error
-        if not verified:
-            raise SignatureError("response carries no sign header; the outcome is unknown")
-        if op.result_type is dict:
-            return cast(T, decode_exact(envelope.data))
-        try:
-            return decode_model(envelope.data, op.result_type)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise MalformedResponseError(
-                f"response data does not match {op.result_type.__name__}: {exc}",
-                http_status=response.status,
-            ) from None
-
-    def _learn_clock_offset(self, date_header: str | None) -> None:
-        if not date_header:
-            return
-        try:
-            server = parsedate_to_datetime(date_header).timestamp()
-        except (TypeError, ValueError):
-            return
-        self._clock_offset = server - self._clock()
-        logger.warning("requestTime refused as stale; clock offset now %+.1fs", self._clock_offset)
+        if self._closed:
+            raise RuntimeError("PayerMaxClient is closed")
+        return await self._pipeline.execute(op, data, ids, options, reconcile)
 
 
 def _capture_mode(

@@ -69,6 +69,7 @@ class ClientSpec:
     bulk_concurrency: int | None = None
 
     def build(self) -> Any:
+        """The client; it owns (and closes) the signer built here."""
         from .client import PayerMaxClient  # the runner sits above the client
         from .offload import bulk_signer
 
@@ -77,6 +78,7 @@ class ClientSpec:
             options["signer"] = bulk_signer(
                 options.pop("private_key"), backend=options.get("backend"), concurrency=self.bulk_concurrency
             )
+            return PayerMaxClient(owns_signer=True, **options)
         return PayerMaxClient(**options)
 
     def __repr__(self) -> str:
@@ -353,9 +355,6 @@ async def _worker(
     finally:
         if handled:
             loop.remove_signal_handler(signal.SIGTERM)
-        close_signer = getattr(getattr(getattr(client, "config", None), "signer", None), "close", None)
-        if callable(close_signer):
-            close_signer()  # a ThreadedSigner's thread
 
 
 async def _inbox_items(

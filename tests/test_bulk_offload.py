@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from payermax_async import PayerMaxClient
 from payermax_async.bulk import CaptureItem
 from payermax_async.multiproc import ClientSpec
 from payermax_async.offload import ThreadedSigner, bulk_signer
@@ -85,7 +86,7 @@ async def test_the_gateway_accepts_captures_signed_on_the_thread(
     assert all(o.ok for o in outcomes) and len(outcomes) == 20
 
 
-def test_a_client_spec_for_bulk_work_builds_the_threaded_signer(keys: Keys) -> None:
+async def test_a_client_spec_for_bulk_work_builds_the_threaded_signer(keys: Keys) -> None:
     options = {
         "app_id": "a",
         "merchant_no": "m",
@@ -99,4 +100,22 @@ def test_a_client_spec_for_bulk_work_builds_the_threaded_signer(keys: Keys) -> N
     plain = ClientSpec(options).build()
     assert isinstance(plain.config.signer, RsaSigner)
     assert options["private_key"] == keys.merchant_private  # the spec's own options are not consumed
-    client.config.signer.close()
+    signer = client.config.signer
+    await client.aclose()  # the client built that signer's thread, so it stops it
+    with pytest.raises(RuntimeError, match="shutdown"):
+        await signer.sign(b"x")
+    await plain.aclose()
+
+
+async def test_a_client_leaves_a_signer_it_was_given_open(keys: Keys) -> None:
+    signer = ThreadedSigner(RsaSigner(keys.merchant_private))
+    client = PayerMaxClient(
+        app_id="a",
+        merchant_no="m",
+        signer=signer,
+        payermax_public_key=keys.payermax_public,
+        base_url="http://127.0.0.1:9",
+    )
+    await client.aclose()
+    assert len(await signer.sign(b"x")) == 256  # still the caller's to use and close
+    signer.close()

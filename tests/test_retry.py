@@ -139,15 +139,14 @@ def _code(keys: Keys, code: str, **kw: Any) -> Callable[[dict[str, Any]], Callba
 
 
 async def test_retry_keeps_the_id_and_changes_time_and_signature(
-    client: PayerMaxClient, keys: Keys, monkeypatch: pytest.MonkeyPatch
+    make_client: Callable[..., PayerMaxClient], keys: Keys
 ) -> None:
     events: list[RetryEvent] = []
-    client._on_retry = events.append
     ticks = iter([1_700_000_000.0, 1_700_000_001.5])
-    client._clock = lambda: next(ticks)
     with aioresponses() as m:
         m.post(URL, callback=_sequence(keys, _code(keys, "SYSTEM_ERROR"), _ok(keys)), repeat=True)
-        result = await client.capture("ORD-1", "10.00", "USD", request_id="R-SAME")
+        async with make_client(on_retry=events.append, clock=lambda: next(ticks)) as client:
+            result = await client.capture("ORD-1", "10.00", "USD", request_id="R-SAME")
     (first, h1), (second, h2) = sent_bodies(m)
     e1, e2 = json.loads(first), json.loads(second)
     assert e1["data"] == e2["data"] and e1["data"]["requestId"] == "R-SAME"
@@ -203,9 +202,11 @@ async def test_per_call_max_retries(client: PayerMaxClient, keys: Keys) -> None:
     assert len(sent_bodies(m)) == 1
 
 
-async def test_clock_skew_is_learnt_from_the_date_header(client: PayerMaxClient, keys: Keys) -> None:
+async def test_clock_skew_is_learnt_from_the_date_header(
+    make_client: Callable[..., PayerMaxClient], keys: Keys
+) -> None:
     now = 1_700_000_000.0
-    client._clock = lambda: now
+    client = make_client(clock=lambda: now)
     server_date = format_datetime(datetime.fromtimestamp(now + 300, timezone.utc), usegmt=True)
     with aioresponses() as m:
         m.post(
@@ -215,8 +216,9 @@ async def test_clock_skew_is_learnt_from_the_date_header(client: PayerMaxClient,
             ),
             repeat=True,
         )
-        await client.capture("ORD-1", "10.00", "USD")
-        await client.capture("ORD-2", "10.00", "USD")
+        async with client:
+            await client.capture("ORD-1", "10.00", "USD")
+            await client.capture("ORD-2", "10.00", "USD")
     bodies = [json.loads(b) for b, _ in sent_bodies(m)]
     assert [b["requestTime"] for b in bodies] == [
         "2023-11-14T22:13:20.000+00:00",
