@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .bulk import CaptureItem, CaptureOutcome, OutcomeStatus, capture_many, error_fields
+from .bulk import CaptureItem, CaptureOutcome, OutcomeStatus, capture_many
+from .bulk.codec import error_fields
+from .bulk.journal import EntryState, Journal, JournalError
 from .config import SANDBOX_URL
 from .errors import ConfigurationError, InvalidRequestError
-from .journal import EntryState, Journal, JournalError
 from .validation import check_amount, check_currency, check_id
 
 __all__ = [
@@ -607,7 +608,7 @@ async def _run_here(
     output: _Output,
     progress: _Progress,
 ) -> None:
-    from .multiproc import ClientSpec
+    from .client import ClientSpec
 
     client = ClientSpec(options, bulk_concurrency=None if args.sign_inline else args.concurrency).build()
     loop = asyncio.get_running_loop()
@@ -645,7 +646,8 @@ def _run_in_processes(
     output: _Output,
     progress: _Progress,
 ) -> None:
-    from .multiproc import ClientSpec, capture_many_processes
+    from .bulk import capture_many_processes
+    from .client import ClientSpec
 
     outcomes = capture_many_processes(
         ClientSpec(options, bulk_concurrency=None if args.sign_inline else args.concurrency),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -46,6 +47,7 @@ from .models.payout import (
 )
 from .models.refund import RefundQueryRequest, RefundQueryResult, RefundRequest, RefundResult
 from .retry import RetryBudget, RetryEvent
+from .signing_thread import bulk_signer
 from .transport import AiohttpTransport, Transport
 from .validation import (
     check_amount,
@@ -64,11 +66,10 @@ if TYPE_CHECKING:
 
     from typing_extensions import Unpack
 
-    from .bulk import CaptureItem, CaptureOutcome, RateLimiter
+    from .bulk import CaptureItem, CaptureOutcome, Journal, RateLimiter
     from .config import ClientOptions
-    from .journal import Journal
 
-__all__ = ["DEFAULT_VERSIONS", "Operation", "PayerMaxClient"]
+__all__ = ["DEFAULT_VERSIONS", "ClientSpec", "Operation", "PayerMaxClient"]
 
 T = TypeVar("T")
 
@@ -602,7 +603,7 @@ class PayerMaxClient:
         ``journal=PATH`` the run is resumable: re-run it with the same input after a crash and
         nothing is captured twice. See :func:`payermax_async.bulk.capture_many`.
         """
-        from .bulk import capture_many  # the bulk layer sits above the client
+        from .bulk import capture_many  # the bulk layer sits beside the client, not below it
 
         return capture_many(self, items, concurrency=concurrency, rate_limit=rate_limit, journal=journal)
 
@@ -699,3 +700,32 @@ def _with_extra(request: msgspec.Struct, extra: Mapping[str, Any] | None) -> Any
     data: dict[str, Any] = msgspec.to_builtins(request, builtin_types=(Decimal,))
     data.update(extra)
     return data
+
+
+@dataclass(frozen=True, repr=False)
+class ClientSpec:
+    """How a worker process builds its client: :class:`PayerMaxClient` keyword arguments.
+
+    They must pickle (keys as strings, not a KMS handle). The repr names only the merchant, since
+    the options hold the private key. ``bulk_concurrency``, when given, builds the signer with
+    :func:`~payermax_async.signing_thread.bulk_signer` for that many captures in flight.
+    """
+
+    options: Mapping[str, Any]
+    bulk_concurrency: int | None = None
+
+    def build(self) -> PayerMaxClient:
+        """The client; it owns (and closes) the signer built here."""
+        options = dict(self.options)
+        if self.bulk_concurrency is not None and options.get("private_key") is not None:
+            options["signer"] = bulk_signer(
+                options.pop("private_key"), backend=options.get("backend"), concurrency=self.bulk_concurrency
+            )
+            return PayerMaxClient(owns_signer=True, **options)
+        return PayerMaxClient(**options)
+
+    __call__ = build  # a zero-argument factory, as capture_many_processes takes
+
+    def __repr__(self) -> str:
+        shown = {k: self.options.get(k) for k in ("app_id", "merchant_no", "base_url")}
+        return f"ClientSpec({', '.join(f'{k}={v!r}' for k, v in shown.items())})"

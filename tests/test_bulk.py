@@ -27,12 +27,10 @@ from payermax_async.bulk import (
     OutcomeStatus,
     RateLimiter,
     capture_many,
-    decode_result,
-    encode_result,
-    error_fields,
     outcome_status,
-    rebuild_error,
 )
+from payermax_async.bulk.codec import decode_result, encode_result, error_fields, rebuild_error
+from payermax_async.bulk.journal import EntryState, Journal, JournalError
 from payermax_async.errors import (
     ApiError,
     InvalidRequestError,
@@ -43,7 +41,6 @@ from payermax_async.errors import (
     SignatureError,
     TransportError,
 )
-from payermax_async.journal import EntryState, Journal, JournalError
 from payermax_async.models.capture import CaptureResult, CaptureStatus
 
 T = TypeVar("T")

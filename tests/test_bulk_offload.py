@@ -8,9 +8,9 @@ import pytest
 
 from payermax_async import PayerMaxClient
 from payermax_async.bulk import CaptureItem
-from payermax_async.multiproc import ClientSpec
-from payermax_async.offload import ThreadedSigner, bulk_signer
+from payermax_async.client import ClientSpec
 from payermax_async.signing import RsaSigner
+from payermax_async.signing_thread import ThreadedSigner, bulk_signer
 from payermax_async.testing import GatewaySimulator
 
 from .conftest import Keys

@@ -18,10 +18,8 @@ from typing import Any
 import pytest
 
 from payermax_async.bulk import CaptureItem, CaptureOutcome, OutcomeStatus
-from payermax_async.errors import ApiError
-from payermax_async.journal import EntryState, Journal
-from payermax_async.multiproc import (
-    ClientSpec,
+from payermax_async.bulk.journal import EntryState, Journal
+from payermax_async.bulk.processes import (
     WorkerProcessError,
     _feed,
     _unflatten,
@@ -30,6 +28,8 @@ from payermax_async.multiproc import (
     capture_many_processes,
     partition,
 )
+from payermax_async.client import ClientSpec
+from payermax_async.errors import ApiError
 from payermax_async.testing import GatewaySimulator
 
 

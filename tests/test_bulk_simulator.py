@@ -11,8 +11,8 @@ from pathlib import Path
 
 from payermax_async import PayerMaxClient, RetryPolicy
 from payermax_async.bulk import CaptureItem, CaptureOutcome, OutcomeStatus
+from payermax_async.bulk.journal import EntryState, Journal
 from payermax_async.errors import ApiError, InvalidRequestError, OutcomeUnknownError
-from payermax_async.journal import EntryState, Journal
 from payermax_async.testing import Fault, FaultKind, GatewaySimulator
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from payermax_async.bulk import CaptureItem, CaptureOutcome, OutcomeStatus
+from payermax_async.bulk.journal import EntryState, Journal
 from payermax_async.bulk_cli import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -35,7 +36,6 @@ from payermax_async.bulk_cli import (
 )
 from payermax_async.cli import main
 from payermax_async.errors import ApiError, ConfigurationError
-from payermax_async.journal import EntryState, Journal
 from payermax_async.testing import Fault, FaultKind, GatewaySimulator, RequestRecord
 
 from .conftest import Keys

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from payermax_async.journal import (
+from payermax_async.bulk.journal import (
     Claim,
     EntryState,
     Journal,

@@ -30,7 +30,6 @@ from ..codes import (
     TOO_MANY_REQUEST,
 )
 from ..config import API_PATH
-from ..offload import ThreadedSigner
 from ..signing import (
     Backend,
     RsaSigner,
@@ -40,6 +39,7 @@ from ..signing import (
     sign_to_header,
     verify_sign_header,
 )
+from ..signing_thread import ThreadedSigner
 from .faults import Fault, FaultInjector, FaultKind
 from .notifier import DEFAULT_RETRY_DELAYS, Notifier, check_notify_url, check_retry_delays
 from .records import Event, NotificationRecord, RequestRecord

@@ -3,7 +3,8 @@
 The shape is a pipeline of long-lived tasks joined by bounded queues::
 
     without a journal:  input ─▶ N workers ─▶ outcome queue ─▶ you
-    with a journal:     feeder ─▶ reserve a batch, commit ─▶ work queue ─▶ N workers ─▶ outcomes ─▶ you
+    with a journal:     feeder ─▶ journal writer (reserve a batch, commit) ─▶ work queue ─▶ N workers
+                              ─▶ outcomes ─▶ you            (outcome rows go back to the one writer)
 
 so memory holds O(concurrency) items whatever the input's length, and a slow consumer slows the
 reading instead of piling up results. N long-lived workers cost one task each for the whole run,
@@ -33,37 +34,17 @@ from collections.abc import (
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
 from os import PathLike
 from typing import Any, Protocol, TypeVar
 
-import msgspec
+from ..errors import InvalidRequestError
+from ..models.capture import CaptureResult
+from ..validation import check_amount, check_currency, check_id, new_request_id
+from .codec import from_entry, to_record
+from .journal import Claim, Journal, Record, Reservation, Verdict
+from .outcomes import CaptureItem, CaptureOutcome, OutcomeStatus, outcome_status, result_status
 
-from .codes import Processed, describe
-from .errors import (
-    ApiError,
-    InvalidRequestError,
-    MalformedResponseError,
-    OutcomeUnknownError,
-    PayerMaxError,
-    ResponseLostError,
-    SignatureError,
-    TransportError,
-)
-from .journal import Claim, EntryState, Journal, JournalEntry, Record, Reservation, Verdict
-from .models.capture import CaptureResult, CaptureStatus
-from .retry import FailureKind, classify
-from .validation import check_amount, check_currency, check_id, new_request_id
-
-__all__ = [
-    "CaptureClient",
-    "CaptureItem",
-    "CaptureOutcome",
-    "OutcomeStatus",
-    "RateLimiter",
-    "capture_many",
-    "outcome_status",
-]
+__all__ = ["CaptureClient", "RateLimiter", "capture_many"]
 
 T = TypeVar("T")
 
@@ -78,200 +59,6 @@ class CaptureClient(Protocol):
         currency: str,
         request_id: str | None = None,
     ) -> CaptureResult: ...
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureItem:
-    """One authorization to capture. ``request_id`` is generated (once) when omitted."""
-
-    out_trade_no: str
-    amount: Decimal | int | str
-    currency: str
-    request_id: str | None = None
-
-
-class OutcomeStatus(str, Enum):
-    """What became of one item. Only ``CAPTURED`` means the money moved."""
-
-    CAPTURED = "captured"
-    #: accepted; the final status comes by notification, or a re-run replays it and asks again
-    PENDING = "pending"
-    #: a definite refusal: a business code, or a capture whose status is FAILED
-    FAILED = "failed"
-    #: may or may not have been captured; a re-run with the journal replays the same request_id
-    UNKNOWN = "unknown"
-    #: certainly not acted on (not delivered, or refused before processing); safe to send again
-    NOT_PROCESSED = "not_processed"
-    #: bad input, never sent
-    INVALID = "invalid"
-    #: the journal holds this order with another amount, currency or request_id; not sent
-    CONFLICT = "conflict"
-    #: the order came earlier in this run's input; not sent twice
-    DUPLICATE = "duplicate"
-
-    @property
-    def is_final(self) -> bool:
-        """True when sending again could not change the answer."""
-        return self in (OutcomeStatus.CAPTURED, OutcomeStatus.FAILED)
-
-
-@dataclass(frozen=True, slots=True)
-class CaptureOutcome:
-    """One item's outcome: ``result`` when the gateway answered, ``error`` when it did not or refused.
-
-    ``skipped`` is True when nothing was sent in this run because the journal already held a
-    definite outcome (then ``result`` / ``error`` are rebuilt from the journal).
-    """
-
-    item: CaptureItem
-    status: OutcomeStatus
-    request_id: str | None = None
-    result: CaptureResult | None = None
-    error: Exception | None = None
-    skipped: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.status is OutcomeStatus.CAPTURED
-
-    @property
-    def capture_no(self) -> str | None:
-        return None if self.result is None else self.result.capture_no
-
-
-def outcome_status(error: BaseException) -> OutcomeStatus:
-    """Which outcome an exception from ``client.capture`` means. Anything unrecognised is UNKNOWN.
-
-    Sent or not is the retry layer's call (:func:`retry.classify`); this adds only what a journal
-    needs on top: which definite refusals left the gateway untouched.
-    """
-    if isinstance(error, InvalidRequestError):
-        return OutcomeStatus.INVALID
-    if isinstance(error, ApiError):
-        processed = describe(error.code).processed
-        if processed is Processed.NO:  # fix the cause, and a re-run resends
-            return OutcomeStatus.NOT_PROCESSED
-        if processed is Processed.LANDED:  # landed, but its result was not seen
-            return OutcomeStatus.UNKNOWN
-    kind = classify(error)
-    if kind is FailureKind.NOT_SENT:
-        return OutcomeStatus.NOT_PROCESSED
-    if kind is FailureKind.FATAL:
-        if isinstance(error, ApiError):
-            return OutcomeStatus.FAILED
-        if isinstance(error, MalformedResponseError):
-            return OutcomeStatus.NOT_PROCESSED  # refused in front of the gateway
-    return OutcomeStatus.UNKNOWN
-
-
-_RESULT_STATUS = {
-    CaptureStatus.SUCCESS: OutcomeStatus.CAPTURED,
-    CaptureStatus.PENDING: OutcomeStatus.PENDING,
-    CaptureStatus.FAILED: OutcomeStatus.FAILED,
-}
-
-_ENTRY_STATE = {
-    OutcomeStatus.CAPTURED: EntryState.CAPTURED,
-    OutcomeStatus.PENDING: EntryState.PENDING,
-    OutcomeStatus.FAILED: EntryState.FAILED,
-    OutcomeStatus.UNKNOWN: EntryState.UNKNOWN,
-    OutcomeStatus.NOT_PROCESSED: EntryState.NOT_PROCESSED,
-    # Refused by the client before sending (e.g. a request_id already in flight): nothing went out.
-    OutcomeStatus.INVALID: EntryState.NOT_PROCESSED,
-}
-
-
-# ---------------------------------------------------------------------- errors across a boundary
-
-_ERROR_TYPES: dict[str, type[PayerMaxError]] = {
-    t.__name__: t
-    for t in (
-        PayerMaxError,
-        InvalidRequestError,
-        TransportError,
-        ResponseLostError,
-        SignatureError,
-        MalformedResponseError,
-        OutcomeUnknownError,
-    )
-}
-
-
-def error_fields(error: BaseException) -> tuple[str, str | None, str]:
-    """(class name, gateway code, message) — what a journal row or a process boundary can carry."""
-    if isinstance(error, ApiError):
-        return type(error).__name__, error.code, error.msg
-    message = error.message if isinstance(error, PayerMaxError) else str(error)
-    return type(error).__name__, None, message
-
-
-def rebuild_error(
-    class_name: str | None, code: str | None, message: str | None, ids: dict[str, str]
-) -> PayerMaxError:
-    """An error of the same kind from :func:`error_fields`; unknown classes come back as the base."""
-    if code is not None:
-        return ApiError(code, message or "", operation="capture", ids=ids)
-    text = message or class_name or "unknown error"
-    kind = _ERROR_TYPES.get(class_name or "", PayerMaxError)
-    if kind is OutcomeUnknownError:
-        return OutcomeUnknownError(text, attempts=0, operation="capture", ids=ids)
-    return kind(text, operation="capture", ids=ids)
-
-
-_RESULT_ENCODER = msgspec.json.Encoder()
-_RESULT_DECODER = msgspec.json.Decoder(CaptureResult)
-
-
-def encode_result(result: CaptureResult) -> bytes:
-    return _RESULT_ENCODER.encode(result)
-
-
-def decode_result(raw: bytes) -> CaptureResult:
-    return _RESULT_DECODER.decode(raw)
-
-
-def to_record(outcome: CaptureOutcome) -> Record | None:
-    """The journal row update for an outcome of a sent item (None for the ones never sent)."""
-    state = _ENTRY_STATE.get(outcome.status)
-    if state is None or outcome.request_id is None or outcome.skipped:
-        return None
-    result, error = outcome.result, outcome.error
-    if result is not None:
-        return Record(
-            outcome.item.out_trade_no,
-            outcome.request_id,
-            state,
-            capture_no=result.capture_no,
-            result=encode_result(result),
-            error_code=result.error_code,
-            error_message=result.error_msg,
-        )
-    cls, code, message = error_fields(error) if error is not None else (None, None, None)
-    return Record(
-        outcome.item.out_trade_no,
-        outcome.request_id,
-        state,
-        error_class=cls,
-        error_code=code,
-        error_message=message,
-    )
-
-
-def from_entry(item: CaptureItem, entry: JournalEntry) -> CaptureOutcome:
-    """The outcome a done journal row stands for, marked ``skipped``."""
-    status = OutcomeStatus.CAPTURED if entry.state is EntryState.CAPTURED else OutcomeStatus.FAILED
-    ids = {"out_trade_no": entry.out_trade_no, "request_id": entry.request_id}
-    if entry.result is not None:
-        try:
-            return CaptureOutcome(
-                item, status, entry.request_id, result=decode_result(entry.result), skipped=True
-            )
-        except msgspec.DecodeError:  # a row written by a different version: keep the status
-            pass
-    error = None
-    if entry.error_class is not None or entry.error_code is not None:
-        error = rebuild_error(entry.error_class, entry.error_code, entry.error_message, ids)
-    return CaptureOutcome(item, status, entry.request_id, error=error, skipped=True)
 
 
 # ---------------------------------------------------------------------- rate limiting
@@ -324,7 +111,7 @@ class _Job:
     out_trade_no: str
     amount: Decimal | int | str
     currency: str
-    request_id: str  # "" until the journal assigns one
+    request_id: str | None  # None until the journal assigns one
 
 
 _EXHAUSTED = object()
@@ -446,7 +233,7 @@ def _normalize(item: object) -> _Job | CaptureOutcome:
     except InvalidRequestError as exc:
         exc.operation = "capture"
         return CaptureOutcome(item, OutcomeStatus.INVALID, item.request_id, error=exc)
-    return _Job(item, out_trade_no, amount, currency, request_id or "")
+    return _Job(item, out_trade_no, amount, currency, request_id)
 
 
 class _Run:
@@ -495,8 +282,7 @@ class _Run:
             else:
                 intake: asyncio.Queue[_Job | _End] = asyncio.Queue(self.batch)
                 tasks.append(asyncio.create_task(self._feed(intake)))
-                tasks.append(asyncio.create_task(self._reserve(jt, intake)))
-                tasks.append(asyncio.create_task(self._flush(jt)))
+                tasks.append(asyncio.create_task(self._write_journal(jt, intake)))
                 tasks.extend(asyncio.create_task(self._work()) for _ in range(self.concurrency))
             running = self.concurrency
             while running:
@@ -511,8 +297,7 @@ class _Run:
             await asyncio.gather(*tasks, return_exceptions=True)
             if jt is not None:
                 try:
-                    if self.records:
-                        await jt.call(jt.journal.record, self._take_records())
+                    await self._write_records(jt)  # the writer task is gone: nothing races this
                 finally:
                     await jt.finish(close=owns_journal)
         if self.failure is not None:
@@ -540,23 +325,30 @@ class _Run:
         else:
             await out.put(job)
 
-    async def _reserve(self, jt: _JournalThread, intake: asyncio.Queue[_Job | _End]) -> None:
-        """Group commit: take what the feeder has ready, make it durable, only then release it."""
+    async def _write_journal(self, jt: _JournalThread, intake: asyncio.Queue[_Job | _End]) -> None:
+        """The one task that writes the journal.
+
+        Group commit: take what the feeder has ready, make it durable, only then release it to
+        the workers; outcome rows ride along, and are written at least every ``flush_interval``
+        so that a long tail is journaled as it goes.
+        """
         try:
             ended = False
             while not ended:
+                try:
+                    first = await asyncio.wait_for(intake.get(), self.flush_interval)
+                except asyncio.TimeoutError:
+                    await self._write_records(jt)
+                    continue
                 batch: list[_Job] = []
-                for job in _drain(await intake.get(), intake, self.batch):
+                for job in _drain(first, intake, self.batch):
                     if isinstance(job, _End):
                         ended = True
                     else:
                         batch.append(job)
-                if self.records:  # outcome rows ride along while the journal thread is busy anyway
-                    await jt.call(jt.journal.record, self._take_records())
+                await self._write_records(jt)
                 if batch:
-                    claims = [
-                        Claim(j.out_trade_no, str(j.amount), j.currency, j.request_id or None) for j in batch
-                    ]
+                    claims = [Claim(j.out_trade_no, str(j.amount), j.currency, j.request_id) for j in batch]
                     reservations = await jt.call(jt.journal.reserve, claims, self.run_id)
                     for job, reservation in zip(batch, reservations, strict=True):
                         await self._dispatch(job, reservation)
@@ -564,16 +356,16 @@ class _Run:
             self.failure = exc
         for _ in range(self.concurrency):
             await self.work.put(_END)
-
-    async def _flush(self, jt: _JournalThread) -> None:
-        """Write outcome rows every ``flush_interval``, so a long tail is journaled as it goes."""
         try:
-            while True:
+            while True:  # until the run ends: the last rows are written after the workers stop
                 await asyncio.sleep(self.flush_interval)
-                if self.records:
-                    await jt.call(jt.journal.record, self._take_records())
+                await self._write_records(jt)
         except Exception as exc:
             self.failure = self.failure or exc
+
+    async def _write_records(self, jt: _JournalThread) -> None:
+        if self.records:
+            await jt.call(jt.journal.record, self._take_records())
 
     async def _dispatch(self, job: _Job, reservation: Reservation) -> None:
         verdict, entry = reservation.verdict, reservation.entry
@@ -643,7 +435,7 @@ class _Run:
             result = await self.client.capture(job.out_trade_no, job.amount, job.currency, job.request_id)
         except Exception as exc:
             return CaptureOutcome(job.item, outcome_status(exc), job.request_id, error=exc)
-        return CaptureOutcome(job.item, _RESULT_STATUS[result.status], job.request_id, result=result)
+        return CaptureOutcome(job.item, result_status(result), job.request_id, result=result)
 
     def _take_records(self) -> list[Record]:
         taken = self.records[:]
