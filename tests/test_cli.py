@@ -18,15 +18,14 @@ import pytest
 
 import payermax_async
 from payermax_async import CaptureStatus, PayerMaxClient, __version__
-from payermax_async.cli import (
+from payermax_async.cli import build_parser, main
+from payermax_async.cli.demo import (
     DemoReport,
     _demo,
     _demo_run,
     _print_progress,
     _simulate,
     _until_signalled,
-    build_parser,
-    main,
 )
 from payermax_async.testing import Fault, FaultKind, GatewaySimulator
 
@@ -307,5 +306,16 @@ def test_keyboard_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(_: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("payermax_async.cli.run_demo", interrupted)
+    monkeypatch.setattr("payermax_async.cli.demo.run_demo", interrupted)
     assert main(["demo"]) == 130
+
+
+def test_the_production_cli_does_not_load_the_test_kit() -> None:
+    import subprocess
+
+    probe = (
+        "import sys, payermax_async.cli; "
+        "print(sorted(m for m in sys.modules if m.startswith('payermax_async.testing')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -21,20 +21,18 @@ import pytest
 
 from payermax_async.bulk import CaptureItem, CaptureOutcome, OutcomeStatus
 from payermax_async.bulk.journal import EntryState, Journal
-from payermax_async.bulk_cli import (
+from payermax_async.cli import main
+from payermax_async.cli.credentials import load_client_options
+from payermax_async.cli.csv_io import CsvFormatError, RowError, read_captures
+from payermax_async.cli.report import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_UNRESOLVED,
     EXIT_USAGE,
-    CsvFormatError,
-    RowError,
     Tally,
     _Progress,
-    load_client_options,
-    read_captures,
 )
-from payermax_async.cli import main
 from payermax_async.errors import ApiError, ConfigurationError
 from payermax_async.testing import Fault, FaultKind, GatewaySimulator, RequestRecord
 

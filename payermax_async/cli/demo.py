@@ -1,73 +1,32 @@
-"""``python -m payermax_async`` / ``payermax-async``: the simulator and the demo from a shell.
-
-Each subcommand is a pair of functions: ``add_<name>(subparsers)`` declares its arguments and
-sets ``run`` to ``run_<name>(args) -> int``. Adding one means writing that pair and listing the
-``add_`` function in :data:`COMMANDS`.
-"""
+"""``simulate`` and ``demo``: the embedded gateway from a shell. The test kit is imported only
+when one of them runs, so the production CLI never loads it."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
-import logging
 import signal
 import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from . import __version__
-from .bulk_cli import add_capture, positive_int
-from .client import PayerMaxClient
-from .errors import ApiError, OutcomeUnknownError, PayerMaxError
-from .models import CaptureStatus
-from .retry import RetryEvent
-from .testing import Fault, FaultKind, GatewaySimulator, SimulatorThread
-from .testing.records import RequestRecord
+from ..client import PayerMaxClient
+from ..errors import ApiError, OutcomeUnknownError, PayerMaxError
+from ..models import CaptureStatus
+from ..retry import RetryEvent
+from .args import _port, positive_int
+from .report import quiet_logging
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+if TYPE_CHECKING:
+    from ..testing import Fault, GatewaySimulator, RequestRecord
 
-Subparsers = "argparse._SubParsersAction[argparse.ArgumentParser]"
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
-    if run is None:  # no command: show what there is
-        parser.print_help(sys.stderr)
-        return 2
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        return 130
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="payermax-async",
-        description="PayerMax asyncio client: a local gateway simulator and a capture demo.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for add in COMMANDS:
-        add(subparsers)
-    return parser
-
-
-def _port(text: str) -> int:
-    value = int(text)
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError("a port is 0..65535")
-    return value
-
-
-# ---------------------------------------------------------------------- simulate
+__all__ = ["DemoReport", "add_demo", "add_simulate", "run_demo", "run_simulate"]
 
 
 def add_simulate(subparsers: Any) -> None:
@@ -101,6 +60,8 @@ async def _simulate(
         status = "dropped" if record.http_status is None else f"HTTP {record.http_status}"
         stamp = time.strftime("%H:%M:%S")
         print(f"{stamp} {record.api_name} -> {record.code or '-'} ({status}){fault}", file=sys.stderr)
+
+    from ..testing import GatewaySimulator  # the test kit loads only when this command runs
 
     sim = GatewaySimulator(
         host=host,
@@ -145,9 +106,6 @@ async def _until_signalled(signals: Sequence[signal.Signals] = (signal.SIGINT, s
             loop.remove_signal_handler(sig)
 
 
-# ---------------------------------------------------------------------- demo
-
-
 def add_demo(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "demo",
@@ -166,13 +124,8 @@ def add_demo(subparsers: Any) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    if args.verbose:
-        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    else:
-        # Retries are the point of the demo; the summary counts them instead of a warning each.
-        library_logger = logging.getLogger("payermax_async")
-        if not library_logger.handlers:
-            library_logger.addHandler(logging.NullHandler())
+    # Retries are the point of the demo; the summary counts them instead of a warning each.
+    quiet_logging(args.verbose, sys.stderr)
     report = asyncio.run(
         _demo(args.orders, args.concurrency, faults=not args.no_faults, seed=args.seed, progress=sys.stderr)
     )
@@ -183,10 +136,13 @@ def run_demo(args: argparse.Namespace) -> int:
 # How the demo hurts the gateway. One order answers late: it alone gets a short timeout, so
 # the timeout shows without holding up the whole run.
 _DEMO_TIMEOUT = 10.0
+
 _SLOW_ORDER_TIMEOUT = 0.25
 
 
 def _demo_faults(seed: int, slow_order: str) -> list[Fault]:
+    from ..testing import Fault, FaultKind
+
     return [
         Fault(FaultKind.DROP_AFTER_PROCESS, api_name="capture", skip=3, times=2),
         Fault(FaultKind.DELAY, api_name="capture", out_trade_no=slow_order, delay=_SLOW_ORDER_TIMEOUT * 2),
@@ -265,6 +221,8 @@ async def _demo(
     amount = Decimal("25.00")
     gate = asyncio.Semaphore(concurrency)
     # The gateway gets its own thread and loop: its RSA work then overlaps the client's.
+    from ..testing import SimulatorThread  # the test kit loads only when the demo runs
+
     server = SimulatorThread()
     sim = await asyncio.to_thread(server.start)
     try:
@@ -386,6 +344,3 @@ async def _progress(report: DemoReport, stream: TextIO) -> None:
     while True:
         await asyncio.sleep(0.1)
         _print_progress(report, stream)
-
-
-COMMANDS: tuple[Callable[[Any], None], ...] = (add_simulate, add_demo, add_capture)
