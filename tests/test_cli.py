@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import math
 import os
 import re
 import runpy
@@ -23,10 +24,10 @@ from payermax_async.cli.demo import (
     DemoReport,
     _demo,
     _demo_run,
-    _print_progress,
     _simulate,
     _until_signalled,
 )
+from payermax_async.cli.report import Progress
 from payermax_async.testing import Fault, FaultKind, GatewaySimulator
 
 ROW = re.compile(r"^\s+(?P<name>[a-z0-9 ]+?)\s{2,}(?P<value>\S.*)$")
@@ -228,7 +229,7 @@ async def test_demo_counts_every_kind_of_outcome(
     report = DemoReport(orders=3)
     client = sim.client(max_retries=0)
     trade_nos = [f"D-{i}" for i in range(3)]
-    await _demo_run(sim, client, trade_nos, amount, asyncio.Semaphore(1), report, False, 0, None)
+    await _demo_run(sim, client, trade_nos, amount, 1, report, False, 0, None)
     assert report.failed == expect.get("failed", 0)
     assert report.unknown == expect.get("unknown", 0)
     assert report.captured == expect.get("captured", 0)
@@ -243,14 +244,21 @@ class _Terminal(io.StringIO):
         return True
 
 
-def test_progress_line_on_a_terminal_and_on_a_pipe() -> None:
+def test_demo_progress_line_on_a_terminal_and_on_a_pipe() -> None:
     report = DemoReport(orders=4, captured=1)
-    tty, pipe = _Terminal(), io.StringIO()
-    for stream in (tty, pipe):
-        _print_progress(report, stream)
-        _print_progress(report, stream, final=True)
-    assert tty.getvalue() == "\rcapturing 1/4  ok 1  failed 0  unknown 0  retries 0" * 2 + "\n"
-    assert pipe.getvalue() == "capturing 1/4  ok 1  failed 0  unknown 0  retries 0\n"
+    line = "capturing 1/4  ok 1  failed 0  unknown 0  retries 0"
+    tty = _Terminal()
+    printer = Progress(tty, report.progress_line, enabled=True, interval=0.0)
+    printer.tick()
+    printer.tick(force=True)
+    printer.end()
+    assert tty.getvalue() == f"\r\x1b[K{line}" * 2 + "\n"
+    pipe = io.StringIO()
+    printer = Progress(pipe, report.progress_line, enabled=True, interval=math.inf)  # the demo's choice
+    printer.tick()
+    printer.tick(force=True)
+    printer.end()
+    assert pipe.getvalue() == line + "\n"
 
 
 def test_python_dash_m_entry_point(

@@ -30,8 +30,8 @@ from payermax_async.cli.report import (
     EXIT_OK,
     EXIT_UNRESOLVED,
     EXIT_USAGE,
+    Progress,
     Tally,
-    _Progress,
 )
 from payermax_async.errors import ApiError, ConfigurationError
 from payermax_async.testing import Fault, FaultKind, GatewaySimulator, RequestRecord
@@ -543,7 +543,7 @@ def test_progress_redraws_one_line_on_a_terminal_and_prints_lines_elsewhere() ->
     tally.add(outcome(OutcomeStatus.CAPTURED))
     terminal, pipe = _Terminal(), io.StringIO()
     for stream in (terminal, pipe):
-        progress = _Progress(stream, tally, enabled=True, interval=0.0)
+        progress = Progress(stream, tally.progress_line, enabled=True, interval=0.0)
         progress.tick()
         progress.tick()
         progress.end()
@@ -551,5 +551,5 @@ def test_progress_redraws_one_line_on_a_terminal_and_prints_lines_elsewhere() ->
     assert pipe.getvalue().count("\n") == 2 and "\r" not in pipe.getvalue()
     assert "1/10 (10%)" in pipe.getvalue() and "ok 1" in pipe.getvalue()
     quiet = io.StringIO()
-    _Progress(quiet, tally, enabled=False).tick(force=True)
+    Progress(quiet, tally.progress_line, enabled=False).tick(force=True)
     assert quiet.getvalue() == ""

@@ -31,9 +31,10 @@ from .report import (
     EXIT_INTERRUPTED,
     EXIT_UNRESOLVED,
     EXIT_USAGE,
+    Progress,
     Tally,
     _print_summary,
-    _Progress,
+    keep_ticking,
     quiet_logging,
 )
 
@@ -127,7 +128,7 @@ def run_capture(args: argparse.Namespace) -> int:
         total = None if args.input == "-" else _count_rows(Path(args.input))
         tally = Tally(total)
         output = _Output(out_stream)
-        progress = _Progress(err, tally, enabled=not args.quiet)
+        progress = Progress(err, tally.progress_line, enabled=not args.quiet)
         items = _items_reporting_bad_rows(_chain(first, rows), tally, output, err)
         interrupted = False
         try:
@@ -156,7 +157,7 @@ async def _run_here(
     items: Iterator[CaptureItem],
     tally: Tally,
     output: _Output,
-    progress: _Progress,
+    progress: Progress,
 ) -> None:
     from ..client import ClientSpec
 
@@ -166,7 +167,7 @@ async def _run_here(
     assert main is not None
     with contextlib.suppress(NotImplementedError, RuntimeError):  # SIGTERM stops like Ctrl-C
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
-    ticker = asyncio.create_task(_tick(progress))
+    ticker = asyncio.create_task(keep_ticking(progress))
     try:
         async with client:
             outcomes = capture_many(
@@ -182,19 +183,13 @@ async def _run_here(
             await ticker
 
 
-async def _tick(progress: _Progress) -> None:
-    while True:
-        await asyncio.sleep(0.1)
-        progress.tick()
-
-
 def _run_in_processes(
     args: argparse.Namespace,
     options: dict[str, Any],
     items: Iterator[CaptureItem],
     tally: Tally,
     output: _Output,
-    progress: _Progress,
+    progress: Progress,
 ) -> None:
     from ..bulk import capture_many_processes
     from ..client import ClientSpec

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import signal
 import sys
 import time
@@ -16,12 +17,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ..bulk import CaptureItem, CaptureOutcome, capture_many
 from ..client import PayerMaxClient
-from ..errors import ApiError, OutcomeUnknownError, PayerMaxError
-from ..models import CaptureStatus
+from ..errors import ApiError, OutcomeUnknownError
+from ..models import CaptureResult, CaptureStatus
 from ..retry import RetryEvent
 from .args import _port, positive_int
-from .report import quiet_logging
+from .report import Progress, keep_ticking, quiet_logging
 
 if TYPE_CHECKING:
     from ..testing import Fault, GatewaySimulator, RequestRecord
@@ -171,6 +173,30 @@ class DemoReport:
     def ok(self) -> bool:
         return self.captured == self.orders and self.double_captures == 0
 
+    def count(self, outcome: CaptureOutcome) -> None:
+        error, result = outcome.error, outcome.result
+        if isinstance(error, OutcomeUnknownError):
+            self.unknown += 1
+            self.errors[f"outcome unknown ({error.__cause__ or error})"] += 1
+        elif isinstance(error, ApiError):
+            self.failed += 1
+            self.errors[error.code] += 1
+        elif error is not None:
+            self.failed += 1
+            self.errors[type(error).__name__] += 1
+        elif result is not None and result.status is CaptureStatus.SUCCESS:
+            self.captured += 1
+        else:
+            self.failed += 1
+            self.errors[f"capture {outcome.status.value if result is None else result.status.value}"] += 1
+
+    def progress_line(self) -> str:
+        done = self.captured + self.failed + self.unknown
+        return (
+            f"capturing {done}/{self.orders}  ok {self.captured}  failed {self.failed}  "
+            f"unknown {self.unknown}  retries {sum(self.retries.values())}"
+        )
+
     def percentile(self, q: float) -> float:
         if not self.latencies:
             return 0.0
@@ -219,7 +245,6 @@ async def _demo(
     run_id = uuid.uuid4().hex[:8]
     trade_nos = [f"DEMO-{run_id}-{i:06d}" for i in range(orders)]
     amount = Decimal("25.00")
-    gate = asyncio.Semaphore(concurrency)
     # The gateway gets its own thread and loop: its RSA work then overlaps the client's.
     from ..testing import SimulatorThread  # the test kit loads only when the demo runs
 
@@ -233,10 +258,30 @@ async def _demo(
         )
         report.backend = str(getattr(client.config.signer, "backend", type(client.config.signer).__name__))
         async with client:
-            await _demo_run(sim, client, trade_nos, amount, gate, report, faults, seed, progress)
+            await _demo_run(sim, client, trade_nos, amount, concurrency, report, faults, seed, progress)
     finally:
         await asyncio.to_thread(server.stop)
     return report
+
+
+class _TimedCaptures:
+    """The demo's :class:`~payermax_async.bulk.CaptureClient`: times every capture, and gives the
+    one slow order a short timeout so that a timeout shows without holding up the whole run."""
+
+    def __init__(self, client: PayerMaxClient, slow_order: str, latencies: list[float]) -> None:
+        self.client = client
+        self.slow_order = slow_order
+        self.latencies = latencies
+
+    async def capture(
+        self, out_trade_no: str, amount: Decimal | int | str, currency: str, request_id: str | None = None
+    ) -> CaptureResult:
+        timeout = _SLOW_ORDER_TIMEOUT if out_trade_no == self.slow_order else None
+        started = time.perf_counter()
+        try:
+            return await self.client.capture(out_trade_no, amount, currency, request_id, timeout=timeout)
+        finally:
+            self.latencies.append(time.perf_counter() - started)
 
 
 async def _demo_run(
@@ -244,12 +289,14 @@ async def _demo_run(
     client: PayerMaxClient,
     trade_nos: list[str],
     amount: Decimal,
-    gate: asyncio.Semaphore,
+    concurrency: int,
     report: DemoReport,
     faults: bool,
     seed: int,
     progress: TextIO | None,
 ) -> None:
+    gate = asyncio.Semaphore(concurrency)
+
     async def authorize(trade_no: str) -> None:
         async with gate:
             await client.call(
@@ -280,67 +327,33 @@ async def _demo_run(
         for fault in _demo_faults(seed, slow_order):
             sim.inject(fault)
 
-    async def capture(trade_no: str) -> None:
-        async with gate:
-            started = time.perf_counter()
-            try:
-                timeout = _SLOW_ORDER_TIMEOUT if trade_no == slow_order else None
-                result = await client.capture(trade_no, amount, "USD", timeout=timeout)
-            except OutcomeUnknownError as exc:
-                report.unknown += 1
-                report.errors[f"outcome unknown ({exc.__cause__ or exc})"] += 1
-                return
-            except ApiError as exc:
-                report.failed += 1
-                report.errors[exc.code] += 1
-                return
-            except PayerMaxError as exc:
-                report.failed += 1
-                report.errors[type(exc).__name__] += 1
-                return
-            finally:
-                report.latencies.append(time.perf_counter() - started)
-            if result.status is CaptureStatus.SUCCESS:
-                report.captured += 1
-            else:
-                report.failed += 1
-                report.errors[f"capture {result.status.value}"] += 1
-
-    ticker = asyncio.create_task(_progress(report, progress)) if progress is not None else None
+    printer = None
+    ticker = None
+    if progress is not None:
+        # On a pipe only the final line: no \r clutter in a log.
+        printer = Progress(
+            progress, report.progress_line, enabled=True, interval=None if progress.isatty() else math.inf
+        )
+        ticker = asyncio.create_task(keep_ticking(printer))
+    captures = _TimedCaptures(client, slow_order, report.latencies)
+    items = (CaptureItem(t, amount, "USD") for t in trade_nos)
     started = time.perf_counter()
     try:
-        await asyncio.gather(*(capture(t) for t in trade_nos))
+        async with contextlib.aclosing(capture_many(captures, items, concurrency=concurrency)) as outcomes:
+            async for outcome in outcomes:
+                report.count(outcome)
     finally:
         report.wall = time.perf_counter() - started
         if ticker is not None:
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticker
-    if progress is not None:
-        _print_progress(report, progress, final=True)
+    if printer is not None:
+        printer.tick(force=True)
+        printer.end()
     report.double_captures = sum(
         1 for t in trade_nos if sum(c.status != "FAILED" for c in sim.captures_of(t)) > 1
     )
     for record in sim.requests:
         if record.fault is not None:
             report.faults[record.fault.kind.value] += 1
-
-
-def _print_progress(report: DemoReport, stream: TextIO, *, final: bool = False) -> None:
-    done = report.captured + report.failed + report.unknown
-    line = (
-        f"capturing {done}/{report.orders}  ok {report.captured}  failed {report.failed}  "
-        f"unknown {report.unknown}  retries {sum(report.retries.values())}"
-    )
-    if stream.isatty():
-        stream.write("\r" + line + ("\n" if final else ""))
-    elif final:
-        stream.write(line + "\n")
-    stream.flush()
-
-
-async def _progress(report: DemoReport, stream: TextIO) -> None:
-    """A live progress line on a terminal; on a pipe, only the final line (no \\r clutter)."""
-    while True:
-        await asyncio.sleep(0.1)
-        _print_progress(report, stream)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import logging
 import sys
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -21,7 +22,9 @@ __all__ = [
     "EXIT_OK",
     "EXIT_UNRESOLVED",
     "EXIT_USAGE",
+    "Progress",
     "Tally",
+    "keep_ticking",
     "quiet_logging",
 ]
 
@@ -141,12 +144,15 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
 
 
-class _Progress:
-    """A live line on a terminal (redrawn in place); on a pipe or file, a line every few seconds."""
+class Progress:
+    """The one progress printer: a live line on a terminal (redrawn in place); on a pipe or file,
+    a line every ``interval`` seconds (5 by default; ``math.inf`` for the final line only)."""
 
-    def __init__(self, stream: TextIO, tally: Tally, enabled: bool, interval: float | None = None) -> None:
+    def __init__(
+        self, stream: TextIO, line: Callable[[], str], enabled: bool, interval: float | None = None
+    ) -> None:
         self.stream = stream
-        self.tally = tally
+        self.line = line
         self.enabled = enabled
         self.tty = stream.isatty()
         self.interval = interval if interval is not None else (0.2 if self.tty else 5.0)
@@ -160,7 +166,7 @@ class _Progress:
         if not force and now - self.last < self.interval:
             return
         self.last = now
-        line = self.tally.progress_line()
+        line = self.line()
         self.stream.write(f"\r\x1b[K{line}" if self.tty else line + "\n")
         self.drawn = True
         self.stream.flush()
@@ -169,6 +175,13 @@ class _Progress:
         if self.enabled and self.drawn and self.tty:
             self.stream.write("\n")
             self.stream.flush()
+
+
+async def keep_ticking(progress: Progress, every: float = 0.1) -> None:
+    """Redraw ``progress`` until cancelled."""
+    while True:
+        await asyncio.sleep(every)
+        progress.tick()
 
 
 def _print_summary(args: argparse.Namespace, tally: Tally, interrupted: bool) -> None:
