@@ -13,6 +13,7 @@ import pytest
 
 from payermax_async import PayerMaxClient, RetryPolicy
 from payermax_async.signing import RsaSigner, generate_key_pair
+from payermax_async.testing import GatewaySimulator, RawCaller
 
 DATA = Path(__file__).parent / "data"
 
@@ -63,3 +64,10 @@ async def client(make_client: Callable[..., PayerMaxClient]) -> AsyncIterator[Pa
     c = make_client()
     yield c
     await c.aclose()
+
+
+@pytest.fixture
+async def raw(payermax_simulator: GatewaySimulator) -> AsyncIterator[RawCaller]:
+    """Hand-made requests to the ``payermax_simulator``."""
+    async with RawCaller(payermax_simulator) as caller:
+        yield caller

@@ -1,21 +1,18 @@
 """The simulator at protocol level: envelope, signatures both ways, the requestTime window, ids.
 
-Requests here are built by hand (``Raw``) rather than by the client, so that each refusal can be
-provoked on purpose; the other simulator test modules import ``Raw`` from here.
+Requests here are built by hand (``RawCaller``, the ``raw`` fixture) rather than by the client, so
+that each refusal can be provoked on purpose.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 import json
 import re
 import subprocess
 import textwrap
 import time
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -27,95 +24,15 @@ import pytest
 from payermax_async import CaptureStatus, PayerMaxClient
 from payermax_async.signing import (
     RsaSigner,
-    RsaVerifier,
     generate_key_pair,
     load_private_key,
     load_public_key,
-    verify_sign_header,
 )
-from payermax_async.testing import GatewaySimulator, SimulatorThread
+from payermax_async.testing import GatewaySimulator, RawCaller, SimulatorThread
 from payermax_async.testing.wire import encode, parse_request_time, rfc3339_millis
 
 API = "/aggregate-pay/api/gateway/"
 MILLIS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
-
-
-@functools.lru_cache(maxsize=8)
-def _signer(private_key: str) -> RsaSigner:
-    return RsaSigner(private_key)  # validating a key costs ~50 ms: once per key
-
-
-@functools.lru_cache(maxsize=8)
-def _verifier(public_key: str) -> RsaVerifier:
-    return RsaVerifier(public_key)
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-    @property
-    def json(self) -> dict[str, Any]:
-        value = json.loads(self.body, parse_float=Decimal)
-        assert isinstance(value, dict)
-        return value
-
-    @property
-    def code(self) -> str:
-        return str(self.json["code"])
-
-    @property
-    def data(self) -> dict[str, Any]:
-        value = self.json["data"]
-        assert isinstance(value, dict)
-        return value
-
-
-class Raw:
-    """A hand-made PayerMax caller: every part of the request can be wrong on purpose."""
-
-    def __init__(self, sim: GatewaySimulator, session: aiohttp.ClientSession) -> None:
-        self.sim = sim
-        self.session = session
-        self.signer = _signer(sim.merchant_private_key)
-        self.verifier = _verifier(sim.payermax_public_key)
-
-    def envelope(self, data: Any, **overrides: Any) -> dict[str, Any]:
-        env: dict[str, Any] = {
-            "version": "1.4",
-            "keyVersion": "1",
-            "requestTime": rfc3339_millis(time.time()),
-            "appId": self.sim.app_id,
-            "merchantNo": self.sim.merchant_no,
-            "data": data,
-        }
-        env.update(overrides)
-        return {k: v for k, v in env.items() if v is not None}
-
-    def sign(self, body: bytes) -> str:
-        return base64.b64encode(self.signer.sign(body)).decode()
-
-    async def post(self, api_name: str, body: bytes, sign: str | None) -> Answer:
-        headers = {"Content-Type": "application/json"}
-        if sign is not None:
-            headers["sign"] = sign
-        async with self.session.post(self.sim.base_url + API + api_name, data=body, headers=headers) as resp:
-            return Answer(resp.status, resp.headers, await resp.read())
-
-    async def call(self, api_name: str, data: Any, **overrides: Any) -> Answer:
-        body = encode(self.envelope(data, **overrides))
-        return await self.post(api_name, body, self.sign(body))
-
-    def verified(self, answer: Answer) -> bool:
-        return verify_sign_header(self.verifier, answer.body, answer.headers.get("sign"))
-
-
-@pytest.fixture
-async def raw(payermax_simulator: GatewaySimulator) -> AsyncIterator[Raw]:
-    async with aiohttp.ClientSession() as session:
-        yield Raw(payermax_simulator, session)
 
 
 def capture_data(out_trade_no: str = "ORD-1", amount: Any = Decimal("10.00"), **extra: Any) -> dict[str, Any]:
@@ -211,7 +128,9 @@ def _openssl_verify(
     )
 
 
-async def test_answers_are_signed_over_the_exact_bytes_as_openssl_sees_it(raw: Raw, tmp_path: Path) -> None:
+async def test_answers_are_signed_over_the_exact_bytes_as_openssl_sees_it(
+    raw: RawCaller, tmp_path: Path
+) -> None:
     raw.sim.authorize("ORD-1", "10.00", "USD")
     ok = await raw.call("capture", capture_data())
     assert ok.code == "APPLY_SUCCESS"
@@ -231,7 +150,7 @@ async def test_answers_are_signed_over_the_exact_bytes_as_openssl_sees_it(raw: R
     assert result.returncode == 0
 
 
-async def test_answer_headers(raw: Raw) -> None:
+async def test_answer_headers(raw: RawCaller) -> None:
     answer = await raw.call("orderQuery", {"outTradeNo": "NOPE"})
     assert answer.headers["Content-Type"].startswith("application/json")
     server_time = parsedate_to_datetime(answer.headers["Date"]).timestamp()
@@ -242,7 +161,7 @@ async def test_answer_headers(raw: Raw) -> None:
 # ---------------------------------------------------------------------- request authentication
 
 
-async def test_sign_is_verified_over_the_raw_body(raw: Raw) -> None:
+async def test_sign_is_verified_over_the_raw_body(raw: RawCaller) -> None:
     data = {
         "outTradeNo": "SIG-1",
         "subject": "s",
@@ -255,7 +174,7 @@ async def test_sign_is_verified_over_the_raw_body(raw: Raw) -> None:
     body = encode(raw.envelope(data))
     signature = raw.sign(body)
     reserialised = json.dumps(json.loads(body), indent=1).encode()  # same JSON, other bytes
-    other_key = base64.b64encode(_signer(generate_key_pair()[0]).sign(body)).decode()
+    other_key = base64.b64encode(RsaSigner(generate_key_pair()[0]).sign(body)).decode()
     for sent, sign in ((reserialised, signature), (body, None), (body, "not base64!"), (body, other_key)):
         answer = await raw.post("orderAndPay", sent, sign)
         assert answer.code == "SIGN_VERIFY_FAILED"
@@ -266,7 +185,7 @@ async def test_sign_is_verified_over_the_raw_body(raw: Raw) -> None:
     assert "SIG-1" in raw.sim.orders
 
 
-async def test_request_time_window_is_two_minutes(raw: Raw) -> None:
+async def test_request_time_window_is_two_minutes(raw: RawCaller) -> None:
     now = time.time()
     for offset, code in (
         (-119, "ORDER_NOT_EXIST"),
@@ -289,7 +208,7 @@ async def test_request_time_window_is_two_minutes(raw: Raw) -> None:
         ("2024-02-30T00:00:00.000+00:00", "PARAMS_INVALID"),
     ],
 )
-async def test_request_time_format(raw: Raw, request_time: str, code: str) -> None:
+async def test_request_time_format(raw: RawCaller, request_time: str, code: str) -> None:
     now = time.time()
     value = request_time.format(
         utc=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)),
@@ -320,7 +239,7 @@ async def test_clock_skew_moves_the_window_and_the_date_header(payermax_simulato
     assert 290 < client.clock_offset < 310
 
 
-async def test_date_header_reflects_clock_skew(raw: Raw) -> None:
+async def test_date_header_reflects_clock_skew(raw: RawCaller) -> None:
     raw.sim.clock_skew = -600.0
     answer = await raw.call("orderQuery", {"outTradeNo": "X"})
     assert answer.code == "REQ_TIME_OVER_TIME"
@@ -328,7 +247,7 @@ async def test_date_header_reflects_clock_skew(raw: Raw) -> None:
     assert abs(server_time - (time.time() - 600)) < 5
 
 
-async def test_app_id_and_merchant_no_must_be_this_merchants(raw: Raw) -> None:
+async def test_app_id_and_merchant_no_must_be_this_merchants(raw: RawCaller) -> None:
     assert (
         await raw.call("orderQuery", {"outTradeNo": "X"}, appId="someone-else")
     ).code == "MERCHANT_APP_INVALID"
@@ -341,14 +260,14 @@ async def test_app_id_and_merchant_no_must_be_this_merchants(raw: Raw) -> None:
 
 
 @pytest.mark.parametrize("missing", ["version", "keyVersion", "requestTime", "appId", "data"])
-async def test_envelope_fields_are_required(raw: Raw, missing: str) -> None:
+async def test_envelope_fields_are_required(raw: RawCaller, missing: str) -> None:
     body = encode({k: v for k, v in raw.envelope({"outTradeNo": "X"}).items() if k != missing})
     answer = await raw.post("orderQuery", body, raw.sign(body))
     assert answer.code == "PARAMS_INVALID"
     assert missing in answer.json["msg"]
 
 
-async def test_bodies_that_are_not_envelopes(raw: Raw) -> None:
+async def test_bodies_that_are_not_envelopes(raw: RawCaller) -> None:
     for body in (b"not json", b"[1, 2]", encode(raw.envelope("a string"))):
         answer = await raw.post("orderQuery", body, raw.sign(body))
         assert (answer.status, answer.code) == (200, "PARAMS_INVALID")
@@ -356,7 +275,7 @@ async def test_bodies_that_are_not_envelopes(raw: Raw) -> None:
     assert (await raw.post("orderQuery", wrong_type, raw.sign(wrong_type))).code == "PARAMS_INVALID"
 
 
-async def test_unknown_api_name_is_404(raw: Raw) -> None:
+async def test_unknown_api_name_is_404(raw: RawCaller) -> None:
     answer = await raw.call("noSuchApi", {})
     assert answer.status == 404
     assert answer.code == "PARAMS_INVALID"
@@ -366,7 +285,7 @@ async def test_unknown_api_name_is_404(raw: Raw) -> None:
 # ---------------------------------------------------------------------- records
 
 
-async def test_every_request_is_recorded(raw: Raw) -> None:
+async def test_every_request_is_recorded(raw: RawCaller) -> None:
     raw.sim.authorize("REC-1", "10.00", "USD")
     answer = await raw.call("capture", capture_data(out_trade_no="REC-1"))
     (record,) = raw.sim.requests_for("capture")
@@ -387,7 +306,7 @@ async def test_every_request_is_recorded(raw: Raw) -> None:
 
 async def test_max_records_trims_the_oldest() -> None:
     async with GatewaySimulator(max_records=2) as sim, aiohttp.ClientSession() as session:
-        raw = Raw(sim, session)
+        raw = RawCaller(sim, session)
         for i in range(5):
             await raw.call("orderQuery", {"outTradeNo": f"Q{i}"})
         assert 2 <= len(sim.requests) <= 4
@@ -398,7 +317,7 @@ async def test_on_request_sees_each_finished_record() -> None:
     seen: list[tuple[str, str | None]] = []
     sim = GatewaySimulator(on_request=lambda r: seen.append((r.api_name, r.code)))
     async with sim, aiohttp.ClientSession() as session:
-        await Raw(sim, session).call("orderQuery", {"outTradeNo": "X"})
+        await RawCaller(sim, session).call("orderQuery", {"outTradeNo": "X"})
     assert seen == [("orderQuery", "ORDER_NOT_EXIST")]
 
 

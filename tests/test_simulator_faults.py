@@ -4,7 +4,6 @@ makes of it, and the determinism of seeded faults."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import aiohttp
@@ -18,18 +17,10 @@ from payermax_async import (
     RetryPolicy,
     SignatureError,
 )
-from payermax_async.testing import Fault, FaultKind, GatewaySimulator
+from payermax_async.testing import Fault, FaultKind, GatewaySimulator, RawCaller
 from payermax_async.testing.faults import FaultInjector
 
-from .test_simulator import Raw
-
 FAST_RETRY = RetryPolicy(max_retries=3, backoff_base=0.001, backoff_max=0.005)
-
-
-@pytest.fixture
-async def raw(payermax_simulator: GatewaySimulator) -> AsyncIterator[Raw]:
-    async with aiohttp.ClientSession() as session:
-        yield Raw(payermax_simulator, session)
 
 
 def capture(out_trade_no: str = "F-1", request_id: str = "REQ-1") -> dict[str, object]:
@@ -129,7 +120,7 @@ def test_probability_with_times_caps_the_count() -> None:
 async def test_seeded_faults_hit_the_same_requests_on_two_gateways() -> None:
     async def hits() -> list[int]:
         async with GatewaySimulator() as sim, aiohttp.ClientSession() as session:
-            raw = Raw(sim, session)
+            raw = RawCaller(sim, session)
             sim.inject(Fault(FaultKind.SYSTEM_ERROR, api_name="orderQuery", probability=0.25, seed=5))
             for i in range(40):
                 await raw.call("orderQuery", {"outTradeNo": f"Q{i}"})
@@ -153,7 +144,7 @@ async def test_inject_returns_the_fault_and_faults_lists_armed_ones(
 # ---------------------------------------------------------------------- each kind on the wire
 
 
-async def test_drop_after_process(raw: Raw) -> None:
+async def test_drop_after_process(raw: RawCaller) -> None:
     raw.sim.authorize("F-1", "10.00", "USD")
     raw.sim.inject(Fault(FaultKind.DROP_AFTER_PROCESS, api_name="capture", times=1))
     with pytest.raises(aiohttp.ServerDisconnectedError):
@@ -167,7 +158,7 @@ async def test_drop_after_process(raw: Raw) -> None:
     assert len(raw.sim.captures_of("F-1")) == 1
 
 
-async def test_drop_before_process(raw: Raw) -> None:
+async def test_drop_before_process(raw: RawCaller) -> None:
     raw.sim.authorize("F-1", "10.00", "USD")
     raw.sim.inject(Fault(FaultKind.DROP_BEFORE_PROCESS, api_name="capture"))
     with pytest.raises(aiohttp.ServerDisconnectedError):
@@ -177,7 +168,7 @@ async def test_drop_before_process(raw: Raw) -> None:
 
 
 @pytest.mark.parametrize(("status", "processed"), [(None, False), (503, True)])
-async def test_http_5xx_is_html_and_unsigned(raw: Raw, status: int | None, processed: bool) -> None:
+async def test_http_5xx_is_html_and_unsigned(raw: RawCaller, status: int | None, processed: bool) -> None:
     raw.sim.authorize("F-1", "10.00", "USD")
     raw.sim.inject(Fault(FaultKind.HTTP_5XX, api_name="capture", http_status=status, processed=processed))
     answer = await raw.call("capture", capture())
@@ -189,7 +180,7 @@ async def test_http_5xx_is_html_and_unsigned(raw: Raw, status: int | None, proce
 
 
 @pytest.mark.parametrize("processed", [False, True])
-async def test_system_error_is_signed_and_processed_only_when_told(raw: Raw, processed: bool) -> None:
+async def test_system_error_is_signed_and_processed_only_when_told(raw: RawCaller, processed: bool) -> None:
     raw.sim.authorize("F-1", "10.00", "USD")
     raw.sim.inject(Fault(FaultKind.SYSTEM_ERROR, api_name="capture", processed=processed))
     answer = await raw.call("capture", capture())
@@ -203,7 +194,7 @@ async def test_system_error_is_signed_and_processed_only_when_told(raw: Raw, pro
     ("status", "retry_after", "header"), [(None, 0.0, "0"), (200, 1.5, "1.5"), (None, None, None)]
 )
 async def test_too_many_request(
-    raw: Raw, status: int | None, retry_after: float | None, header: str | None
+    raw: RawCaller, status: int | None, retry_after: float | None, header: str | None
 ) -> None:
     raw.sim.authorize("F-1", "10.00", "USD")
     raw.sim.inject(Fault(FaultKind.TOO_MANY_REQUEST, http_status=status, retry_after=retry_after))
@@ -214,7 +205,7 @@ async def test_too_many_request(
     assert raw.sim.captures_of("F-1") == []
 
 
-async def test_malformed_is_truncated_unsigned_and_processed(raw: Raw) -> None:
+async def test_malformed_is_truncated_unsigned_and_processed(raw: RawCaller) -> None:
     raw.sim.authorize("F-1", "10.00", "USD")
     raw.sim.inject(Fault(FaultKind.MALFORMED))
     answer = await raw.call("capture", capture())
@@ -226,7 +217,7 @@ async def test_malformed_is_truncated_unsigned_and_processed(raw: Raw) -> None:
     assert len(raw.sim.captures_of("F-1")) == 1
 
 
-async def test_unsigned_and_bad_signature_answers(raw: Raw) -> None:
+async def test_unsigned_and_bad_signature_answers(raw: RawCaller) -> None:
     raw.sim.authorize("F-1", "10.00", "USD")
     raw.sim.inject(Fault(FaultKind.UNSIGNED, times=1))
     raw.sim.inject(Fault(FaultKind.BAD_SIGNATURE, skip=1, times=1))
@@ -241,7 +232,7 @@ async def test_unsigned_and_bad_signature_answers(raw: Raw) -> None:
 
 
 @pytest.mark.parametrize("kind", [FaultKind.UNSIGNED, FaultKind.BAD_SIGNATURE, FaultKind.MALFORMED])
-async def test_unprocessed_mangled_answers_wrap_a_system_error(raw: Raw, kind: FaultKind) -> None:
+async def test_unprocessed_mangled_answers_wrap_a_system_error(raw: RawCaller, kind: FaultKind) -> None:
     raw.sim.authorize("F-1", "10.00", "USD")
     raw.sim.inject(Fault(kind, processed=False))
     answer = await raw.call("capture", capture())
@@ -250,7 +241,7 @@ async def test_unprocessed_mangled_answers_wrap_a_system_error(raw: Raw, kind: F
     assert raw.sim.captures_of("F-1") == []
 
 
-async def test_delay_processes_then_answers_late(raw: Raw) -> None:
+async def test_delay_processes_then_answers_late(raw: RawCaller) -> None:
     raw.sim.authorize("F-1", "10.00", "USD")
     raw.sim.inject(Fault(FaultKind.DELAY, delay=0.3))
     with pytest.raises(asyncio.TimeoutError):
@@ -258,7 +249,7 @@ async def test_delay_processes_then_answers_late(raw: Raw) -> None:
     assert len(raw.sim.captures_of("F-1")) == 1  # processed before the wait
 
 
-async def test_delay_answers_when_the_client_waits(raw: Raw) -> None:
+async def test_delay_answers_when_the_client_waits(raw: RawCaller) -> None:
     raw.sim.inject(Fault(FaultKind.DELAY, delay=0.05))
     answer = await raw.call("orderQuery", {"outTradeNo": "NOPE"})
     assert answer.code == "ORDER_NOT_EXIST"
@@ -268,7 +259,7 @@ async def test_delay_answers_when_the_client_waits(raw: Raw) -> None:
 async def test_closing_the_gateway_does_not_wait_for_a_delay() -> None:
     async with GatewaySimulator() as sim, aiohttp.ClientSession() as session:
         sim.inject(Fault(FaultKind.DELAY, delay=60))
-        pending = asyncio.ensure_future(Raw(sim, session).call("orderQuery", {"outTradeNo": "X"}))
+        pending = asyncio.ensure_future(RawCaller(sim, session).call("orderQuery", {"outTradeNo": "X"}))
         await asyncio.sleep(0.1)
         loop = asyncio.get_running_loop()
         started = loop.time()

@@ -17,11 +17,9 @@ from aiohttp import web
 
 from payermax_async import CaptureStatus, PayerMaxClient
 from payermax_async.signing import RsaVerifier, verify_sign_header
-from payermax_async.testing import GatewaySimulator, SimulatorThread
+from payermax_async.testing import GatewaySimulator, RawCaller, SimulatorThread
 from payermax_async.testing.notifier import check_notify_url, is_loopback_url
 from payermax_async.testing.plugin import SimulatorKeys
-
-from .test_simulator import Raw
 
 ACK = {"code": "SUCCESS", "msg": "Success"}
 FAST = (0, 0.01, 0.02, 0.03)
@@ -74,9 +72,9 @@ async def sim(receiver: Receiver, payermax_simulator_keys: SimulatorKeys) -> Asy
 
 
 @pytest.fixture
-async def raw(sim: GatewaySimulator) -> AsyncIterator[Raw]:
+async def raw(sim: GatewaySimulator) -> AsyncIterator[RawCaller]:
     async with aiohttp.ClientSession() as session:
-        yield Raw(sim, session)
+        yield RawCaller(sim, session)
 
 
 def auth_order(out_trade_no: str, **extra: object) -> dict[str, object]:
@@ -96,7 +94,7 @@ def auth_order(out_trade_no: str, **extra: object) -> dict[str, object]:
 
 
 async def test_payment_and_capture_notifications_are_signed_and_shaped(
-    sim: GatewaySimulator, raw: Raw, receiver: Receiver
+    sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
 ) -> None:
     assert (await raw.call("orderAndPay", auth_order("N-1"))).code == "APPLY_SUCCESS"
     captured = await raw.call(
@@ -119,7 +117,7 @@ async def test_payment_and_capture_notifications_are_signed_and_shaped(
     assert all(n.delivered and n.finished and len(n.attempts) == 1 for n in sim.notifications)
 
 
-async def test_retried_until_the_exact_ack(sim: GatewaySimulator, raw: Raw, receiver: Receiver) -> None:
+async def test_retried_until_the_exact_ack(sim: GatewaySimulator, raw: RawCaller, receiver: Receiver) -> None:
     receiver.script = [
         (500, ACK),  # right body, wrong status
         (200, {"code": "SUCCESS", "msg": "success"}),  # almost
@@ -135,7 +133,7 @@ async def test_retried_until_the_exact_ack(sim: GatewaySimulator, raw: Raw, rece
     assert notification.out_trade_no == "N-2"
 
 
-async def test_gives_up_after_the_schedule(sim: GatewaySimulator, raw: Raw, receiver: Receiver) -> None:
+async def test_gives_up_after_the_schedule(sim: GatewaySimulator, raw: RawCaller, receiver: Receiver) -> None:
     receiver.script = [(503, "busy")] * len(FAST)
     await raw.call("orderAndPay", auth_order("N-3"))
     assert await sim.wait_notifications()
@@ -145,7 +143,7 @@ async def test_gives_up_after_the_schedule(sim: GatewaySimulator, raw: Raw, rece
 
 
 async def test_per_request_loopback_url_wins_and_other_urls_are_never_called(
-    sim: GatewaySimulator, raw: Raw, receiver: Receiver
+    sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
 ) -> None:
     await raw.call("orderAndPay", auth_order("N-4", notifyUrl=receiver.url + "/order-hook"))
     await raw.call("orderAndPay", auth_order("N-5", notifyUrl="https://merchant.example/notify"))
@@ -156,7 +154,7 @@ async def test_per_request_loopback_url_wins_and_other_urls_are_never_called(
 
 
 async def test_cancel_refund_and_payout_notifications(
-    sim: GatewaySimulator, raw: Raw, receiver: Receiver
+    sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
 ) -> None:
     sim.authorize("N-6", "10.00", "USD")  # straight into the ledger: no PAYMENT notification
     await raw.call("cancel", {"requestId": "C-1", "outTradeNo": "N-6"})
@@ -189,7 +187,7 @@ async def test_cancel_refund_and_payout_notifications(
     assert refund["data"]["refundAmount"] == 4  # type: ignore[index]
 
 
-async def test_settling_later_notifies(sim: GatewaySimulator, raw: Raw, receiver: Receiver) -> None:
+async def test_settling_later_notifies(sim: GatewaySimulator, raw: RawCaller, receiver: Receiver) -> None:
     await raw.call("orderAndPay", auth_order("N-8", totalAmount=Decimal("10.52")))
     assert await sim.wait_notifications()
     assert receiver.received == []  # PENDING is not notified
@@ -199,7 +197,9 @@ async def test_settling_later_notifies(sim: GatewaySimulator, raw: Raw, receiver
     assert (failed["code"], failed["data"]["status"]) == ("PAYMENT_FAILED", "FAILED")  # type: ignore[index]
 
 
-async def test_closing_an_order_notifies_closed(sim: GatewaySimulator, raw: Raw, receiver: Receiver) -> None:
+async def test_closing_an_order_notifies_closed(
+    sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
+) -> None:
     await raw.call(
         "orderAndPay",
         auth_order("N-9", captureMode=None, authorizationType=None, integrate="Hosted_Checkout"),
@@ -219,7 +219,7 @@ async def test_unreachable_merchant_is_recorded(receiver: Receiver) -> None:
     ) as sim:
         sim.authorize("N-10", "10.00", "USD")
         async with aiohttp.ClientSession() as session:
-            await Raw(sim, session).call("cancel", {"requestId": "C-1", "outTradeNo": "N-10"})
+            await RawCaller(sim, session).call("cancel", {"requestId": "C-1", "outTradeNo": "N-10"})
         assert await sim.wait_notifications()
         (notification,) = sim.notifications
         assert not notification.delivered
@@ -232,7 +232,7 @@ async def test_close_stops_pending_retries(receiver: Receiver) -> None:
     async with GatewaySimulator(notify_url=receiver.url + "/hook", notify_retry_delays=(0, 3600)) as sim:
         sim.authorize("N-11", "10.00", "USD")
         async with aiohttp.ClientSession() as session:
-            await Raw(sim, session).call("cancel", {"requestId": "C-1", "outTradeNo": "N-11"})
+            await RawCaller(sim, session).call("cancel", {"requestId": "C-1", "outTradeNo": "N-11"})
         assert not await sim.wait_notifications(timeout=0.2)  # waiting an hour for the retry
     (notification,) = sim.notifications
     assert notification.finished and not notification.delivered

@@ -4,26 +4,16 @@ the scripted outcomes, and the exact shapes (quirks included) of what it answers
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import pytest
 
-from payermax_async.testing import GatewaySimulator
-from payermax_async.testing.state import Ledger
-
-from .test_simulator import Answer, Raw
+from payermax_async.testing import RawAnswer, RawCaller
+from payermax_async.testing.ledger import Ledger
 
 SPACED_TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d \+0000$")
 MILLIS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
-
-
-@pytest.fixture
-async def raw(payermax_simulator: GatewaySimulator) -> AsyncIterator[Raw]:
-    async with aiohttp.ClientSession() as session:
-        yield Raw(payermax_simulator, session)
 
 
 def order(
@@ -62,7 +52,7 @@ def refund(out_trade_no: str, amount: Any, out_refund_no: str = "RF-1", **extra:
 
 
 async def ok(answer_coro: Any) -> dict[str, Any]:
-    answer: Answer = await answer_coro
+    answer: RawAnswer = await answer_coro
     assert answer.code == "APPLY_SUCCESS", answer.json
     return answer.data
 
@@ -70,7 +60,7 @@ async def ok(answer_coro: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------- orderAndPay
 
 
-async def test_authorization_succeeds_at_once(raw: Raw) -> None:
+async def test_authorization_succeeds_at_once(raw: RawCaller) -> None:
     data = await ok(raw.call("orderAndPay", order("A-1")))
     assert data["outTradeNo"] == "A-1"
     assert data["status"] == "SUCCESS"
@@ -80,13 +70,13 @@ async def test_authorization_succeeds_at_once(raw: Raw) -> None:
     assert stored.is_authorization and stored.amount == Decimal("10.00")
 
 
-async def test_duplicate_out_trade_no_is_order_repeat_even_with_same_data(raw: Raw) -> None:
+async def test_duplicate_out_trade_no_is_order_repeat_even_with_same_data(raw: RawCaller) -> None:
     await ok(raw.call("orderAndPay", order("A-1")))
     assert (await raw.call("orderAndPay", order("A-1"))).code == "ORDER_REPEAT"
     assert (await raw.call("orderAndPay", order("A-1", Decimal("11.00")))).code == "ORDER_REPEAT"
 
 
-async def test_hosted_checkout_is_pending_until_the_shopper_pays(raw: Raw) -> None:
+async def test_hosted_checkout_is_pending_until_the_shopper_pays(raw: RawCaller) -> None:
     data = await ok(
         raw.call("orderAndPay", order("H-1", auth=False, integrate="Hosted_Checkout", paymentDetail=None))
     )
@@ -102,14 +92,14 @@ async def test_hosted_checkout_is_pending_until_the_shopper_pays(raw: Raw) -> No
         assert page.status == 404
 
 
-async def test_hosted_checkout_can_be_declined(raw: Raw) -> None:
+async def test_hosted_checkout_can_be_declined(raw: RawCaller) -> None:
     data = await ok(raw.call("orderAndPay", order("H-2", auth=False, integrate="Hosted_Checkout")))
     async with raw.session.get(data["redirectUrl"] + "?result=fail") as page:
         assert page.status == 200
     assert raw.sim.order("H-2").status == "FAILED"
 
 
-async def test_direct_payment_needs_card_details(raw: Raw) -> None:
+async def test_direct_payment_needs_card_details(raw: RawCaller) -> None:
     data = await ok(raw.call("orderAndPay", order("D-1", auth=False)))
     assert data["status"] == "SUCCESS"
     answer = await raw.call(
@@ -130,7 +120,9 @@ async def test_direct_payment_needs_card_details(raw: Raw) -> None:
         (Decimal("10.50"), "5555555555554444", "SUCCESS"),
     ],
 )
-async def test_scripted_authorization_outcomes(raw: Raw, amount: Decimal, card: str, status: str) -> None:
+async def test_scripted_authorization_outcomes(
+    raw: RawCaller, amount: Decimal, card: str, status: str
+) -> None:
     data = await ok(
         raw.call("orderAndPay", order("S-1", amount, paymentDetail={"cardInfo": {"cardNo": card}}))
     )
@@ -141,12 +133,12 @@ async def test_scripted_authorization_outcomes(raw: Raw, amount: Decimal, card: 
         assert query["resultCode"] == "PAYMENT_FAILED"
 
 
-async def test_scripted_outcome_uses_minor_units_of_the_currency(raw: Raw) -> None:
+async def test_scripted_outcome_uses_minor_units_of_the_currency(raw: RawCaller) -> None:
     data = await ok(raw.call("orderAndPay", order("JPY-1", 1051, currency="JPY", country="JP")))
     assert data["status"] == "FAILED"
 
 
-async def test_pending_authorization_completes_later(raw: Raw) -> None:
+async def test_pending_authorization_completes_later(raw: RawCaller) -> None:
     await ok(raw.call("orderAndPay", order("P-1", Decimal("10.52"))))
     assert (await raw.call("capture", capture("P-1", Decimal("10.52")))).code == "ORDER_STATUS_INVALID"
     raw.sim.complete_payment("P-1")
@@ -181,7 +173,7 @@ async def test_pending_authorization_completes_later(raw: Raw) -> None:
         ("paymentDetail", "card", "PARAMS_INVALID"),
     ],
 )
-async def test_order_and_pay_field_checks(raw: Raw, field: str, value: Any, code: str) -> None:
+async def test_order_and_pay_field_checks(raw: RawCaller, field: str, value: Any, code: str) -> None:
     data = order("F-1")
     if value is None:
         del data[field]
@@ -192,7 +184,7 @@ async def test_order_and_pay_field_checks(raw: Raw, field: str, value: Any, code
     assert raw.sim.orders == {}
 
 
-async def test_amounts_may_come_as_numeric_strings_and_trailing_zeros(raw: Raw) -> None:
+async def test_amounts_may_come_as_numeric_strings_and_trailing_zeros(raw: RawCaller) -> None:
     assert (await ok(raw.call("orderAndPay", order("N-1", "12.50"))))["status"] == "SUCCESS"
     assert (await ok(raw.call("orderAndPay", order("N-2", Decimal("12.500")))))["status"] == "SUCCESS"
     assert (await ok(raw.call("orderAndPay", order("N-3", 12))))["status"] == "SUCCESS"
@@ -201,7 +193,7 @@ async def test_amounts_may_come_as_numeric_strings_and_trailing_zeros(raw: Raw) 
 # ---------------------------------------------------------------------- orderQuery and orderClose
 
 
-async def test_order_query_by_trade_token_and_unknown(raw: Raw) -> None:
+async def test_order_query_by_trade_token_and_unknown(raw: RawCaller) -> None:
     token = (await ok(raw.call("orderAndPay", order("Q-1"))))["tradeToken"]
     by_token = await ok(raw.call("orderQuery", {"tradeToken": token}))
     assert by_token["outTradeNo"] == "Q-1"
@@ -214,14 +206,14 @@ async def test_order_query_by_trade_token_and_unknown(raw: Raw) -> None:
     assert (await raw.call("orderQuery", {})).code == "PARAMS_INVALID"
 
 
-async def test_order_query_shows_the_capture(raw: Raw) -> None:
+async def test_order_query_shows_the_capture(raw: RawCaller) -> None:
     raw.sim.authorize("Q-2", "10.00", "USD")
     captured = await ok(raw.call("capture", capture("Q-2")))
     query = await ok(raw.call("orderQuery", {"outTradeNo": "Q-2"}))
     assert query["captureDetails"] == [captured]
 
 
-async def test_close_a_pending_order_once(raw: Raw) -> None:
+async def test_close_a_pending_order_once(raw: RawCaller) -> None:
     await ok(raw.call("orderAndPay", order("C-1", auth=False, integrate="Hosted_Checkout")))
     first = await raw.call("orderClose", {"outTradeNo": "C-1", "reason": "abandoned"})
     assert first.code == "APPLY_SUCCESS"
@@ -232,7 +224,7 @@ async def test_close_a_pending_order_once(raw: Raw) -> None:
     assert [e.kind for e in raw.sim.events if e.out_trade_no == "C-1"] == ["created", "closed"]
 
 
-async def test_close_refusals(raw: Raw) -> None:
+async def test_close_refusals(raw: RawCaller) -> None:
     await ok(raw.call("orderAndPay", order("C-2", auth=False)))
     assert (await raw.call("orderClose", {"outTradeNo": "C-2"})).code == "ORDER_STATUS_INVALID"
     assert (await raw.call("orderClose", {"outTradeNo": "C-404"})).code == "ORDER_NOT_EXIST"
@@ -241,7 +233,7 @@ async def test_close_refusals(raw: Raw) -> None:
 # ---------------------------------------------------------------------- capture
 
 
-async def test_capture_answer_uses_payermax_quirks(raw: Raw) -> None:
+async def test_capture_answer_uses_payermax_quirks(raw: RawCaller) -> None:
     raw.sim.authorize("CAP-1", "10.00", "USD")
     answer = await raw.call("capture", capture("CAP-1", 10))
     assert answer.code == "APPLY_SUCCESS"
@@ -260,7 +252,7 @@ async def test_capture_answer_uses_payermax_quirks(raw: Raw) -> None:
     assert "failedTime" not in data and "errorCode" not in data
 
 
-async def test_capture_replay_is_byte_identical_and_captures_once(raw: Raw) -> None:
+async def test_capture_replay_is_byte_identical_and_captures_once(raw: RawCaller) -> None:
     raw.sim.authorize("CAP-2", "10.00", "USD")
     first = await raw.call("capture", capture("CAP-2"))
     second = await raw.call("capture", capture("CAP-2", "10.0"))  # same amount, other spelling
@@ -273,7 +265,9 @@ async def test_capture_replay_is_byte_identical_and_captures_once(raw: Raw) -> N
 @pytest.mark.parametrize(
     "change", [{"amount": Decimal("9.00")}, {"currency": "EUR"}, {"outTradeNo": "CAP-OTHER"}]
 )
-async def test_capture_replay_with_other_parameters_is_order_repeat(raw: Raw, change: dict[str, Any]) -> None:
+async def test_capture_replay_with_other_parameters_is_order_repeat(
+    raw: RawCaller, change: dict[str, Any]
+) -> None:
     raw.sim.authorize("CAP-3", "10.00", "USD")
     await ok(raw.call("capture", capture("CAP-3")))
     answer = await raw.call("capture", {**capture("CAP-3"), **change})
@@ -281,7 +275,7 @@ async def test_capture_replay_with_other_parameters_is_order_repeat(raw: Raw, ch
     assert len(raw.sim.captures_of("CAP-3")) == 1
 
 
-async def test_one_capture_per_authorization(raw: Raw) -> None:
+async def test_one_capture_per_authorization(raw: RawCaller) -> None:
     raw.sim.authorize("CAP-4", "10.00", "USD")
     await ok(raw.call("capture", capture("CAP-4", Decimal("4.00"))))
     answer = await raw.call("capture", capture("CAP-4", Decimal("4.00"), request_id="REQ-2"))
@@ -289,7 +283,7 @@ async def test_one_capture_per_authorization(raw: Raw) -> None:
     assert [c.amount for c in raw.sim.captures_of("CAP-4")] == [Decimal("4.00")]
 
 
-async def test_capture_limits(raw: Raw) -> None:
+async def test_capture_limits(raw: RawCaller) -> None:
     raw.sim.authorize("CAP-5", "10.00", "USD")
     assert (await raw.call("capture", capture("CAP-5", Decimal("10.01")))).code == "AMOUNT_INVALID"
     assert (
@@ -302,7 +296,7 @@ async def test_capture_limits(raw: Raw) -> None:
     assert (await ok(raw.call("capture", capture("CAP-5", Decimal("9.99")))))["amount"] == Decimal("9.99")
 
 
-async def test_capture_expires_after_seven_days(raw: Raw) -> None:
+async def test_capture_expires_after_seven_days(raw: RawCaller) -> None:
     raw.sim.authorize("OLD-1", "10.00", "USD")
     raw.sim.authorize("OLD-2", "10.00", "USD")
     raw.sim.age("OLD-1", days=8)
@@ -311,7 +305,7 @@ async def test_capture_expires_after_seven_days(raw: Raw) -> None:
     assert (await ok(raw.call("capture", capture("OLD-2", request_id="R2"))))["status"] == "SUCCESS"
 
 
-async def test_capture_of_something_not_capturable(raw: Raw) -> None:
+async def test_capture_of_something_not_capturable(raw: RawCaller) -> None:
     await ok(raw.call("orderAndPay", order("PAY-1", auth=False)))
     await ok(raw.call("orderAndPay", order("DECL-1", Decimal("10.51"))))
     assert (await raw.call("capture", capture("PAY-1"))).code == "ORDER_STATUS_INVALID"
@@ -320,14 +314,14 @@ async def test_capture_of_something_not_capturable(raw: Raw) -> None:
     )
 
 
-async def test_capture_after_void_is_order_closed(raw: Raw) -> None:
+async def test_capture_after_void_is_order_closed(raw: RawCaller) -> None:
     raw.sim.authorize("VOID-1", "10.00", "USD")
     await ok(raw.call("cancel", {"requestId": "CAN-1", "outTradeNo": "VOID-1"}))
     assert (await raw.call("capture", capture("VOID-1"))).code == "ORDER_CLOSED"
     assert raw.sim.captures_of("VOID-1") == []
 
 
-async def test_capture_field_checks(raw: Raw) -> None:
+async def test_capture_field_checks(raw: RawCaller) -> None:
     raw.sim.authorize("CF-1", "10.00", "USD")
     for data in (
         {"outTradeNo": "CF-1", "currency": "USD", "amount": 1},
@@ -341,7 +335,7 @@ async def test_capture_field_checks(raw: Raw) -> None:
     assert (await raw.call("capture", capture("CF-1", Decimal("1.005")))).code == "AMOUNT_INVALID"
 
 
-async def test_scripted_capture_failure_can_be_retried_with_a_new_request_id(raw: Raw) -> None:
+async def test_scripted_capture_failure_can_be_retried_with_a_new_request_id(raw: RawCaller) -> None:
     raw.sim.authorize("CF-2", "20.00", "USD")
     failed = await ok(raw.call("capture", capture("CF-2", Decimal("10.53"))))
     assert (failed["status"], failed["isFinal"], failed["errorCode"]) == ("FAILED", True, "CAPTURE_FAILED")
@@ -350,7 +344,7 @@ async def test_scripted_capture_failure_can_be_retried_with_a_new_request_id(raw
     assert [c.status for c in raw.sim.captures_of("CF-2")] == ["FAILED", "SUCCESS"]
 
 
-async def test_pending_capture_settles_and_its_replay_follows(raw: Raw) -> None:
+async def test_pending_capture_settles_and_its_replay_follows(raw: RawCaller) -> None:
     raw.sim.authorize("CP-1", "20.00", "USD")
     pending = await ok(raw.call("capture", capture("CP-1", Decimal("10.54"))))
     assert (pending["status"], pending["isFinal"]) == ("PENDING", False)
@@ -367,7 +361,7 @@ async def test_pending_capture_settles_and_its_replay_follows(raw: Raw) -> None:
         raw.sim.settle_capture("CP-1")
 
 
-async def test_pending_capture_can_settle_as_failed(raw: Raw) -> None:
+async def test_pending_capture_can_settle_as_failed(raw: RawCaller) -> None:
     raw.sim.authorize("CP-2", "20.00", "USD")
     await ok(raw.call("capture", capture("CP-2", Decimal("10.54"))))
     assert raw.sim.settle_capture("CP-2", success=False).status == "FAILED"
@@ -377,7 +371,7 @@ async def test_pending_capture_can_settle_as_failed(raw: Raw) -> None:
 # ---------------------------------------------------------------------- cancel (void)
 
 
-async def test_cancel_and_its_replay(raw: Raw) -> None:
+async def test_cancel_and_its_replay(raw: RawCaller) -> None:
     raw.sim.authorize("V-1", "10.00", "USD")
     first = await raw.call("cancel", {"requestId": "CAN-1", "outTradeNo": "V-1"})
     data = first.data
@@ -392,7 +386,7 @@ async def test_cancel_and_its_replay(raw: Raw) -> None:
     assert [e.kind for e in raw.sim.events].count("cancelled") == 1
 
 
-async def test_cancel_refusals(raw: Raw) -> None:
+async def test_cancel_refusals(raw: RawCaller) -> None:
     raw.sim.authorize("V-3", "10.00", "USD")
     await ok(raw.call("capture", capture("V-3")))
     await ok(raw.call("orderAndPay", order("V-PAY", auth=False)))
@@ -411,7 +405,7 @@ async def test_cancel_refusals(raw: Raw) -> None:
 # ---------------------------------------------------------------------- refunds
 
 
-async def test_refund_of_a_capture_and_its_replay(raw: Raw) -> None:
+async def test_refund_of_a_capture_and_its_replay(raw: RawCaller) -> None:
     raw.sim.authorize("R-1", "10.00", "USD")
     await ok(raw.call("capture", capture("R-1", Decimal("8.00"))))
     first = await raw.call("refund", refund("R-1", Decimal("3.00"), comments="damaged"))
@@ -427,7 +421,7 @@ async def test_refund_of_a_capture_and_its_replay(raw: Raw) -> None:
     assert (await raw.call("refund", refund("R-1", Decimal("0.01"), "RF-3"))).code == "AMOUNT_INVALID"
 
 
-async def test_refund_query(raw: Raw) -> None:
+async def test_refund_query(raw: RawCaller) -> None:
     await ok(raw.call("orderAndPay", order("R-2", auth=False)))
     trade_no = (await ok(raw.call("refund", refund("R-2", Decimal("10.00")))))["refundTradeNo"]
     by_no = await ok(raw.call("refundQuery", {"outRefundNo": "RF-1"}))
@@ -440,7 +434,7 @@ async def test_refund_query(raw: Raw) -> None:
     assert (await raw.call("refundQuery", {})).code == "PARAMS_INVALID"
 
 
-async def test_refund_by_trade_token_and_replay_by_token(raw: Raw) -> None:
+async def test_refund_by_trade_token_and_replay_by_token(raw: RawCaller) -> None:
     token = (await ok(raw.call("orderAndPay", order("R-3", auth=False))))["tradeToken"]
     data = {"outRefundNo": "RF-T", "tradeToken": token, "refundAmount": 1, "refundCurrency": "USD"}
     first = await raw.call("refund", data)
@@ -448,7 +442,7 @@ async def test_refund_by_trade_token_and_replay_by_token(raw: Raw) -> None:
     assert (await raw.call("refund", data)).body == first.body
 
 
-async def test_refund_refusals(raw: Raw) -> None:
+async def test_refund_refusals(raw: RawCaller) -> None:
     raw.sim.authorize("R-4", "10.00", "USD")
     await ok(raw.call("orderAndPay", order("R-5", auth=False)))
     assert (await raw.call("refund", refund("R-4", 1))).code == "ORDER_STATUS_INVALID"  # nothing captured
@@ -460,7 +454,7 @@ async def test_refund_refusals(raw: Raw) -> None:
     ).code == ("PARAMS_INVALID")
 
 
-async def test_scripted_refund_outcomes(raw: Raw) -> None:
+async def test_scripted_refund_outcomes(raw: RawCaller) -> None:
     await ok(raw.call("orderAndPay", order("R-6", Decimal("50.00"), auth=False)))
     assert (await ok(raw.call("refund", refund("R-6", Decimal("1.51"), "RF-F"))))["status"] == "REFUND_FAILED"
     assert (await ok(raw.call("refund", refund("R-6", Decimal("1.52"), "RF-P"))))[
@@ -490,7 +484,7 @@ def payout(out_trade_no: str, amount: Any = "25.00", **extra: Any) -> dict[str, 
     }
 
 
-async def test_payout_and_query(raw: Raw) -> None:
+async def test_payout_and_query(raw: RawCaller) -> None:
     data = await ok(raw.call("paymentOrderPay", payout("PO-1")))
     assert (data["outTradeNo"], data["status"]) == ("PO-1", "SUCCESS")
     query = await raw.call("paymentOrderQry", {"outTradeNo": "PO-1"})
@@ -511,12 +505,12 @@ async def test_payout_and_query(raw: Raw) -> None:
         (payout("PO-2", country="Philippines"), "PARAMS_INVALID"),
     ],
 )
-async def test_payout_field_checks(raw: Raw, data: dict[str, Any], code: str) -> None:
+async def test_payout_field_checks(raw: RawCaller, data: dict[str, Any], code: str) -> None:
     answer = await raw.call("paymentOrderPay", {k: v for k, v in data.items() if v is not None})
     assert answer.code == code
 
 
-async def test_scripted_payout_outcomes(raw: Raw) -> None:
+async def test_scripted_payout_outcomes(raw: RawCaller) -> None:
     assert (await ok(raw.call("paymentOrderPay", payout("PO-F", "3.51"))))["status"] == "FAILED"
     assert (await ok(raw.call("paymentOrderPay", payout("PO-P", "3.52"))))["status"] == "PENDING"
     raw.sim.settle_payout("PO-P", success=False)

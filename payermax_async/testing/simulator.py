@@ -41,9 +41,9 @@ from ..signing import (
 )
 from ..signing_thread import ThreadedSigner
 from .faults import Fault, FaultInjector, FaultKind
+from .ledger import Capture, Ledger, Order, Payout, Refund
 from .notifier import DEFAULT_RETRY_DELAYS, Notifier, check_notify_url, check_retry_delays
 from .records import Event, NotificationRecord, RequestRecord
-from .state import Capture, Ledger, Order, Payout, Refund
 from .wire import decode_json, envelope_bytes, http_date, parse_request_time
 
 __all__ = ["GatewaySimulator"]
@@ -94,7 +94,7 @@ class GatewaySimulator:
 
     Operations: ``orderAndPay``, ``orderQuery``, ``capture``, ``cancel``, ``refund``,
     ``refundQuery``, ``orderClose``, ``paymentOrderPay``, ``paymentOrderQry``; rules and refusal
-    codes are listed in :mod:`payermax_async.testing.state`.
+    codes are listed in :mod:`payermax_async.testing.ledger`.
 
     Scripted outcomes, chosen by the last two digits of the amount in minor units (``10.51`` USD,
     ``1051`` JPY):
