@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal
 
+from ..errors import JournalError
 from ..validation import new_request_id
 
 __all__ = [
@@ -39,10 +40,6 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 _MAX_PARAMS = 500  # well under SQLite's smallest variable limit (999 before 3.32)
-
-
-class JournalError(Exception):
-    """The journal file cannot be used (locked past the timeout, newer schema, not a database)."""
 
 
 class EntryState(str, enum.Enum):

@@ -31,6 +31,7 @@ from multiprocessing.process import BaseProcess
 from os import PathLike
 from typing import Any
 
+from ..errors import WorkerProcessError
 from .codec import EncodedOutcome, decode_outcome, encode_outcome
 from .engine import capture_many
 from .journal import Journal
@@ -42,10 +43,6 @@ _BATCH = 256
 _OUT_BATCH = 64
 _OUT_INTERVAL = 0.1
 _POLL = 0.2
-
-
-class WorkerProcessError(RuntimeError):
-    """A worker process failed or died. Its captures in flight are journaled as sending."""
 
 
 def partition(out_trade_no: object, processes: int) -> int:

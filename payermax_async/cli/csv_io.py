@@ -12,15 +12,11 @@ from typing import TextIO
 
 from ..bulk import CaptureItem, CaptureOutcome
 from ..bulk.codec import error_fields
-from ..errors import InvalidRequestError
+from ..errors import CsvFormatError, InvalidRequestError
 from ..validation import check_amount, check_currency, check_id
 from .report import Tally
 
 __all__ = ["CsvFormatError", "RowError", "read_captures"]
-
-
-class CsvFormatError(ValueError):
-    """The CSV as a whole cannot be used (no header, required columns missing)."""
 
 
 @dataclass(frozen=True, slots=True)
