@@ -1,4 +1,5 @@
-"""The capture pipeline at unit level (aioresponses): what is signed is what is sent, and every way
+"""The capture pipeline at unit level (a scripted gateway behind a MockTransport, no socket): what is
+signed is what is sent, and every way
 the gateway's answer can be wrong ends in the right typed error."""
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aioresponses import CallbackResult, aioresponses
 
 from payermax_async import (
     ApiError,
@@ -28,7 +28,7 @@ from payermax_async import (
 )
 from payermax_async.signing import RsaVerifier
 
-from .conftest import DATA, Keys
+from .conftest import DATA, Keys, Reply, ScriptedGateway
 
 URL = "http://127.0.0.1:9/aggregate-pay/api/gateway/capture"
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
@@ -58,30 +58,31 @@ def reply(
     status: int = 200,
     tamper: bool = False,
     headers: dict[str, str] | None = None,
-) -> CallbackResult:
+) -> Reply:
     body = json.dumps(
         {"code": code, "msg": "Success." if code == "APPLY_SUCCESS" else "nope", "data": data}
     ).encode()
     hdrs = {"Content-Type": "application/json", **(headers or {})}
     if sign:
         hdrs["sign"] = keys.payermax_sign(body + (b" " if tamper else b""))
-    return CallbackResult(status=status, body=body, headers=hdrs)
+    return Reply(status=status, body=body, headers=hdrs)
 
 
-def sent_bodies(m: aioresponses) -> list[tuple[bytes, dict[str, str]]]:
-    return [(call.kwargs["data"], call.kwargs["headers"]) for calls in m.requests.values() for call in calls]
+def sent_bodies(gateway: ScriptedGateway) -> list[tuple[bytes, dict[str, str]]]:
+    return [(r.body, dict(r.headers)) for r in gateway.requests]
 
 
-async def test_capture_signs_exactly_the_bytes_it_sends(client: PayerMaxClient, keys: Keys) -> None:
-    with aioresponses() as m:
-        m.post(
-            URL,
-            callback=lambda url, **kw: reply(
-                keys, data=capture_data(requestId=json.loads(kw["data"])["data"]["requestId"])
-            ),
-        )
-        result = await client.capture(out_trade_no="ORD-1", amount=Decimal("100.00"), currency="USD")
-    [(body, headers)] = sent_bodies(m)
+async def test_capture_signs_exactly_the_bytes_it_sends(
+    client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway
+) -> None:
+    gateway.post(
+        URL,
+        callback=lambda url, **kw: reply(
+            keys, data=capture_data(requestId=json.loads(kw["data"])["data"]["requestId"])
+        ),
+    )
+    result = await client.capture(out_trade_no="ORD-1", amount=Decimal("100.00"), currency="USD")
+    [(body, headers)] = sent_bodies(gateway)
     assert RsaVerifier(keys.merchant_public).verify(body, base64.b64decode(headers["sign"]))
     assert headers["Content-Type"] == "application/json"
     assert b'"amount":100.00' in body  # a JSON number, never a float or a string
@@ -97,52 +98,51 @@ async def test_capture_signs_exactly_the_bytes_it_sends(client: PayerMaxClient, 
 
 
 async def test_caller_request_id_and_version_override(
-    make_client: Callable[..., PayerMaxClient], keys: Keys
+    make_client: Callable[..., PayerMaxClient], keys: Keys, gateway: ScriptedGateway
 ) -> None:
     async with make_client(versions={"capture": "1.6"}) as client:
-        with aioresponses() as m:
-            m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()), repeat=True)
-            await client.capture("ORD-1", "100", "USD", request_id="R-1")
-            await client.capture("ORD-1", "100", "USD", request_id="R-1", version="2.0")
-        (first, _), (second, _) = sent_bodies(m)
+        gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()), repeat=True)
+        await client.capture("ORD-1", "100", "USD", request_id="R-1")
+        await client.capture("ORD-1", "100", "USD", request_id="R-1", version="2.0")
+        (first, _), (second, _) = sent_bodies(gateway)
     assert json.loads(first)["version"] == "1.6" and json.loads(second)["version"] == "2.0"
     assert json.loads(first)["data"]["requestId"] == "R-1"
 
 
-async def test_tampered_response_signature(client: PayerMaxClient, keys: Keys) -> None:
-    with aioresponses() as m:
-        m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(), tamper=True), repeat=True)
-        with pytest.raises(SignatureError, match="does not verify") as info:
-            await client.capture("ORD-1", "100", "USD", request_id="R-1")
-    assert len(sent_bodies(m)) == 3  # never trusted; replayed, then reported as itself
+async def test_tampered_response_signature(
+    client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway
+) -> None:
+    gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(), tamper=True), repeat=True)
+    with pytest.raises(SignatureError, match="does not verify") as info:
+        await client.capture("ORD-1", "100", "USD", request_id="R-1")
+    assert len(sent_bodies(gateway)) == 3  # never trusted; replayed, then reported as itself
     assert info.value.request_id == "R-1" and info.value.out_trade_no == "ORD-1"
     assert info.value.operation == "capture"
 
 
-async def test_missing_response_signature(client: PayerMaxClient, keys: Keys) -> None:
-    with aioresponses() as m:
-        m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(), sign=False), repeat=True)
-        with pytest.raises(SignatureError, match="no sign header"):
-            await client.capture("ORD-1", "100", "USD")
+async def test_missing_response_signature(
+    client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway
+) -> None:
+    gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(), sign=False), repeat=True)
+    with pytest.raises(SignatureError, match="no sign header"):
+        await client.capture("ORD-1", "100", "USD")
 
 
 async def test_an_unverifiable_answer_is_replayed_and_the_verified_one_wins(
-    client: PayerMaxClient, keys: Keys
+    client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway
 ) -> None:
-    with aioresponses() as m:
-        m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(status="FAILED"), sign=False))
-        m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
-        result = await client.capture("ORD-1", "100", "USD")
+    gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(status="FAILED"), sign=False))
+    gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
+    result = await client.capture("ORD-1", "100", "USD")
     assert result.status is CaptureStatus.SUCCESS  # the unsigned FAILED was never believed
 
 
 async def test_signed_error_response_with_a_bad_signature_is_not_trusted(
-    client: PayerMaxClient, keys: Keys
+    client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway
 ) -> None:
-    with aioresponses() as m:
-        m.post(URL, callback=lambda url, **kw: reply(keys, "AUTH_EXPIRED", tamper=True), repeat=True)
-        with pytest.raises(SignatureError):
-            await client.capture("ORD-1", "100", "USD")
+    gateway.post(URL, callback=lambda url, **kw: reply(keys, "AUTH_EXPIRED", tamper=True), repeat=True)
+    with pytest.raises(SignatureError):
+        await client.capture("ORD-1", "100", "USD")
 
 
 @pytest.mark.parametrize("signed", [True, False])
@@ -158,13 +158,12 @@ async def test_signed_error_response_with_a_bad_signature_is_not_trusted(
     ],
 )
 async def test_business_and_configuration_codes_are_api_errors_never_retried(
-    client: PayerMaxClient, keys: Keys, code: str, signed: bool
+    client: PayerMaxClient, keys: Keys, code: str, signed: bool, gateway: ScriptedGateway
 ) -> None:
-    with aioresponses() as m:
-        m.post(URL, callback=lambda url, **kw: reply(keys, code, {"detail": 1.5}, sign=signed), repeat=True)
-        with pytest.raises(ApiError) as info:
-            await client.capture("ORD-1", "100", "USD", request_id="R-9")
-    assert len(sent_bodies(m)) == 1
+    gateway.post(URL, callback=lambda url, **kw: reply(keys, code, {"detail": 1.5}, sign=signed), repeat=True)
+    with pytest.raises(ApiError) as info:
+        await client.capture("ORD-1", "100", "USD", request_id="R-9")
+    assert len(sent_bodies(gateway)) == 1
     err = info.value
     assert (err.code, err.msg, err.operation, err.http_status) == (code, "nope", "capture", 200)
     assert err.ids == {"out_trade_no": "ORD-1", "request_id": "R-9"}
@@ -183,34 +182,38 @@ async def test_business_and_configuration_codes_are_api_errors_never_retried(
     ],
 )
 async def test_malformed_answers_are_maybe_sent_and_end_as_outcome_unknown(
-    make_client: Callable[..., PayerMaxClient], status: int, body: bytes, ctype: str, fragment: str
+    make_client: Callable[..., PayerMaxClient],
+    status: int,
+    body: bytes,
+    ctype: str,
+    fragment: str,
+    gateway: ScriptedGateway,
 ) -> None:
     async with make_client(max_retries=1) as client:
-        with aioresponses() as m:
-            m.post(URL, status=status, body=body, headers={"Content-Type": ctype}, repeat=True)
-            with pytest.raises(OutcomeUnknownError) as info:
-                await client.capture("ORD-1", "100", "USD", request_id="R-2")
-    assert len(sent_bodies(m)) == 2
+        gateway.post(URL, status=status, body=body, headers={"Content-Type": ctype}, repeat=True)
+        with pytest.raises(OutcomeUnknownError) as info:
+            await client.capture("ORD-1", "100", "USD", request_id="R-2")
+    assert len(sent_bodies(gateway)) == 2
     assert info.value.attempts == 2 and info.value.request_id == "R-2"
     cause = info.value.__cause__
     assert isinstance(cause, MalformedResponseError) and fragment in str(cause)
     assert cause.http_status == status
 
 
-async def test_404_html_is_not_retried(client: PayerMaxClient) -> None:
+async def test_404_html_is_not_retried(client: PayerMaxClient, gateway: ScriptedGateway) -> None:
     """A routing refusal never reached the gateway: no retry, and no 'outcome unknown' either."""
-    with aioresponses() as m:
-        m.post(URL, status=404, body=b"not found", headers={"Content-Type": "text/plain"}, repeat=True)
-        with pytest.raises(MalformedResponseError) as info:
-            await client.capture("ORD-1", "100", "USD")
-    assert len(sent_bodies(m)) == 1 and info.value.http_status == 404
+    gateway.post(URL, status=404, body=b"not found", headers={"Content-Type": "text/plain"}, repeat=True)
+    with pytest.raises(MalformedResponseError) as info:
+        await client.capture("ORD-1", "100", "USD")
+    assert len(sent_bodies(gateway)) == 1 and info.value.http_status == 404
 
 
-async def test_success_body_that_does_not_match_the_model(client: PayerMaxClient, keys: Keys) -> None:
-    with aioresponses() as m:
-        m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(status="WEIRD")))
-        with pytest.raises(OutcomeUnknownError) as info:
-            await client.capture("ORD-1", "100", "USD", max_retries=0)
+async def test_success_body_that_does_not_match_the_model(
+    client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway
+) -> None:
+    gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(status="WEIRD")))
+    with pytest.raises(OutcomeUnknownError) as info:
+        await client.capture("ORD-1", "100", "USD", max_retries=0)
     assert "does not match CaptureResult" in str(info.value.__cause__)
 
 
@@ -247,14 +250,13 @@ BAD_INPUTS: list[tuple[dict[str, Any], str]] = [
 
 @pytest.mark.parametrize(("overrides", "field"), BAD_INPUTS)
 async def test_bad_input_is_refused_before_any_byte_is_sent(
-    client: PayerMaxClient, overrides: dict[str, Any], field: str
+    client: PayerMaxClient, overrides: dict[str, Any], field: str, gateway: ScriptedGateway
 ) -> None:
     kwargs: dict[str, Any] = {"out_trade_no": "ORD-1", "amount": Decimal("1.00"), "currency": "USD"}
     kwargs.update(overrides)
-    with aioresponses() as m:
-        with pytest.raises(InvalidRequestError) as info:
-            await client.capture(**kwargs)
-        assert not m.requests
+    with pytest.raises(InvalidRequestError) as info:
+        await client.capture(**kwargs)
+    assert not gateway.requests
     assert info.value.field == field
     assert isinstance(info.value, ValueError)
 
@@ -283,13 +285,14 @@ def test_bad_configuration_fails_at_construction(
         make_client(**overrides)
 
 
-async def test_no_secret_in_repr_or_errors(make_client: Callable[..., PayerMaxClient], keys: Keys) -> None:
+async def test_no_secret_in_repr_or_errors(
+    make_client: Callable[..., PayerMaxClient], keys: Keys, gateway: ScriptedGateway
+) -> None:
     async with make_client(merchant_auth_token="tok-SECRET-123") as client:
         text = repr(client) + repr(client.config) + str(client.__dict__.get("config"))
-        with aioresponses() as m:
-            m.post(URL, callback=lambda url, **kw: reply(keys, "AUTH_EXPIRED"))
-            with pytest.raises(ApiError) as info:
-                await client.capture("ORD-1", "100", "USD")
+        gateway.post(URL, callback=lambda url, **kw: reply(keys, "AUTH_EXPIRED"))
+        with pytest.raises(ApiError) as info:
+            await client.capture("ORD-1", "100", "USD")
         text += str(info.value) + repr(info.value)
     for secret in (keys.merchant_private[64:120], "tok-SECRET-123", keys.payermax_private[64:120]):
         assert secret not in text
@@ -297,17 +300,18 @@ async def test_no_secret_in_repr_or_errors(make_client: Callable[..., PayerMaxCl
 
 
 async def test_merchant_auth_token_header_is_sent_for_isv(
-    make_client: Callable[..., PayerMaxClient], keys: Keys
+    make_client: Callable[..., PayerMaxClient], keys: Keys, gateway: ScriptedGateway
 ) -> None:
     async with make_client(merchant_auth_token="tok-1", sp_merchant_no="SP-1") as client:
-        with aioresponses() as m:
-            m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
-            await client.capture("ORD-1", "100", "USD")
-    [(_, headers)] = sent_bodies(m)
+        gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
+        await client.capture("ORD-1", "100", "USD")
+    [(_, headers)] = sent_bodies(gateway)
     assert headers["merchant_auth_token"] == "tok-1"  # the header name of PayerMax's ISV docs and SDKs
 
 
-async def test_async_signer_is_awaited(make_client: Callable[..., PayerMaxClient], keys: Keys) -> None:
+async def test_async_signer_is_awaited(
+    make_client: Callable[..., PayerMaxClient], keys: Keys, gateway: ScriptedGateway
+) -> None:
     from payermax_async.signing import RsaSigner
 
     inner = RsaSigner(keys.merchant_private)
@@ -319,10 +323,9 @@ async def test_async_signer_is_awaited(make_client: Callable[..., PayerMaxClient
             return inner.sign(message)
 
     async with make_client(private_key=None, signer=Kms()) as client:
-        with aioresponses() as m:
-            m.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
-            await client.capture("ORD-1", "100", "USD")
-    [(body, headers)] = sent_bodies(m)
+        gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
+        await client.capture("ORD-1", "100", "USD")
+    [(body, headers)] = sent_bodies(gateway)
     assert calls == [len(body)]
     assert RsaVerifier(keys.merchant_public).verify(body, base64.b64decode(headers["sign"]))
 
@@ -350,7 +353,7 @@ def test_seed_data_file_is_the_fixture_used_here() -> None:
 
 
 async def test_debug_logs_show_bodies_with_card_and_personal_data_masked(
-    client: PayerMaxClient, keys: Keys, caplog: pytest.LogCaptureFixture
+    client: PayerMaxClient, keys: Keys, caplog: pytest.LogCaptureFixture, gateway: ScriptedGateway
 ) -> None:
     url = "http://127.0.0.1:9/aggregate-pay/api/gateway/orderAndPay"
     data = {
@@ -363,12 +366,11 @@ async def test_debug_logs_show_bodies_with_card_and_personal_data_masked(
         },
     }
     caplog.set_level("DEBUG", logger="payermax_async")
-    with aioresponses() as m:
-        m.post(
-            url,
-            callback=lambda u, **kw: reply(keys, data={"outTradeNo": "ORD-7", "cardNo": "4111111111111111"}),
-        )
-        got = await client.call("orderAndPay", data)
+    gateway.post(
+        url,
+        callback=lambda u, **kw: reply(keys, data={"outTradeNo": "ORD-7", "cardNo": "4111111111111111"}),
+    )
+    got = await client.call("orderAndPay", data)
     assert got["outTradeNo"] == "ORD-7"
     text = caplog.text
     assert "ORD-7" in text and '"cardNo":"***"' in text

@@ -1,5 +1,5 @@
-"""Every operation beyond capture at unit level (aioresponses): the wire request it builds, the
-typed result, the per-endpoint version, input refused before sending, and reconciliation when a
+"""Every operation beyond capture at unit level (a scripted gateway, no socket): the wire request it
+builds, the typed result, the per-endpoint version, input refused before sending, and reconciliation when a
 retry meets ORDER_REPEAT after a lost answer."""
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import msgspec
 import pytest
-from aioresponses import CallbackResult, aioresponses
 
 from payermax_async import (
     ApiError,
@@ -33,22 +31,30 @@ from payermax_async import (
     PaymentStatus,
     PayoutStatus,
     RefundStatus,
+    ResponseLostError,
 )
 from payermax_async.models.common import WireModel
 from payermax_async.models.order import OrderQueryResult
 from payermax_async.signing import RsaVerifier
 
-from .conftest import Keys
+from .conftest import Keys, Reply, ScriptedGateway
 
 BASE = "http://127.0.0.1:9/aggregate-pay/api/gateway/"
-Handler = Callable[[dict[str, Any]], CallbackResult]
 
 
-def reply(keys: Keys, data: Any = None, code: str = "APPLY_SUCCESS") -> CallbackResult:
+def lost() -> ResponseLostError:
+    """An answer that never came (a fresh error each time: the pipeline annotates it)."""
+    return ResponseLostError("connection failed mid-request")
+
+
+Handler = Callable[[dict[str, Any]], Reply]
+
+
+def reply(keys: Keys, data: Any = None, code: str = "APPLY_SUCCESS") -> Reply:
     body = json.dumps(
         {"code": code, "msg": "Success." if code == "APPLY_SUCCESS" else "no", "data": data}
     ).encode()
-    return CallbackResult(
+    return Reply(
         status=200, body=body, headers={"Content-Type": "application/json", "sign": keys.payermax_sign(body)}
     )
 
@@ -56,7 +62,7 @@ def reply(keys: Keys, data: Any = None, code: str = "APPLY_SUCCESS") -> Callback
 class Gateway:
     """Routes each apiName to a handler and records what was sent, verified with the merchant key."""
 
-    def __init__(self, m: aioresponses, keys: Keys) -> None:
+    def __init__(self, m: ScriptedGateway, keys: Keys) -> None:
         self.m, self.keys = m, keys
         self.sent: list[tuple[str, dict[str, Any], dict[str, str]]] = []
 
@@ -66,7 +72,7 @@ class Gateway:
                 self.m.post(BASE + api, exception=handler)
                 continue
 
-            def callback(url: Any, _h: Handler = handler, _api: str = api, **kw: Any) -> CallbackResult:
+            def callback(url: Any, _h: Handler = handler, _api: str = api, **kw: Any) -> Reply:
                 body, headers = kw["data"], kw["headers"]
                 assert RsaVerifier(self.keys.merchant_public).verify(body, base64.b64decode(headers["sign"]))
                 envelope = json.loads(body)
@@ -80,13 +86,12 @@ class Gateway:
         return [env for name, env, _ in self.sent if name == api]
 
     def attempts(self, api: str) -> int:
-        return sum(len(calls) for (_, url), calls in self.m.requests.items() if str(url) == BASE + api)
+        return sum(1 for r in self.m.requests if r.url == BASE + api)
 
 
 @pytest.fixture
-def gw(keys: Keys) -> Any:
-    with aioresponses() as m:
-        yield Gateway(m, keys)
+def gw(keys: Keys, gateway: ScriptedGateway) -> Gateway:
+    return Gateway(gateway, keys)
 
 
 def ok(keys: Keys, **data: Any) -> Handler:
@@ -148,7 +153,7 @@ async def test_amount_is_an_exact_json_number(client: PayerMaxClient, gw: Gatewa
     gw.on("orderAndPay", lambda env: reply(keys, {"outTradeNo": "O-1", "tradeToken": "T"}))
     gw.m.requests.clear()
     await client.order_and_pay("O-1", "0.10", "USD", country="US", subject="s", user_id="u")
-    raw.extend(call.kwargs["data"] for calls in gw.m.requests.values() for call in calls)
+    raw.extend(r.body for r in gw.m.requests)
     assert b'"totalAmount":0.10' in raw[0]
 
 
@@ -218,7 +223,11 @@ async def test_order_and_pay_refuses_bad_input_before_sending(
 async def test_lost_answer_then_order_repeat_is_reconciled_by_order_query(
     client: PayerMaxClient, gw: Gateway, keys: Keys
 ) -> None:
-    gw.on("orderAndPay", aiohttp.ServerDisconnectedError(), lambda env: reply(keys, code="ORDER_REPEAT"))
+    gw.on(
+        "orderAndPay",
+        lost(),
+        lambda env: reply(keys, code="ORDER_REPEAT"),
+    )
     gw.on(
         "orderQuery",
         ok(keys, outTradeNo="O-9", tradeToken="T-9", totalAmount=10, currency="USD", status="SUCCESS"),
@@ -231,7 +240,11 @@ async def test_lost_answer_then_order_repeat_is_reconciled_by_order_query(
 
 async def test_reconcile_refuses_someone_elses_order(client: PayerMaxClient, gw: Gateway, keys: Keys) -> None:
     # The id was taken before (another amount): ORDER_REPEAT after a lost answer is not "ours landed".
-    gw.on("orderAndPay", aiohttp.ServerDisconnectedError(), lambda env: reply(keys, code="ORDER_REPEAT"))
+    gw.on(
+        "orderAndPay",
+        lost(),
+        lambda env: reply(keys, code="ORDER_REPEAT"),
+    )
     gw.on(
         "orderQuery",
         ok(keys, outTradeNo="O-7", tradeToken="T-7", totalAmount=99, currency="USD", status="SUCCESS"),
@@ -244,7 +257,11 @@ async def test_reconcile_refuses_someone_elses_order(client: PayerMaxClient, gw:
 async def test_refund_reconcile_refuses_a_different_refund(
     client: PayerMaxClient, gw: Gateway, keys: Keys
 ) -> None:
-    gw.on("refund", aiohttp.ServerDisconnectedError(), lambda env: reply(keys, code="ORDER_REPEAT"))
+    gw.on(
+        "refund",
+        lost(),
+        lambda env: reply(keys, code="ORDER_REPEAT"),
+    )
     other = {"outRefundNo": "R-4", "outTradeNo": "O-OTHER", "refundAmount": 3, "refundCurrency": "USD"}
     gw.on("refundQuery", ok(keys, status="REFUND_SUCCESS", **other))
     with pytest.raises(ApiError) as info:
@@ -289,7 +306,7 @@ async def test_order_query_and_version_defaults_and_overrides(
 async def test_cancel_generates_one_request_id_and_reuses_it_on_retry(
     client: PayerMaxClient, gw: Gateway, keys: Keys
 ) -> None:
-    def answer(env: dict[str, Any]) -> CallbackResult:
+    def answer(env: dict[str, Any]) -> Reply:
         return reply(
             keys,
             {
@@ -348,7 +365,11 @@ async def test_refund_request_and_result(client: PayerMaxClient, gw: Gateway, ke
 async def test_refund_lost_answer_is_reconciled_by_refund_query(
     client: PayerMaxClient, gw: Gateway, keys: Keys
 ) -> None:
-    gw.on("refund", aiohttp.ServerDisconnectedError(), lambda env: reply(keys, code="ORDER_REPEAT"))
+    gw.on(
+        "refund",
+        lost(),
+        lambda env: reply(keys, code="ORDER_REPEAT"),
+    )
     gw.on(
         "refundQuery",
         ok(
@@ -369,7 +390,7 @@ async def test_refund_lost_answer_is_reconciled_by_refund_query(
 async def test_refund_without_reconcile_answer_is_outcome_unknown(
     make_client: Callable[..., PayerMaxClient], gw: Gateway
 ) -> None:
-    gw.on("refund", *[aiohttp.ServerDisconnectedError() for _ in range(2)])
+    gw.on("refund", *[lost() for _ in range(2)])
     async with make_client(max_retries=1) as client:
         with pytest.raises(OutcomeUnknownError) as info:
             await client.refund("O-1", "R-3", 3, "USD")
@@ -455,7 +476,11 @@ async def test_payout_sends_the_amount_as_an_exact_string(
 async def test_payout_lost_answer_is_reconciled_by_payout_query(
     client: PayerMaxClient, gw: Gateway, keys: Keys
 ) -> None:
-    gw.on("paymentOrderPay", aiohttp.ServerDisconnectedError(), lambda env: reply(keys, code="ORDER_REPEAT"))
+    gw.on(
+        "paymentOrderPay",
+        lost(),
+        lambda env: reply(keys, code="ORDER_REPEAT"),
+    )
     gw.on(
         "paymentOrderQry",
         ok(
