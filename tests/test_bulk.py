@@ -12,6 +12,7 @@ import contextlib
 import gc
 import heapq
 import itertools
+import pickle
 import random
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -29,7 +30,14 @@ from payermax_async.bulk import (
     capture_many,
     outcome_status,
 )
-from payermax_async.bulk.codec import decode_result, encode_result, error_fields, rebuild_error
+from payermax_async.bulk.codec import (
+    decode_outcome,
+    decode_result,
+    encode_outcome,
+    encode_result,
+    error_fields,
+    rebuild_error,
+)
 from payermax_async.bulk.journal import EntryState, Journal, JournalError
 from payermax_async.errors import (
     ApiError,
@@ -612,6 +620,53 @@ def test_errors_survive_a_journal_or_process_boundary(error: BaseException) -> N
 def test_results_round_trip_through_their_stored_form() -> None:
     original = result("ORD-1", "rid-1")
     assert decode_result(encode_result(original)) == original
-    assert outcome_status(RuntimeError()) is OutcomeStatus.UNKNOWN
-    assert OutcomeStatus.CAPTURED.is_final and OutcomeStatus.FAILED.is_final
-    assert not OutcomeStatus.UNKNOWN.is_final and not OutcomeStatus.PENDING.is_final
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        CaptureOutcome(
+            CaptureItem("ORD-1", "10.00", "USD"), OutcomeStatus.CAPTURED, "rid-1", result("ORD-1", "rid-1")
+        ),
+        CaptureOutcome(
+            CaptureItem("ORD-2", "10.00", "USD", "rid-2"),
+            OutcomeStatus.FAILED,
+            "rid-2",
+            error=ApiError("AUTH_EXPIRED", "too old", operation="capture"),
+        ),
+        CaptureOutcome(
+            CaptureItem("ORD-3", "1", "JPY"),
+            OutcomeStatus.UNKNOWN,
+            "rid-3",
+            error=OutcomeUnknownError("lost", attempts=3, operation="capture"),
+            skipped=True,
+        ),
+    ],
+    ids=["result", "refusal", "unknown"],
+)
+def test_an_outcome_round_trips_through_its_one_flat_encoding(outcome: CaptureOutcome) -> None:
+    encoded = encode_outcome(outcome)
+    assert pickle.loads(pickle.dumps(encoded)) == encoded  # what crosses the process boundary
+    back = decode_outcome(outcome.item, encoded, skipped=outcome.skipped)
+    assert (back.item, back.status, back.request_id, back.skipped, back.result) == (
+        outcome.item,
+        outcome.status,
+        outcome.request_id,
+        outcome.skipped,
+        outcome.result,
+    )
+    if outcome.error is None:
+        assert back.error is None
+    else:
+        assert type(back.error) is type(outcome.error)
+        assert error_fields(back.error) == error_fields(outcome.error)
+        assert isinstance(back.error, PayerMaxError) and back.error.request_id == outcome.request_id
+
+
+def test_an_unrecognised_exception_is_an_unknown_outcome() -> None:
+    assert outcome_status(RuntimeError("who knows")) is OutcomeStatus.UNKNOWN
+
+
+@pytest.mark.parametrize("status", list(OutcomeStatus))
+def test_only_captured_and_failed_are_final(status: OutcomeStatus) -> None:
+    assert status.is_final is (status in (OutcomeStatus.CAPTURED, OutcomeStatus.FAILED))

@@ -185,16 +185,22 @@ async def test_sign_is_verified_over_the_raw_body(raw: RawCaller) -> None:
     assert "SIG-1" in raw.sim.orders
 
 
-async def test_request_time_window_is_two_minutes(raw: RawCaller) -> None:
-    now = time.time()
-    for offset, code in (
-        (-119, "ORDER_NOT_EXIST"),
-        (119, "ORDER_NOT_EXIST"),
-        (-125, "REQ_TIME_OVER_TIME"),
-        (125, "REQ_TIME_OVER_TIME"),
-    ):
-        answer = await raw.call("orderQuery", {"outTradeNo": "X"}, requestTime=rfc3339_millis(now + offset))
-        assert answer.code == code, offset
+@pytest.mark.parametrize(
+    ("offset", "code"),
+    [
+        (-120.0, "ORDER_NOT_EXIST"),
+        (120.0, "ORDER_NOT_EXIST"),
+        (-120.25, "REQ_TIME_OVER_TIME"),
+        (120.25, "REQ_TIME_OVER_TIME"),
+    ],
+)
+async def test_request_time_window_is_two_minutes_either_way(offset: float, code: str) -> None:
+    frozen = 1_700_000_000.0  # the gateway's clock stands still: the edge is exact, not a race
+    async with GatewaySimulator(clock=lambda: frozen) as sim, RawCaller(sim) as raw:
+        answer = await raw.call(
+            "orderQuery", {"outTradeNo": "X"}, requestTime=rfc3339_millis(frozen + offset)
+        )
+    assert answer.code == code
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,8 @@ class GatewaySimulator:
     ``app_id``, ``merchant_no`` and the keys (bare base64 DER or PEM; generated when absent; a
     public half is derived when only the private one is given); ``notify_url``,
     ``notify_retry_delays`` (PayerMax's 0 s, 30 s, 5 min, 10 min, 1 h, 12 h unless given) and
-    ``notify_timeout``; ``clock_skew``; ``backend`` (the signing backend); ``max_records`` (keep
+    ``notify_timeout``; ``clock_skew``; ``clock`` (this machine's, for tests that need a fixed
+    time); ``backend`` (the signing backend); ``max_records`` (keep
     about that many request records, for long runs); ``on_request`` (called with each finished
     record); ``signing_threads`` (threads that sign answers; default 1 with ``cryptography``,
     whose RSA releases the GIL, else 0: sign on the loop).
@@ -147,6 +148,7 @@ class GatewaySimulator:
         notify_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         notify_timeout: float = 5.0,
         clock_skew: float = 0.0,
+        clock: Callable[[], float] = time.time,
         backend: Backend | None = None,
         max_records: int | None = None,
         on_request: Callable[[RequestRecord], None] | None = None,
@@ -174,6 +176,7 @@ class GatewaySimulator:
             self.payermax_private_key, self.payermax_public_key = generate_key_pair()
         #: seconds the gateway's clock runs ahead of this machine's (negative: behind)
         self.clock_skew = float(clock_skew)
+        self._clock = clock
         self.max_records = max_records
         #: called with each request's record once it is answered (or dropped)
         self.on_request = on_request
@@ -276,7 +279,7 @@ class GatewaySimulator:
 
     def now(self) -> float:
         """The gateway's clock."""
-        return time.time() + self.clock_skew
+        return self._clock() + self.clock_skew
 
     def client_options(self, **overrides: Any) -> dict[str, Any]:
         """Keyword arguments for a :class:`PayerMaxClient` of this gateway; ``overrides`` win."""
