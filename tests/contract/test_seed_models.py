@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import msgspec
 import pytest
 
+from payermax_async import PayerMaxClient
 from payermax_async.models import CaptureRequest, CaptureResult, CaptureStatus, RequestEnvelope
 from payermax_async.models.common import decode_envelope, decode_model, encode, format_request_time
 
-from .conftest import DATA
+from ..support import DATA, Keys, ScriptedGateway
 
 
 def test_seed_response_example_decodes_verbatim() -> None:
@@ -147,3 +149,23 @@ def test_capture_answers_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> 
     )
     odd = decode_model(note + b'"errorMsg":"2023-08-06T23:50:59 +0000 is not a time here"}', CaptureResult)
     assert odd.error_msg == "2023-08-06T23:50:59 +0000 is not a time here"  # only whole strings are mended
+
+
+async def test_seed_response_example_through_the_client(
+    make_client: Callable[..., PayerMaxClient], keys: Keys, gateway: ScriptedGateway
+) -> None:
+    """PayerMax's capture example, signed as the gateway signs it, through the whole client pipeline."""
+    body = (DATA / "capture_response_example.json").read_bytes()
+    gateway.post(
+        "http://127.0.0.1:9/aggregate-pay/api/gateway/capture",
+        status=200,
+        body=body,
+        headers={"Content-Type": "application/json", "sign": keys.payermax_sign(body)},
+    )
+    async with make_client() as client:
+        result = await client.capture("ORD-20230806-0001", "10", "USD", request_id="REQ-20230806-0001")
+    assert result.amount == Decimal("10") and isinstance(result.amount, Decimal)  # a JSON number there
+    assert result.is_final is True  # a JSON bool there, "True,False" in the field table
+    assert result.status is CaptureStatus.SUCCESS
+    assert result.succeeded_time == datetime(2023, 8, 6, 23, 50, 59, tzinfo=timezone.utc)
+    assert msgspec.to_builtins(result)["captureNo"] == "20230806235059CP1234567890"

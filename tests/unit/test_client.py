@@ -22,54 +22,13 @@ from payermax_async import (
     MalformedResponseError,
     OutcomeUnknownError,
     PayerMaxClient,
-    RetryEvent,
     SignatureError,
-    TransportError,
 )
 from payermax_async.signing import RsaVerifier
 
-from .conftest import DATA, Keys, Reply, ScriptedGateway
+from ..support import URL, Keys, ScriptedGateway, capture_data, reply, sent_bodies
 
-URL = "http://127.0.0.1:9/aggregate-pay/api/gateway/capture"
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
-
-
-def capture_data(**overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "captureNo": "CP-1",
-        "requestId": "R-1",
-        "outTradeNo": "ORD-1",
-        "amount": 100,
-        "currency": "USD",
-        "status": "SUCCESS",
-        "isFinal": True,
-        "createdTime": "2023-08-06T23:50:59 +0000",
-    }
-    data.update(overrides)
-    return data
-
-
-def reply(
-    keys: Keys,
-    code: str = "APPLY_SUCCESS",
-    data: Any = None,
-    *,
-    sign: bool = True,
-    status: int = 200,
-    tamper: bool = False,
-    headers: dict[str, str] | None = None,
-) -> Reply:
-    body = json.dumps(
-        {"code": code, "msg": "Success." if code == "APPLY_SUCCESS" else "nope", "data": data}
-    ).encode()
-    hdrs = {"Content-Type": "application/json", **(headers or {})}
-    if sign:
-        hdrs["sign"] = keys.payermax_sign(body + (b" " if tamper else b""))
-    return Reply(status=status, body=body, headers=hdrs)
-
-
-def sent_bodies(gateway: ScriptedGateway) -> list[tuple[bytes, dict[str, str]]]:
-    return [(r.body, dict(r.headers)) for r in gateway.requests]
 
 
 async def test_capture_signs_exactly_the_bytes_it_sends(
@@ -217,20 +176,6 @@ async def test_success_body_that_does_not_match_the_model(
     assert "does not match CaptureResult" in str(info.value.__cause__)
 
 
-async def test_connection_refused_is_a_transport_error_after_retries(
-    make_client: Callable[..., PayerMaxClient], unused_tcp_port: int
-) -> None:
-    events: list[RetryEvent] = []
-    async with make_client(base_url=f"http://127.0.0.1:{unused_tcp_port}", on_retry=events.append) as client:
-        with pytest.raises(TransportError, match="could not connect") as info:
-            await client.capture("ORD-1", "100", "USD", request_id="R-3")
-    assert [e.attempt for e in events] == [1, 2]
-    assert all(e.kind.value == "not_sent" for e in events)
-    assert {e.ids["request_id"] for e in events} == {"R-3"}
-    assert info.value.request_id == "R-3"
-    assert isinstance(info.value.__cause__, aiohttp.ClientConnectorError)
-
-
 BAD_INPUTS: list[tuple[dict[str, Any], str]] = [
     ({"amount": 10.5}, "amount"),
     ({"amount": Decimal("0")}, "amount"),
@@ -346,10 +291,6 @@ async def test_session_and_transport_are_exclusive(make_client: Callable[..., Pa
     async with aiohttp.ClientSession() as session:
         with pytest.raises(InvalidRequestError, match="not both"):
             make_client(session=session, transport=object())
-
-
-def test_seed_data_file_is_the_fixture_used_here() -> None:
-    assert json.loads((DATA / "capture_response_example.json").read_text())["data"]["isFinal"] is True
 
 
 async def test_debug_logs_show_bodies_with_card_and_personal_data_masked(

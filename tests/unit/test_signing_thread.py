@@ -7,13 +7,11 @@ import threading
 import pytest
 
 from payermax_async import PayerMaxClient
-from payermax_async.bulk import CaptureItem
 from payermax_async.client import ClientSpec
 from payermax_async.signing import RsaSigner
 from payermax_async.signing_thread import ThreadedSigner, bulk_signer
-from payermax_async.testing import GatewaySimulator
 
-from .conftest import Keys
+from ..support import Keys
 
 
 class RecordingSigner:
@@ -70,20 +68,6 @@ def test_bulk_signer_threads_only_where_it_measured_faster(keys: Keys) -> None:
     threaded.close()
     assert isinstance(bulk_signer(keys.merchant_private, backend="cryptography", concurrency=1), RsaSigner)
     assert isinstance(bulk_signer(keys.merchant_private, backend="pycryptodome", concurrency=64), RsaSigner)
-
-
-async def test_the_gateway_accepts_captures_signed_on_the_thread(
-    payermax_simulator: GatewaySimulator,
-) -> None:
-    sim = payermax_simulator
-    for i in range(20):
-        sim.authorize(f"ORD-{i}", "10.00", "USD")
-    signer = ThreadedSigner(RsaSigner(sim.merchant_private_key))
-    async with sim.client(signer=signer) as client:
-        items = [CaptureItem(f"ORD-{i}", "10.00", "USD") for i in range(20)]
-        outcomes = [o async for o in client.capture_many(items, concurrency=8)]
-    signer.close()
-    assert all(o.ok for o in outcomes) and len(outcomes) == 20
 
 
 async def test_a_client_spec_for_bulk_work_builds_the_threaded_signer(keys: Keys) -> None:

@@ -22,7 +22,7 @@ from payermax_async.signing import (
     verify_sign_header,
 )
 
-from .conftest import DATA
+from ..support import DATA
 
 BACKENDS = available_backends()
 PEM_PKCS8 = (DATA / "merchant_pkcs8.pem").read_text()

@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from payermax_async import OutcomeUnknownError, PayerMaxClient, ResponseLostError, TransportError
-from payermax_async.transport import AiohttpTransport, HttpResponse, MockRequest, MockTransport
+from payermax_async import OutcomeUnknownError, PayerMaxClient, ResponseLostError, RetryEvent, TransportError
+from payermax_async.transport import AiohttpTransport
 
-from .conftest import Keys
+from ..support import Keys
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -191,36 +191,15 @@ async def test_pool_wait_timeout_of_a_user_session_is_not_sent(server: Server, k
         await transport.post(url, b"{}", {}, timeout=1.0)
 
 
-async def test_mock_transport_hands_the_exact_bytes_to_its_handler() -> None:
-    seen: list[MockRequest] = []
-
-    def handler(request: MockRequest) -> HttpResponse:
-        seen.append(request)
-        return HttpResponse(201, {"X-Sign": "s"}, b"answer")
-
-    transport = MockTransport(handler)
-    response = await transport.post("http://127.0.0.1:9/x", b'{"a":1}', {"sign": "abc"}, timeout=1.0)
-    assert (response.status, response.body) == (201, b"answer")
-    assert response.headers.get("x-sign") == "s"  # case-insensitive, like aiohttp's
-    assert transport.requests == seen
-    assert seen[0] == MockRequest("http://127.0.0.1:9/x", b'{"a":1}', {"sign": "abc"}, 1.0)
-    await transport.aclose()
-    with pytest.raises(RuntimeError, match="closed"):
-        await transport.post("http://127.0.0.1:9/x", b"", {}, timeout=1.0)
-
-
-async def test_mock_transport_bounds_a_slow_handler_by_the_timeout() -> None:
-    async def never(request: MockRequest) -> HttpResponse:
-        await asyncio.Event().wait()
-        raise AssertionError("unreachable")
-
-    with pytest.raises(ResponseLostError, match=r"no response within 0\.01s"):
-        await MockTransport(never).post("http://127.0.0.1:9/x", b"", {}, timeout=0.01)
-
-
-async def test_mock_transport_passes_a_handlers_failure_through() -> None:
-    def refuse(request: MockRequest) -> HttpResponse:
-        raise TransportError("could not connect")
-
-    with pytest.raises(TransportError):
-        await MockTransport(refuse).post("http://127.0.0.1:9/x", b"", {}, timeout=1.0)
+async def test_connection_refused_is_a_transport_error_after_retries(
+    make_client: Callable[..., PayerMaxClient], unused_tcp_port: int
+) -> None:
+    events: list[RetryEvent] = []
+    async with make_client(base_url=f"http://127.0.0.1:{unused_tcp_port}", on_retry=events.append) as client:
+        with pytest.raises(TransportError, match="could not connect") as info:
+            await client.capture("ORD-1", "100", "USD", request_id="R-3")
+    assert [e.attempt for e in events] == [1, 2]
+    assert all(e.kind.value == "not_sent" for e in events)
+    assert {e.ids["request_id"] for e in events} == {"R-3"}
+    assert info.value.request_id == "R-3"
+    assert isinstance(info.value.__cause__, aiohttp.ClientConnectorError)

@@ -33,7 +33,7 @@ from payermax_async.models import CancelStatus, CaptureStatus, PaymentStatus, Pa
 from payermax_async.signing import RsaSigner, RsaVerifier, generate_key_pair
 from payermax_async.webhooks import ACK_CONTENT_TYPE, ack_response, aiohttp_ack, starlette_ack
 
-from .conftest import Keys
+from ..support import Keys
 
 NOW = datetime(2024, 5, 13, 10, 28, 3, tzinfo=timezone.utc)
 

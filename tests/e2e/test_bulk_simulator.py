@@ -13,6 +13,8 @@ from payermax_async import PayerMaxClient, RetryPolicy
 from payermax_async.bulk import CaptureItem, CaptureOutcome, OutcomeStatus
 from payermax_async.bulk.journal import EntryState, Journal
 from payermax_async.errors import ApiError, InvalidRequestError, OutcomeUnknownError
+from payermax_async.signing import RsaSigner
+from payermax_async.signing_thread import ThreadedSigner
 from payermax_async.testing import Fault, FaultKind, GatewaySimulator
 
 
@@ -182,3 +184,17 @@ async def test_breaking_out_with_captures_in_flight_leaves_no_warning_and_a_true
         rest = await run(client, items, concurrency=16, journal=journal)
     assert all(o.ok for o in rest)
     assert all(captured_once(sim, i.out_trade_no) for i in items)
+
+
+async def test_the_gateway_accepts_captures_signed_on_the_thread(
+    payermax_simulator: GatewaySimulator,
+) -> None:
+    sim = payermax_simulator
+    for i in range(20):
+        sim.authorize(f"ORD-{i}", "10.00", "USD")
+    signer = ThreadedSigner(RsaSigner(sim.merchant_private_key))
+    async with sim.client(signer=signer) as client:
+        items = [CaptureItem(f"ORD-{i}", "10.00", "USD") for i in range(20)]
+        outcomes = [o async for o in client.capture_many(items, concurrency=8)]
+    signer.close()
+    assert all(o.ok for o in outcomes) and len(outcomes) == 20

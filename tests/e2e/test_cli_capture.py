@@ -36,7 +36,7 @@ from payermax_async.cli.report import (
 from payermax_async.errors import ApiError, ConfigurationError
 from payermax_async.testing import Fault, FaultKind, GatewaySimulator, RequestRecord
 
-from .conftest import Keys
+from ..support import Keys
 
 # ---------------------------------------------------------------------- the CSV
 

@@ -31,8 +31,7 @@ from payermax_async.client import CAPTURE
 from payermax_async.models import CaptureRequest
 from payermax_async.retry import FailureKind, RetryBudget, classify, parse_retry_after
 
-from .conftest import Keys, Reply, ScriptedGateway
-from .test_client import URL, capture_data, reply, sent_bodies
+from ..support import URL, Keys, Reply, ScriptedGateway, capture_data, reply, sent_bodies
 
 
 @pytest.mark.parametrize(

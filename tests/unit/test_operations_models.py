@@ -41,7 +41,7 @@ from payermax_async.models.payout import (
 from payermax_async.models.refund import RefundQueryResult, RefundResult, RefundStatus
 from payermax_async.validation import check_url
 
-from .conftest import DATA
+from ..support import DATA
 
 
 def data_of(envelope: dict[str, Any]) -> bytes:

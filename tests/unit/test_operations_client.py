@@ -37,7 +37,7 @@ from payermax_async.models.common import WireModel
 from payermax_async.models.order import OrderQueryResult
 from payermax_async.signing import RsaVerifier
 
-from .conftest import Keys, Reply, ScriptedGateway
+from ..support import Keys, Reply, ScriptedGateway
 
 BASE = "http://127.0.0.1:9/aggregate-pay/api/gateway/"
 
