@@ -1,63 +1,30 @@
-"""PayerMaxClient: the client's lifecycle and one thin typed method per core operation.
+"""PayerMaxClient: the client's lifecycle, and the way into the request pipeline.
 
-Each method validates its input (before any byte is sent), builds the typed request and names
-the operation; everything after that (single flight, retries, signing, verification, decoding)
-is the request pipeline in :mod:`payermax_async._pipeline`.
+The typed methods come from :mod:`payermax_async.operations` (one module per API family): each
+validates its input before any byte is sent, builds the typed request and names the operation;
+everything after that (single flight, retries, signing, verification, decoding) is the request
+pipeline in :mod:`payermax_async._pipeline`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 import msgspec
 
 from ._pipeline import DEFAULT_VERSIONS, Operation, Pipeline, RequestOptions
-from .codes import ORDER_REPEAT
 from .config import ClientConfig
-from .errors import ApiError, InvalidRequestError
-from .models.cancel import CancelRequest, CancelResult
-from .models.capture import CaptureRequest, CaptureResult
-from .models.order import (
-    AuthorizationType,
-    BillingInfo,
-    CaptureMode,
-    GoodsDetail,
-    Integrate,
-    OrderAndPayRequest,
-    OrderAndPayResult,
-    OrderCloseRequest,
-    OrderCloseResult,
-    OrderQueryRequest,
-    OrderQueryResult,
-    PaymentDetail,
-    ShippingInfo,
-)
-from .models.payout import (
-    PayeeInfo,
-    PayoutQueryRequest,
-    PayoutQueryResult,
-    PayoutRequest,
-    PayoutResult,
-    PayoutTrade,
-)
-from .models.refund import RefundQueryRequest, RefundQueryResult, RefundRequest, RefundResult
+from .errors import InvalidRequestError
+from .operations import AuthCaptureMethods, OrderMethods, PayoutMethods, RefundMethods
 from .retry import RetryBudget, RetryEvent
 from .signing_thread import bulk_signer
 from .transport import AiohttpTransport, Transport
 from .validation import (
-    check_amount,
-    check_country,
-    check_currency,
     check_id,
-    check_optional_text,
-    check_text,
-    check_url,
-    new_request_id,
 )
 
 if TYPE_CHECKING:
@@ -73,17 +40,8 @@ __all__ = ["DEFAULT_VERSIONS", "ClientSpec", "Operation", "PayerMaxClient"]
 
 T = TypeVar("T")
 
-CAPTURE = Operation("capture", CaptureResult, "request_id")
-ORDER_AND_PAY = Operation("orderAndPay", OrderAndPayResult, "out_trade_no")
-ORDER_QUERY = Operation("orderQuery", OrderQueryResult, "out_trade_no")
-ORDER_CLOSE = Operation("orderClose", OrderCloseResult, "out_trade_no")
-CANCEL = Operation("cancel", CancelResult, "request_id")
-REFUND = Operation("refund", RefundResult, "out_refund_no")
-PAYOUT = Operation("paymentOrderPay", PayoutResult, "out_trade_no")
-PAYOUT_QUERY = Operation("paymentOrderQry", PayoutQueryResult, "out_trade_no")
 
-
-class PayerMaxClient:
+class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMethods):
     """An asyncio PayerMax client. Share one per merchant across the whole service.
 
     It owns a pooled HTTP session (created lazily inside the running loop), a retry budget and
@@ -180,388 +138,7 @@ class PayerMaxClient:
     def __repr__(self) -> str:
         return f"PayerMaxClient({self.config!r})"
 
-    # ------------------------------------------------------------------ operations
-
-    async def capture(
-        self,
-        out_trade_no: str,
-        amount: Decimal | int | str,
-        currency: str,
-        request_id: str | None = None,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> CaptureResult:
-        """Capture an authorization (created by ``orderAndPay`` with ``captureMode=MANUAL``).
-
-        ``request_id`` is the idempotency key: generated once when omitted and reused by every
-        retry. Pass your own (and persist it first) to make a re-run after a crash safe.
-        """
-        check_id(out_trade_no, "out_trade_no")
-        currency = check_currency(currency)
-        value = check_amount(amount, currency)
-        request_id = (
-            new_request_id()
-            if request_id is None
-            else check_id(request_id, "request_id", strict_charset=False)
-        )
-        data = CaptureRequest(
-            request_id=request_id, out_trade_no=out_trade_no, currency=currency, amount=value
-        )
-        ids = {"out_trade_no": out_trade_no, "request_id": request_id}
-        return await self._send(CAPTURE, data, ids, RequestOptions(timeout, max_retries, version))
-
-    async def order_and_pay(
-        self,
-        out_trade_no: str,
-        amount: Decimal | int | str,
-        currency: str,
-        *,
-        country: str,
-        subject: str,
-        user_id: str,
-        integrate: Integrate | str = Integrate.HOSTED_CHECKOUT,
-        notify_url: str | None = None,
-        front_callback_url: str | None = None,
-        payment_detail: PaymentDetail | None = None,
-        goods_details: Sequence[GoodsDetail] | None = None,
-        shipping_info: ShippingInfo | None = None,
-        billing_info: BillingInfo | None = None,
-        language: str | None = None,
-        reference: str | None = None,
-        expire_time: int | None = None,
-        terminal_type: str | None = None,
-        os_type: str | None = None,
-        capture_mode: CaptureMode | str | None = None,
-        authorization_type: AuthorizationType | str | None = None,
-        extra: Mapping[str, Any] | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> OrderAndPayResult:
-        """Create a payment: hosted checkout, direct payment, or an authorization.
-
-        An authorization is ``capture_mode="MANUAL"`` (``authorization_type`` then defaults to
-        ``FINAL_AUTH``); capture it later with :meth:`capture` or void it with :meth:`cancel`.
-        ``out_trade_no`` is the idempotency key: when a retry meets ORDER_REPEAT because the
-        lost first attempt did land, the result is rebuilt from :meth:`order_query`
-        (``reconciled=True``, no ``redirect_url``). ``extra`` adds top-level ``data`` fields
-        this method does not model yet (wire names); it cannot override modelled ones.
-        """
-        check_id(out_trade_no, "out_trade_no")
-        currency = check_currency(currency)
-        value = check_amount(amount, currency)
-        country = check_country(country)
-        check_text(subject, "subject", max_length=256)
-        check_id(user_id, "user_id", strict_charset=False)
-        integrate_value = check_text(
-            integrate.value if isinstance(integrate, Integrate) else integrate, "integrate", max_length=32
-        )
-        if integrate_value == Integrate.DIRECT_PAYMENT.value and payment_detail is None:
-            raise InvalidRequestError("Direct_Payment needs a payment_detail", field="payment_detail")
-        if payment_detail is not None and not isinstance(payment_detail, PaymentDetail):
-            raise InvalidRequestError("payment_detail must be a PaymentDetail", field="payment_detail")
-        if notify_url is not None:
-            check_url(notify_url, "notify_url")
-        if front_callback_url is not None:
-            check_url(front_callback_url, "front_callback_url")
-        goods = None if goods_details is None else list(goods_details)
-        if goods is not None and not all(isinstance(g, GoodsDetail) for g in goods):
-            raise InvalidRequestError("goods_details must be GoodsDetail items", field="goods_details")
-        mode, auth_type = _capture_mode(capture_mode, authorization_type)
-        if expire_time is not None and (
-            isinstance(expire_time, bool) or not isinstance(expire_time, int) or expire_time <= 0
-        ):
-            raise InvalidRequestError("expire_time must be a positive number of seconds", field="expire_time")
-        request = OrderAndPayRequest(
-            out_trade_no=out_trade_no,
-            subject=subject,
-            total_amount=value,
-            currency=currency,
-            country=country,
-            user_id=user_id,
-            integrate=integrate_value,
-            front_callback_url=front_callback_url,
-            notify_url=notify_url,
-            language=check_optional_text(language, "language", max_length=16),
-            reference=check_optional_text(reference, "reference", max_length=512),
-            expire_time=None if expire_time is None else str(expire_time),
-            terminal_type=check_optional_text(terminal_type, "terminal_type", max_length=32),
-            os_type=check_optional_text(os_type, "os_type", max_length=32),
-            payment_detail=payment_detail,
-            goods_details=goods,
-            shipping_info=shipping_info,
-            billing_info=billing_info,
-            capture_mode=mode,
-            authorization_type=auth_type,
-        )
-        data = _with_extra(request, extra)
-        ids = {"out_trade_no": out_trade_no}
-
-        async def reconcile() -> OrderAndPayResult:
-            found = await self.order_query(out_trade_no, timeout=timeout, max_retries=max_retries)
-            _check_reconciled("orderAndPay", ids, (found.total_amount, found.currency), (value, currency))
-            return OrderAndPayResult(
-                out_trade_no=found.out_trade_no,
-                trade_token=found.trade_token,
-                status=found.status,
-                reconciled=True,
-            )
-
-        return await self._send(
-            ORDER_AND_PAY,
-            data,
-            ids,
-            RequestOptions(timeout, max_retries, version),
-            reconcile=reconcile,
-        )
-
-    async def order_query(
-        self,
-        out_trade_no: str,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> OrderQueryResult:
-        """The payment or authorization now. The way to learn a capture's effect without its answer."""
-        check_id(out_trade_no, "out_trade_no")
-        return await self._send(
-            ORDER_QUERY,
-            OrderQueryRequest(out_trade_no=out_trade_no),
-            {"out_trade_no": out_trade_no},
-            RequestOptions(timeout, max_retries, version),
-        )
-
-    async def cancel(
-        self,
-        out_trade_no: str,
-        request_id: str | None = None,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> CancelResult:
-        """Void an uncaptured authorization, releasing the held funds.
-
-        ``request_id`` is the idempotency key, generated once when omitted and reused by every
-        retry; persist your own first to make a re-run after a crash safe.
-        """
-        check_id(out_trade_no, "out_trade_no")
-        request_id = (
-            new_request_id()
-            if request_id is None
-            else check_id(request_id, "request_id", strict_charset=False)
-        )
-        return await self._send(
-            CANCEL,
-            CancelRequest(request_id=request_id, out_trade_no=out_trade_no),
-            {"out_trade_no": out_trade_no, "request_id": request_id},
-            RequestOptions(timeout, max_retries, version),
-        )
-
-    async def order_close(
-        self,
-        out_trade_no: str,
-        reason: str | None = None,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> OrderCloseResult:
-        """Close an unpaid order so that it can no longer be paid."""
-        check_id(out_trade_no, "out_trade_no")
-        return await self._send(
-            ORDER_CLOSE,
-            OrderCloseRequest(
-                out_trade_no=out_trade_no, reason=check_optional_text(reason, "reason", max_length=256)
-            ),
-            {"out_trade_no": out_trade_no},
-            RequestOptions(timeout, max_retries, version),
-        )
-
-    async def refund(
-        self,
-        out_trade_no: str,
-        out_refund_no: str,
-        amount: Decimal | int | str,
-        currency: str,
-        *,
-        comments: str | None = None,
-        refund_notify_url: str | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> RefundResult:
-        """Refund (part of) a paid order. ``out_refund_no`` is the refund's idempotency key.
-
-        The outcome usually arrives later: a REFUND notification or :meth:`refund_query`. When a
-        retry meets ORDER_REPEAT after a lost answer, the result comes from ``refund_query``.
-        """
-        check_id(out_trade_no, "out_trade_no")
-        check_id(out_refund_no, "out_refund_no")
-        currency = check_currency(currency)
-        value = check_amount(amount, currency)
-        if refund_notify_url is not None:
-            check_url(refund_notify_url, "refund_notify_url")
-        data = RefundRequest(
-            out_refund_no=out_refund_no,
-            refund_amount=value,
-            refund_currency=currency,
-            out_trade_no=out_trade_no,
-            comments=check_optional_text(comments, "comments", max_length=256),
-            refund_notify_url=refund_notify_url,
-        )
-        refund_ids = {"out_trade_no": out_trade_no, "out_refund_no": out_refund_no}
-
-        async def reconcile() -> RefundResult:
-            found = await self.refund_query(
-                out_refund_no=out_refund_no, timeout=timeout, max_retries=max_retries
-            )
-            _check_reconciled(
-                "refund",
-                refund_ids,
-                (found.out_trade_no or out_trade_no, found.refund_amount, found.refund_currency),
-                (out_trade_no, value, currency),
-            )
-            return RefundResult(
-                out_refund_no=found.out_refund_no,
-                status=found.status,
-                refund_trade_no=found.refund_trade_no,
-                out_trade_no=found.out_trade_no or out_trade_no,
-                reconciled=True,
-            )
-
-        return await self._send(
-            REFUND,
-            data,
-            refund_ids,
-            RequestOptions(timeout, max_retries, version),
-            reconcile=reconcile,
-        )
-
-    async def refund_query(
-        self,
-        *,
-        out_refund_no: str | None = None,
-        refund_trade_no: str | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> RefundQueryResult:
-        """A refund now, by your ``out_refund_no`` or PayerMax's ``refund_trade_no`` (exactly one)."""
-        if (out_refund_no is None) == (refund_trade_no is None):
-            raise InvalidRequestError(
-                "pass exactly one of out_refund_no or refund_trade_no", field="out_refund_no"
-            )
-        if out_refund_no is not None:
-            field, value = "out_refund_no", check_id(out_refund_no, "out_refund_no")
-        else:
-            field = "refund_trade_no"
-            value = check_id(refund_trade_no, "refund_trade_no", strict_charset=False)
-        return await self._send(
-            Operation("refundQuery", RefundQueryResult, field),
-            RefundQueryRequest(out_refund_no=out_refund_no, refund_trade_no=refund_trade_no),
-            {field: value},
-            RequestOptions(timeout, max_retries, version),
-        )
-
-    async def payout(
-        self,
-        out_trade_no: str,
-        amount: Decimal | int | str,
-        currency: str,
-        *,
-        country: str,
-        payee_info: PayeeInfo,
-        notify_url: str | None = None,
-        reference: str | None = None,
-        remark: str | None = None,
-        purpose: str | None = None,
-        source_account: str | None = None,
-        destination_currency: str | None = None,
-        notify_email: str | None = None,
-        notify_phone: str | None = None,
-        expiry_days: int | None = None,
-        extra: Mapping[str, Any] | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> PayoutResult:
-        """Pay money out (``paymentOrderPay``). ``out_trade_no`` is the idempotency key.
-
-        When a retry meets ORDER_REPEAT after a lost answer, the result comes from
-        :meth:`payout_query` (``reconciled=True``): a payout is never sent twice by this client.
-        """
-        check_id(out_trade_no, "out_trade_no", max_length=63)
-        currency = check_currency(currency)
-        value = check_amount(amount, currency)
-        country = check_country(country)
-        if not isinstance(payee_info, PayeeInfo):
-            raise InvalidRequestError("payee_info must be a PayeeInfo", field="payee_info")
-        if notify_url is not None:
-            check_url(notify_url, "notify_url")
-        if destination_currency is not None:
-            destination_currency = check_currency(destination_currency, "destination_currency")
-        if expiry_days is not None and (
-            isinstance(expiry_days, bool) or not isinstance(expiry_days, int) or not 1 <= expiry_days <= 15
-        ):
-            raise InvalidRequestError("expiry_days must be an int from 1 to 15", field="expiry_days")
-        request = PayoutRequest(
-            out_trade_no=out_trade_no,
-            country=country,
-            # A string on the wire; format() of a Decimal is exact, never through a float.
-            trade=PayoutTrade(amount=format(value, "f"), currency=currency),
-            payee_info=payee_info,
-            source_account=check_optional_text(source_account, "source_account", max_length=64),
-            destination_currency=destination_currency,
-            remark=check_optional_text(remark, "remark", max_length=256),
-            reference=check_optional_text(reference, "reference", max_length=512),
-            notify_url=notify_url,
-            notify_email=check_optional_text(notify_email, "notify_email", max_length=128),
-            notify_phone=check_optional_text(notify_phone, "notify_phone", max_length=32),
-            purpose=check_optional_text(purpose, "purpose", max_length=64),
-            expiry_days=None if expiry_days is None else str(expiry_days),
-        )
-
-        async def reconcile() -> PayoutResult:
-            found = await self.payout_query(out_trade_no, timeout=timeout, max_retries=max_retries)
-            trade = found.trade
-            _check_reconciled(
-                "paymentOrderPay",
-                {"out_trade_no": out_trade_no},
-                (None, None) if trade is None else (trade.amount, trade.currency),
-                (value, currency),
-            )
-            return PayoutResult(
-                out_trade_no=found.out_trade_no, status=found.status, trade_no=found.trade_no, reconciled=True
-            )
-
-        return await self._send(
-            PAYOUT,
-            _with_extra(request, extra),
-            {"out_trade_no": out_trade_no},
-            RequestOptions(timeout, max_retries, version),
-            reconcile=reconcile,
-        )
-
-    async def payout_query(
-        self,
-        out_trade_no: str,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> PayoutQueryResult:
-        """A payout now (``paymentOrderQry``)."""
-        check_id(out_trade_no, "out_trade_no", max_length=63)
-        return await self._send(
-            PAYOUT_QUERY,
-            PayoutQueryRequest(out_trade_no=out_trade_no),
-            {"out_trade_no": out_trade_no},
-            RequestOptions(timeout, max_retries, version),
-        )
+    # ------------------------------------------------------------------ any operation
 
     async def call(
         self,
@@ -638,68 +215,6 @@ class PayerMaxClient:
         if self._closed:
             raise RuntimeError("PayerMaxClient is closed")
         return await self._pipeline.execute(op, data, ids, options, reconcile)
-
-
-def _capture_mode(
-    capture_mode: CaptureMode | str | None, authorization_type: AuthorizationType | str | None
-) -> tuple[str | None, str | None]:
-    """Normalise the authorization switches; FINAL_AUTH is the only type PayerMax documents."""
-    try:
-        mode = None if capture_mode is None else CaptureMode(capture_mode)
-    except ValueError:
-        raise InvalidRequestError(
-            f"capture_mode must be one of {[m.value for m in CaptureMode]}", field="capture_mode"
-        ) from None
-    try:
-        auth = None if authorization_type is None else AuthorizationType(authorization_type)
-    except ValueError:
-        raise InvalidRequestError(
-            f"authorization_type must be one of {[a.value for a in AuthorizationType]}",
-            field="authorization_type",
-        ) from None
-    if auth is not None and mode is not CaptureMode.MANUAL:
-        raise InvalidRequestError(
-            "authorization_type applies only with capture_mode='MANUAL'", field="authorization_type"
-        )
-    if mode is CaptureMode.MANUAL and auth is None:
-        auth = AuthorizationType.FINAL_AUTH
-    return (None if mode is None else mode.value), (None if auth is None else auth.value)
-
-
-def _check_reconciled(
-    api_name: str, ids: Mapping[str, str], found: tuple[object, ...], sent: tuple[object, ...]
-) -> None:
-    """After ORDER_REPEAT, the object found under our id must be the one we asked for.
-
-    If it differs (another amount, currency or order), the id was already taken by something
-    else: our request was refused, not lost, and reporting the other object's state as ours
-    would be wrong. A field the query does not return (None) is not held against it.
-    """
-    for got, wanted in zip(found, sent, strict=True):
-        if got is not None and got != wanted:
-            raise ApiError(
-                ORDER_REPEAT,
-                "the id is already used by a different request; nothing new was created",
-                operation=api_name,
-                ids=ids,
-            )
-
-
-def _with_extra(request: msgspec.Struct, extra: Mapping[str, Any] | None) -> Any:
-    """The request, plus wire fields the typed model does not cover; modelled fields stay typed."""
-    if not extra:
-        return request
-    modelled = {f.encode_name for f in msgspec.structs.fields(type(request))}
-    clash = sorted(k for k in extra if k in modelled)
-    if clash:
-        raise InvalidRequestError(
-            f"extra may not set modelled fields {clash}; use the arguments", field="extra"
-        )
-    if not all(isinstance(k, str) and k for k in extra):
-        raise InvalidRequestError("extra keys must be non-empty strings", field="extra")
-    data: dict[str, Any] = msgspec.to_builtins(request, builtin_types=(Decimal,))
-    data.update(extra)
-    return data
 
 
 @dataclass(frozen=True, repr=False)

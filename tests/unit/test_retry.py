@@ -27,8 +27,8 @@ from payermax_async import (
     SignatureError,
     TransportError,
 )
-from payermax_async.client import CAPTURE
 from payermax_async.models import CaptureRequest
+from payermax_async.operations.auth_capture import CAPTURE
 from payermax_async.retry import FailureKind, RetryBudget, classify, parse_retry_after
 
 from ..support import URL, Keys, Reply, ScriptedGateway, capture_data, reply, sent_bodies
