@@ -116,6 +116,7 @@ class Pipeline:
         self.transport = transport
         self.budget = RetryBudget(capacity=config.retry.budget_capacity)
         self.clock_offset = 0.0
+        self.closed = False
         self._on_retry = on_retry
         self._clock = clock
         self._inflight: dict[tuple[str, str], tuple[bytes, asyncio.Future[Any]]] = {}
@@ -123,7 +124,9 @@ class Pipeline:
         if config.merchant_auth_token:
             self._headers_base["merchant_auth_token"] = config.merchant_auth_token
 
-    def cancel_all(self) -> None:
+    def close(self) -> None:
+        """Refuse new calls and cancel the ones in flight (their callers see CancelledError)."""
+        self.closed = True
         for _, fut in list(self._inflight.values()):
             fut.cancel()
 
@@ -139,6 +142,8 @@ class Pipeline:
     ) -> T:
         """Concurrent calls for the same business id share one in-flight request; the same id with
         different data is refused rather than silently sharing a result it did not ask for."""
+        if self.closed:
+            raise RuntimeError("PayerMaxClient is closed")
         options.check()
         try:
             data_raw = encode(data)

@@ -79,7 +79,6 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
             session=session,
         )
         self._pipeline = Pipeline(config, self._transport, on_retry=on_retry, clock=clock)
-        self._closed = False
 
     @classmethod
     def from_config(
@@ -111,10 +110,9 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
 
     async def aclose(self) -> None:
         """Close the pool. In-flight calls are cancelled; their callers see CancelledError."""
-        if self._closed:
+        if self._pipeline.closed:
             return
-        self._closed = True
-        self._pipeline.cancel_all()
+        self._pipeline.close()
         try:
             await self._transport.aclose()
         finally:
@@ -124,7 +122,7 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._pipeline.closed
 
     @property
     def retry_budget(self) -> RetryBudget:
@@ -163,7 +161,7 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
             api_name, result_type if result_type is not None else dict, "key" if idempotency_key else None
         )
         ids = {"key": idempotency_key} if idempotency_key else {}
-        return await self._send(op, data, ids, RequestOptions(timeout, max_retries, version))
+        return await self._pipeline.execute(op, data, ids, RequestOptions(timeout, max_retries, version))
 
     def capture_many(
         self,
@@ -202,19 +200,9 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
         Concurrent calls for the same business id share one in-flight request; the same id with
         different data is refused rather than silently sharing a result it did not ask for.
         """
-        return await self._send(op, data, ids, RequestOptions(timeout, max_retries, version), reconcile)
-
-    async def _send(
-        self,
-        op: Operation[T],
-        data: Any,
-        ids: Mapping[str, str],
-        options: RequestOptions,
-        reconcile: Callable[[], Any] | None = None,
-    ) -> T:
-        if self._closed:
-            raise RuntimeError("PayerMaxClient is closed")
-        return await self._pipeline.execute(op, data, ids, options, reconcile)
+        return await self._pipeline.execute(
+            op, data, ids, RequestOptions(timeout, max_retries, version), reconcile
+        )
 
 
 @dataclass(frozen=True, repr=False)

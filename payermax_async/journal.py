@@ -1,25 +1,4 @@
 """Moved to :mod:`payermax_async.bulk.journal`; this name stays importable."""
 
-from .bulk.journal import (
-    DONE_STATES,
-    Claim,
-    EntryState,
-    Journal,
-    JournalEntry,
-    JournalError,
-    Record,
-    Reservation,
-    Verdict,
-)
-
-__all__ = [
-    "DONE_STATES",
-    "Claim",
-    "EntryState",
-    "Journal",
-    "JournalEntry",
-    "JournalError",
-    "Record",
-    "Reservation",
-    "Verdict",
-]
+from .bulk.journal import *  # noqa: F403
+from .bulk.journal import __all__ as __all__

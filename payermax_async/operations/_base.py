@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import msgspec
 
-from .._pipeline import Operation, RequestOptions
+from .._pipeline import Pipeline
 from ..codes import ORDER_REPEAT
 from ..errors import ApiError, InvalidRequestError
 
@@ -18,17 +18,9 @@ T = TypeVar("T")
 
 
 class OperationsBase:
-    """The client's side every family's methods stand on; :class:`PayerMaxClient` provides it."""
+    """What every family's methods stand on: the client's request pipeline."""
 
-    async def _send(
-        self,
-        op: Operation[T],
-        data: Any,
-        ids: Mapping[str, str],
-        options: RequestOptions,
-        reconcile: Callable[[], Any] | None = None,
-    ) -> T:
-        raise NotImplementedError
+    _pipeline: Pipeline
 
 
 def check_reconciled(

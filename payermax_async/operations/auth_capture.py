@@ -50,7 +50,7 @@ class AuthCaptureMethods(OperationsBase):
             request_id=request_id, out_trade_no=out_trade_no, currency=currency, amount=value
         )
         ids = {"out_trade_no": out_trade_no, "request_id": request_id}
-        return await self._send(CAPTURE, data, ids, RequestOptions(timeout, max_retries, version))
+        return await self._pipeline.execute(CAPTURE, data, ids, RequestOptions(timeout, max_retries, version))
 
     async def cancel(
         self,
@@ -72,7 +72,7 @@ class AuthCaptureMethods(OperationsBase):
             if request_id is None
             else check_id(request_id, "request_id", strict_charset=False)
         )
-        return await self._send(
+        return await self._pipeline.execute(
             CANCEL,
             CancelRequest(request_id=request_id, out_trade_no=out_trade_no),
             {"out_trade_no": out_trade_no, "request_id": request_id},

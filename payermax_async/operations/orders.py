@@ -165,7 +165,7 @@ class OrderMethods(OperationsBase):
                 reconciled=True,
             )
 
-        return await self._send(
+        return await self._pipeline.execute(
             ORDER_AND_PAY,
             data,
             ids,
@@ -183,7 +183,7 @@ class OrderMethods(OperationsBase):
     ) -> OrderQueryResult:
         """The payment or authorization now. The way to learn a capture's effect without its answer."""
         check_id(out_trade_no, "out_trade_no")
-        return await self._send(
+        return await self._pipeline.execute(
             ORDER_QUERY,
             OrderQueryRequest(out_trade_no=out_trade_no),
             {"out_trade_no": out_trade_no},
@@ -201,7 +201,7 @@ class OrderMethods(OperationsBase):
     ) -> OrderCloseResult:
         """Close an unpaid order so that it can no longer be paid."""
         check_id(out_trade_no, "out_trade_no")
-        return await self._send(
+        return await self._pipeline.execute(
             ORDER_CLOSE,
             OrderCloseRequest(
                 out_trade_no=out_trade_no, reason=check_optional_text(reason, "reason", max_length=256)

@@ -104,7 +104,7 @@ class PayoutMethods(OperationsBase):
                 out_trade_no=found.out_trade_no, status=found.status, trade_no=found.trade_no, reconciled=True
             )
 
-        return await self._send(
+        return await self._pipeline.execute(
             PAYOUT,
             with_extra(request, extra),
             {"out_trade_no": out_trade_no},
@@ -122,7 +122,7 @@ class PayoutMethods(OperationsBase):
     ) -> PayoutQueryResult:
         """A payout now (``paymentOrderQry``)."""
         check_id(out_trade_no, "out_trade_no", max_length=63)
-        return await self._send(
+        return await self._pipeline.execute(
             PAYOUT_QUERY,
             PayoutQueryRequest(out_trade_no=out_trade_no),
             {"out_trade_no": out_trade_no},

@@ -74,7 +74,7 @@ class RefundMethods(OperationsBase):
                 reconciled=True,
             )
 
-        return await self._send(
+        return await self._pipeline.execute(
             REFUND,
             data,
             refund_ids,
@@ -101,7 +101,7 @@ class RefundMethods(OperationsBase):
         else:
             field = "refund_trade_no"
             value = check_id(refund_trade_no, "refund_trade_no", strict_charset=False)
-        return await self._send(
+        return await self._pipeline.execute(
             Operation("refundQuery", RefundQueryResult, field),
             RefundQueryRequest(out_refund_no=out_refund_no, refund_trade_no=refund_trade_no),
             {field: value},
