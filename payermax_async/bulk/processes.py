@@ -27,6 +27,7 @@ import time
 import uuid
 import zlib
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Sequence
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from os import PathLike
 from typing import Any
@@ -120,12 +121,13 @@ def _run_processes(
     run_id: str,
 ) -> Generator[CaptureOutcome, None, None]:
     ctx = multiprocessing.get_context("spawn")
+    plan = WorkerPlan(factory, concurrency, rate_each, journal, run_id, os.getpid())
     inboxes = [ctx.Queue(maxsize=4) for _ in range(processes)]
     outbox = ctx.Queue()
     workers = [
         ctx.Process(
             target=_worker_main,
-            args=(i, factory, inboxes[i], outbox, concurrency, rate_each, journal, run_id, os.getpid()),
+            args=(i, plan, inboxes[i], outbox),
             name=f"payermax-capture-{i}",
             daemon=True,
         )
@@ -237,20 +239,22 @@ def _shutdown(workers: Sequence[BaseProcess], inboxes: list[Any], outbox: Any, *
 # ---------------------------------------------------------------------- in the worker process
 
 
-def _worker_main(
-    index: int,
-    factory: Callable[[], Any],
-    inbox: Any,
-    outbox: Any,
-    concurrency: int,
-    rate: float | None,
-    journal: str | None,
-    run_id: str,
-    parent_pid: int,
-) -> None:
+@dataclass(frozen=True)
+class WorkerPlan:
+    """What one worker process is told to do; it crosses the process boundary, so it pickles."""
+
+    factory: Callable[[], Any]
+    concurrency: int
+    rate: float | None
+    journal: str | None
+    run_id: str
+    parent_pid: int
+
+
+def _worker_main(index: int, plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
     error: str | None = None
     try:
-        asyncio.run(_worker(factory, inbox, outbox, concurrency, rate, journal, run_id, parent_pid))
+        asyncio.run(_worker(plan, inbox, outbox))
     except (KeyboardInterrupt, asyncio.CancelledError):
         outbox.cancel_join_thread()  # stopped on purpose: the journal has everything, exit now
         return
@@ -259,16 +263,7 @@ def _worker_main(
     outbox.put(("done", index, error))
 
 
-async def _worker(
-    factory: Callable[[], Any],
-    inbox: Any,
-    outbox: Any,
-    concurrency: int,
-    rate: float | None,
-    journal: str | None,
-    run_id: str,
-    parent_pid: int,
-) -> None:
+async def _worker(plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
@@ -276,15 +271,21 @@ async def _worker(
     with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or Windows
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
         handled = True
-    client = factory()
+    client = plan.factory()
     try:
         async with client:
             pending: list[Flat] = []
             last = time.monotonic()
-            source = _inbox_items(inbox, parent_pid, main.cancel)
-            async for outcome in capture_many(
-                client, source, concurrency=concurrency, rate_limit=rate, journal=journal, run_id=run_id
-            ):
+            source = _inbox_items(inbox, plan.parent_pid, main.cancel)
+            outcomes = capture_many(
+                client,
+                source,
+                concurrency=plan.concurrency,
+                rate_limit=plan.rate,
+                journal=plan.journal,
+                run_id=plan.run_id,
+            )
+            async for outcome in outcomes:
                 pending.append(_flatten(outcome))
                 now = time.monotonic()
                 if len(pending) >= _OUT_BATCH or now - last >= _OUT_INTERVAL:

@@ -9,12 +9,13 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..bulk import CaptureItem, capture_many
+from ..bulk import CaptureItem, CaptureOutcome, capture_many, capture_many_processes
 from ..bulk.journal import Journal, JournalError
+from ..client import ClientSpec
 from ..errors import ConfigurationError
 from .args import _positive_float, positive_int
 from .credentials import _check_client, load_client_options
@@ -130,12 +131,18 @@ def run_capture(args: argparse.Namespace) -> int:
         output = _Output(out_stream)
         progress = Progress(err, tally.progress_line, enabled=not args.quiet)
         items = _items_reporting_bad_rows(_chain(first, rows), tally, output, err)
+        spec = ClientSpec(options, bulk_concurrency=None if args.sign_inline else args.concurrency)
+
+        def record(outcome: CaptureOutcome) -> None:
+            tally.add(outcome)
+            output.outcome(outcome)
+
         interrupted = False
         try:
             if args.processes > 1:
-                _run_in_processes(args, options, items, tally, output, progress)
+                _run_in_processes(args, spec, items, record, progress)
             else:
-                asyncio.run(_run_here(args, options, items, tally, output, progress))
+                asyncio.run(_run_here(args, spec, items, record, progress))
         except (KeyboardInterrupt, asyncio.CancelledError):
             interrupted = True
         except Exception as exc:  # the input died mid-file, the journal failed, a worker died
@@ -153,15 +160,12 @@ def run_capture(args: argparse.Namespace) -> int:
 
 async def _run_here(
     args: argparse.Namespace,
-    options: dict[str, Any],
+    spec: ClientSpec,
     items: Iterator[CaptureItem],
-    tally: Tally,
-    output: _Output,
+    record: Callable[[CaptureOutcome], None],
     progress: Progress,
 ) -> None:
-    from ..client import ClientSpec
-
-    client = ClientSpec(options, bulk_concurrency=None if args.sign_inline else args.concurrency).build()
+    client = spec.build()
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
@@ -175,8 +179,7 @@ async def _run_here(
             )
             async with contextlib.aclosing(outcomes):
                 async for outcome in outcomes:
-                    tally.add(outcome)
-                    output.outcome(outcome)
+                    record(outcome)
     finally:
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -185,17 +188,13 @@ async def _run_here(
 
 def _run_in_processes(
     args: argparse.Namespace,
-    options: dict[str, Any],
+    spec: ClientSpec,
     items: Iterator[CaptureItem],
-    tally: Tally,
-    output: _Output,
+    record: Callable[[CaptureOutcome], None],
     progress: Progress,
 ) -> None:
-    from ..bulk import capture_many_processes
-    from ..client import ClientSpec
-
     outcomes = capture_many_processes(
-        ClientSpec(options, bulk_concurrency=None if args.sign_inline else args.concurrency),
+        spec,
         items,
         processes=args.processes,
         concurrency=args.concurrency,
@@ -207,8 +206,7 @@ def _run_in_processes(
     try:
         with contextlib.closing(outcomes):
             for outcome in outcomes:
-                tally.add(outcome)
-                output.outcome(outcome)
+                record(outcome)
                 progress.tick()
     finally:
         if in_main_thread:

@@ -20,6 +20,7 @@ import pytest
 from payermax_async.bulk import CaptureItem, CaptureOutcome, OutcomeStatus
 from payermax_async.bulk.journal import EntryState, Journal
 from payermax_async.bulk.processes import (
+    WorkerPlan,
     WorkerProcessError,
     _feed,
     _unflatten,
@@ -204,7 +205,8 @@ async def test_the_worker_side_runs_the_inbox_through_capture_many(
     spec = ClientSpec(sim.client_options(), bulk_concurrency=4)
     journal = tmp_path / "run.db"
     Journal(journal).close()
-    await asyncio.wait_for(_worker(spec, inbox, outbox, 4, 1000.0, str(journal), "run-1", os.getppid()), 30)
+    plan = WorkerPlan(spec, 4, 1000.0, str(journal), "run-1", os.getppid())
+    await asyncio.wait_for(_worker(plan, inbox, outbox), 30)
     flat: list[Any] = []
     while not outbox.empty():
         kind, payload = outbox.get_nowait()
@@ -219,7 +221,8 @@ async def test_a_worker_reports_its_failure_instead_of_dying_silently(tmp_path: 
     inbox: queue.Queue[Any] = queue.Queue()
     outbox: queue.Queue[Any] = queue.Queue()
     bad = ClientSpec({"app_id": "a", "merchant_no": "m", "private_key": "x", "payermax_public_key": "y"})
-    await asyncio.to_thread(_worker_main, 3, bad, inbox, outbox, 4, None, None, "run-1", os.getppid())
+    plan = WorkerPlan(bad, 4, None, None, "run-1", os.getppid())
+    await asyncio.to_thread(_worker_main, 3, plan, inbox, outbox)
     kind, index, error = outbox.get_nowait()
     assert (kind, index) == ("done", 3)
     assert error.startswith("ConfigurationError: private_key")
