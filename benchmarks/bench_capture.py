@@ -5,7 +5,7 @@ All figures come from one run against the lean server (benchmarks/_server.py, it
 - ``floor``: aiohttp + the same signer/verifier + msgspec, N worker coroutines, no library;
 - ``capture_many``: ``client.capture_many(items, concurrency=N)``;
 - ``gather``: ``asyncio.gather`` over ``client.capture`` with an ``asyncio.Semaphore(N)``;
-- ``with bulk_signer``: capture_many with the signer :func:`payermax_async.offload.bulk_signer`
+- ``with bulk_signer``: capture_many with the signer :func:`payermax_async.signing_thread.bulk_signer`
   picks (a signing thread for ``cryptography`` at concurrency > 1, inline otherwise), i.e. the
   fastest setup, with its ratio to the floor (which signs inline);
 - ``requests``: a synchronous ``requests.Session`` loop (concurrency 1, what users write today),
@@ -52,8 +52,8 @@ from _common import (
 )
 
 from payermax_async.bulk import CaptureItem
-from payermax_async.offload import bulk_signer
 from payermax_async.signing import Backend, Signer, available_backends
+from payermax_async.signing_thread import bulk_signer
 
 
 def items(n: int) -> list[CaptureItem]:

@@ -25,8 +25,8 @@ from _common import lean_server, make_keys, verifier_for
 
 from payermax_async import PayerMaxClient
 from payermax_async.bulk import CaptureItem
-from payermax_async.journal import Claim, EntryState, Journal, Record
-from payermax_async.offload import ThreadedSigner, bulk_signer
+from payermax_async.bulk.journal import Claim, EntryState, Journal, Record
+from payermax_async.signing_thread import ThreadedSigner, bulk_signer
 
 
 class StubSigner:

@@ -22,10 +22,10 @@ from pathlib import Path
 
 from _common import Keys, Server, lean_server, make_client, make_keys, signer_for, verifier_for
 
-from payermax_async.bulk import CaptureItem
-from payermax_async.multiproc import ClientSpec, capture_many_processes
-from payermax_async.offload import bulk_signer
+from payermax_async.bulk import CaptureItem, capture_many_processes
+from payermax_async.client import ClientSpec
 from payermax_async.signing import Backend, available_backends
+from payermax_async.signing_thread import bulk_signer
 
 
 def items(n: int) -> list[CaptureItem]:

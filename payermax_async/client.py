@@ -1,186 +1,84 @@
-"""PayerMaxClient: one method per operation over one request pipeline.
+"""PayerMaxClient: the client's lifecycle, and the way into the request pipeline.
 
-The pipeline's invariant is that the bytes signed are the bytes sent: the envelope is encoded once
-per attempt and never touched again. The retry loop lives in :meth:`PayerMaxClient._run` and only
-there; every attempt gets a fresh ``requestTime`` and signature while the business id stays fixed.
+The typed methods come from :mod:`payermax_async.operations` (one module per API family): each
+validates its input before any byte is sent, builds the typed request and names the operation;
+everything after that (single flight, retries, signing, verification, decoding) is the request
+pipeline in :mod:`payermax_async._pipeline`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
-from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 import msgspec
 
-from ._log import logger, redact
-from .config import SANDBOX_URL, ClientConfig
-from .errors import (
-    ApiError,
-    InvalidRequestError,
-    MalformedResponseError,
-    OutcomeUnknownError,
-    PayerMaxError,
-    ResponseLostError,
-    SignatureError,
-)
-from .models.cancel import CancelRequest, CancelResult
-from .models.capture import CaptureRequest, CaptureResult
-from .models.common import (
-    APPLY_SUCCESS,
-    RequestEnvelope,
-    decode_envelope,
-    decode_exact,
-    decode_model,
-    encode,
-    format_request_time,
-)
-from .models.order import (
-    AuthorizationType,
-    BillingInfo,
-    CaptureMode,
-    GoodsDetail,
-    Integrate,
-    OrderAndPayRequest,
-    OrderAndPayResult,
-    OrderCloseRequest,
-    OrderCloseResult,
-    OrderQueryRequest,
-    OrderQueryResult,
-    PaymentDetail,
-    ShippingInfo,
-)
-from .models.payout import (
-    PayeeInfo,
-    PayoutQueryRequest,
-    PayoutQueryResult,
-    PayoutRequest,
-    PayoutResult,
-    PayoutTrade,
-)
-from .models.refund import RefundQueryRequest, RefundQueryResult, RefundRequest, RefundResult
-from .retry import (
-    CLOCK_SKEW_CODE,
-    ORDER_REPEAT_CODE,
-    FailureKind,
-    RetryBudget,
-    RetryEvent,
-    RetryPolicy,
-    classify,
-    parse_retry_after,
-)
-from .signing import Backend, PublicKey, Signer, Verifier, sign_to_header, verify_sign_header
-from .transport import AiohttpTransport, HttpResponse, Transport
+from ._pipeline import DEFAULT_VERSIONS, Operation, Pipeline, RequestOptions
+from .config import ClientConfig
+from .errors import InvalidRequestError
+from .operations import AuthCaptureMethods, OrderMethods, PayoutMethods, RefundMethods
+from .retry import RetryBudget, RetryEvent
+from .signing_thread import bulk_signer
+from .transport import AiohttpTransport, Transport
 from .validation import (
-    check_amount,
-    check_country,
-    check_currency,
     check_id,
-    check_optional_text,
-    check_text,
-    check_url,
-    new_request_id,
 )
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterable, Iterable
     from os import PathLike
 
-    from .bulk import CaptureItem, CaptureOutcome, RateLimiter
-    from .journal import Journal
+    from typing_extensions import Unpack
 
-__all__ = ["DEFAULT_VERSIONS", "Operation", "PayerMaxClient"]
+    from .bulk import CaptureItem, CaptureOutcome, Journal, RateLimiter
+    from .config import ClientOptions
+
+__all__ = ["DEFAULT_VERSIONS", "ClientSpec", "Operation", "PayerMaxClient"]
 
 T = TypeVar("T")
 
-# PayerMax documents a version per endpoint; anything not listed here is 1.4.
-DEFAULT_VERSIONS: dict[str, str] = {
-    "capture": "1.5",
-    "cancel": "1.5",
-    "orderQuery": "1.5",
-    "applyDropinSession": "1.6",
-    "applyDDC": "1.6",
-}
-_DEFAULT_VERSION = "1.4"
 
-
-@dataclass(frozen=True, slots=True)
-class Operation(Generic[T]):
-    """An API operation: its name, what its ``data`` decodes into, and which id makes it idempotent."""
-
-    api_name: str
-    result_type: type[T]
-    id_field: str | None = None  # the ids key that identifies this request to the gateway
-
-
-CAPTURE = Operation("capture", CaptureResult, "request_id")
-ORDER_AND_PAY = Operation("orderAndPay", OrderAndPayResult, "out_trade_no")
-ORDER_QUERY = Operation("orderQuery", OrderQueryResult, "out_trade_no")
-ORDER_CLOSE = Operation("orderClose", OrderCloseResult, "out_trade_no")
-CANCEL = Operation("cancel", CancelResult, "request_id")
-REFUND = Operation("refund", RefundResult, "out_refund_no")
-PAYOUT = Operation("paymentOrderPay", PayoutResult, "out_trade_no")
-PAYOUT_QUERY = Operation("paymentOrderQry", PayoutQueryResult, "out_trade_no")
-
-
-class PayerMaxClient:
+class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMethods):
     """An asyncio PayerMax client. Share one per merchant across the whole service.
 
     It owns a pooled HTTP session (created lazily inside the running loop), a retry budget and
     a clock offset; nothing is global, so clients for different merchants live side by side.
+    The options are :class:`~payermax_async.config.ClientOptions`; ``config`` instead passes
+    an already built :class:`ClientConfig` (see :meth:`from_config`). :meth:`aclose` closes the
+    signer (when it has a ``close``) if the client owns it: by default only one it built itself
+    from ``private_key``; ``owns_signer=True`` hands it one made for it alone.
     """
 
     def __init__(
         self,
         *,
-        app_id: str,
-        merchant_no: str,
-        private_key: str | bytes | None = None,
-        signer: Signer | None = None,
-        payermax_public_key: str | bytes | PublicKey | None = None,
-        verifier: Verifier | None = None,
-        backend: Backend | None = None,
-        base_url: str = SANDBOX_URL,
-        timeout: float = 15.0,
-        connect_timeout: float = 5.0,
-        max_retries: int | None = None,
-        max_connections: int = 100,
-        deadline: float | None = 60.0,
-        retry: RetryPolicy | None = None,
-        versions: Mapping[str, str] | None = None,
-        sp_merchant_no: str | None = None,
-        merchant_auth_token: str | None = None,
+        config: ClientConfig | None = None,
         session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
         on_retry: Callable[[RetryEvent], None] | None = None,
         clock: Callable[[], float] = time.time,
+        owns_signer: bool | None = None,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        config = ClientConfig.build(
-            app_id=app_id,
-            merchant_no=merchant_no,
-            private_key=private_key,
-            signer=signer,
-            payermax_public_key=payermax_public_key,
-            verifier=verifier,
-            backend=backend,
-            base_url=base_url,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            max_retries=max_retries,
-            max_connections=max_connections,
-            deadline=deadline,
-            retry=retry,
-            versions=dict(versions or {}),
-            sp_merchant_no=sp_merchant_no,
-            merchant_auth_token=merchant_auth_token,
+        if config is None:
+            config = ClientConfig.build(**options)
+        elif options:
+            raise InvalidRequestError("pass a config or client options, not both")
+        if owns_signer is None:
+            owns_signer = bool(options) and options.get("signer") is None
+        self._owns_signer = owns_signer
+        if session is not None and transport is not None:
+            raise InvalidRequestError("pass a session or a transport, not both")
+        self.config = config
+        self._transport: Transport = transport or AiohttpTransport(
+            max_connections=config.max_connections,
+            connect_timeout=config.connect_timeout,
+            session=session,
         )
-        self._init(config, session=session, transport=transport, on_retry=on_retry, clock=clock)
+        self._pipeline = Pipeline(config, self._transport, on_retry=on_retry, clock=clock)
 
     @classmethod
     def from_config(
@@ -191,37 +89,16 @@ class PayerMaxClient:
         transport: Transport | None = None,
         on_retry: Callable[[RetryEvent], None] | None = None,
         clock: Callable[[], float] = time.time,
+        owns_signer: bool = False,
     ) -> PayerMaxClient:
-        self = cls.__new__(cls)
-        self._init(config, session=session, transport=transport, on_retry=on_retry, clock=clock)
-        return self
-
-    def _init(
-        self,
-        config: ClientConfig,
-        *,
-        session: aiohttp.ClientSession | None,
-        transport: Transport | None,
-        on_retry: Callable[[RetryEvent], None] | None,
-        clock: Callable[[], float],
-    ) -> None:
-        if session is not None and transport is not None:
-            raise InvalidRequestError("pass a session or a transport, not both")
-        self.config = config
-        self._transport: Transport = transport or AiohttpTransport(
-            max_connections=config.max_connections,
-            connect_timeout=config.connect_timeout,
+        return cls(
+            config=config,
             session=session,
+            transport=transport,
+            on_retry=on_retry,
+            clock=clock,
+            owns_signer=owns_signer,
         )
-        self._budget = RetryBudget(capacity=config.retry.budget_capacity)
-        self._on_retry = on_retry
-        self._clock = clock
-        self._clock_offset = 0.0
-        self._inflight: dict[tuple[str, str], tuple[bytes, asyncio.Future[Any]]] = {}
-        self._closed = False
-        self._headers_base = {"Content-Type": "application/json"}
-        if config.merchant_auth_token:
-            self._headers_base["merchant_auth_token"] = config.merchant_auth_token
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -233,429 +110,33 @@ class PayerMaxClient:
 
     async def aclose(self) -> None:
         """Close the pool. In-flight calls are cancelled; their callers see CancelledError."""
-        if self._closed:
+        if self._pipeline.closed:
             return
-        self._closed = True
-        for _, fut in list(self._inflight.values()):
-            fut.cancel()
-        await self._transport.aclose()
+        self._pipeline.close()
+        try:
+            await self._transport.aclose()
+        finally:
+            close_signer = getattr(self.config.signer, "close", None)
+            if self._owns_signer and callable(close_signer):
+                close_signer()
 
     @property
     def closed(self) -> bool:
-        return self._closed
+        return self._pipeline.closed
 
     @property
     def retry_budget(self) -> RetryBudget:
-        return self._budget
+        return self._pipeline.budget
 
     @property
     def clock_offset(self) -> float:
         """Seconds added to the local clock for ``requestTime``, learnt from REQ_TIME_OVER_TIME."""
-        return self._clock_offset
+        return self._pipeline.clock_offset
 
     def __repr__(self) -> str:
         return f"PayerMaxClient({self.config!r})"
 
-    # ------------------------------------------------------------------ operations
-
-    async def capture(
-        self,
-        out_trade_no: str,
-        amount: Decimal | int | str,
-        currency: str,
-        request_id: str | None = None,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> CaptureResult:
-        """Capture an authorization (created by ``orderAndPay`` with ``captureMode=MANUAL``).
-
-        ``request_id`` is the idempotency key: generated once when omitted and reused by every
-        retry. Pass your own (and persist it first) to make a re-run after a crash safe.
-        """
-        check_id(out_trade_no, "out_trade_no")
-        currency = check_currency(currency)
-        value = check_amount(amount, currency)
-        request_id = (
-            new_request_id()
-            if request_id is None
-            else check_id(request_id, "request_id", strict_charset=False)
-        )
-        data = CaptureRequest(
-            request_id=request_id, out_trade_no=out_trade_no, currency=currency, amount=value
-        )
-        ids = {"out_trade_no": out_trade_no, "request_id": request_id}
-        return await self.execute(
-            CAPTURE, data, ids, timeout=timeout, max_retries=max_retries, version=version
-        )
-
-    async def order_and_pay(
-        self,
-        out_trade_no: str,
-        amount: Decimal | int | str,
-        currency: str,
-        *,
-        country: str,
-        subject: str,
-        user_id: str,
-        integrate: Integrate | str = Integrate.HOSTED_CHECKOUT,
-        notify_url: str | None = None,
-        front_callback_url: str | None = None,
-        payment_detail: PaymentDetail | None = None,
-        goods_details: Sequence[GoodsDetail] | None = None,
-        shipping_info: ShippingInfo | None = None,
-        billing_info: BillingInfo | None = None,
-        language: str | None = None,
-        reference: str | None = None,
-        expire_time: int | None = None,
-        terminal_type: str | None = None,
-        os_type: str | None = None,
-        capture_mode: CaptureMode | str | None = None,
-        authorization_type: AuthorizationType | str | None = None,
-        extra: Mapping[str, Any] | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> OrderAndPayResult:
-        """Create a payment: hosted checkout, direct payment, or an authorization.
-
-        An authorization is ``capture_mode="MANUAL"`` (``authorization_type`` then defaults to
-        ``FINAL_AUTH``); capture it later with :meth:`capture` or void it with :meth:`cancel`.
-        ``out_trade_no`` is the idempotency key: when a retry meets ORDER_REPEAT because the
-        lost first attempt did land, the result is rebuilt from :meth:`order_query`
-        (``reconciled=True``, no ``redirect_url``). ``extra`` adds top-level ``data`` fields
-        this method does not model yet (wire names); it cannot override modelled ones.
-        """
-        check_id(out_trade_no, "out_trade_no")
-        currency = check_currency(currency)
-        value = check_amount(amount, currency)
-        country = check_country(country)
-        check_text(subject, "subject", max_length=256)
-        check_id(user_id, "user_id", strict_charset=False)
-        integrate_value = check_text(
-            integrate.value if isinstance(integrate, Integrate) else integrate, "integrate", max_length=32
-        )
-        if integrate_value == Integrate.DIRECT_PAYMENT.value and payment_detail is None:
-            raise InvalidRequestError("Direct_Payment needs a payment_detail", field="payment_detail")
-        if payment_detail is not None and not isinstance(payment_detail, PaymentDetail):
-            raise InvalidRequestError("payment_detail must be a PaymentDetail", field="payment_detail")
-        if notify_url is not None:
-            check_url(notify_url, "notify_url")
-        if front_callback_url is not None:
-            check_url(front_callback_url, "front_callback_url")
-        goods = None if goods_details is None else list(goods_details)
-        if goods is not None and not all(isinstance(g, GoodsDetail) for g in goods):
-            raise InvalidRequestError("goods_details must be GoodsDetail items", field="goods_details")
-        mode, auth_type = _capture_mode(capture_mode, authorization_type)
-        if expire_time is not None and (
-            isinstance(expire_time, bool) or not isinstance(expire_time, int) or expire_time <= 0
-        ):
-            raise InvalidRequestError("expire_time must be a positive number of seconds", field="expire_time")
-        request = OrderAndPayRequest(
-            out_trade_no=out_trade_no,
-            subject=subject,
-            total_amount=value,
-            currency=currency,
-            country=country,
-            user_id=user_id,
-            integrate=integrate_value,
-            front_callback_url=front_callback_url,
-            notify_url=notify_url,
-            language=check_optional_text(language, "language", max_length=16),
-            reference=check_optional_text(reference, "reference", max_length=512),
-            expire_time=None if expire_time is None else str(expire_time),
-            terminal_type=check_optional_text(terminal_type, "terminal_type", max_length=32),
-            os_type=check_optional_text(os_type, "os_type", max_length=32),
-            payment_detail=payment_detail,
-            goods_details=goods,
-            shipping_info=shipping_info,
-            billing_info=billing_info,
-            capture_mode=mode,
-            authorization_type=auth_type,
-        )
-        data = _with_extra(request, extra)
-        ids = {"out_trade_no": out_trade_no}
-
-        async def reconcile() -> OrderAndPayResult:
-            found = await self.order_query(out_trade_no, timeout=timeout, max_retries=max_retries)
-            _check_reconciled("orderAndPay", ids, (found.total_amount, found.currency), (value, currency))
-            return OrderAndPayResult(
-                out_trade_no=found.out_trade_no,
-                trade_token=found.trade_token,
-                status=found.status,
-                reconciled=True,
-            )
-
-        return await self.execute(
-            ORDER_AND_PAY,
-            data,
-            ids,
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
-            reconcile=reconcile,
-        )
-
-    async def order_query(
-        self,
-        out_trade_no: str,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> OrderQueryResult:
-        """The payment or authorization now. The way to learn a capture's effect without its answer."""
-        check_id(out_trade_no, "out_trade_no")
-        return await self.execute(
-            ORDER_QUERY,
-            OrderQueryRequest(out_trade_no=out_trade_no),
-            {"out_trade_no": out_trade_no},
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
-        )
-
-    async def cancel(
-        self,
-        out_trade_no: str,
-        request_id: str | None = None,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> CancelResult:
-        """Void an uncaptured authorization, releasing the held funds.
-
-        ``request_id`` is the idempotency key, generated once when omitted and reused by every
-        retry; persist your own first to make a re-run after a crash safe.
-        """
-        check_id(out_trade_no, "out_trade_no")
-        request_id = (
-            new_request_id()
-            if request_id is None
-            else check_id(request_id, "request_id", strict_charset=False)
-        )
-        return await self.execute(
-            CANCEL,
-            CancelRequest(request_id=request_id, out_trade_no=out_trade_no),
-            {"out_trade_no": out_trade_no, "request_id": request_id},
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
-        )
-
-    async def order_close(
-        self,
-        out_trade_no: str,
-        reason: str | None = None,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> OrderCloseResult:
-        """Close an unpaid order so that it can no longer be paid."""
-        check_id(out_trade_no, "out_trade_no")
-        return await self.execute(
-            ORDER_CLOSE,
-            OrderCloseRequest(
-                out_trade_no=out_trade_no, reason=check_optional_text(reason, "reason", max_length=256)
-            ),
-            {"out_trade_no": out_trade_no},
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
-        )
-
-    async def refund(
-        self,
-        out_trade_no: str,
-        out_refund_no: str,
-        amount: Decimal | int | str,
-        currency: str,
-        *,
-        comments: str | None = None,
-        refund_notify_url: str | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> RefundResult:
-        """Refund (part of) a paid order. ``out_refund_no`` is the refund's idempotency key.
-
-        The outcome usually arrives later: a REFUND notification or :meth:`refund_query`. When a
-        retry meets ORDER_REPEAT after a lost answer, the result comes from ``refund_query``.
-        """
-        check_id(out_trade_no, "out_trade_no")
-        check_id(out_refund_no, "out_refund_no")
-        currency = check_currency(currency)
-        value = check_amount(amount, currency)
-        if refund_notify_url is not None:
-            check_url(refund_notify_url, "refund_notify_url")
-        data = RefundRequest(
-            out_refund_no=out_refund_no,
-            refund_amount=value,
-            refund_currency=currency,
-            out_trade_no=out_trade_no,
-            comments=check_optional_text(comments, "comments", max_length=256),
-            refund_notify_url=refund_notify_url,
-        )
-        refund_ids = {"out_trade_no": out_trade_no, "out_refund_no": out_refund_no}
-
-        async def reconcile() -> RefundResult:
-            found = await self.refund_query(
-                out_refund_no=out_refund_no, timeout=timeout, max_retries=max_retries
-            )
-            _check_reconciled(
-                "refund",
-                refund_ids,
-                (found.out_trade_no or out_trade_no, found.refund_amount, found.refund_currency),
-                (out_trade_no, value, currency),
-            )
-            return RefundResult(
-                out_refund_no=found.out_refund_no,
-                status=found.status,
-                refund_trade_no=found.refund_trade_no,
-                out_trade_no=found.out_trade_no or out_trade_no,
-                reconciled=True,
-            )
-
-        return await self.execute(
-            REFUND,
-            data,
-            refund_ids,
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
-            reconcile=reconcile,
-        )
-
-    async def refund_query(
-        self,
-        *,
-        out_refund_no: str | None = None,
-        refund_trade_no: str | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> RefundQueryResult:
-        """A refund now, by your ``out_refund_no`` or PayerMax's ``refund_trade_no`` (exactly one)."""
-        if (out_refund_no is None) == (refund_trade_no is None):
-            raise InvalidRequestError(
-                "pass exactly one of out_refund_no or refund_trade_no", field="out_refund_no"
-            )
-        if out_refund_no is not None:
-            field, value = "out_refund_no", check_id(out_refund_no, "out_refund_no")
-        else:
-            field = "refund_trade_no"
-            value = check_id(refund_trade_no, "refund_trade_no", strict_charset=False)
-        return await self.execute(
-            Operation("refundQuery", RefundQueryResult, field),
-            RefundQueryRequest(out_refund_no=out_refund_no, refund_trade_no=refund_trade_no),
-            {field: value},
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
-        )
-
-    async def payout(
-        self,
-        out_trade_no: str,
-        amount: Decimal | int | str,
-        currency: str,
-        *,
-        country: str,
-        payee_info: PayeeInfo,
-        notify_url: str | None = None,
-        reference: str | None = None,
-        remark: str | None = None,
-        purpose: str | None = None,
-        source_account: str | None = None,
-        destination_currency: str | None = None,
-        notify_email: str | None = None,
-        notify_phone: str | None = None,
-        expiry_days: int | None = None,
-        extra: Mapping[str, Any] | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> PayoutResult:
-        """Pay money out (``paymentOrderPay``). ``out_trade_no`` is the idempotency key.
-
-        When a retry meets ORDER_REPEAT after a lost answer, the result comes from
-        :meth:`payout_query` (``reconciled=True``): a payout is never sent twice by this client.
-        """
-        check_id(out_trade_no, "out_trade_no", max_length=63)
-        currency = check_currency(currency)
-        value = check_amount(amount, currency)
-        country = check_country(country)
-        if not isinstance(payee_info, PayeeInfo):
-            raise InvalidRequestError("payee_info must be a PayeeInfo", field="payee_info")
-        if notify_url is not None:
-            check_url(notify_url, "notify_url")
-        if destination_currency is not None:
-            destination_currency = check_currency(destination_currency, "destination_currency")
-        if expiry_days is not None and (
-            isinstance(expiry_days, bool) or not isinstance(expiry_days, int) or not 1 <= expiry_days <= 15
-        ):
-            raise InvalidRequestError("expiry_days must be an int from 1 to 15", field="expiry_days")
-        request = PayoutRequest(
-            out_trade_no=out_trade_no,
-            country=country,
-            # A string on the wire; format() of a Decimal is exact, never through a float.
-            trade=PayoutTrade(amount=format(value, "f"), currency=currency),
-            payee_info=payee_info,
-            source_account=check_optional_text(source_account, "source_account", max_length=64),
-            destination_currency=destination_currency,
-            remark=check_optional_text(remark, "remark", max_length=256),
-            reference=check_optional_text(reference, "reference", max_length=512),
-            notify_url=notify_url,
-            notify_email=check_optional_text(notify_email, "notify_email", max_length=128),
-            notify_phone=check_optional_text(notify_phone, "notify_phone", max_length=32),
-            purpose=check_optional_text(purpose, "purpose", max_length=64),
-            expiry_days=None if expiry_days is None else str(expiry_days),
-        )
-
-        async def reconcile() -> PayoutResult:
-            found = await self.payout_query(out_trade_no, timeout=timeout, max_retries=max_retries)
-            trade = found.trade
-            _check_reconciled(
-                "paymentOrderPay",
-                {"out_trade_no": out_trade_no},
-                (None, None) if trade is None else (trade.amount, trade.currency),
-                (value, currency),
-            )
-            return PayoutResult(
-                out_trade_no=found.out_trade_no, status=found.status, trade_no=found.trade_no, reconciled=True
-            )
-
-        return await self.execute(
-            PAYOUT,
-            _with_extra(request, extra),
-            {"out_trade_no": out_trade_no},
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
-            reconcile=reconcile,
-        )
-
-    async def payout_query(
-        self,
-        out_trade_no: str,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> PayoutQueryResult:
-        """A payout now (``paymentOrderQry``)."""
-        check_id(out_trade_no, "out_trade_no", max_length=63)
-        return await self.execute(
-            PAYOUT_QUERY,
-            PayoutQueryRequest(out_trade_no=out_trade_no),
-            {"out_trade_no": out_trade_no},
-            timeout=timeout,
-            max_retries=max_retries,
-            version=version,
-        )
+    # ------------------------------------------------------------------ any operation
 
     async def call(
         self,
@@ -680,7 +161,7 @@ class PayerMaxClient:
             api_name, result_type if result_type is not None else dict, "key" if idempotency_key else None
         )
         ids = {"key": idempotency_key} if idempotency_key else {}
-        return await self.execute(op, data, ids, timeout=timeout, max_retries=max_retries, version=version)
+        return await self._pipeline.execute(op, data, ids, RequestOptions(timeout, max_retries, version))
 
     def capture_many(
         self,
@@ -697,11 +178,11 @@ class PayerMaxClient:
         ``journal=PATH`` the run is resumable: re-run it with the same input after a crash and
         nothing is captured twice. See :func:`payermax_async.bulk.capture_many`.
         """
-        from .bulk import capture_many  # the bulk layer sits above the client
+        from .bulk import capture_many  # the bulk layer sits beside the client, not below it
 
         return capture_many(self, items, concurrency=concurrency, rate_limit=rate_limit, journal=journal)
 
-    # ------------------------------------------------------------------ pipeline
+    # ------------------------------------------------------------------ the pipeline
 
     async def execute(
         self,
@@ -719,297 +200,35 @@ class PayerMaxClient:
         Concurrent calls for the same business id share one in-flight request; the same id with
         different data is refused rather than silently sharing a result it did not ask for.
         """
-        if self._closed:
-            raise RuntimeError("PayerMaxClient is closed")
-        if timeout is not None and not timeout > 0:
-            raise InvalidRequestError("timeout must be > 0", field="timeout")
-        if max_retries is not None and max_retries < 0:
-            raise InvalidRequestError("max_retries must be >= 0", field="max_retries")
-        try:
-            data_raw = encode(data)
-        except (TypeError, msgspec.EncodeError) as exc:
-            raise InvalidRequestError(f"data cannot be encoded: {exc}", operation=op.api_name) from None
-        ids = dict(ids)
-        version = (
-            version
-            or self.config.versions.get(op.api_name)
-            or DEFAULT_VERSIONS.get(op.api_name, _DEFAULT_VERSION)
+        return await self._pipeline.execute(
+            op, data, ids, RequestOptions(timeout, max_retries, version), reconcile
         )
-        run = self._run(op, data_raw, ids, version, timeout, max_retries, reconcile)
-        key_value = ids.get(op.id_field) if op.id_field else None
-        if key_value is None:
-            return await run
-        key = (op.api_name, key_value)
-        existing = self._inflight.get(key)
-        if existing is not None:
-            run.close()
-            if existing[0] != data_raw:
-                raise InvalidRequestError(
-                    f"{op.id_field} {key_value!r} is already in flight with different parameters",
-                    field=op.id_field,
-                    operation=op.api_name,
-                    ids=ids,
-                )
-            return cast(T, await asyncio.shield(existing[1]))
-        task: asyncio.Future[T] = asyncio.ensure_future(run)
-        self._inflight[key] = (data_raw, task)
-        task.add_done_callback(lambda t: self._forget(key, t))
-        return await asyncio.shield(task)
-
-    def _forget(self, key: tuple[str, str], task: asyncio.Future[Any]) -> None:
-        if self._inflight.get(key, (None, None))[1] is task:
-            del self._inflight[key]
-        if not task.cancelled():
-            task.exception()  # retrieved here so that a caller who went away leaves no warning
-
-    async def _run(
-        self,
-        op: Operation[T],
-        data_raw: bytes,
-        ids: dict[str, str],
-        version: str,
-        timeout: float | None,
-        max_retries: int | None,
-        reconcile: Callable[[], Any] | None,
-    ) -> T:
-        policy = self.config.retry
-        per_attempt = timeout or self.config.timeout
-        retries_allowed = policy.max_retries if max_retries is None else max_retries
-        loop = asyncio.get_running_loop()
-        deadline_at = None if policy.deadline is None else loop.time() + policy.deadline
-        data = msgspec.Raw(data_raw)
-        attempt = 0
-        maybe_sent = False
-        clock_fixed = False
-        spent = 0
-        while True:
-            attempt += 1
-            attempt_timeout = per_attempt
-            if deadline_at is not None:
-                attempt_timeout = min(per_attempt, max(deadline_at - loop.time(), 0.001))
-            try:
-                result = await self._attempt(op, data, version, attempt_timeout)
-            except PayerMaxError as exc:
-                exc.operation = exc.operation or op.api_name
-                exc.ids = {**ids, **exc.ids}
-                kind = classify(exc)
-                maybe_sent = maybe_sent or kind is FailureKind.MAYBE_SENT
-                if isinstance(exc, ApiError) and exc.code == ORDER_REPEAT_CODE and maybe_sent:
-                    # An earlier attempt of ours landed; the gateway will not run it again.
-                    if reconcile is None:
-                        raise OutcomeUnknownError(
-                            "the gateway reports the request already landed (ORDER_REPEAT) but its "
-                            "result was not observed; it arrives by notification or order_query",
-                            attempts=attempt,
-                            landed=True,
-                            operation=op.api_name,
-                            ids=ids,
-                        ) from exc
-                    logger.info("%s %s: ORDER_REPEAT after a lost answer, reconciling", op.api_name, ids)
-                    return cast(T, await reconcile())
-                if kind is FailureKind.CLOCK_SKEW and not clock_fixed and attempt <= retries_allowed:
-                    clock_fixed = True
-                    self._emit(op, ids, attempt, kind, exc, 0.0)
-                    continue
-                retry = None
-                if kind is FailureKind.MAYBE_SENT or kind is FailureKind.NOT_SENT:
-                    retry = self._plan_retry(exc, attempt, retries_allowed, deadline_at)
-                if retry is None:
-                    # After a lost answer nothing this attempt said proves the earlier one did not
-                    # land. An answer that failed verification surfaces as itself, though: it may
-                    # be an attack or a key mix-up, and must not hide behind a generic "unknown".
-                    if maybe_sent and not isinstance(exc, SignatureError):
-                        raise OutcomeUnknownError(
-                            f"no definite answer after {attempt} attempt(s); last: {exc.message}",
-                            attempts=attempt,
-                            operation=op.api_name,
-                            ids=ids,
-                        ) from exc
-                    raise
-                delay, cost = retry
-                spent += cost
-                self._emit(op, ids, attempt, kind, exc, delay)
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                continue
-            self._budget.refund(spent if spent else self._budget.success_refund)
-            return result
-
-    def _plan_retry(
-        self, exc: PayerMaxError, attempt: int, retries_allowed: int, deadline_at: float | None
-    ) -> tuple[float, int] | None:
-        """(delay, budget tokens spent) for the next attempt, or None when this call may not retry:
-        out of attempts, the wait would pass the deadline, or the client's retry budget is spent."""
-        delay = self.config.retry.delay(attempt, exc.retry_after)
-        if attempt > retries_allowed:
-            return None
-        if deadline_at is not None and asyncio.get_running_loop().time() + delay >= deadline_at:
-            return None
-        cost = self._budget.try_acquire(timeout=isinstance(exc, ResponseLostError))
-        if cost == 0:
-            logger.warning("retry budget exhausted, not retrying %s", exc.operation)
-            return None
-        return delay, cost
-
-    def _emit(
-        self,
-        op: Operation[Any],
-        ids: dict[str, str],
-        attempt: int,
-        kind: FailureKind,
-        exc: PayerMaxError,
-        delay: float,
-    ) -> None:
-        logger.warning(
-            "%s attempt %d failed (%s: %s); retrying in %.3fs %s",
-            op.api_name,
-            attempt,
-            kind.value,
-            exc.message,
-            delay,
-            ids,
-        )
-        if self._on_retry is not None:
-            self._on_retry(RetryEvent(op.api_name, dict(ids), attempt, kind, exc.message, delay))
-
-    async def _attempt(self, op: Operation[T], data: msgspec.Raw, version: str, timeout: float) -> T:
-        config = self.config
-        envelope = RequestEnvelope(
-            version=version,
-            key_version="1",
-            request_time=format_request_time(self._clock() + self._clock_offset),
-            app_id=config.app_id,
-            merchant_no=config.merchant_no,
-            data=data,
-            sp_merchant_no=config.sp_merchant_no,
-        )
-        body = encode(envelope)
-        headers = dict(self._headers_base)
-        headers["sign"] = await sign_to_header(config.signer, body)
-        debug = logger.isEnabledFor(logging.DEBUG)
-        if debug:
-            logger.debug("POST %s body=%s", op.api_name, redact(body))
-        started = time.perf_counter()
-        response = await self._transport.post(config.url(op.api_name), body, headers, timeout=timeout)
-        if debug:
-            logger.debug(
-                "%s HTTP %d in %.1f ms body=%s",
-                op.api_name,
-                response.status,
-                (time.perf_counter() - started) * 1000,
-                redact(response.body),
-            )
-        return self._interpret(op, response)
-
-    def _interpret(self, op: Operation[T], response: HttpResponse) -> T:
-        """Verify, then decode. Nothing from the body is trusted before its signature checks out."""
-        raw = response.body
-        sign = response.headers.get("sign")
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        verified = False
-        if sign is not None:
-            if not verify_sign_header(self.config.verifier, raw, sign):
-                raise SignatureError("response signature does not verify; the outcome is unknown")
-            verified = True
-        try:
-            envelope = decode_envelope(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            ctype = response.headers.get("Content-Type", "none")
-            error = MalformedResponseError(
-                f"HTTP {response.status} ({ctype}): not a PayerMax JSON envelope",
-                http_status=response.status,
-            )
-            error.retry_after = retry_after
-            raise error from None
-        if envelope.code != APPLY_SUCCESS:
-            if envelope.code == CLOCK_SKEW_CODE:
-                self._learn_clock_offset(response.headers.get("Date"))
-            error_data = decode_exact(envelope.data) if len(envelope.data) else None
-            api_error = ApiError(
-                envelope.code, envelope.msg or "", http_status=response.status, data=error_data
-            )
-            api_error.retry_after = retry_after
-            raise api_error
-        if not verified:
-            raise SignatureError("response carries no sign header; the outcome is unknown")
-        if op.result_type is dict:
-            return cast(T, decode_exact(envelope.data))
-        try:
-            return decode_model(envelope.data, op.result_type)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise MalformedResponseError(
-                f"response data does not match {op.result_type.__name__}: {exc}",
-                http_status=response.status,
-            ) from None
-
-    def _learn_clock_offset(self, date_header: str | None) -> None:
-        if not date_header:
-            return
-        try:
-            server = parsedate_to_datetime(date_header).timestamp()
-        except (TypeError, ValueError):
-            return
-        self._clock_offset = server - self._clock()
-        logger.warning("requestTime refused as stale; clock offset now %+.1fs", self._clock_offset)
 
 
-def _capture_mode(
-    capture_mode: CaptureMode | str | None, authorization_type: AuthorizationType | str | None
-) -> tuple[str | None, str | None]:
-    """Normalise the authorization switches; FINAL_AUTH is the only type PayerMax documents."""
-    try:
-        mode = None if capture_mode is None else CaptureMode(capture_mode)
-    except ValueError:
-        raise InvalidRequestError(
-            f"capture_mode must be one of {[m.value for m in CaptureMode]}", field="capture_mode"
-        ) from None
-    try:
-        auth = None if authorization_type is None else AuthorizationType(authorization_type)
-    except ValueError:
-        raise InvalidRequestError(
-            f"authorization_type must be one of {[a.value for a in AuthorizationType]}",
-            field="authorization_type",
-        ) from None
-    if auth is not None and mode is not CaptureMode.MANUAL:
-        raise InvalidRequestError(
-            "authorization_type applies only with capture_mode='MANUAL'", field="authorization_type"
-        )
-    if mode is CaptureMode.MANUAL and auth is None:
-        auth = AuthorizationType.FINAL_AUTH
-    return (None if mode is None else mode.value), (None if auth is None else auth.value)
+@dataclass(frozen=True, repr=False)
+class ClientSpec:
+    """How a worker process builds its client: :class:`PayerMaxClient` keyword arguments.
 
-
-def _check_reconciled(
-    api_name: str, ids: Mapping[str, str], found: tuple[object, ...], sent: tuple[object, ...]
-) -> None:
-    """After ORDER_REPEAT, the object found under our id must be the one we asked for.
-
-    If it differs (another amount, currency or order), the id was already taken by something
-    else: our request was refused, not lost, and reporting the other object's state as ours
-    would be wrong. A field the query does not return (None) is not held against it.
+    They must pickle (keys as strings, not a KMS handle). The repr names only the merchant, since
+    the options hold the private key. ``bulk_concurrency``, when given, builds the signer with
+    :func:`~payermax_async.signing_thread.bulk_signer` for that many captures in flight.
     """
-    for got, wanted in zip(found, sent, strict=True):
-        if got is not None and got != wanted:
-            raise ApiError(
-                ORDER_REPEAT_CODE,
-                "the id is already used by a different request; nothing new was created",
-                operation=api_name,
-                ids=ids,
+
+    options: Mapping[str, Any]
+    bulk_concurrency: int | None = None
+
+    def build(self) -> PayerMaxClient:
+        """The client; it owns (and closes) the signer built here."""
+        options = dict(self.options)
+        if self.bulk_concurrency is not None and options.get("private_key") is not None:
+            options["signer"] = bulk_signer(
+                options.pop("private_key"), backend=options.get("backend"), concurrency=self.bulk_concurrency
             )
+            return PayerMaxClient(owns_signer=True, **options)
+        return PayerMaxClient(**options)
 
+    __call__ = build  # a zero-argument factory, as capture_many_processes takes
 
-def _with_extra(request: msgspec.Struct, extra: Mapping[str, Any] | None) -> Any:
-    """The request, plus wire fields the typed model does not cover; modelled fields stay typed."""
-    if not extra:
-        return request
-    modelled = {f.encode_name for f in msgspec.structs.fields(type(request))}
-    clash = sorted(k for k in extra if k in modelled)
-    if clash:
-        raise InvalidRequestError(
-            f"extra may not set modelled fields {clash}; use the arguments", field="extra"
-        )
-    if not all(isinstance(k, str) and k for k in extra):
-        raise InvalidRequestError("extra keys must be non-empty strings", field="extra")
-    data: dict[str, Any] = msgspec.to_builtins(request, builtin_types=(Decimal,))
-    data.update(extra)
-    return data
+    def __repr__(self) -> str:
+        shown = {k: self.options.get(k) for k in ("app_id", "merchant_no", "base_url")}
+        return f"ClientSpec({', '.join(f'{k}={v!r}' for k, v in shown.items())})"

@@ -5,23 +5,59 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 from .retry import RetryPolicy
 from .signing import Backend, PublicKey, RsaSigner, RsaVerifier, Signer, Verifier
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = [
     "PRODUCTION_URL",
     "SANDBOX_URL",
     "ClientConfig",
+    "ClientOptions",
     "validate_base_url",
 ]
 
 SANDBOX_URL = "https://pay-gate-uat.payermax.com"
 PRODUCTION_URL = "https://pay-gate.payermax.com"
 API_PATH = "/aggregate-pay/api/gateway/"
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword options of ``PayerMaxClient(...)`` and :meth:`ClientConfig.build`, declared once.
+
+    Defaults (applied by :meth:`ClientConfig.build`): the sandbox ``base_url``, ``timeout`` 15 s per
+    attempt, ``connect_timeout`` 5 s, ``max_connections`` 100, ``deadline`` 60 s per call, and the
+    :class:`RetryPolicy` defaults (2 retries).
+    """
+
+    app_id: str  # required, like merchant_no
+    merchant_no: str
+    private_key: str | bytes | None
+    signer: Signer | None
+    payermax_public_key: str | bytes | PublicKey | None
+    verifier: Verifier | None
+    backend: Backend | None
+    base_url: str
+    timeout: float
+    connect_timeout: float
+    max_retries: int | None
+    max_connections: int
+    deadline: float | None
+    retry: RetryPolicy | None
+    versions: Mapping[str, str] | None
+    sp_merchant_no: str | None
+    merchant_auth_token: str | None
+
+
+_OPTION_NAMES = frozenset(ClientOptions.__annotations__)
 
 
 def _is_loopback(host: str) -> bool:
@@ -98,32 +134,23 @@ class ClientConfig:
             _check_id(self.sp_merchant_no, "sp_merchant_no", 32)
 
     @classmethod
-    def build(
-        cls,
-        *,
-        app_id: str,
-        merchant_no: str,
-        private_key: str | bytes | None = None,
-        signer: Signer | None = None,
-        payermax_public_key: str | bytes | PublicKey | None = None,
-        verifier: Verifier | None = None,
-        backend: Backend | None = None,
-        base_url: str = SANDBOX_URL,
-        timeout: float = 15.0,
-        connect_timeout: float = 5.0,
-        max_retries: int | None = None,
-        max_connections: int = 100,
-        deadline: float | None = 60.0,
-        retry: RetryPolicy | None = None,
-        versions: dict[str, str] | None = None,
-        sp_merchant_no: str | None = None,
-        merchant_auth_token: str | None = None,
-    ) -> ClientConfig:
+    def build(cls, **options: Unpack[ClientOptions]) -> ClientConfig:
         """Load keys once; exactly one of ``private_key`` / ``signer`` and of the public key / verifier.
 
         ``retry`` replaces the whole policy (``deadline`` is then the policy's); ``max_retries``
         applies on top of either.
         """
+        unknown = sorted(set(options) - _OPTION_NAMES)
+        if unknown:
+            raise TypeError(f"unexpected client option(s): {', '.join(unknown)}")
+        missing = [name for name in ("app_id", "merchant_no") if name not in options]
+        if missing:
+            raise TypeError(f"missing required client option(s): {', '.join(missing)}")
+        private_key = options.get("private_key")
+        signer = options.get("signer")
+        payermax_public_key = options.get("payermax_public_key")
+        verifier = options.get("verifier")
+        backend = options.get("backend")
         if (private_key is None) == (signer is None):
             raise ConfigurationError("pass exactly one of private_key or signer")
         if (payermax_public_key is None) == (verifier is None):
@@ -134,26 +161,28 @@ class ClientConfig:
         if verifier is None:
             assert payermax_public_key is not None
             verifier = RsaVerifier(payermax_public_key, backend=backend)
+        retry = options.get("retry")
+        max_retries = options.get("max_retries")
         try:
             if retry is None:
-                retry = RetryPolicy(deadline=deadline)
+                retry = RetryPolicy(deadline=options.get("deadline", 60.0))
             if max_retries is not None:
                 retry = dataclasses.replace(retry, max_retries=max_retries)
         except ValueError as exc:
             raise ConfigurationError(str(exc)) from None
         return cls(
-            app_id=app_id,
-            merchant_no=merchant_no,
+            app_id=options["app_id"],
+            merchant_no=options["merchant_no"],
             signer=signer,
             verifier=verifier,
-            base_url=base_url,
-            timeout=timeout,
-            connect_timeout=connect_timeout,
-            max_connections=max_connections,
+            base_url=options.get("base_url", SANDBOX_URL),
+            timeout=options.get("timeout", 15.0),
+            connect_timeout=options.get("connect_timeout", 5.0),
+            max_connections=options.get("max_connections", 100),
             retry=retry,
-            versions=dict(versions or {}),
-            sp_merchant_no=sp_merchant_no,
-            merchant_auth_token=merchant_auth_token,
+            versions=dict(options.get("versions") or {}),
+            sp_merchant_no=options.get("sp_merchant_no"),
+            merchant_auth_token=options.get("merchant_auth_token"),
         )
 
     def url(self, api_name: str) -> str:

@@ -1,7 +1,22 @@
-"""The exception tree.
+"""The exception tree: every error the library raises on purpose is a :class:`PayerMaxError`.
 
 Every error carries what a caller needs to act on it (the operation, the business ids, the
-gateway code), and never a key or a signature: errors end up in logs and error trackers.
+gateway code), and never a key or a signature: errors end up in logs and error trackers. ::
+
+    PayerMaxError
+    ├── ConfigurationError (ValueError)      bad key, URL or option; raised when the client is built
+    ├── InvalidRequestError (ValueError)     bad input; nothing was sent
+    ├── TransportError                       not delivered: certainly not processed
+    ├── ResponseLostError                    sent, no answer: maybe processed
+    ├── MalformedResponseError               an answer that is not PayerMax's
+    ├── SignatureError                       a sign header missing or not verifying
+    │   └── StaleNotificationError           a signed notification outside the time window
+    ├── ApiError                             a verified answer with a code other than APPLY_SUCCESS
+    ├── OutcomeUnknownError                  retries ran out after a maybe-sent attempt
+    ├── NotificationError (ValueError)       signed, but not a usable notification
+    ├── JournalError                         a bulk run's journal cannot be used
+    ├── WorkerProcessError (RuntimeError)    a bulk run's worker process failed or died
+    └── CsvFormatError (ValueError)          the capture command's CSV cannot be used
 """
 
 from __future__ import annotations
@@ -12,7 +27,9 @@ from typing import Any
 __all__ = [
     "ApiError",
     "ConfigurationError",
+    "CsvFormatError",
     "InvalidRequestError",
+    "JournalError",
     "MalformedResponseError",
     "NotificationError",
     "OutcomeUnknownError",
@@ -21,6 +38,7 @@ __all__ = [
     "SignatureError",
     "StaleNotificationError",
     "TransportError",
+    "WorkerProcessError",
 ]
 
 
@@ -176,3 +194,15 @@ class OutcomeUnknownError(PayerMaxError):
         #: True when the gateway said the id was already used (ORDER_REPEAT): the request landed,
         #: only its result was not observed.
         self.landed = landed
+
+
+class JournalError(PayerMaxError):
+    """The journal file cannot be used (locked past the timeout, newer schema, not a database)."""
+
+
+class WorkerProcessError(PayerMaxError, RuntimeError):
+    """A worker process failed or died. Its captures in flight are journaled as sending."""
+
+
+class CsvFormatError(PayerMaxError, ValueError):
+    """The CSV as a whole cannot be used (no header, required columns missing)."""

@@ -2,17 +2,18 @@
 
 Every retry in this library is a replay with the same business id, which PayerMax deduplicates;
 that is what makes retrying a *maybe sent* capture safe. What is never retried is whatever a replay
-cannot fix: bad input, configuration, business refusals.
+cannot fix: bad input, configuration, business refusals. What each gateway code means is
+:mod:`payermax_async.codes`; this module adds the transport-level failures around it.
 """
 
 from __future__ import annotations
 
-import enum
 import random
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
+from .codes import FailureKind, describe
 from .errors import (
     ApiError,
     MalformedResponseError,
@@ -22,9 +23,6 @@ from .errors import (
 )
 
 __all__ = [
-    "CLOCK_SKEW_CODE",
-    "MAYBE_SENT_CODES",
-    "ORDER_REPEAT_CODE",
     "FailureKind",
     "RetryBudget",
     "RetryEvent",
@@ -32,18 +30,6 @@ __all__ = [
     "classify",
     "parse_retry_after",
 ]
-
-ORDER_REPEAT_CODE = "ORDER_REPEAT"
-CLOCK_SKEW_CODE = "REQ_TIME_OVER_TIME"
-RATE_LIMIT_CODE = "TOO_MANY_REQUEST"
-MAYBE_SENT_CODES = frozenset({"SYSTEM_ERROR", "UNEXPECTED_ERROR", "REQUEST_TIMEOUT", RATE_LIMIT_CODE})
-
-
-class FailureKind(enum.Enum):
-    NOT_SENT = "not_sent"  # certainly not processed: always safe to retry
-    MAYBE_SENT = "maybe_sent"  # may have been processed: safe only because the id is fixed
-    CLOCK_SKEW = "clock_skew"  # refused for our clock; fix the offset and resend at once
-    FATAL = "fatal"  # a replay cannot change the answer
 
 
 def classify(exc: BaseException) -> FailureKind:
@@ -59,10 +45,9 @@ def classify(exc: BaseException) -> FailureKind:
         # unverified body is never trusted either way.
         return FailureKind.MAYBE_SENT
     if isinstance(exc, ApiError):
-        if exc.code == CLOCK_SKEW_CODE:
-            return FailureKind.CLOCK_SKEW
-        if exc.code in MAYBE_SENT_CODES:
-            return FailureKind.MAYBE_SENT
+        kind = describe(exc.code).kind
+        if kind is not FailureKind.FATAL:
+            return kind
         if exc.http_status is not None and (exc.http_status >= 500 or exc.http_status == 429):
             return FailureKind.MAYBE_SENT
     return FailureKind.FATAL

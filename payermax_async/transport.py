@@ -9,15 +9,17 @@ gateway may have processed the request.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from .errors import ResponseLostError, TransportError
 
-__all__ = ["AiohttpTransport", "HttpResponse", "Transport"]
+__all__ = ["AiohttpTransport", "HttpResponse", "MockRequest", "MockTransport", "Transport"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,3 +139,51 @@ class AiohttpTransport:
         self._closed = True
         if self._owns_session and self._session is not None:
             await self._session.close()
+
+
+@dataclass(frozen=True, slots=True)
+class MockRequest:
+    """One request as a :class:`MockTransport` saw it: the exact bytes that would have been sent."""
+
+    url: str
+    body: bytes
+    headers: Mapping[str, str]
+    timeout: float
+
+
+#: answers a request: an :class:`HttpResponse` (or an awaitable of one), or raises
+MockHandler = Callable[[MockRequest], "HttpResponse | Awaitable[HttpResponse]"]
+
+
+class MockTransport:
+    """A :class:`Transport` that hands every request to ``handler`` instead of a socket.
+
+    For unit tests of everything above HTTP: the handler sees the signed bytes and returns the
+    answer, or raises :class:`TransportError` (not sent) or :class:`ResponseLostError` (maybe
+    sent) as :class:`AiohttpTransport` would. Its answer is bounded by the attempt's timeout like a
+    real one. Every request is kept in :attr:`requests`, in order.
+    """
+
+    def __init__(self, handler: MockHandler) -> None:
+        self.handler = handler
+        self.requests: list[MockRequest] = []
+        self.closed = False
+
+    async def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float
+    ) -> HttpResponse:
+        if self.closed:
+            raise RuntimeError("transport is closed")
+        request = MockRequest(url, bytes(body), dict(headers), timeout)
+        self.requests.append(request)
+        answer = self.handler(request)
+        if inspect.isawaitable(answer):
+            try:
+                answer = await asyncio.wait_for(answer, timeout)
+            except asyncio.TimeoutError as exc:
+                raise ResponseLostError(f"no response within {timeout}s") from exc
+        # Header lookups are case-insensitive, as aiohttp's are.
+        return HttpResponse(answer.status, CIMultiDictProxy(CIMultiDict(answer.headers)), answer.body)
+
+    async def aclose(self) -> None:
+        self.closed = True

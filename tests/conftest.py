@@ -1,36 +1,19 @@
-"""Shared fixtures: keys are made once per session (RSA key generation is the slow part of setup)."""
+"""Shared fixtures: keys made once per session (RSA key generation is the slow part of setup), clients,
+a scripted gateway behind a MockTransport (no socket), and hand-made requests to the simulator."""
 
 from __future__ import annotations
 
-import base64
-import functools
 import random
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 from payermax_async import PayerMaxClient, RetryPolicy
-from payermax_async.signing import RsaSigner, generate_key_pair
+from payermax_async.signing import generate_key_pair
+from payermax_async.testing import GatewaySimulator, RawCaller
 
-DATA = Path(__file__).parent / "data"
-
-
-@dataclass(frozen=True)
-class Keys:
-    merchant_private: str  # bare base64 PKCS#8 DER, as PayerMax hands it out
-    merchant_public: str
-    payermax_private: str
-    payermax_public: str
-
-    def payermax_sign(self, body: bytes) -> str:
-        return base64.b64encode(_signer(self.payermax_private).sign(body)).decode()
-
-
-@functools.lru_cache(maxsize=8)
-def _signer(private_key: str) -> RsaSigner:
-    return RsaSigner(private_key)  # parsing a key costs ~100 ms: once per key, not per response
+from .support import Keys, ScriptedGateway
 
 
 @pytest.fixture(scope="session")
@@ -41,9 +24,19 @@ def keys() -> Keys:
 
 
 @pytest.fixture
-def make_client(keys: Keys) -> Callable[..., PayerMaxClient]:
-    def make(**kwargs: object) -> PayerMaxClient:
-        params: dict[str, object] = {
+def gateway() -> ScriptedGateway:
+    return ScriptedGateway()
+
+
+@pytest.fixture
+def make_client(keys: Keys, gateway: ScriptedGateway) -> Callable[..., PayerMaxClient]:
+    """A client factory. Without ``base_url`` (or a session or transport) the client talks to the
+    ``gateway`` fixture through a MockTransport: no socket."""
+
+    def make(**kwargs: Any) -> PayerMaxClient:
+        if not {"base_url", "session", "transport"} & set(kwargs):
+            kwargs["transport"] = gateway.transport()
+        params: dict[str, Any] = {
             "app_id": "app-test",
             "merchant_no": "M-TEST-1",
             "private_key": keys.merchant_private,
@@ -53,7 +46,7 @@ def make_client(keys: Keys) -> Callable[..., PayerMaxClient]:
             "retry": RetryPolicy(backoff_base=0.001, backoff_max=0.01, rng=random.Random(7)),
         }
         params.update(kwargs)
-        return PayerMaxClient(**params)  # type: ignore[arg-type]
+        return PayerMaxClient(**params)
 
     return make
 
@@ -63,3 +56,10 @@ async def client(make_client: Callable[..., PayerMaxClient]) -> AsyncIterator[Pa
     c = make_client()
     yield c
     await c.aclose()
+
+
+@pytest.fixture
+async def raw(payermax_simulator: GatewaySimulator) -> AsyncIterator[RawCaller]:
+    """Hand-made requests to the ``payermax_simulator``."""
+    async with RawCaller(payermax_simulator) as caller:
+        yield caller

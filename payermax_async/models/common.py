@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, Protocol, TypeVar
 
 import msgspec
 
+from ..codes import APPLY_SUCCESS
+
 __all__ = [
     "APPLY_SUCCESS",
     "AwareDatetime",
@@ -30,8 +32,6 @@ __all__ = [
     "encode",
     "format_request_time",
 ]
-
-APPLY_SUCCESS = "APPLY_SUCCESS"
 
 T = TypeVar("T")
 

@@ -6,9 +6,10 @@ fixture) lives in :mod:`payermax_async.testing.plugin`.
 """
 
 from .faults import Fault, FaultKind
+from .ledger import Cancel, Capture, Order, Payout, Refund
+from .raw import RawAnswer, RawCaller
 from .records import DeliveryAttempt, Event, NotificationRecord, RequestRecord
 from .simulator import GatewaySimulator
-from .state import Cancel, Capture, Order, Payout, Refund
 from .thread import SimulatorThread
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "NotificationRecord",
     "Order",
     "Payout",
+    "RawAnswer",
+    "RawCaller",
     "Refund",
     "RequestRecord",
     "SimulatorThread",

@@ -1,14 +1,14 @@
 """The gateway itself: an aiohttp.web server speaking PayerMax's protocol on 127.0.0.1.
 
-This module does the protocol (envelope, signatures, the two-minute window, headers) and the
-faults; the business rules live in :mod:`.state`, notification delivery in :mod:`.notifier`.
+This module holds the simulator's lifecycle, its keys and its test-facing helpers; the protocol
+(envelope, signatures, the two-minute window, headers, faults) is :mod:`.protocol`, the business
+rules :mod:`.ledger`, notification delivery :mod:`.notifier`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import secrets
 import time
 import uuid
@@ -22,28 +22,21 @@ from Crypto.PublicKey import RSA
 
 from ..client import PayerMaxClient
 from ..config import API_PATH
-from ..offload import ThreadedSigner
 from ..signing import (
     Backend,
     RsaSigner,
     RsaVerifier,
     generate_key_pair,
     load_private_key,
-    sign_to_header,
-    verify_sign_header,
 )
-from .faults import Fault, FaultInjector, FaultKind
+from ..signing_thread import ThreadedSigner
+from .faults import Fault, FaultInjector
+from .ledger import Capture, Ledger, Order, Payout, Refund
 from .notifier import DEFAULT_RETRY_DELAYS, Notifier, check_notify_url, check_retry_delays
+from .protocol import GatewayProtocol
 from .records import Event, NotificationRecord, RequestRecord
-from .state import Capture, Ledger, Order, Payout, Refund
-from .wire import decode_json, envelope_bytes, http_date, parse_request_time
 
 __all__ = ["GatewaySimulator"]
-
-REQUEST_TIME_WINDOW = 120.0
-_JSON = "application/json;charset=UTF-8"
-_ENVELOPE_FIELDS = ("version", "keyVersion", "requestTime", "appId")
-_BAD_GATEWAY_HTML = b"<html><head><title>%d</title></head><body><h1>%d Bad Gateway</h1></body></html>"
 
 
 def _bare_private(key: str | bytes) -> str:
@@ -69,7 +62,7 @@ def _public_of(private_b64: str) -> str:
     return base64.b64encode(public_der).decode("ascii")
 
 
-class GatewaySimulator:
+class GatewaySimulator(GatewayProtocol):
     """A stateful PayerMax gateway for tests, demos and local development.
 
     ``async with GatewaySimulator() as sim`` starts it on an ephemeral port of 127.0.0.1 with fresh
@@ -86,7 +79,7 @@ class GatewaySimulator:
 
     Operations: ``orderAndPay``, ``orderQuery``, ``capture``, ``cancel``, ``refund``,
     ``refundQuery``, ``orderClose``, ``paymentOrderPay``, ``paymentOrderQry``; rules and refusal
-    codes are listed in :mod:`payermax_async.testing.state`.
+    codes are listed in :mod:`payermax_async.testing.ledger`.
 
     Scripted outcomes, chosen by the last two digits of the amount in minor units (``10.51`` USD,
     ``1051`` JPY):
@@ -118,7 +111,8 @@ class GatewaySimulator:
     ``app_id``, ``merchant_no`` and the keys (bare base64 DER or PEM; generated when absent; a
     public half is derived when only the private one is given); ``notify_url``,
     ``notify_retry_delays`` (PayerMax's 0 s, 30 s, 5 min, 10 min, 1 h, 12 h unless given) and
-    ``notify_timeout``; ``clock_skew``; ``backend`` (the signing backend); ``max_records`` (keep
+    ``notify_timeout``; ``clock_skew``; ``clock`` (this machine's, for tests that need a fixed
+    time); ``backend`` (the signing backend); ``max_records`` (keep
     about that many request records, for long runs); ``on_request`` (called with each finished
     record); ``signing_threads`` (threads that sign answers; default 1 with ``cryptography``,
     whose RSA releases the GIL, else 0: sign on the loop).
@@ -139,6 +133,7 @@ class GatewaySimulator:
         notify_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
         notify_timeout: float = 5.0,
         clock_skew: float = 0.0,
+        clock: Callable[[], float] = time.time,
         backend: Backend | None = None,
         max_records: int | None = None,
         on_request: Callable[[RequestRecord], None] | None = None,
@@ -166,6 +161,7 @@ class GatewaySimulator:
             self.payermax_private_key, self.payermax_public_key = generate_key_pair()
         #: seconds the gateway's clock runs ahead of this machine's (negative: behind)
         self.clock_skew = float(clock_skew)
+        self._clock = clock
         self.max_records = max_records
         #: called with each request's record once it is answered (or dropped)
         self.on_request = on_request
@@ -268,7 +264,7 @@ class GatewaySimulator:
 
     def now(self) -> float:
         """The gateway's clock."""
-        return time.time() + self.clock_skew
+        return self._clock() + self.clock_skew
 
     def client_options(self, **overrides: Any) -> dict[str, Any]:
         """Keyword arguments for a :class:`PayerMaxClient` of this gateway; ``overrides`` win."""
@@ -361,183 +357,3 @@ class GatewaySimulator:
     def faults(self) -> list[Fault]:
         """The fault rules still armed."""
         return self._faults.active
-
-    # ------------------------------------------------------------------ HTTP
-
-    def _checkout_url(self, token: str) -> str:
-        base = self._base_url or f"http://{self.host}:{self.port}"
-        return f"{base}/checkout/{token}"
-
-    def _record(self, record: RequestRecord) -> None:
-        self.requests.append(record)
-        limit = self.max_records
-        if limit is not None and len(self.requests) > 2 * limit:
-            del self.requests[: len(self.requests) - limit]
-
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        api_name = request.match_info["api_name"]
-        body = await request.read()
-        record = RequestRecord(api_name, body, dict(request.headers), self.now())
-        self._record(record)
-        try:
-            envelope = decode_json(body)
-        except ValueError:  # msgspec.DecodeError is a ValueError
-            envelope = None
-        if not isinstance(envelope, dict):
-            envelope = None
-        else:
-            data = envelope.get("data")
-            record.data = data if isinstance(data, dict) else None
-            request_time = envelope.get("requestTime")
-            record.request_time = request_time if isinstance(request_time, str) else None
-
-        fault = self._faults.pick(api_name, record.out_trade_no)
-        record.fault = fault
-        if fault is None:
-            status, record.code, answer = self._process(api_name, body, request, envelope, record)
-            response = await self._answer(record, status, answer)
-        else:
-            response = await self._with_fault(request, record, fault, envelope)
-        if self.on_request is not None:
-            self.on_request(record)
-        return response
-
-    def _process(
-        self,
-        api_name: str,
-        body: bytes,
-        request: web.Request,
-        envelope: dict[str, Any] | None,
-        record: RequestRecord,
-    ) -> tuple[int, str, bytes]:
-        """Authenticate, then hand ``data`` to the ledger: (HTTP status, code, body)."""
-        if not self.ledger.supports(api_name):
-            return 404, *_error("PARAMS_INVALID", f"apiName {api_name} is not supported by the simulator.")
-        if envelope is None:
-            return 200, *_error("PARAMS_INVALID", "The request body must be a JSON object.")
-        for key in _ENVELOPE_FIELDS:
-            value = envelope.get(key)
-            if value is None or value == "":
-                return 200, *_error("PARAMS_INVALID", f"{key} is invalid,because {key} is null.")
-            if not isinstance(value, str):
-                return 200, *_error("PARAMS_INVALID", f"{key} must be string , but your input is not.")
-        if not isinstance(envelope.get("data"), dict):
-            return 200, *_error("PARAMS_INVALID", "data is invalid,because data is null.")
-        merchant_no = envelope.get("merchantNo")
-        if envelope["appId"] != self.app_id or merchant_no not in (None, self.merchant_no):
-            return 200, *_error("MERCHANT_APP_INVALID", "Signature key is not configured.")
-        if not verify_sign_header(self._verifier, body, request.headers.get("sign")):
-            return 200, *_error("SIGN_VERIFY_FAILED", "The signature verify failed.")
-        sent_at = parse_request_time(envelope["requestTime"])
-        if sent_at is None:
-            return 200, *_error(
-                "PARAMS_INVALID", "requestTime must be yyyy-MM-dd'T'HH:mm:ss.SSSXXX (RFC 3339 with millis)."
-            )
-        if abs(self.now() - sent_at) > REQUEST_TIME_WINDOW:
-            return 200, *_error("REQ_TIME_OVER_TIME", "requestTime effective in two minutes")
-        record.processed = True
-        outcome = self.ledger.handle(api_name, envelope["data"])
-        return 200, outcome.code, envelope_bytes(outcome.code, outcome.msg, outcome.data)
-
-    async def _sign(self, body: bytes) -> str:
-        """RSA is most of the gateway's CPU and OpenSSL releases the GIL while signing, so a worker
-        thread signs while the loop serves other requests (and, in tests, runs the client)."""
-        return await sign_to_header(self._threaded or self._signer, body)
-
-    async def _headers(self, body: bytes, *, signed: bool = True) -> dict[str, str]:
-        headers = {"Content-Type": _JSON, "Date": http_date(self.now())}
-        if signed:
-            headers["sign"] = await self._sign(body)
-        return headers
-
-    async def _answer(
-        self, record: RequestRecord, status: int, body: bytes, headers: dict[str, str] | None = None
-    ) -> web.Response:
-        record.http_status = status
-        record.response_body = body
-        if headers is None:
-            headers = await self._headers(body)
-        return web.Response(status=status, body=body, headers=headers)
-
-    @staticmethod
-    def _drop(request: web.Request, record: RequestRecord) -> web.Response:
-        record.http_status = None
-        transport = request.transport
-        if transport is not None:
-            transport.abort()
-        # aiohttp notices the dead transport when it writes this and gives up quietly.
-        return web.Response(status=500)
-
-    async def _with_fault(
-        self, request: web.Request, record: RequestRecord, fault: Fault, envelope: dict[str, Any] | None
-    ) -> web.Response:
-        """Answer (or not) as ``fault`` says; the ledger acts first only when the fault is processed.
-
-        An unprocessed fault that still answers (``MALFORMED``, ``UNSIGNED``, ``BAD_SIGNATURE``)
-        mangles a ``SYSTEM_ERROR`` answer; an unprocessed ``DELAY`` waits, then processes: the late
-        original lands after the client's retry.
-        """
-        kind = fault.kind
-        if kind is FaultKind.DELAY and not fault.is_processed:
-            await self._sleep(fault.delay_seconds)
-        if fault.is_processed or kind is FaultKind.DELAY:
-            status, record.code, body = self._process(record.api_name, record.body, request, envelope, record)
-        else:
-            status, (record.code, body) = (
-                200,
-                _error("SYSTEM_ERROR", "System is busy, please try again later."),
-            )
-        if kind is FaultKind.DROP_AFTER_PROCESS or kind is FaultKind.DROP_BEFORE_PROCESS:
-            record.code = None
-            return self._drop(request, record)
-        if kind is FaultKind.DELAY:
-            if fault.is_processed:
-                await self._sleep(fault.delay_seconds)
-            return await self._answer(record, status, body)
-        if kind is FaultKind.HTTP_5XX:
-            return await self._bad_gateway(record, fault)
-        if kind is FaultKind.TOO_MANY_REQUEST:
-            record.code, body = _error("TOO_MANY_REQUEST", "Exceed request limitation, please retry later")
-            headers = await self._headers(body)
-            if fault.retry_after is not None:
-                headers["Retry-After"] = f"{fault.retry_after:g}"
-            return await self._answer(record, fault.status, body, headers)
-        if kind is FaultKind.SYSTEM_ERROR:
-            record.code, body = _error("SYSTEM_ERROR", "System is busy, please try again later.")
-            return await self._answer(record, 200, body)
-        if kind is FaultKind.MALFORMED:
-            garbage = body[: len(body) // 2] + b"\x00\xff<!-- upstream reset -->"
-            record.code = None
-            return await self._answer(record, 200, garbage, await self._headers(garbage, signed=False))
-        if kind is FaultKind.UNSIGNED:
-            return await self._answer(record, status, body, await self._headers(body, signed=False))
-        assert kind is FaultKind.BAD_SIGNATURE, kind
-        headers = await self._headers(body, signed=False)
-        headers["sign"] = await self._sign(body + b" ")
-        return await self._answer(record, status, body, headers)
-
-    async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake when the simulator closes so that shutdown never waits on a DELAY."""
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._closing.wait(), seconds)
-
-    async def _bad_gateway(self, record: RequestRecord, fault: Fault) -> web.Response:
-        status = fault.status
-        body = _BAD_GATEWAY_HTML % (status, status)
-        record.code = None
-        return await self._answer(
-            record, status, body, {"Content-Type": "text/html", "Date": http_date(self.now())}
-        )
-
-    async def _checkout(self, request: web.Request) -> web.Response:
-        """The hosted checkout page: visiting it pays (``?result=fail``: declines) the order."""
-        order = self.ledger.by_token.get(request.match_info["token"])
-        if order is None:
-            return web.Response(status=404, text="unknown checkout\n")
-        if order.status == "PENDING":
-            self.ledger.complete_payment(order.out_trade_no, request.query.get("result") != "fail")
-        return web.Response(text=f"order {order.out_trade_no}: {order.status}\n")
-
-
-def _error(code: str, msg: str) -> tuple[str, bytes]:
-    return code, envelope_bytes(code, msg, None)

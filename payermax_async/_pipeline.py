@@ -1,0 +1,372 @@
+"""The request pipeline every operation goes through, in one direction:
+
+    single flight ─▶ retry loop ─▶ attempt (envelope, sign, send) ─▶ interpret (verify, decode,
+    clock offset); and after ORDER_REPEAT, the operation's own reconcile.
+
+Its invariant is that the bytes signed are the bytes sent: the envelope is encoded once per
+attempt and never touched again. Every attempt gets a fresh ``requestTime`` and signature while
+the business id stays fixed, which is what makes a replay safe. The retry loop lives here and
+only here; the client above it only validates input and names the operation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any, Generic, TypeVar, cast
+
+import msgspec
+
+from ._log import logger, redact
+from .codes import APPLY_SUCCESS, ORDER_REPEAT, REQ_TIME_OVER_TIME
+from .config import ClientConfig
+from .errors import (
+    ApiError,
+    InvalidRequestError,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    PayerMaxError,
+    ResponseLostError,
+    SignatureError,
+)
+from .models.common import (
+    RequestEnvelope,
+    decode_envelope,
+    decode_exact,
+    decode_model,
+    encode,
+    format_request_time,
+)
+from .retry import FailureKind, RetryBudget, RetryEvent, classify, parse_retry_after
+from .signing import sign_to_header, verify_sign_header
+from .transport import HttpResponse, Transport
+
+__all__ = ["DEFAULT_VERSIONS", "Operation", "Pipeline", "RequestOptions"]
+
+T = TypeVar("T")
+
+# PayerMax documents a version per endpoint; anything not listed here is 1.4.
+DEFAULT_VERSIONS: dict[str, str] = {
+    "capture": "1.5",
+    "cancel": "1.5",
+    "orderQuery": "1.5",
+    "applyDropinSession": "1.6",
+    "applyDDC": "1.6",
+}
+_DEFAULT_VERSION = "1.4"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[T]):
+    """An API operation: its name, what its ``data`` decodes into, and which id makes it idempotent."""
+
+    api_name: str
+    result_type: type[T]
+    id_field: str | None = None  # the ids key that identifies this request to the gateway
+
+
+@dataclass(frozen=True, slots=True)
+class RequestOptions:
+    """One call's overrides of the client's defaults; ``None`` means "the client's"."""
+
+    timeout: float | None = None
+    max_retries: int | None = None
+    version: str | None = None
+    deadline: float | None = None
+
+    def check(self) -> None:
+        if self.timeout is not None and not self.timeout > 0:
+            raise InvalidRequestError("timeout must be > 0", field="timeout")
+        if self.max_retries is not None and self.max_retries < 0:
+            raise InvalidRequestError("max_retries must be >= 0", field="max_retries")
+        if self.deadline is not None and not self.deadline > 0:
+            raise InvalidRequestError("deadline must be > 0", field="deadline")
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """Everything one call's retry loop needs, resolved once against the client's config."""
+
+    op: Operation[Any]
+    data: msgspec.Raw
+    ids: dict[str, str]
+    version: str
+    timeout: float
+    retries_allowed: int
+    deadline: float | None
+    reconcile: Callable[[], Any] | None
+
+
+class Pipeline:
+    """The per-client pipeline state: transport, retry budget, clock offset and calls in flight."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        transport: Transport,
+        *,
+        on_retry: Callable[[RetryEvent], None] | None,
+        clock: Callable[[], float],
+    ) -> None:
+        self.config = config
+        self.transport = transport
+        self.budget = RetryBudget(capacity=config.retry.budget_capacity)
+        self.clock_offset = 0.0
+        self.closed = False
+        self._on_retry = on_retry
+        self._clock = clock
+        self._inflight: dict[tuple[str, str], tuple[bytes, asyncio.Future[Any]]] = {}
+        self._headers_base = {"Content-Type": "application/json"}
+        if config.merchant_auth_token:
+            self._headers_base["merchant_auth_token"] = config.merchant_auth_token
+
+    def close(self) -> None:
+        """Refuse new calls and cancel the ones in flight (their callers see CancelledError)."""
+        self.closed = True
+        for _, fut in list(self._inflight.values()):
+            fut.cancel()
+
+    # ------------------------------------------------------------------ single flight
+
+    async def execute(
+        self,
+        op: Operation[T],
+        data: Any,
+        ids: Mapping[str, str],
+        options: RequestOptions,
+        reconcile: Callable[[], Any] | None = None,
+    ) -> T:
+        """Concurrent calls for the same business id share one in-flight request; the same id with
+        different data is refused rather than silently sharing a result it did not ask for."""
+        if self.closed:
+            raise RuntimeError("PayerMaxClient is closed")
+        options.check()
+        try:
+            data_raw = encode(data)
+        except (TypeError, msgspec.EncodeError) as exc:
+            raise InvalidRequestError(f"data cannot be encoded: {exc}", operation=op.api_name) from None
+        config = self.config
+        call = _Call(
+            op=op,
+            data=msgspec.Raw(data_raw),
+            ids=dict(ids),
+            version=options.version
+            or config.versions.get(op.api_name)
+            or DEFAULT_VERSIONS.get(op.api_name, _DEFAULT_VERSION),
+            timeout=options.timeout or config.timeout,
+            retries_allowed=config.retry.max_retries if options.max_retries is None else options.max_retries,
+            deadline=options.deadline or config.retry.deadline,
+            reconcile=reconcile,
+        )
+        run = self._run(call)
+        key_value = call.ids.get(op.id_field) if op.id_field else None
+        if key_value is None:
+            return cast(T, await run)
+        key = (op.api_name, key_value)
+        existing = self._inflight.get(key)
+        if existing is not None:
+            run.close()
+            if existing[0] != data_raw:
+                raise InvalidRequestError(
+                    f"{op.id_field} {key_value!r} is already in flight with different parameters",
+                    field=op.id_field,
+                    operation=op.api_name,
+                    ids=call.ids,
+                )
+            return cast(T, await asyncio.shield(existing[1]))
+        task: asyncio.Future[T] = asyncio.ensure_future(run)
+        self._inflight[key] = (data_raw, task)
+        task.add_done_callback(lambda t: self._forget(key, t))
+        return await asyncio.shield(task)
+
+    def _forget(self, key: tuple[str, str], task: asyncio.Future[Any]) -> None:
+        if self._inflight.get(key, (None, None))[1] is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here so that a caller who went away leaves no warning
+
+    # ------------------------------------------------------------------ retry loop
+
+    async def _run(self, call: _Call) -> Any:
+        op, ids = call.op, call.ids
+        loop = asyncio.get_running_loop()
+        deadline_at = None if call.deadline is None else loop.time() + call.deadline
+        attempt = 0
+        maybe_sent = False
+        clock_fixed = False
+        spent = 0
+        while True:
+            attempt += 1
+            attempt_timeout = call.timeout
+            if deadline_at is not None:
+                attempt_timeout = min(call.timeout, max(deadline_at - loop.time(), 0.001))
+            try:
+                result = await self._attempt(op, call.data, call.version, attempt_timeout)
+            except PayerMaxError as exc:
+                exc.operation = exc.operation or op.api_name
+                exc.ids = {**ids, **exc.ids}
+                kind = classify(exc)
+                maybe_sent = maybe_sent or kind is FailureKind.MAYBE_SENT
+                if isinstance(exc, ApiError) and exc.code == ORDER_REPEAT and maybe_sent:
+                    # An earlier attempt of ours landed; the gateway will not run it again.
+                    if call.reconcile is None:
+                        raise OutcomeUnknownError(
+                            "the gateway reports the request already landed (ORDER_REPEAT) but its "
+                            "result was not observed; it arrives by notification or order_query",
+                            attempts=attempt,
+                            landed=True,
+                            operation=op.api_name,
+                            ids=ids,
+                        ) from exc
+                    logger.info("%s %s: ORDER_REPEAT after a lost answer, reconciling", op.api_name, ids)
+                    return await call.reconcile()
+                if kind is FailureKind.CLOCK_SKEW and not clock_fixed and attempt <= call.retries_allowed:
+                    clock_fixed = True
+                    self._emit(op, ids, attempt, kind, exc, 0.0)
+                    continue
+                retry = None
+                if kind is FailureKind.MAYBE_SENT or kind is FailureKind.NOT_SENT:
+                    retry = self._plan_retry(exc, attempt, call.retries_allowed, deadline_at)
+                if retry is None:
+                    # After a lost answer nothing this attempt said proves the earlier one did not
+                    # land. An answer that failed verification surfaces as itself, though: it may
+                    # be an attack or a key mix-up, and must not hide behind a generic "unknown".
+                    if maybe_sent and not isinstance(exc, SignatureError):
+                        raise OutcomeUnknownError(
+                            f"no definite answer after {attempt} attempt(s); last: {exc.message}",
+                            attempts=attempt,
+                            operation=op.api_name,
+                            ids=ids,
+                        ) from exc
+                    raise
+                delay, cost = retry
+                spent += cost
+                self._emit(op, ids, attempt, kind, exc, delay)
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                continue
+            self.budget.refund(spent if spent else self.budget.success_refund)
+            return result
+
+    def _plan_retry(
+        self, exc: PayerMaxError, attempt: int, retries_allowed: int, deadline_at: float | None
+    ) -> tuple[float, int] | None:
+        """(delay, budget tokens spent) for the next attempt, or None when this call may not retry:
+        out of attempts, the wait would pass the deadline, or the client's retry budget is spent."""
+        delay = self.config.retry.delay(attempt, exc.retry_after)
+        if attempt > retries_allowed:
+            return None
+        if deadline_at is not None and asyncio.get_running_loop().time() + delay >= deadline_at:
+            return None
+        cost = self.budget.try_acquire(timeout=isinstance(exc, ResponseLostError))
+        if cost == 0:
+            logger.warning("retry budget exhausted, not retrying %s", exc.operation)
+            return None
+        return delay, cost
+
+    def _emit(
+        self,
+        op: Operation[Any],
+        ids: dict[str, str],
+        attempt: int,
+        kind: FailureKind,
+        exc: PayerMaxError,
+        delay: float,
+    ) -> None:
+        logger.warning(
+            "%s attempt %d failed (%s: %s); retrying in %.3fs %s",
+            op.api_name,
+            attempt,
+            kind.value,
+            exc.message,
+            delay,
+            ids,
+        )
+        if self._on_retry is not None:
+            self._on_retry(RetryEvent(op.api_name, dict(ids), attempt, kind, exc.message, delay))
+
+    # ------------------------------------------------------------------ one attempt
+
+    async def _attempt(self, op: Operation[T], data: msgspec.Raw, version: str, timeout: float) -> T:
+        config = self.config
+        envelope = RequestEnvelope(
+            version=version,
+            key_version="1",
+            request_time=format_request_time(self._clock() + self.clock_offset),
+            app_id=config.app_id,
+            merchant_no=config.merchant_no,
+            data=data,
+            sp_merchant_no=config.sp_merchant_no,
+        )
+        body = encode(envelope)
+        headers = dict(self._headers_base)
+        headers["sign"] = await sign_to_header(config.signer, body)
+        debug = logger.isEnabledFor(logging.DEBUG)
+        if debug:
+            logger.debug("POST %s body=%s", op.api_name, redact(body))
+        started = time.perf_counter()
+        response = await self.transport.post(config.url(op.api_name), body, headers, timeout=timeout)
+        if debug:
+            logger.debug(
+                "%s HTTP %d in %.1f ms body=%s",
+                op.api_name,
+                response.status,
+                (time.perf_counter() - started) * 1000,
+                redact(response.body),
+            )
+        return self._interpret(op, response)
+
+    def _interpret(self, op: Operation[T], response: HttpResponse) -> T:
+        """Verify, then decode. Nothing from the body is trusted before its signature checks out."""
+        raw = response.body
+        sign = response.headers.get("sign")
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        verified = False
+        if sign is not None:
+            if not verify_sign_header(self.config.verifier, raw, sign):
+                raise SignatureError("response signature does not verify; the outcome is unknown")
+            verified = True
+        try:
+            envelope = decode_envelope(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            ctype = response.headers.get("Content-Type", "none")
+            error = MalformedResponseError(
+                f"HTTP {response.status} ({ctype}): not a PayerMax JSON envelope",
+                http_status=response.status,
+            )
+            error.retry_after = retry_after
+            raise error from None
+        if envelope.code != APPLY_SUCCESS:
+            if envelope.code == REQ_TIME_OVER_TIME:
+                self._learn_clock_offset(response.headers.get("Date"))
+            error_data = decode_exact(envelope.data) if len(envelope.data) else None
+            api_error = ApiError(
+                envelope.code, envelope.msg or "", http_status=response.status, data=error_data
+            )
+            api_error.retry_after = retry_after
+            raise api_error
+        if not verified:
+            raise SignatureError("response carries no sign header; the outcome is unknown")
+        if op.result_type is dict:
+            return cast(T, decode_exact(envelope.data))
+        try:
+            return decode_model(envelope.data, op.result_type)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise MalformedResponseError(
+                f"response data does not match {op.result_type.__name__}: {exc}",
+                http_status=response.status,
+            ) from None
+
+    def _learn_clock_offset(self, date_header: str | None) -> None:
+        if not date_header:
+            return
+        try:
+            server = parsedate_to_datetime(date_header).timestamp()
+        except (TypeError, ValueError):
+            return
+        self.clock_offset = server - self._clock()
+        logger.warning("requestTime refused as stale; clock offset now %+.1fs", self.clock_offset)

@@ -1,0 +1,396 @@
+"""A SQLite journal that makes a bulk capture run safe to repeat after a crash.
+
+The one rule: a capture's ``request_id`` is on disk before any byte of the capture is sent. A
+re-run then replays every order that was in flight, or whose answer was lost, under the request_id
+it was first sent with; PayerMax deduplicates by request_id, so the replay answers with the
+original capture instead of making a second one. Orders with a definite outcome are not sent again.
+
+Rows are keyed by ``out_trade_no`` because PayerMax allows one capture per authorization. The file
+is in WAL mode with a busy timeout, so several worker processes can share it; each process writes
+only its own orders. Writes are batched (one transaction per batch of reservations or outcomes)
+since SQLite's commit, not the insert, is what costs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Literal
+
+from ..errors import JournalError
+from ..validation import new_request_id
+
+__all__ = [
+    "DONE_STATES",
+    "Claim",
+    "EntryState",
+    "Journal",
+    "JournalEntry",
+    "JournalError",
+    "Record",
+    "Reservation",
+    "Verdict",
+]
+
+SCHEMA_VERSION = 1
+_MAX_PARAMS = 500  # well under SQLite's smallest variable limit (999 before 3.32)
+
+
+class EntryState(str, enum.Enum):
+    #: recorded; a request may be in flight (or the run died before its answer was written)
+    SENDING = "sending"
+    CAPTURED = "captured"
+    #: accepted by the gateway, final status not yet known; a replay returns the current one
+    PENDING = "pending"
+    #: a definite refusal: a business code, or a capture whose status is FAILED
+    FAILED = "failed"
+    #: may or may not have happened
+    UNKNOWN = "unknown"
+    #: certainly not acted on (not delivered, or refused before processing)
+    NOT_PROCESSED = "not_processed"
+
+
+#: states a re-run skips; every other state is replayed under the recorded request_id
+DONE_STATES = frozenset({EntryState.CAPTURED, EntryState.FAILED})
+
+
+class Verdict(str, enum.Enum):
+    SEND = "send"  # first time seen: recorded under a new request_id, send it
+    RESEND = "resend"  # in flight or unknown in an earlier run: replay the recorded request_id
+    DONE = "done"  # a definite outcome is recorded: skip
+    CONFLICT = "conflict"  # recorded with another amount, currency or request_id: do not send
+    DUPLICATE = "duplicate"  # already claimed earlier in this same run: do not send twice
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One order a run wants to capture. ``amount`` is canonical decimal text (quantized)."""
+
+    out_trade_no: str
+    amount: str
+    currency: str
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    out_trade_no: str
+    request_id: str
+    amount: str
+    currency: str
+    state: EntryState
+    run_id: str
+    sends: int  # how many runs have sent (or replayed) this capture
+    capture_no: str | None = None
+    result: bytes | None = None  # the CaptureResult as JSON, when one was received
+    error_class: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    updated_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    verdict: Verdict
+    #: the id to send under (SEND, RESEND), or the one on record (DONE, CONFLICT, DUPLICATE)
+    request_id: str
+    #: the row as it was before this run touched it; None for SEND (and a repeat of one)
+    entry: JournalEntry | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """An outcome to write. Applied only to the row with this request_id, and never over a done one."""
+
+    out_trade_no: str
+    request_id: str
+    state: EntryState
+    capture_no: str | None = None
+    result: bytes | None = None
+    error_class: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+_COLUMNS = (
+    "out_trade_no, request_id, amount, currency, state, run_id, sends, capture_no, result, "
+    "error_class, error_code, error_message, updated_at"
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS captures (
+    out_trade_no  TEXT PRIMARY KEY,
+    request_id    TEXT NOT NULL,
+    amount        TEXT NOT NULL,
+    currency      TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    run_id        TEXT NOT NULL,
+    sends         INTEGER NOT NULL DEFAULT 1,
+    capture_no    TEXT,
+    result        BLOB,
+    error_class   TEXT,
+    error_code    TEXT,
+    error_message TEXT,
+    created_at    REAL NOT NULL,
+    updated_at    REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS captures_state ON captures(state);
+"""
+
+_DONE_SQL = ", ".join(f"'{s.value}'" for s in sorted(DONE_STATES))
+
+
+def _entry(row: tuple[object, ...]) -> JournalEntry:
+    (otn, rid, amount, currency, state, run_id, sends, cno, result, ecls, ecode, emsg, updated) = row
+    return JournalEntry(
+        out_trade_no=str(otn),
+        request_id=str(rid),
+        amount=str(amount),
+        currency=str(currency),
+        state=EntryState(state),
+        run_id=str(run_id),
+        sends=int(sends),  # type: ignore[call-overload]
+        capture_no=None if cno is None else str(cno),
+        result=None if result is None else bytes(result),  # type: ignore[call-overload]
+        error_class=None if ecls is None else str(ecls),
+        error_code=None if ecode is None else str(ecode),
+        error_message=None if emsg is None else str(emsg),
+        updated_at=float(updated),  # type: ignore[arg-type]
+    )
+
+
+class Journal:
+    """The journal file. Its methods are blocking and must not be called from two threads at once.
+
+    The async bulk engine runs them on one dedicated thread; a script may call them directly.
+    ``synchronous="FULL"`` (the default) fsyncs every commit, so a reservation survives a power
+    cut as well as a killed process; ``"NORMAL"`` survives a killed process only.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        busy_timeout: float = 30.0,
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError("synchronous must be 'FULL' or 'NORMAL'")
+        self.path = os.fspath(path)
+        try:
+            self._db = sqlite3.connect(
+                self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot open journal {self.path!r}: {exc}") from exc
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={synchronous}")
+            self._migrate()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise JournalError(f"cannot use journal {self.path!r}: {exc}") from exc
+        except JournalError:
+            self._db.close()
+            raise
+        self._closed = False
+
+    def _migrate(self) -> None:
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise JournalError(
+                    f"journal {self.path!r} has schema {version}; this version reads {SCHEMA_VERSION}"
+                )
+            if version < SCHEMA_VERSION:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    # ------------------------------------------------------------------ writing
+
+    def reserve(self, claims: Sequence[Claim], run_id: str) -> list[Reservation]:
+        """Decide each claim and make the decision durable, in one transaction.
+
+        New orders get a request_id (the claim's own, or a fresh one) recorded as ``sending``
+        before this returns; only then may the caller send them.
+        """
+        if not claims:
+            return []
+        now = time.time()
+        db = self._write_begin()
+        try:
+            known: dict[str, JournalEntry] = {}
+            keys = list(dict.fromkeys(c.out_trade_no for c in claims))
+            for start in range(0, len(keys), _MAX_PARAMS):
+                chunk = keys[start : start + _MAX_PARAMS]
+                marks = ",".join("?" * len(chunk))
+                for row in db.execute(
+                    f"SELECT {_COLUMNS} FROM captures WHERE out_trade_no IN ({marks})", chunk
+                ):
+                    found = _entry(row)
+                    known[found.out_trade_no] = found
+            inserts: list[tuple[object, ...]] = []
+            resends: list[tuple[object, ...]] = []
+            touches: list[tuple[object, ...]] = []
+            claimed: dict[str, str] = {}  # out_trade_no -> request_id, claimed in this batch
+            out: list[Reservation] = []
+            for claim in claims:
+                otn = claim.out_trade_no
+                entry = known.get(otn)
+                earlier = claimed.get(otn)
+                if earlier is not None:
+                    out.append(Reservation(Verdict.DUPLICATE, earlier, entry))
+                elif entry is None:
+                    rid = claim.request_id or new_request_id()
+                    inserts.append((otn, rid, claim.amount, claim.currency, run_id, now, now))
+                    claimed[otn] = rid
+                    out.append(Reservation(Verdict.SEND, rid))
+                elif entry.run_id == run_id:  # claimed by an earlier batch of this run
+                    out.append(Reservation(Verdict.DUPLICATE, entry.request_id, entry))
+                elif (
+                    entry.amount != claim.amount
+                    or entry.currency != claim.currency
+                    or (claim.request_id is not None and claim.request_id != entry.request_id)
+                ):
+                    out.append(Reservation(Verdict.CONFLICT, entry.request_id, entry))
+                else:
+                    claimed[otn] = entry.request_id
+                    if entry.state in DONE_STATES:
+                        touches.append((run_id, otn))
+                        out.append(Reservation(Verdict.DONE, entry.request_id, entry))
+                    else:
+                        resends.append((run_id, now, otn))
+                        out.append(Reservation(Verdict.RESEND, entry.request_id, entry))
+            if inserts:
+                db.executemany(
+                    "INSERT INTO captures (out_trade_no, request_id, amount, currency, state, run_id, "
+                    "sends, created_at, updated_at) VALUES (?, ?, ?, ?, 'sending', ?, 1, ?, ?)",
+                    inserts,
+                )
+            if resends:
+                db.executemany(
+                    "UPDATE captures SET state = 'sending', run_id = ?, sends = sends + 1, "
+                    "updated_at = ? WHERE out_trade_no = ?",
+                    resends,
+                )
+            if touches:
+                # Marks the order as claimed by this run, so a second line for it is a duplicate.
+                db.executemany("UPDATE captures SET run_id = ? WHERE out_trade_no = ?", touches)
+            db.execute("COMMIT")
+        except BaseException as exc:
+            _rollback(db)
+            if isinstance(exc, sqlite3.Error):
+                raise JournalError(f"journal {self.path!r}: {exc}") from exc
+            raise
+        return out
+
+    def record(self, records: Sequence[Record]) -> None:
+        """Write outcomes. A done row is never overwritten: its outcome was already definite."""
+        if not records:
+            return
+        now = time.time()
+        db = self._write_begin()
+        try:
+            db.executemany(
+                "UPDATE captures SET state = ?, capture_no = ?, result = ?, error_class = ?, "
+                "error_code = ?, error_message = ?, updated_at = ? "
+                f"WHERE out_trade_no = ? AND request_id = ? AND state NOT IN ({_DONE_SQL})",
+                [_record_row(r, now) for r in records],
+            )
+            db.execute("COMMIT")
+        except BaseException as exc:
+            _rollback(db)
+            if isinstance(exc, sqlite3.Error):
+                raise JournalError(f"journal {self.path!r}: {exc}") from exc
+            raise
+
+    def _write_begin(self) -> sqlite3.Connection:
+        if self._closed:
+            raise JournalError("journal is closed")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")  # take the write lock now; waits up to busy_timeout
+        except sqlite3.OperationalError as exc:
+            raise JournalError(f"journal {self.path!r} is not writable: {exc}") from exc
+        return self._db
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, out_trade_no: str) -> JournalEntry | None:
+        row = self._db.execute(
+            f"SELECT {_COLUMNS} FROM captures WHERE out_trade_no = ?", (out_trade_no,)
+        ).fetchone()
+        return None if row is None else _entry(row)
+
+    def entries(self, state: EntryState | None = None) -> Iterator[JournalEntry]:
+        """Every row (or those in ``state``), in out_trade_no order, fetched lazily."""
+        if state is None:
+            cursor = self._db.execute(f"SELECT {_COLUMNS} FROM captures ORDER BY out_trade_no")
+        else:
+            cursor = self._db.execute(
+                f"SELECT {_COLUMNS} FROM captures WHERE state = ? ORDER BY out_trade_no",
+                (EntryState(state).value,),
+            )
+        for row in cursor:
+            yield _entry(row)
+
+    def counts(self) -> dict[EntryState, int]:
+        found = dict(self._db.execute("SELECT state, COUNT(*) FROM captures GROUP BY state").fetchall())
+        return {s: int(found.get(s.value, 0)) for s in EntryState}
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Journal({self.path!r})"
+
+
+def _record_row(r: Record, now: float) -> tuple[object, ...]:
+    return (
+        r.state.value,
+        r.capture_no,
+        r.result,
+        r.error_class,
+        r.error_code,
+        r.error_message,
+        now,
+        r.out_trade_no,
+        r.request_id,
+    )
+
+
+def _rollback(db: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):  # the transaction may already be gone
+        db.execute("ROLLBACK")

@@ -1,0 +1,49 @@
+"""``python -m payermax_async`` / ``payermax-async``: the parser and the dispatch.
+
+Each subcommand is a pair of functions: ``add_<name>(subparsers)`` declares its arguments and
+sets ``run`` to ``run_<name>(args) -> int``. Adding one means writing that pair and listing the
+``add_`` function in :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .. import __version__
+from .capture import add_capture
+from .demo import add_demo, add_simulate
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+Subparsers = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
+    if run is None:  # no command: show what there is
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="payermax-async",
+        description="PayerMax asyncio client: a local gateway simulator and a capture demo.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for add in COMMANDS:
+        add(subparsers)
+    return parser
+
+
+COMMANDS: tuple[Callable[[Any], None], ...] = (add_simulate, add_demo, add_capture)

@@ -1,0 +1,279 @@
+"""Notifications: signed, shaped like PayerMax's, sent to loopback only, and retried until the
+merchant answers exactly ``{"code":"SUCCESS","msg":"Success"}``. A real aiohttp.web receiver
+stands in for the merchant."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from payermax_async import CaptureStatus, PayerMaxClient
+from payermax_async.signing import RsaVerifier, verify_sign_header
+from payermax_async.testing import GatewaySimulator, RawCaller, SimulatorThread
+from payermax_async.testing.notifier import check_notify_url, is_loopback_url
+from payermax_async.testing.plugin import SimulatorKeys
+
+ACK = {"code": "SUCCESS", "msg": "Success"}
+FAST = (0, 0.01, 0.02, 0.03)
+
+
+@dataclass
+class Receiver:
+    """A merchant endpoint that answers from a script, then with the proper ack."""
+
+    url: str = ""
+    script: list[tuple[int, object]] = field(default_factory=list)
+    received: list[tuple[str, bytes, str | None]] = field(default_factory=list)  # (path, body, sign)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.received.append((request.path, await request.read(), request.headers.get("sign")))
+        status, answer = self.script.pop(0) if self.script else (200, ACK)
+        text = answer if isinstance(answer, str) else json.dumps(answer)
+        return web.Response(status=status, text=text, content_type="application/json")
+
+    def bodies(self, path: str = "/hook") -> list[dict[str, object]]:
+        return [json.loads(body, parse_float=Decimal) for p, body, _ in self.received if p == path]
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    rec = Receiver()
+    app = web.Application()
+    app.router.add_post("/{name}", rec.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    rec.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    yield rec
+    await runner.cleanup()
+
+
+@pytest.fixture
+async def sim(receiver: Receiver, payermax_simulator_keys: SimulatorKeys) -> AsyncIterator[GatewaySimulator]:
+    keys = payermax_simulator_keys
+    async with GatewaySimulator(
+        notify_url=receiver.url + "/hook",
+        notify_retry_delays=FAST,
+        merchant_private_key=keys.merchant_private_key,
+        merchant_public_key=keys.merchant_public_key,
+        payermax_private_key=keys.payermax_private_key,
+        payermax_public_key=keys.payermax_public_key,
+    ) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+async def raw(sim: GatewaySimulator) -> AsyncIterator[RawCaller]:
+    async with aiohttp.ClientSession() as session:
+        yield RawCaller(sim, session)
+
+
+def auth_order(out_trade_no: str, **extra: object) -> dict[str, object]:
+    return {
+        "outTradeNo": out_trade_no,
+        "subject": "s",
+        "totalAmount": Decimal("10.00"),
+        "currency": "USD",
+        "country": "US",
+        "userId": "u",
+        "integrate": "Direct_Payment",
+        "captureMode": "MANUAL",
+        "authorizationType": "FINAL_AUTH",
+        "paymentDetail": {"cardInfo": {"cardNo": "4111111111111111"}},
+        **extra,
+    }
+
+
+async def test_payment_and_capture_notifications_are_signed_and_shaped(
+    sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
+) -> None:
+    assert (await raw.call("orderAndPay", auth_order("N-1"))).code == "APPLY_SUCCESS"
+    captured = await raw.call(
+        "capture", {"requestId": "R-1", "outTradeNo": "N-1", "currency": "USD", "amount": Decimal("10.00")}
+    )
+    assert await sim.wait_notifications()
+    verifier = RsaVerifier(sim.payermax_public_key)
+    for _, body, sign in receiver.received:
+        assert verify_sign_header(verifier, body, sign)
+    payment, capture = sorted(receiver.bodies(), key=lambda b: str(b["notifyType"]) != "PAYMENT")
+    assert payment["notifyType"] == "PAYMENT"
+    assert (payment["code"], payment["msg"], payment["keyVersion"]) == ("APPLY_SUCCESS", "Success.", "1")
+    assert (payment["appId"], payment["merchantNo"]) == (sim.app_id, sim.merchant_no)
+    assert isinstance(payment["notifyTime"], str) and payment["notifyTime"].endswith("+00:00")
+    data = payment["data"]
+    assert isinstance(data, dict)
+    assert (data["outTradeNo"], data["status"], data["totalAmount"]) == ("N-1", "SUCCESS", Decimal("10.00"))
+    assert capture["notifyType"] == "CAPTURE"
+    assert capture["data"] == captured.data  # same fields as the capture answer
+    assert all(n.delivered and n.finished and len(n.attempts) == 1 for n in sim.notifications)
+
+
+async def test_retried_until_the_exact_ack(sim: GatewaySimulator, raw: RawCaller, receiver: Receiver) -> None:
+    receiver.script = [
+        (500, ACK),  # right body, wrong status
+        (200, {"code": "SUCCESS", "msg": "success"}),  # almost
+        (200, "OK"),  # not JSON
+    ]
+    await raw.call("orderAndPay", auth_order("N-2"))
+    assert await sim.wait_notifications()
+    (notification,) = sim.notifications
+    assert notification.delivered
+    assert [a.http_status for a in notification.attempts] == [500, 200, 200, 200]
+    bodies = {body for _, body, _ in receiver.received}
+    assert bodies == {notification.body}  # every retry resends the same signed bytes
+    assert notification.out_trade_no == "N-2"
+
+
+async def test_gives_up_after_the_schedule(sim: GatewaySimulator, raw: RawCaller, receiver: Receiver) -> None:
+    receiver.script = [(503, "busy")] * len(FAST)
+    await raw.call("orderAndPay", auth_order("N-3"))
+    assert await sim.wait_notifications()
+    (notification,) = sim.notifications
+    assert (notification.delivered, notification.finished) == (False, True)
+    assert len(notification.attempts) == len(FAST)
+
+
+async def test_per_request_loopback_url_wins_and_other_urls_are_never_called(
+    sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
+) -> None:
+    await raw.call("orderAndPay", auth_order("N-4", notifyUrl=receiver.url + "/order-hook"))
+    await raw.call("orderAndPay", auth_order("N-5", notifyUrl="https://merchant.example/notify"))
+    assert await sim.wait_notifications()
+    assert receiver.bodies("/order-hook")[0]["data"]["outTradeNo"] == "N-4"  # type: ignore[index]
+    assert [b["data"]["outTradeNo"] for b in receiver.bodies("/hook")] == ["N-5"]  # type: ignore[index]
+    assert {n.url for n in sim.notifications} == {receiver.url + "/order-hook", receiver.url + "/hook"}
+
+
+async def test_cancel_refund_and_payout_notifications(
+    sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
+) -> None:
+    sim.authorize("N-6", "10.00", "USD")  # straight into the ledger: no PAYMENT notification
+    await raw.call("cancel", {"requestId": "C-1", "outTradeNo": "N-6"})
+    await raw.call("orderAndPay", auth_order("N-7", captureMode=None, authorizationType=None))
+    await raw.call(
+        "refund",
+        {
+            "outRefundNo": "RF-1",
+            "outTradeNo": "N-7",
+            "refundAmount": 4,
+            "refundCurrency": "USD",
+            "refundNotifyUrl": receiver.url + "/refunds",
+        },
+    )
+    await raw.call(
+        "paymentOrderPay",
+        {
+            "outTradeNo": "PO-1",
+            "country": "PH",
+            "trade": {"amount": "5.00", "currency": "PHP"},
+            "payeeInfo": {},
+        },
+    )
+    assert await sim.wait_notifications()
+    types = sorted(str(b["notifyType"]) for b in receiver.bodies())
+    assert types == ["CANCEL", "PAYMENT", "PAYOUT"]
+    (refund,) = receiver.bodies("/refunds")
+    assert refund["notifyType"] == "REFUND"
+    assert refund["data"]["status"] == "REFUND_SUCCESS"  # type: ignore[index]
+    assert refund["data"]["refundAmount"] == 4  # type: ignore[index]
+
+
+async def test_settling_later_notifies(sim: GatewaySimulator, raw: RawCaller, receiver: Receiver) -> None:
+    await raw.call("orderAndPay", auth_order("N-8", totalAmount=Decimal("10.52")))
+    assert await sim.wait_notifications()
+    assert receiver.received == []  # PENDING is not notified
+    sim.complete_payment("N-8", success=False)
+    assert await sim.wait_notifications()
+    (failed,) = receiver.bodies()
+    assert (failed["code"], failed["data"]["status"]) == ("PAYMENT_FAILED", "FAILED")  # type: ignore[index]
+
+
+async def test_closing_an_order_notifies_closed(
+    sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
+) -> None:
+    await raw.call(
+        "orderAndPay",
+        auth_order("N-9", captureMode=None, authorizationType=None, integrate="Hosted_Checkout"),
+    )
+    await raw.call("orderClose", {"outTradeNo": "N-9"})
+    assert await sim.wait_notifications()
+    (closed,) = receiver.bodies()
+    assert (closed["code"], closed["data"]["status"]) == ("ORDER_CLOSED", "CLOSED")  # type: ignore[index]
+
+
+async def test_unreachable_merchant_is_recorded(receiver: Receiver) -> None:
+    with socket.socket() as s:  # a port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with GatewaySimulator(
+        notify_url=f"http://127.0.0.1:{port}/x", notify_retry_delays=(0, 0.01)
+    ) as sim:
+        sim.authorize("N-10", "10.00", "USD")
+        async with aiohttp.ClientSession() as session:
+            await RawCaller(sim, session).call("cancel", {"requestId": "C-1", "outTradeNo": "N-10"})
+        assert await sim.wait_notifications()
+        (notification,) = sim.notifications
+        assert not notification.delivered
+        assert [a.http_status for a in notification.attempts] == [None, None]
+        assert all(a.error for a in notification.attempts)
+
+
+async def test_close_stops_pending_retries(receiver: Receiver) -> None:
+    receiver.script = [(500, "no")]
+    async with GatewaySimulator(notify_url=receiver.url + "/hook", notify_retry_delays=(0, 3600)) as sim:
+        sim.authorize("N-11", "10.00", "USD")
+        async with aiohttp.ClientSession() as session:
+            await RawCaller(sim, session).call("cancel", {"requestId": "C-1", "outTradeNo": "N-11"})
+        assert not await sim.wait_notifications(timeout=0.2)  # waiting an hour for the retry
+    (notification,) = sim.notifications
+    assert notification.finished and not notification.delivered
+    assert len(notification.attempts) == 1
+
+
+def test_only_loopback_notify_urls() -> None:
+    for url in ("http://127.0.0.1:8000/hook", "http://localhost/hook", "https://[::1]:9/x"):
+        assert is_loopback_url(url)
+        assert check_notify_url(url) == url
+    for url in (
+        "http://10.0.0.1/hook",
+        "https://merchant.example/notify",
+        "ftp://127.0.0.1/x",
+        "http://[::1",
+    ):
+        assert not is_loopback_url(url)
+    with pytest.raises(ValueError, match=r"127\.0\.0\.1"):
+        GatewaySimulator(notify_url="https://merchant.example/notify")
+    with pytest.raises(ValueError, match="at least one"):
+        GatewaySimulator(notify_url="http://127.0.0.1:1/x", notify_retry_delays=())
+    with pytest.raises(ValueError, match=">= 0"):
+        GatewaySimulator(notify_url="http://127.0.0.1:1/x", notify_retry_delays=(0, -1))
+
+
+async def test_state_changed_from_another_thread_still_notifies(receiver: Receiver) -> None:
+    """With a SimulatorThread, a test may settle a capture from its own thread: the notification
+    is still delivered by the simulator's loop."""
+    runner = SimulatorThread(notify_url=receiver.url + "/hook", notify_retry_delays=FAST)
+    sim = await asyncio.to_thread(runner.start)
+    try:
+        async with PayerMaxClient(**sim.client_options()) as client:
+            await client.call("orderAndPay", auth_order("T-1", totalAmount=Decimal("20.00")))  # PAYMENT
+            pending = await client.capture("T-1", Decimal("10.54"), "USD")
+        assert pending.status is CaptureStatus.PENDING
+        sim.settle_capture("T-1")  # from this thread, not the simulator's
+        for _ in range(250):
+            if len(receiver.received) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert sorted(str(b["notifyType"]) for b in receiver.bodies()) == ["CAPTURE", "PAYMENT"]
+        assert all(n.delivered for n in sim.notifications)
+    finally:
+        await asyncio.to_thread(runner.stop)

@@ -1,0 +1,16 @@
+"""Unit tests use no sockets: a test that tries to connect anywhere fails loudly."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(self: socket.socket, address: object) -> None:
+        raise AssertionError(f"a unit test tried to connect to {address!r}; use the gateway fixture")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)

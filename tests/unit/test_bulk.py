@@ -1,0 +1,672 @@
+"""capture_many's engine: one outcome per item, bounded concurrency, streaming, rate limit, journal.
+
+The client here is a scripted stand-in that honours the CaptureClient protocol, so each test can
+say exactly what the gateway does per order; the same engine against the real client and the
+simulator is in test_bulk_simulator.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import heapq
+import itertools
+import pickle
+import random
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from payermax_async.bulk import (
+    CaptureItem,
+    CaptureOutcome,
+    OutcomeStatus,
+    RateLimiter,
+    capture_many,
+    outcome_status,
+)
+from payermax_async.bulk.codec import (
+    decode_outcome,
+    decode_result,
+    encode_outcome,
+    encode_result,
+    error_fields,
+    rebuild_error,
+)
+from payermax_async.bulk.journal import EntryState, Journal, JournalError
+from payermax_async.errors import (
+    ApiError,
+    InvalidRequestError,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    PayerMaxError,
+    ResponseLostError,
+    SignatureError,
+    TransportError,
+)
+from payermax_async.models.capture import CaptureResult, CaptureStatus
+
+T = TypeVar("T")
+Behaviour = Callable[[str, str], CaptureResult | BaseException]
+
+
+def result(
+    out_trade_no: str, request_id: str, status: CaptureStatus = CaptureStatus.SUCCESS
+) -> CaptureResult:
+    return CaptureResult(
+        capture_no=f"CAP-{out_trade_no}",
+        request_id=request_id,
+        out_trade_no=out_trade_no,
+        amount=Decimal("10.00"),
+        currency="USD",
+        status=status,
+        is_final=status is not CaptureStatus.PENDING,
+    )
+
+
+def succeed(out_trade_no: str, request_id: str) -> CaptureResult:
+    return result(out_trade_no, request_id)
+
+
+class FakeClient:
+    """Answers each capture as ``behave`` says, after ``delay()`` seconds; records what it saw."""
+
+    def __init__(self, behave: Behaviour = succeed, delay: Callable[[], float] = lambda: 0.0) -> None:
+        self.behave = behave
+        self.delay = delay
+        self.calls: list[tuple[str, Decimal | int | str, str, str | None]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.tasks: set[asyncio.Task[object] | None] = set()
+        self.cancelled = 0
+
+    async def capture(
+        self,
+        out_trade_no: str,
+        amount: Decimal | int | str,
+        currency: str,
+        request_id: str | None = None,
+    ) -> CaptureResult:
+        assert request_id is not None  # the engine always chooses the id itself
+        self.calls.append((out_trade_no, amount, currency, request_id))
+        self.tasks.add(asyncio.current_task())
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay())
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        finally:
+            self.in_flight -= 1
+        answer = self.behave(out_trade_no, request_id)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def request_ids(self) -> dict[str, str]:
+        return {otn: rid for otn, _, _, rid in self.calls if rid is not None}
+
+
+def items(n: int, prefix: str = "ORD") -> list[CaptureItem]:
+    return [CaptureItem(f"{prefix}-{i}", "10.00", "USD") for i in range(n)]
+
+
+async def collect(client: FakeClient, source: object, **kwargs: object) -> list[CaptureOutcome]:
+    return [o async for o in capture_many(client, source, **kwargs)]  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- outcomes
+
+
+async def test_every_item_gets_exactly_one_outcome_even_when_some_fail() -> None:
+    def behave(otn: str, rid: str) -> CaptureResult | BaseException:
+        kind = int(otn.split("-")[1]) % 7
+        answers: dict[int, CaptureResult | BaseException] = {
+            0: result(otn, rid),
+            1: ApiError("AMOUNT_INVALID", "too much", http_status=200),
+            2: OutcomeUnknownError("lost", attempts=3),
+            3: TransportError("refused"),
+            4: SignatureError("bad sign"),
+            5: result(otn, rid, CaptureStatus.PENDING),
+            6: RuntimeError("a bug somewhere"),
+        }
+        return answers[kind]
+
+    client = FakeClient(behave)
+    outcomes = await collect(client, items(70), concurrency=8)
+    by_no = {o.item.out_trade_no: o for o in outcomes}
+    assert len(outcomes) == len(by_no) == 70
+    expected = {
+        0: OutcomeStatus.CAPTURED,
+        1: OutcomeStatus.FAILED,
+        2: OutcomeStatus.UNKNOWN,
+        3: OutcomeStatus.NOT_PROCESSED,
+        4: OutcomeStatus.UNKNOWN,
+        5: OutcomeStatus.PENDING,
+        6: OutcomeStatus.UNKNOWN,
+    }
+    for i in range(70):
+        outcome = by_no[f"ORD-{i}"]
+        assert outcome.status is expected[i % 7], outcome
+        assert (outcome.result is None) == (outcome.error is not None)
+        assert outcome.request_id == client.request_ids()[f"ORD-{i}"]
+    assert by_no["ORD-0"].ok and by_no["ORD-0"].capture_no == "CAP-ORD-0"
+    assert isinstance(by_no["ORD-6"].error, RuntimeError)
+
+
+async def test_a_capture_with_status_failed_is_a_failed_outcome_with_its_result() -> None:
+    client = FakeClient(lambda otn, rid: result(otn, rid, CaptureStatus.FAILED))
+    (outcome,) = await collect(client, items(1))
+    assert outcome.status is OutcomeStatus.FAILED
+    assert outcome.result is not None and outcome.error is None and not outcome.ok
+
+
+async def test_outcomes_come_as_they_complete_and_map_back_to_their_items() -> None:
+    rng = random.Random(3)
+    client = FakeClient(delay=lambda: rng.uniform(0, 0.004))
+    source = items(60)
+    outcomes = await collect(client, source, concurrency=16)
+    finished = [o.item.out_trade_no for o in outcomes]
+    assert sorted(finished) == sorted(i.out_trade_no for i in source)
+    assert finished != [i.out_trade_no for i in source]  # completion order, not input order
+    assert {id(o.item) for o in outcomes} == {id(i) for i in source}  # the caller's own objects
+
+
+async def test_request_ids_are_generated_once_or_taken_from_the_item() -> None:
+    client = FakeClient()
+    mine = CaptureItem("OWN-1", Decimal("5"), "USD", request_id="my-request-1")
+    outcomes = await collect(client, [mine, *items(3)])
+    ids = client.request_ids()
+    assert ids["OWN-1"] == "my-request-1"
+    assert len(set(ids.values())) == 4
+    assert {o.request_id for o in outcomes} == set(ids.values())
+
+
+# ---------------------------------------------------------------------- bounds
+
+
+async def test_concurrency_is_bounded_by_a_fixed_set_of_worker_tasks() -> None:
+    client = FakeClient(delay=lambda: 0.001)
+    outcomes = await collect(client, items(200), concurrency=12)
+    assert len(outcomes) == 200
+    assert client.max_in_flight == 12
+    assert len(client.tasks) == 12  # the same twelve tasks did all 200 captures
+
+
+async def test_the_input_is_read_lazily_never_far_ahead_of_the_captures() -> None:
+    read = 0
+
+    def source() -> Iterator[CaptureItem]:
+        nonlocal read
+        for i in range(10_000):
+            read += 1
+            yield CaptureItem(f"ORD-{i}", "10.00", "USD")
+
+    client = FakeClient()
+    ahead = 0
+    seen = 0
+    async for _ in capture_many(client, source(), concurrency=8):
+        seen += 1
+        ahead = max(ahead, read - seen)
+    assert seen == 10_000
+    assert ahead <= 8 * 3  # workers + the outcomes waiting for this loop: O(concurrency), not O(n)
+
+
+async def test_the_journaled_pipeline_reads_ahead_by_at_most_a_few_batches(tmp_path: Path) -> None:
+    read = 0
+
+    def source() -> Iterator[CaptureItem]:
+        nonlocal read
+        for i in range(3000):
+            read += 1
+            yield CaptureItem(f"ORD-{i}", "10.00", "USD")
+
+    ahead = 0
+    seen = 0
+    async for _ in capture_many(
+        FakeClient(), source(), concurrency=8, journal=tmp_path / "j.db", journal_batch=64
+    ):
+        seen += 1
+        ahead = max(ahead, read - seen)
+    assert seen == 3000
+    assert ahead <= 64 * 2 + 64 + 8 * 3 + 1  # intake + batch in hand + work queue + workers/outcomes
+
+
+async def test_an_async_iterable_input_is_shared_safely_by_the_workers() -> None:
+    async def source() -> AsyncIterator[CaptureItem]:
+        for i in range(100):
+            if i % 10 == 0:
+                await asyncio.sleep(0)
+            yield CaptureItem(f"ORD-{i}", "10.00", "USD")
+
+    client = FakeClient(delay=lambda: 0.0005)
+    outcomes = await collect(client, source(), concurrency=10)
+    assert sorted(o.item.out_trade_no for o in outcomes) == sorted(f"ORD-{i}" for i in range(100))
+    assert len(client.calls) == 100
+
+
+@pytest.mark.parametrize("journaled", [False, True])
+async def test_an_input_that_raises_finishes_what_was_read_then_raises(
+    tmp_path: Path, journaled: bool
+) -> None:
+    def source() -> Iterator[CaptureItem]:
+        yield from items(5)
+        raise OSError("the CSV went away")
+
+    client = FakeClient()
+    seen: list[CaptureOutcome] = []
+    journal = tmp_path / "j.db" if journaled else None
+
+    async def consume() -> None:
+        async for outcome in capture_many(client, source(), concurrency=2, journal=journal):
+            seen.append(outcome)
+
+    with pytest.raises(OSError, match="went away"):
+        await consume()
+    assert sorted(o.item.out_trade_no for o in seen) == [f"ORD-{i}" for i in range(5)]
+    assert all(o.ok for o in seen)
+
+
+@pytest.mark.parametrize("journaled", [False, True])
+async def test_something_that_is_not_a_capture_item_stops_the_run(tmp_path: Path, journaled: bool) -> None:
+    journal = tmp_path / "j.db" if journaled else None
+    with pytest.raises(TypeError, match="CaptureItem"):
+        await collect(FakeClient(), [*items(2), ("ORD-9", "1.00", "USD")], journal=journal)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"concurrency": 0},
+        {"concurrency": True},
+        {"journal_batch": 0},
+        {"flush_interval": 0},
+        {"rate_limit": 0},
+    ],
+)
+def test_bad_arguments_are_refused_at_the_call(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        capture_many(FakeClient(), items(1), **kwargs)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- rate limit
+
+
+class FakeClock:
+    """Virtual time: ``sleep`` parks the caller until :meth:`drive` moves the clock to its deadline.
+
+    Time advances only when every task is parked, straight to the earliest deadline, so what a
+    test sees is the order and timing of events as the limiter scheduled them, whatever the speed
+    of the machine running it.
+    """
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._timers, (self.now + seconds, next(self._seq), fut))
+        await fut
+
+    async def drive(self, aw: Awaitable[T]) -> T:
+        task = asyncio.ensure_future(aw)
+        while not task.done():
+            for _ in range(20):  # let every runnable task run until it parks
+                await asyncio.sleep(0)
+            if self._timers and not task.done():
+                when, _, fut = heapq.heappop(self._timers)
+                self.now = max(self.now, when)
+                fut.set_result(None)
+        return task.result()
+
+
+async def test_rate_limiter_spaces_permits_evenly_in_call_order() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(50, clock=clock, sleep=clock.sleep)
+    granted: list[tuple[int, float]] = []
+
+    async def take(i: int) -> None:
+        await limiter.acquire()
+        granted.append((i, clock.now))
+
+    # All ten ask at t=0; permits go in call order, 20 ms apart, not ten at once.
+    await clock.drive(asyncio.gather(*(take(i) for i in range(10))))
+    assert [i for i, _ in granted] == list(range(10))
+    assert [t for _, t in granted] == pytest.approx([0.02 * k for k in range(10)])
+
+
+async def test_rate_limiter_burst_lets_a_few_go_after_idle_then_spaces_them() -> None:
+    clock = FakeClock(start=100.0)
+    limiter = RateLimiter(10, burst=3, clock=clock, sleep=clock.sleep)
+
+    async def take(n: int) -> list[float]:
+        times = []
+        for _ in range(n):
+            await limiter.acquire()
+            times.append(clock.now)
+        return times
+
+    assert await clock.drive(take(5)) == pytest.approx([100.0, 100.0, 100.0, 100.1, 100.2])
+    clock.now += 60  # idle for a minute: the burst is available again, but no more than it
+    assert await clock.drive(take(4)) == pytest.approx([160.2, 160.2, 160.2, 160.3])
+
+
+async def test_capture_many_starts_captures_at_the_rate_limit() -> None:
+    clock = FakeClock()
+    started: list[float] = []
+
+    class Clocked(FakeClient):
+        async def capture(
+            self, out_trade_no: str, amount: Decimal | int | str, currency: str, request_id: str | None = None
+        ) -> CaptureResult:
+            started.append(clock.now)
+            return await super().capture(out_trade_no, amount, currency, request_id)
+
+    limiter = RateLimiter(100, clock=clock, sleep=clock.sleep)
+    outcomes = await clock.drive(collect(Clocked(), items(250), concurrency=32, rate_limit=limiter))
+    assert len(outcomes) == 250
+    assert started == pytest.approx([0.01 * k for k in range(250)])  # one every 10 ms, no bursts
+    for t in started:  # so no one-second window holds more than the rate (+1 at the window's edge)
+        assert sum(t <= s < t + 1.0 for s in started) <= 101
+
+
+def test_rate_limiter_refuses_nonsense() -> None:
+    with pytest.raises(ValueError, match="rate"):
+        RateLimiter(0)
+    with pytest.raises(ValueError, match="burst"):
+        RateLimiter(1, burst=0)
+
+
+# ---------------------------------------------------------------------- stopping early
+
+
+async def test_breaking_out_cancels_the_workers_and_leaves_no_task_or_warning(tmp_path: Path) -> None:
+    client = FakeClient(delay=lambda: 0.002)
+    journal_path = tmp_path / "j.db"
+    before = asyncio.all_tasks()
+    seen: list[CaptureOutcome] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        async with contextlib.aclosing(
+            capture_many(client, items(5000), concurrency=16, journal=journal_path)
+        ) as outcomes:
+            async for outcome in outcomes:
+                seen.append(outcome)
+                if len(seen) == 40:
+                    break
+        gc.collect()
+    assert asyncio.all_tasks() == before
+    assert client.cancelled > 0  # captures in flight were cancelled, not left running
+    assert len(client.calls) < 200
+    with Journal(journal_path) as journal:
+        # Every outcome seen was journaled, even though the run stopped right after it...
+        for outcome in seen:
+            entry = journal.get(outcome.item.out_trade_no)
+            assert entry is not None and entry.state is EntryState.CAPTURED
+            assert entry.request_id == outcome.request_id
+        # ...and everything sent but not answered is still on record for a replay.
+        for otn, rid in client.request_ids().items():
+            entry = journal.get(otn)
+            assert entry is not None and entry.request_id == rid
+            assert entry.state in (EntryState.CAPTURED, EntryState.SENDING)
+
+
+async def test_cancelling_the_consumer_cancels_the_run() -> None:
+    client = FakeClient(delay=lambda: 0.01)
+    got: list[CaptureOutcome] = []
+    ten = asyncio.Event()
+
+    async def consume() -> None:
+        async for outcome in capture_many(client, items(10_000), concurrency=8):
+            got.append(outcome)
+            if len(got) == 10:
+                ten.set()
+
+    before = asyncio.all_tasks()
+    task = asyncio.create_task(consume())
+    await ten.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert asyncio.all_tasks() == before
+    assert client.in_flight == 0
+    assert len(client.calls) < 100
+
+
+# ---------------------------------------------------------------------- the journal
+
+
+async def test_a_rerun_skips_done_orders_and_replays_the_rest_with_the_same_request_id(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "run.db"
+    flaky = {f"ORD-{i}" for i in range(0, 30, 3)}
+
+    def first_behave(otn: str, rid: str) -> CaptureResult | BaseException:
+        if otn in flaky:
+            return OutcomeUnknownError("the answer was lost", attempts=3)
+        if otn == "ORD-1":
+            return ApiError("AUTH_EXPIRED", "expired")
+        return result(otn, rid)
+
+    first = FakeClient(first_behave)
+    await collect(first, items(30), journal=path, concurrency=4)
+    second = FakeClient()
+    outcomes = await collect(second, items(30), journal=path, concurrency=4)
+
+    assert {otn for otn, *_ in second.calls} == flaky  # only the unknown ones went out again
+    for otn, rid in second.request_ids().items():
+        assert rid == first.request_ids()[otn]  # replayed under the id they were first sent with
+    by_no = {o.item.out_trade_no: o for o in outcomes}
+    assert len(by_no) == 30
+    assert all(by_no[otn].ok and not by_no[otn].skipped for otn in flaky)
+    skipped = by_no["ORD-2"]
+    assert skipped.skipped and skipped.ok and skipped.result is not None
+    assert skipped.result.capture_no == "CAP-ORD-2"  # rebuilt from the journal
+    refused = by_no["ORD-1"]
+    assert refused.skipped and refused.status is OutcomeStatus.FAILED
+    assert isinstance(refused.error, ApiError) and refused.error.code == "AUTH_EXPIRED"
+
+
+async def test_changed_amounts_are_conflicts_and_repeats_are_duplicates(tmp_path: Path) -> None:
+    path = tmp_path / "run.db"
+    await collect(
+        FakeClient(lambda otn, rid: OutcomeUnknownError("lost", attempts=1)), items(3), journal=path
+    )
+    changed = [
+        CaptureItem("ORD-0", "12.00", "USD"),  # another amount: not sent
+        CaptureItem("ORD-1", "10.0", "USD"),  # the same amount, written differently: fine
+        CaptureItem("ORD-2", "10.00", "USD"),
+        CaptureItem("ORD-2", "10.00", "USD"),  # the same order twice in one input
+    ]
+    client = FakeClient()
+    outcomes = await collect(client, changed, journal=path)
+    statuses = sorted((o.item.out_trade_no, o.status.value) for o in outcomes)
+    assert statuses == [
+        ("ORD-0", "conflict"),
+        ("ORD-1", "captured"),
+        ("ORD-2", "captured"),
+        ("ORD-2", "duplicate"),
+    ]
+    assert sorted(otn for otn, *_ in client.calls) == ["ORD-1", "ORD-2"]
+    conflict = next(o for o in outcomes if o.status is OutcomeStatus.CONFLICT)
+    assert isinstance(conflict.error, InvalidRequestError) and "10.00 USD" in str(conflict.error)
+
+
+async def test_invalid_items_are_reported_and_never_journaled_or_sent(tmp_path: Path) -> None:
+    path = tmp_path / "run.db"
+    bad = [
+        CaptureItem("has space", "10.00", "USD"),
+        CaptureItem("ORD-A", "10.001", "USD"),
+        CaptureItem("ORD-B", "10.00", "usd"),
+        CaptureItem("ORD-C", -1, "USD"),
+        CaptureItem("ORD-D", 1.5, "USD"),  # type: ignore[arg-type]  # floats are refused
+    ]
+    client = FakeClient()
+    outcomes = await collect(client, [*bad, *items(2)], journal=path)
+    invalid = [o for o in outcomes if o.status is OutcomeStatus.INVALID]
+    assert {o.item.out_trade_no for o in invalid} == {i.out_trade_no for i in bad}
+    assert all(isinstance(o.error, InvalidRequestError) for o in invalid)
+    assert sorted(otn for otn, *_ in client.calls) == ["ORD-0", "ORD-1"]
+    with Journal(path) as journal:
+        assert sum(journal.counts().values()) == 2
+
+
+async def test_nothing_is_sent_before_its_request_id_is_committed(tmp_path: Path) -> None:
+    path = tmp_path / "run.db"
+    reader = Journal(path)  # a second connection: sees only what was committed
+    unrecorded: list[str] = []
+
+    def behave(otn: str, rid: str) -> CaptureResult:
+        entry = reader.get(otn)
+        if entry is None or entry.request_id != rid:
+            unrecorded.append(otn)
+        return result(otn, rid)
+
+    await collect(FakeClient(behave), items(600), journal=path, concurrency=16, journal_batch=50)
+    reader.close()
+    assert unrecorded == []
+
+
+async def test_a_journal_that_cannot_be_written_stops_the_run_with_an_error(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "run.db"
+    journal = Journal(path, busy_timeout=0.05)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    client = FakeClient()
+    try:
+        with pytest.raises(JournalError):
+            await collect(client, items(10), journal=journal)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        journal.close()
+    assert client.calls == []  # not one capture without its journal row
+
+
+async def test_an_open_journal_passed_in_stays_open(tmp_path: Path) -> None:
+    with Journal(tmp_path / "run.db") as journal:
+        await collect(FakeClient(), items(3), journal=journal)
+        assert not journal.closed
+        assert journal.counts()[EntryState.CAPTURED] == 3
+
+
+# ---------------------------------------------------------------------- classification
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (InvalidRequestError("bad"), OutcomeStatus.INVALID),
+        (TransportError("connect refused"), OutcomeStatus.NOT_PROCESSED),
+        (ApiError("SIGN_VERIFY_FAILED", "x"), OutcomeStatus.NOT_PROCESSED),
+        (ApiError("MERCHANT_INVALID", "x"), OutcomeStatus.NOT_PROCESSED),
+        (ApiError("REQ_TIME_OVER_TIME", "x"), OutcomeStatus.NOT_PROCESSED),
+        (ApiError("TOO_MANY_REQUEST", "x", http_status=429), OutcomeStatus.NOT_PROCESSED),
+        (ApiError("AMOUNT_INVALID", "x"), OutcomeStatus.FAILED),
+        (ApiError("ORDER_NOT_EXIST", "x"), OutcomeStatus.FAILED),
+        (ApiError("ORDER_REPEAT", "x"), OutcomeStatus.UNKNOWN),
+        (ApiError("SYSTEM_ERROR", "x"), OutcomeStatus.UNKNOWN),
+        (ApiError("SOMETHING_NEW", "x", http_status=503), OutcomeStatus.UNKNOWN),
+        (OutcomeUnknownError("lost", attempts=3), OutcomeStatus.UNKNOWN),
+        (SignatureError("bad sign"), OutcomeStatus.UNKNOWN),
+        (ResponseLostError("timeout"), OutcomeStatus.UNKNOWN),
+        (MalformedResponseError("html", http_status=502), OutcomeStatus.UNKNOWN),
+        (MalformedResponseError("proxy says no", http_status=403), OutcomeStatus.NOT_PROCESSED),
+        (ValueError("anything else"), OutcomeStatus.UNKNOWN),
+    ],
+)
+def test_outcome_status_of_each_error(error: BaseException, status: OutcomeStatus) -> None:
+    assert outcome_status(error) is status
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ApiError("AUTH_EXPIRED", "The authorization expired."),
+        OutcomeUnknownError("no answer after 3 attempts", attempts=3),
+        TransportError("could not connect"),
+        SignatureError("response signature does not verify"),
+        ValueError("not one of ours"),
+    ],
+)
+def test_errors_survive_a_journal_or_process_boundary(error: BaseException) -> None:
+    cls, code, message = error_fields(error)
+    rebuilt = rebuild_error(cls, code, message, {"out_trade_no": "ORD-1"})
+    assert isinstance(rebuilt, PayerMaxError)
+    assert rebuilt.out_trade_no == "ORD-1"
+    if isinstance(error, PayerMaxError):
+        assert type(rebuilt) is type(error)
+        assert error_fields(rebuilt) == (cls, code, message)
+    else:
+        assert message in str(rebuilt)
+
+
+def test_results_round_trip_through_their_stored_form() -> None:
+    original = result("ORD-1", "rid-1")
+    assert decode_result(encode_result(original)) == original
+
+
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        CaptureOutcome(
+            CaptureItem("ORD-1", "10.00", "USD"), OutcomeStatus.CAPTURED, "rid-1", result("ORD-1", "rid-1")
+        ),
+        CaptureOutcome(
+            CaptureItem("ORD-2", "10.00", "USD", "rid-2"),
+            OutcomeStatus.FAILED,
+            "rid-2",
+            error=ApiError("AUTH_EXPIRED", "too old", operation="capture"),
+        ),
+        CaptureOutcome(
+            CaptureItem("ORD-3", "1", "JPY"),
+            OutcomeStatus.UNKNOWN,
+            "rid-3",
+            error=OutcomeUnknownError("lost", attempts=3, operation="capture"),
+            skipped=True,
+        ),
+    ],
+    ids=["result", "refusal", "unknown"],
+)
+def test_an_outcome_round_trips_through_its_one_flat_encoding(outcome: CaptureOutcome) -> None:
+    encoded = encode_outcome(outcome)
+    assert pickle.loads(pickle.dumps(encoded)) == encoded  # what crosses the process boundary
+    back = decode_outcome(outcome.item, encoded, skipped=outcome.skipped)
+    assert (back.item, back.status, back.request_id, back.skipped, back.result) == (
+        outcome.item,
+        outcome.status,
+        outcome.request_id,
+        outcome.skipped,
+        outcome.result,
+    )
+    if outcome.error is None:
+        assert back.error is None
+    else:
+        assert type(back.error) is type(outcome.error)
+        assert error_fields(back.error) == error_fields(outcome.error)
+        assert isinstance(back.error, PayerMaxError) and back.error.request_id == outcome.request_id
+
+
+def test_an_unrecognised_exception_is_an_unknown_outcome() -> None:
+    assert outcome_status(RuntimeError("who knows")) is OutcomeStatus.UNKNOWN
+
+
+@pytest.mark.parametrize("status", list(OutcomeStatus))
+def test_only_captured_and_failed_are_final(status: OutcomeStatus) -> None:
+    assert status.is_final is (status in (OutcomeStatus.CAPTURED, OutcomeStatus.FAILED))
