@@ -29,8 +29,10 @@ def currency_sibling(money: str, siblings: list[str]) -> str | None:
 
 
 class CheckWriter:
-    def __init__(self, specs: dict[str, Spec]) -> None:
+    def __init__(self, specs: dict[str, Spec], zero_ok: list[str]) -> None:
         self.specs = specs
+        self.zero_ok = set(zero_ok)  # dotted wire paths (below data) whose amount may be 0
+        self.where = ""
         self.functions: dict[str, str] = {}  # body -> name
         self.order: list[str] = []
         self.consts: dict[str, str] = {}  # literal -> name
@@ -40,13 +42,21 @@ class CheckWriter:
             self.consts[literal] = f"_{prefix}{len(self.consts)}"
         return self.consts[literal]
 
-    def struct_check(self, node: dict[str, Any], spec: Spec, table: str) -> str:
+    def struct_check(self, node: dict[str, Any], spec: Spec, table: str, where: str = "") -> str:
         """The name of the function that checks ``spec`` against one variant's ``node``."""
+        outer = self.where
+        try:
+            return self._struct_check(node, spec, table, where)
+        finally:
+            self.where = outer
+
+    def _struct_check(self, node: dict[str, Any], spec: Spec, table: str, where: str) -> str:
         props = node.get("properties", {})
         required = set(node.get("required", []))
         siblings = [f.wire for f in spec.fields]
         lines: list[str] = []
         for f in spec.fields:
+            self.where = f"{where}.{f.wire}" if where else f.wire
             lines.extend(self._field(f, props.get(f.wire), f.wire in required, spec, siblings, table))
         body = "\n".join(lines) if lines else "    pass"
         key = f"{spec.name}\n{body}"
@@ -93,13 +103,12 @@ class CheckWriter:
         out: list[str] = []
         if f.kind == "str":
             out.append(f'if not isinstance(x, str): raise _c.bad_type({path}, "a string")')
-            if required:
-                out.append(f"if not x: raise _c.missing({path})")
             out.extend(self._text(node, path))
         elif f.kind in ("decimal", "strdecimal"):
             cur = currency_sibling(f.wire, siblings)
             cur_expr = f"v.{snake(cur)}" if cur else "None"
-            out.append(f"_c.money(x, {cur_expr}, {path}, {table}, {required})")
+            positive = required and self.where not in self.zero_ok
+            out.append(f"_c.money(x, {cur_expr}, {path}, {table}, {positive})")
             if "maxLength" in node and f.kind == "strdecimal":
                 out.append(
                     f"if len(str(x)) > {node['maxLength']}: raise _c.too_long({path}, {node['maxLength']})"
@@ -109,14 +118,14 @@ class CheckWriter:
         elif f.kind == "bool":
             out.append(f'if type(x) is not bool: raise _c.bad_type({path}, "a bool")')
         elif f.kind == "struct" and f.ref:
-            fn = self.struct_check(node, self.specs[f.ref], table)
+            fn = self.struct_check(node, self.specs[f.ref], table, self.where)
             out.append(f'if not isinstance(x, {f.ref}): raise _c.bad_type({path}, "a {f.ref}")')
             out.append(f'{fn}(x, {path} + ".")')
         elif f.kind == "list":
             out.append(f'if not isinstance(x, list): raise _c.bad_type({path}, "a list")')
             items: dict[str, Any] = node["items"] if isinstance(node.get("items"), dict) else {}
             if f.item_kind == "struct" and f.ref:
-                fn = self.struct_check(items, self.specs[f.ref], table)
+                fn = self.struct_check(items, self.specs[f.ref], table, f"{self.where}[]")
                 out.append("for i, y in enumerate(x):")
                 item_path = f'f"{{p}}{f.wire}[{{i}}]"'
                 out.append(f'    if not isinstance(y, {f.ref}): raise _c.bad_type({item_path}, "a {f.ref}")')

@@ -193,7 +193,7 @@ def _selector(api: str, rule: dict[str, Any]) -> str:
 
 
 def _checks(built: Built) -> str:
-    writer = CheckWriter(built.model.specs)
+    writer = CheckWriter(built.model.specs, built.rules["money_may_be_zero"]["paths"])
     tops: list[str] = []
     used: set[str] = set()
     for top in built.tops:

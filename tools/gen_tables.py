@@ -42,7 +42,7 @@ API: dict[str, tuple[str, str, tuple[str, ...], str]] = {
     "expirePaybylink": ("links", "ExpirePaybylink", ("merchantLinkId",), "replay"),
     "applyDropinSession": ("dropin", "ApplyDropinSession", (), "none"),
     "caseSearch": ("disputes", "CaseSearch", (), "read"),
-    "caseReplay": ("disputes", "CaseReplay", ("batchId",), "replay"),
+    "caseReplay": ("disputes", "CaseReplay", ("caseId",), "replay"),
     "currentBalanceQuery": ("balances", "CurrentBalanceQuery", (), "read"),
     "dayEndBalanceQuery": ("balances", "DayEndBalanceQuery", (), "read"),
     "quoteQuery": ("fx", "QuoteQuery", (), "read"),

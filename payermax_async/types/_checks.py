@@ -178,8 +178,6 @@ def _capture_request_0(v: Any, p: str) -> None:  # CaptureRequest
         raise _c.missing(p + "requestId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "requestId", "a string")
-    if not x:
-        raise _c.missing(p + "requestId")
     if len(x) > 64:
         raise _c.too_long(p + "requestId", 64)
     x = v.out_trade_no
@@ -187,8 +185,6 @@ def _capture_request_0(v: Any, p: str) -> None:  # CaptureRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
     if not _P0.fullmatch(x):
@@ -198,8 +194,6 @@ def _capture_request_0(v: Any, p: str) -> None:  # CaptureRequest
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
     x = v.amount
@@ -218,8 +212,6 @@ def _cancel_request_1(v: Any, p: str) -> None:  # CancelRequest
         raise _c.missing(p + "requestId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "requestId", "a string")
-    if not x:
-        raise _c.missing(p + "requestId")
     if len(x) > 64:
         raise _c.too_long(p + "requestId", 64)
     x = v.out_trade_no
@@ -227,8 +219,6 @@ def _cancel_request_1(v: Any, p: str) -> None:  # CancelRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
     if not _P0.fullmatch(x):
@@ -241,8 +231,6 @@ def _period_rule_2(v: Any, p: str) -> None:  # PeriodRule
         raise _c.missing(p + "periodUnit")
     if not isinstance(x, str):
         raise _c.bad_type(p + "periodUnit", "a string")
-    if not x:
-        raise _c.missing(p + "periodUnit")
     x = v.period_count
     if x is None:
         raise _c.missing(p + "periodCount")
@@ -260,8 +248,6 @@ def _period_amount_3(v: Any, p: str) -> None:  # PeriodAmount
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
 
 
 def _trial_period_amount_4(v: Any, p: str) -> None:  # TrialPeriodAmount
@@ -292,14 +278,12 @@ def _trial_amount_6(v: Any, p: str) -> None:  # TrialAmount
     x = v.amount
     if x is None:
         raise _c.missing(p + "amount")
-    _c.money(x, v.currency, p + "amount", _DECIMALS, True)
+    _c.money(x, v.currency, p + "amount", _DECIMALS, False)
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
 
 
 def _trial_config_7(v: Any, p: str) -> None:  # TrialConfig
@@ -367,15 +351,11 @@ def _buyer_info_9(v: Any, p: str) -> None:  # BuyerInfo
         raise _c.missing(p + "clientIp")
     if not isinstance(x, str):
         raise _c.bad_type(p + "clientIp", "a string")
-    if not x:
-        raise _c.missing(p + "clientIp")
     x = v.user_agent
     if x is None:
         raise _c.missing(p + "userAgent")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userAgent", "a string")
-    if not x:
-        raise _c.missing(p + "userAgent")
     if v.first_name is not None:
         raise _c.not_accepted(p + "firstName")
     if v.middle_name is not None:
@@ -470,8 +450,6 @@ def _order_and_pay_request_12(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
     if not _P0.fullmatch(x):
@@ -481,8 +459,6 @@ def _order_and_pay_request_12(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "integrate")
     if not isinstance(x, str):
         raise _c.bad_type(p + "integrate", "a string")
-    if not x:
-        raise _c.missing(p + "integrate")
     if len(x) > 16:
         raise _c.too_long(p + "integrate", 16)
     x = v.subject
@@ -490,8 +466,6 @@ def _order_and_pay_request_12(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "subject")
     if not isinstance(x, str):
         raise _c.bad_type(p + "subject", "a string")
-    if not x:
-        raise _c.missing(p + "subject")
     if len(x) > 256:
         raise _c.too_long(p + "subject", 256)
     x = v.total_amount
@@ -503,8 +477,6 @@ def _order_and_pay_request_12(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
     x = v.country
@@ -512,8 +484,6 @@ def _order_and_pay_request_12(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.user_id
@@ -521,8 +491,6 @@ def _order_and_pay_request_12(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.expire_time
@@ -566,8 +534,6 @@ def _order_and_pay_request_12(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "terminalType")
     if not isinstance(x, str):
         raise _c.bad_type(p + "terminalType", "a string")
-    if not x:
-        raise _c.missing(p + "terminalType")
     if len(x) > 3:
         raise _c.too_long(p + "terminalType", 3)
     if x not in _E2:
@@ -612,8 +578,6 @@ def _subscription_plan_13(v: Any, p: str) -> None:  # SubscriptionPlan
         raise _c.missing(p + "subscriptionNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "subscriptionNo", "a string")
-    if not x:
-        raise _c.missing(p + "subscriptionNo")
     if len(x) > 64:
         raise _c.too_long(p + "subscriptionNo", 64)
     if v.subject is not None:
@@ -737,8 +701,6 @@ def _goods_detail_17(v: Any, p: str) -> None:  # GoodsDetail
         raise _c.missing(p + "goodsId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "goodsId", "a string")
-    if not x:
-        raise _c.missing(p + "goodsId")
     if len(x) > 64:
         raise _c.too_long(p + "goodsId", 64)
     x = v.goods_name
@@ -746,8 +708,6 @@ def _goods_detail_17(v: Any, p: str) -> None:  # GoodsDetail
         raise _c.missing(p + "goodsName")
     if not isinstance(x, str):
         raise _c.bad_type(p + "goodsName", "a string")
-    if not x:
-        raise _c.missing(p + "goodsName")
     if len(x) > 128:
         raise _c.too_long(p + "goodsName", 128)
     x = v.quantity
@@ -755,8 +715,6 @@ def _goods_detail_17(v: Any, p: str) -> None:  # GoodsDetail
         raise _c.missing(p + "quantity")
     if not isinstance(x, str):
         raise _c.bad_type(p + "quantity", "a string")
-    if not x:
-        raise _c.missing(p + "quantity")
     if len(x) > 16:
         raise _c.too_long(p + "quantity", 16)
     x = v.price
@@ -791,8 +749,6 @@ def _shipping_info_18(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "firstName")
     if not isinstance(x, str):
         raise _c.bad_type(p + "firstName", "a string")
-    if not x:
-        raise _c.missing(p + "firstName")
     if len(x) > 64:
         raise _c.too_long(p + "firstName", 64)
     x = v.middle_name
@@ -806,8 +762,6 @@ def _shipping_info_18(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "lastName")
     if not isinstance(x, str):
         raise _c.bad_type(p + "lastName", "a string")
-    if not x:
-        raise _c.missing(p + "lastName")
     if len(x) > 64:
         raise _c.too_long(p + "lastName", 64)
     x = v.phone_no
@@ -815,8 +769,6 @@ def _shipping_info_18(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "phoneNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "phoneNo", "a string")
-    if not x:
-        raise _c.missing(p + "phoneNo")
     if len(x) > 32:
         raise _c.too_long(p + "phoneNo", 32)
     x = v.email
@@ -824,8 +776,6 @@ def _shipping_info_18(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "email")
     if not isinstance(x, str):
         raise _c.bad_type(p + "email", "a string")
-    if not x:
-        raise _c.missing(p + "email")
     if len(x) > 255:
         raise _c.too_long(p + "email", 255)
     x = v.address1
@@ -833,8 +783,6 @@ def _shipping_info_18(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "address1")
     if not isinstance(x, str):
         raise _c.bad_type(p + "address1", "a string")
-    if not x:
-        raise _c.missing(p + "address1")
     if len(x) > 1024:
         raise _c.too_long(p + "address1", 1024)
     x = v.address2
@@ -848,8 +796,6 @@ def _shipping_info_18(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "city")
     if not isinstance(x, str):
         raise _c.bad_type(p + "city", "a string")
-    if not x:
-        raise _c.missing(p + "city")
     if len(x) > 64:
         raise _c.too_long(p + "city", 64)
     x = v.region
@@ -869,8 +815,6 @@ def _shipping_info_18(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.zip_code
@@ -878,8 +822,6 @@ def _shipping_info_18(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "zipCode")
     if not isinstance(x, str):
         raise _c.bad_type(p + "zipCode", "a string")
-    if not x:
-        raise _c.missing(p + "zipCode")
     if len(x) > 32:
         raise _c.too_long(p + "zipCode", 32)
     if v.address3 is not None:
@@ -916,8 +858,6 @@ def _billing_info_19(v: Any, p: str) -> None:  # BillingInfo
         raise _c.missing(p + "email")
     if not isinstance(x, str):
         raise _c.bad_type(p + "email", "a string")
-    if not x:
-        raise _c.missing(p + "email")
     if len(x) > 255:
         raise _c.too_long(p + "email", 255)
     x = v.address1
@@ -925,8 +865,6 @@ def _billing_info_19(v: Any, p: str) -> None:  # BillingInfo
         raise _c.missing(p + "address1")
     if not isinstance(x, str):
         raise _c.bad_type(p + "address1", "a string")
-    if not x:
-        raise _c.missing(p + "address1")
     if len(x) > 1024:
         raise _c.too_long(p + "address1", 1024)
     x = v.address2
@@ -940,8 +878,6 @@ def _billing_info_19(v: Any, p: str) -> None:  # BillingInfo
         raise _c.missing(p + "city")
     if not isinstance(x, str):
         raise _c.bad_type(p + "city", "a string")
-    if not x:
-        raise _c.missing(p + "city")
     if len(x) > 64:
         raise _c.too_long(p + "city", 64)
     x = v.region
@@ -961,8 +897,6 @@ def _billing_info_19(v: Any, p: str) -> None:  # BillingInfo
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.zip_code
@@ -983,8 +917,6 @@ def _order_and_pay_request_20(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
     if not _P0.fullmatch(x):
@@ -994,8 +926,6 @@ def _order_and_pay_request_20(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "integrate")
     if not isinstance(x, str):
         raise _c.bad_type(p + "integrate", "a string")
-    if not x:
-        raise _c.missing(p + "integrate")
     if len(x) > 16:
         raise _c.too_long(p + "integrate", 16)
     x = v.subject
@@ -1003,8 +933,6 @@ def _order_and_pay_request_20(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "subject")
     if not isinstance(x, str):
         raise _c.bad_type(p + "subject", "a string")
-    if not x:
-        raise _c.missing(p + "subject")
     if len(x) > 256:
         raise _c.too_long(p + "subject", 256)
     x = v.total_amount
@@ -1016,8 +944,6 @@ def _order_and_pay_request_20(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
     x = v.country
@@ -1031,8 +957,6 @@ def _order_and_pay_request_20(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.expire_time
@@ -1077,8 +1001,6 @@ def _order_and_pay_request_20(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "frontCallbackUrl")
     if not isinstance(x, str):
         raise _c.bad_type(p + "frontCallbackUrl", "a string")
-    if not x:
-        raise _c.missing(p + "frontCallbackUrl")
     if len(x) > 1024:
         raise _c.too_long(p + "frontCallbackUrl", 1024)
     x = v.notify_url
@@ -1132,15 +1054,11 @@ def _buyer_info_21(v: Any, p: str) -> None:  # BuyerInfo
         raise _c.missing(p + "clientIp")
     if not isinstance(x, str):
         raise _c.bad_type(p + "clientIp", "a string")
-    if not x:
-        raise _c.missing(p + "clientIp")
     x = v.user_agent
     if x is None:
         raise _c.missing(p + "userAgent")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userAgent", "a string")
-    if not x:
-        raise _c.missing(p + "userAgent")
     x = v.first_name
     if x is not None:
         if not isinstance(x, str):
@@ -1346,8 +1264,6 @@ def _payment_detail_25(v: Any, p: str) -> None:  # PaymentDetail
         raise _c.missing(p + "paymentMethodType")
     if not isinstance(x, str):
         raise _c.bad_type(p + "paymentMethodType", "a string")
-    if not x:
-        raise _c.missing(p + "paymentMethodType")
     if len(x) > 16:
         raise _c.too_long(p + "paymentMethodType", 16)
     x = v.target_org
@@ -1388,8 +1304,6 @@ def _goods_detail_26(v: Any, p: str) -> None:  # GoodsDetail
         raise _c.missing(p + "goodsId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "goodsId", "a string")
-    if not x:
-        raise _c.missing(p + "goodsId")
     if len(x) > 64:
         raise _c.too_long(p + "goodsId", 64)
     x = v.goods_name
@@ -1397,8 +1311,6 @@ def _goods_detail_26(v: Any, p: str) -> None:  # GoodsDetail
         raise _c.missing(p + "goodsName")
     if not isinstance(x, str):
         raise _c.bad_type(p + "goodsName", "a string")
-    if not x:
-        raise _c.missing(p + "goodsName")
     if len(x) > 128:
         raise _c.too_long(p + "goodsName", 128)
     x = v.quantity
@@ -1406,8 +1318,6 @@ def _goods_detail_26(v: Any, p: str) -> None:  # GoodsDetail
         raise _c.missing(p + "quantity")
     if not isinstance(x, str):
         raise _c.bad_type(p + "quantity", "a string")
-    if not x:
-        raise _c.missing(p + "quantity")
     if len(x) > 16:
         raise _c.too_long(p + "quantity", 16)
     x = v.price
@@ -1442,8 +1352,6 @@ def _shipping_info_27(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "firstName")
     if not isinstance(x, str):
         raise _c.bad_type(p + "firstName", "a string")
-    if not x:
-        raise _c.missing(p + "firstName")
     if len(x) > 64:
         raise _c.too_long(p + "firstName", 64)
     x = v.middle_name
@@ -1457,8 +1365,6 @@ def _shipping_info_27(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "lastName")
     if not isinstance(x, str):
         raise _c.bad_type(p + "lastName", "a string")
-    if not x:
-        raise _c.missing(p + "lastName")
     if len(x) > 64:
         raise _c.too_long(p + "lastName", 64)
     x = v.phone_no
@@ -1466,8 +1372,6 @@ def _shipping_info_27(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "phoneNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "phoneNo", "a string")
-    if not x:
-        raise _c.missing(p + "phoneNo")
     if len(x) > 32:
         raise _c.too_long(p + "phoneNo", 32)
     x = v.email
@@ -1475,8 +1379,6 @@ def _shipping_info_27(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "email")
     if not isinstance(x, str):
         raise _c.bad_type(p + "email", "a string")
-    if not x:
-        raise _c.missing(p + "email")
     if len(x) > 255:
         raise _c.too_long(p + "email", 255)
     x = v.address1
@@ -1484,8 +1386,6 @@ def _shipping_info_27(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "address1")
     if not isinstance(x, str):
         raise _c.bad_type(p + "address1", "a string")
-    if not x:
-        raise _c.missing(p + "address1")
     if len(x) > 1024:
         raise _c.too_long(p + "address1", 1024)
     x = v.address2
@@ -1499,8 +1399,6 @@ def _shipping_info_27(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "city")
     if not isinstance(x, str):
         raise _c.bad_type(p + "city", "a string")
-    if not x:
-        raise _c.missing(p + "city")
     if len(x) > 64:
         raise _c.too_long(p + "city", 64)
     x = v.region
@@ -1520,8 +1418,6 @@ def _shipping_info_27(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.zip_code
@@ -1529,8 +1425,6 @@ def _shipping_info_27(v: Any, p: str) -> None:  # ShippingInfo
         raise _c.missing(p + "zipCode")
     if not isinstance(x, str):
         raise _c.bad_type(p + "zipCode", "a string")
-    if not x:
-        raise _c.missing(p + "zipCode")
     if len(x) > 32:
         raise _c.too_long(p + "zipCode", 32)
     x = v.address3
@@ -1571,8 +1465,6 @@ def _billing_info_28(v: Any, p: str) -> None:  # BillingInfo
         raise _c.missing(p + "email")
     if not isinstance(x, str):
         raise _c.bad_type(p + "email", "a string")
-    if not x:
-        raise _c.missing(p + "email")
     if len(x) > 255:
         raise _c.too_long(p + "email", 255)
     x = v.address1
@@ -1580,8 +1472,6 @@ def _billing_info_28(v: Any, p: str) -> None:  # BillingInfo
         raise _c.missing(p + "address1")
     if not isinstance(x, str):
         raise _c.bad_type(p + "address1", "a string")
-    if not x:
-        raise _c.missing(p + "address1")
     if len(x) > 1024:
         raise _c.too_long(p + "address1", 1024)
     x = v.address2
@@ -1595,8 +1485,6 @@ def _billing_info_28(v: Any, p: str) -> None:  # BillingInfo
         raise _c.missing(p + "city")
     if not isinstance(x, str):
         raise _c.bad_type(p + "city", "a string")
-    if not x:
-        raise _c.missing(p + "city")
     if len(x) > 64:
         raise _c.too_long(p + "city", 64)
     x = v.region
@@ -1616,8 +1504,6 @@ def _billing_info_28(v: Any, p: str) -> None:  # BillingInfo
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.zip_code
@@ -1642,8 +1528,6 @@ def _order_and_pay_request_29(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
     if not _P0.fullmatch(x):
@@ -1653,8 +1537,6 @@ def _order_and_pay_request_29(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "integrate")
     if not isinstance(x, str):
         raise _c.bad_type(p + "integrate", "a string")
-    if not x:
-        raise _c.missing(p + "integrate")
     if len(x) > 16:
         raise _c.too_long(p + "integrate", 16)
     x = v.subject
@@ -1662,8 +1544,6 @@ def _order_and_pay_request_29(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "subject")
     if not isinstance(x, str):
         raise _c.bad_type(p + "subject", "a string")
-    if not x:
-        raise _c.missing(p + "subject")
     if len(x) > 256:
         raise _c.too_long(p + "subject", 256)
     x = v.total_amount
@@ -1675,8 +1555,6 @@ def _order_and_pay_request_29(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
     x = v.country
@@ -1684,8 +1562,6 @@ def _order_and_pay_request_29(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.user_id
@@ -1693,8 +1569,6 @@ def _order_and_pay_request_29(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.expire_time
@@ -1732,8 +1606,6 @@ def _order_and_pay_request_29(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "terminalType")
     if not isinstance(x, str):
         raise _c.bad_type(p + "terminalType", "a string")
-    if not x:
-        raise _c.missing(p + "terminalType")
     if len(x) > 3:
         raise _c.too_long(p + "terminalType", 3)
     if x not in _E2:
@@ -1759,8 +1631,6 @@ def _order_and_pay_request_29(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "captureMode")
     if not isinstance(x, str):
         raise _c.bad_type(p + "captureMode", "a string")
-    if not x:
-        raise _c.missing(p + "captureMode")
     x = v.authorization_type
     if x is not None:
         if not isinstance(x, str):
@@ -1802,8 +1672,6 @@ def _order_and_pay_request_30(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
     if not _P0.fullmatch(x):
@@ -1813,8 +1681,6 @@ def _order_and_pay_request_30(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "integrate")
     if not isinstance(x, str):
         raise _c.bad_type(p + "integrate", "a string")
-    if not x:
-        raise _c.missing(p + "integrate")
     if len(x) > 16:
         raise _c.too_long(p + "integrate", 16)
     x = v.subject
@@ -1822,8 +1688,6 @@ def _order_and_pay_request_30(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "subject")
     if not isinstance(x, str):
         raise _c.bad_type(p + "subject", "a string")
-    if not x:
-        raise _c.missing(p + "subject")
     if len(x) > 256:
         raise _c.too_long(p + "subject", 256)
     x = v.total_amount
@@ -1835,8 +1699,6 @@ def _order_and_pay_request_30(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
     x = v.country
@@ -1844,8 +1706,6 @@ def _order_and_pay_request_30(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.user_id
@@ -1853,8 +1713,6 @@ def _order_and_pay_request_30(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.expire_time
@@ -1892,8 +1750,6 @@ def _order_and_pay_request_30(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "terminalType")
     if not isinstance(x, str):
         raise _c.bad_type(p + "terminalType", "a string")
-    if not x:
-        raise _c.missing(p + "terminalType")
     if len(x) > 3:
         raise _c.too_long(p + "terminalType", 3)
     if x not in _E2:
@@ -2020,8 +1876,6 @@ def _order_and_pay_request_35(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
     if not _P0.fullmatch(x):
@@ -2031,8 +1885,6 @@ def _order_and_pay_request_35(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "integrate")
     if not isinstance(x, str):
         raise _c.bad_type(p + "integrate", "a string")
-    if not x:
-        raise _c.missing(p + "integrate")
     if len(x) > 16:
         raise _c.too_long(p + "integrate", 16)
     x = v.subject
@@ -2040,8 +1892,6 @@ def _order_and_pay_request_35(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "subject")
     if not isinstance(x, str):
         raise _c.bad_type(p + "subject", "a string")
-    if not x:
-        raise _c.missing(p + "subject")
     if len(x) > 256:
         raise _c.too_long(p + "subject", 256)
     x = v.total_amount
@@ -2053,8 +1903,6 @@ def _order_and_pay_request_35(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
     x = v.country
@@ -2068,8 +1916,6 @@ def _order_and_pay_request_35(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.expire_time
@@ -2116,8 +1962,6 @@ def _order_and_pay_request_35(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "frontCallbackUrl")
     if not isinstance(x, str):
         raise _c.bad_type(p + "frontCallbackUrl", "a string")
-    if not x:
-        raise _c.missing(p + "frontCallbackUrl")
     if len(x) > 1024:
         raise _c.too_long(p + "frontCallbackUrl", 1024)
     x = v.notify_url
@@ -2290,8 +2134,6 @@ def _payment_detail_39(v: Any, p: str) -> None:  # PaymentDetail
         raise _c.missing(p + "paymentMethodType")
     if not isinstance(x, str):
         raise _c.bad_type(p + "paymentMethodType", "a string")
-    if not x:
-        raise _c.missing(p + "paymentMethodType")
     if len(x) > 16:
         raise _c.too_long(p + "paymentMethodType", 16)
     x = v.target_org
@@ -2362,8 +2204,6 @@ def _billing_info_40(v: Any, p: str) -> None:  # BillingInfo
         raise _c.missing(p + "email")
     if not isinstance(x, str):
         raise _c.bad_type(p + "email", "a string")
-    if not x:
-        raise _c.missing(p + "email")
     if len(x) > 255:
         raise _c.too_long(p + "email", 255)
     x = v.address1
@@ -2371,8 +2211,6 @@ def _billing_info_40(v: Any, p: str) -> None:  # BillingInfo
         raise _c.missing(p + "address1")
     if not isinstance(x, str):
         raise _c.bad_type(p + "address1", "a string")
-    if not x:
-        raise _c.missing(p + "address1")
     if len(x) > 1024:
         raise _c.too_long(p + "address1", 1024)
     x = v.address2
@@ -2386,8 +2224,6 @@ def _billing_info_40(v: Any, p: str) -> None:  # BillingInfo
         raise _c.missing(p + "city")
     if not isinstance(x, str):
         raise _c.bad_type(p + "city", "a string")
-    if not x:
-        raise _c.missing(p + "city")
     if len(x) > 64:
         raise _c.too_long(p + "city", 64)
     x = v.region
@@ -2407,8 +2243,6 @@ def _billing_info_40(v: Any, p: str) -> None:  # BillingInfo
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.zip_code
@@ -2437,8 +2271,6 @@ def _order_and_pay_request_41(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
     if not _P0.fullmatch(x):
@@ -2448,8 +2280,6 @@ def _order_and_pay_request_41(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "integrate")
     if not isinstance(x, str):
         raise _c.bad_type(p + "integrate", "a string")
-    if not x:
-        raise _c.missing(p + "integrate")
     if len(x) > 16:
         raise _c.too_long(p + "integrate", 16)
     x = v.subject
@@ -2457,8 +2287,6 @@ def _order_and_pay_request_41(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "subject")
     if not isinstance(x, str):
         raise _c.bad_type(p + "subject", "a string")
-    if not x:
-        raise _c.missing(p + "subject")
     if len(x) > 256:
         raise _c.too_long(p + "subject", 256)
     x = v.total_amount
@@ -2470,8 +2298,6 @@ def _order_and_pay_request_41(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
     x = v.country
@@ -2479,8 +2305,6 @@ def _order_and_pay_request_41(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.user_id
@@ -2488,8 +2312,6 @@ def _order_and_pay_request_41(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.expire_time
@@ -2533,8 +2355,6 @@ def _order_and_pay_request_41(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.missing(p + "terminalType")
     if not isinstance(x, str):
         raise _c.bad_type(p + "terminalType", "a string")
-    if not x:
-        raise _c.missing(p + "terminalType")
     if len(x) > 3:
         raise _c.too_long(p + "terminalType", 3)
     if x not in _E2:
@@ -2596,8 +2416,6 @@ def _order_query_request_42(v: Any, p: str) -> None:  # OrderQueryRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
     if not _P0.fullmatch(x):
@@ -2610,8 +2428,6 @@ def _confirm_payment_payment_detail_43(v: Any, p: str) -> None:  # ConfirmPaymen
         raise _c.missing(p + "verificationCode")
     if not isinstance(x, str):
         raise _c.bad_type(p + "verificationCode", "a string")
-    if not x:
-        raise _c.missing(p + "verificationCode")
     if len(x) > 32:
         raise _c.too_long(p + "verificationCode", 32)
     if not _P4.fullmatch(x):
@@ -2624,8 +2440,6 @@ def _confirm_payment_request_44(v: Any, p: str) -> None:  # ConfirmPaymentReques
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
     if not _P0.fullmatch(x):
@@ -2649,8 +2463,6 @@ def _apply_ddc_request_45(v: Any, p: str) -> None:  # ApplyDdcRequest
         raise _c.missing(p + "paymentMethodType")
     if not isinstance(x, str):
         raise _c.bad_type(p + "paymentMethodType", "a string")
-    if not x:
-        raise _c.missing(p + "paymentMethodType")
     x = v.payment_amount
     if x is None:
         raise _c.missing(p + "paymentAmount")
@@ -2660,8 +2472,6 @@ def _apply_ddc_request_45(v: Any, p: str) -> None:  # ApplyDdcRequest
         raise _c.missing(p + "paymentCurrency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "paymentCurrency", "a string")
-    if not x:
-        raise _c.missing(p + "paymentCurrency")
     if len(x) > 3:
         raise _c.too_long(p + "paymentCurrency", 3)
     x = v.user_id
@@ -2669,8 +2479,6 @@ def _apply_ddc_request_45(v: Any, p: str) -> None:  # ApplyDdcRequest
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.card_identifier_no
@@ -2693,8 +2501,6 @@ def _order_close_request_46(v: Any, p: str) -> None:  # OrderCloseRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
     if not _P0.fullmatch(x):
@@ -2717,8 +2523,6 @@ def _payout_trade_47(v: Any, p: str) -> None:  # PayoutTrade
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
 
@@ -2729,8 +2533,6 @@ def _payee_account_info_48(v: Any, p: str) -> None:  # PayeeAccountInfo
         raise _c.missing(p + "accountNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "accountNo", "a string")
-    if not x:
-        raise _c.missing(p + "accountNo")
     if len(x) > 128:
         raise _c.too_long(p + "accountNo", 128)
     x = v.account_type
@@ -2863,8 +2665,6 @@ def _payee_info_53(v: Any, p: str) -> None:  # PayeeInfo
         raise _c.missing(p + "paymentMethodType")
     if not isinstance(x, str):
         raise _c.bad_type(p + "paymentMethodType", "a string")
-    if not x:
-        raise _c.missing(p + "paymentMethodType")
     if len(x) > 64:
         raise _c.too_long(p + "paymentMethodType", 64)
     x = v.target_org
@@ -3069,8 +2869,6 @@ def _payout_request_57(v: Any, p: str) -> None:  # PayoutRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 63:
         raise _c.too_long(p + "outTradeNo", 63)
     if not _P0.fullmatch(x):
@@ -3080,8 +2878,6 @@ def _payout_request_57(v: Any, p: str) -> None:  # PayoutRequest
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.charge_option
@@ -3178,8 +2974,6 @@ def _payout_query_request_58(v: Any, p: str) -> None:  # PayoutQueryRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 63:
         raise _c.too_long(p + "outTradeNo", 63)
     if not _P0.fullmatch(x):
@@ -3211,8 +3005,6 @@ def _payout_field_validation_payee_info_60(v: Any, p: str) -> None:  # PayoutFie
         raise _c.missing(p + "paymentMethodType")
     if not isinstance(x, str):
         raise _c.bad_type(p + "paymentMethodType", "a string")
-    if not x:
-        raise _c.missing(p + "paymentMethodType")
     if len(x) > 64:
         raise _c.too_long(p + "paymentMethodType", 64)
     x = v.target_org
@@ -3302,8 +3094,6 @@ def _payout_field_validation_request_62(v: Any, p: str) -> None:  # PayoutFieldV
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.charge_option
@@ -3371,8 +3161,6 @@ def _refund_request_63(v: Any, p: str) -> None:  # RefundRequest
         raise _c.missing(p + "outRefundNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outRefundNo", "a string")
-    if not x:
-        raise _c.missing(p + "outRefundNo")
     if len(x) > 64:
         raise _c.too_long(p + "outRefundNo", 64)
     x = v.refund_amount
@@ -3384,8 +3172,6 @@ def _refund_request_63(v: Any, p: str) -> None:  # RefundRequest
         raise _c.missing(p + "refundCurrency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "refundCurrency", "a string")
-    if not x:
-        raise _c.missing(p + "refundCurrency")
     if len(x) > 3:
         raise _c.too_long(p + "refundCurrency", 3)
     x = v.out_trade_no
@@ -3477,8 +3263,6 @@ def _day_end_balance_query_request_66(v: Any, p: str) -> None:  # DayEndBalanceQ
         raise _c.missing(p + "inquiryDate")
     if not isinstance(x, str):
         raise _c.bad_type(p + "inquiryDate", "a string")
-    if not x:
-        raise _c.missing(p + "inquiryDate")
     if len(x) > 32:
         raise _c.too_long(p + "inquiryDate", 32)
     x = v.timezone
@@ -3486,8 +3270,6 @@ def _day_end_balance_query_request_66(v: Any, p: str) -> None:  # DayEndBalanceQ
         raise _c.missing(p + "timezone")
     if not isinstance(x, str):
         raise _c.bad_type(p + "timezone", "a string")
-    if not x:
-        raise _c.missing(p + "timezone")
     if len(x) > 32:
         raise _c.too_long(p + "timezone", 32)
 
@@ -3498,8 +3280,6 @@ def _bill_order_confirm_request_67(v: Any, p: str) -> None:  # BillOrderConfirmR
         raise _c.missing(p + "tradeToken")
     if not isinstance(x, str):
         raise _c.bad_type(p + "tradeToken", "a string")
-    if not x:
-        raise _c.missing(p + "tradeToken")
     if len(x) > 64:
         raise _c.too_long(p + "tradeToken", 64)
     x = v.reference_no
@@ -3507,8 +3287,6 @@ def _bill_order_confirm_request_67(v: Any, p: str) -> None:  # BillOrderConfirmR
         raise _c.missing(p + "referenceNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "referenceNo", "a string")
-    if not x:
-        raise _c.missing(p + "referenceNo")
     if len(x) > 64:
         raise _c.too_long(p + "referenceNo", 64)
     x = v.amount
@@ -3520,8 +3298,6 @@ def _bill_order_confirm_request_67(v: Any, p: str) -> None:  # BillOrderConfirmR
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
     x = v.confirmation
@@ -3529,8 +3305,6 @@ def _bill_order_confirm_request_67(v: Any, p: str) -> None:  # BillOrderConfirmR
         raise _c.missing(p + "confirmation")
     if not isinstance(x, str):
         raise _c.bad_type(p + "confirmation", "a string")
-    if not x:
-        raise _c.missing(p + "confirmation")
     if len(x) > 16:
         raise _c.too_long(p + "confirmation", 16)
     x = v.failure_reason
@@ -3538,8 +3312,6 @@ def _bill_order_confirm_request_67(v: Any, p: str) -> None:  # BillOrderConfirmR
         raise _c.missing(p + "failureReason")
     if not isinstance(x, str):
         raise _c.bad_type(p + "failureReason", "a string")
-    if not x:
-        raise _c.missing(p + "failureReason")
     if len(x) > 255:
         raise _c.too_long(p + "failureReason", 255)
 
@@ -3550,8 +3322,6 @@ def _case_search_request_68(v: Any, p: str) -> None:  # CaseSearchRequest
         raise _c.missing(p + "caseId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "caseId", "a string")
-    if not x:
-        raise _c.missing(p + "caseId")
     if len(x) > 64:
         raise _c.too_long(p + "caseId", 64)
 
@@ -3562,8 +3332,6 @@ def _case_replay_request_69(v: Any, p: str) -> None:  # CaseReplayRequest
         raise _c.missing(p + "batchId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "batchId", "a string")
-    if not x:
-        raise _c.missing(p + "batchId")
     if len(x) > 64:
         raise _c.too_long(p + "batchId", 64)
     x = v.case_id
@@ -3571,8 +3339,6 @@ def _case_replay_request_69(v: Any, p: str) -> None:  # CaseReplayRequest
         raise _c.missing(p + "caseId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "caseId", "a string")
-    if not x:
-        raise _c.missing(p + "caseId")
     if len(x) > 64:
         raise _c.too_long(p + "caseId", 64)
     x = v.out_user_id
@@ -3580,8 +3346,6 @@ def _case_replay_request_69(v: Any, p: str) -> None:  # CaseReplayRequest
         raise _c.missing(p + "outUserId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outUserId", "a string")
-    if not x:
-        raise _c.missing(p + "outUserId")
     if len(x) > 64:
         raise _c.too_long(p + "outUserId", 64)
     x = v.response_content
@@ -3589,8 +3353,6 @@ def _case_replay_request_69(v: Any, p: str) -> None:  # CaseReplayRequest
         raise _c.missing(p + "responseContent")
     if not isinstance(x, str):
         raise _c.bad_type(p + "responseContent", "a string")
-    if not x:
-        raise _c.missing(p + "responseContent")
     if len(x) > 256:
         raise _c.too_long(p + "responseContent", 256)
     x = v.representment_file
@@ -3614,8 +3376,6 @@ def _apply_dropin_session_request_70(v: Any, p: str) -> None:  # ApplyDropinSess
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
     x = v.country
@@ -3623,8 +3383,6 @@ def _apply_dropin_session_request_70(v: Any, p: str) -> None:  # ApplyDropinSess
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.user_id
@@ -3632,8 +3390,6 @@ def _apply_dropin_session_request_70(v: Any, p: str) -> None:  # ApplyDropinSess
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.referral_code
@@ -3676,8 +3432,6 @@ def _apply_dropin_session_request_71(v: Any, p: str) -> None:  # ApplyDropinSess
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
     x = v.country
@@ -3685,8 +3439,6 @@ def _apply_dropin_session_request_71(v: Any, p: str) -> None:  # ApplyDropinSess
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.user_id
@@ -3694,8 +3446,6 @@ def _apply_dropin_session_request_71(v: Any, p: str) -> None:  # ApplyDropinSess
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.referral_code
@@ -3744,8 +3494,6 @@ def _exchange_request_73(v: Any, p: str) -> None:  # ExchangeRequest
         raise _c.missing(p + "ccyPair")
     if not isinstance(x, str):
         raise _c.bad_type(p + "ccyPair", "a string")
-    if not x:
-        raise _c.missing(p + "ccyPair")
     if len(x) > 6:
         raise _c.too_long(p + "ccyPair", 6)
     x = v.out_trade_no
@@ -3753,8 +3501,6 @@ def _exchange_request_73(v: Any, p: str) -> None:  # ExchangeRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
     if not _P0.fullmatch(x):
@@ -3764,8 +3510,6 @@ def _exchange_request_73(v: Any, p: str) -> None:  # ExchangeRequest
         raise _c.missing(p + "side")
     if not isinstance(x, str):
         raise _c.bad_type(p + "side", "a string")
-    if not x:
-        raise _c.missing(p + "side")
     x = v.transaction_amount
     if x is None:
         raise _c.missing(p + "transactionAmount")
@@ -3777,8 +3521,6 @@ def _exchange_request_73(v: Any, p: str) -> None:  # ExchangeRequest
         raise _c.missing(p + "transactionCcy")
     if not isinstance(x, str):
         raise _c.bad_type(p + "transactionCcy", "a string")
-    if not x:
-        raise _c.missing(p + "transactionCcy")
     if len(x) > 3:
         raise _c.too_long(p + "transactionCcy", 3)
     x = v.target_ccy
@@ -3786,8 +3528,6 @@ def _exchange_request_73(v: Any, p: str) -> None:  # ExchangeRequest
         raise _c.missing(p + "targetCcy")
     if not isinstance(x, str):
         raise _c.bad_type(p + "targetCcy", "a string")
-    if not x:
-        raise _c.missing(p + "targetCcy")
     if len(x) > 3:
         raise _c.too_long(p + "targetCcy", 3)
     x = v.rate_version
@@ -3804,8 +3544,6 @@ def _exchange_query_request_74(v: Any, p: str) -> None:  # ExchangeQueryRequest
         raise _c.missing(p + "outTradeNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "outTradeNo", "a string")
-    if not x:
-        raise _c.missing(p + "outTradeNo")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
     if not _P0.fullmatch(x):
@@ -3818,22 +3556,16 @@ def _ccy_pair_list_item_75(v: Any, p: str) -> None:  # CcyPairListItem
         raise _c.missing(p + "side")
     if not isinstance(x, str):
         raise _c.bad_type(p + "side", "a string")
-    if not x:
-        raise _c.missing(p + "side")
     x = v.target_currency
     if x is None:
         raise _c.missing(p + "targetCurrency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "targetCurrency", "a string")
-    if not x:
-        raise _c.missing(p + "targetCurrency")
     x = v.transaction_currency
     if x is None:
         raise _c.missing(p + "transactionCurrency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "transactionCurrency", "a string")
-    if not x:
-        raise _c.missing(p + "transactionCurrency")
 
 
 def _query_client_exchange_rate_request_76(v: Any, p: str) -> None:  # QueryClientExchangeRateRequest
@@ -3851,8 +3583,6 @@ def _query_client_exchange_rate_request_76(v: Any, p: str) -> None:  # QueryClie
         raise _c.missing(p + "product")
     if not isinstance(x, str):
         raise _c.bad_type(p + "product", "a string")
-    if not x:
-        raise _c.missing(p + "product")
     x = v.valid_time
     if x is not None:
         if not isinstance(x, str):
@@ -3865,8 +3595,6 @@ def _user_info_77(v: Any, p: str) -> None:  # UserInfo
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.username
@@ -3883,8 +3611,6 @@ def _create_paybylink_goods_detail_78(v: Any, p: str) -> None:  # CreatePaybylin
         raise _c.missing(p + "goodsName")
     if not isinstance(x, str):
         raise _c.bad_type(p + "goodsName", "a string")
-    if not x:
-        raise _c.missing(p + "goodsName")
     if len(x) > 128:
         raise _c.too_long(p + "goodsName", 128)
     x = v.goods_description
@@ -3892,8 +3618,6 @@ def _create_paybylink_goods_detail_78(v: Any, p: str) -> None:  # CreatePaybylin
         raise _c.missing(p + "goodsDescription")
     if not isinstance(x, str):
         raise _c.bad_type(p + "goodsDescription", "a string")
-    if not x:
-        raise _c.missing(p + "goodsDescription")
     if len(x) > 256:
         raise _c.too_long(p + "goodsDescription", 256)
     x = v.quantity
@@ -3901,8 +3625,6 @@ def _create_paybylink_goods_detail_78(v: Any, p: str) -> None:  # CreatePaybylin
         raise _c.missing(p + "quantity")
     if not isinstance(x, str):
         raise _c.bad_type(p + "quantity", "a string")
-    if not x:
-        raise _c.missing(p + "quantity")
     if len(x) > 16:
         raise _c.too_long(p + "quantity", 16)
     x = v.price
@@ -3916,8 +3638,6 @@ def _create_paybylink_goods_detail_78(v: Any, p: str) -> None:  # CreatePaybylin
         raise _c.missing(p + "goodsCurrency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "goodsCurrency", "a string")
-    if not x:
-        raise _c.missing(p + "goodsCurrency")
     if len(x) > 3:
         raise _c.too_long(p + "goodsCurrency", 3)
     x = v.show_url
@@ -3925,8 +3645,6 @@ def _create_paybylink_goods_detail_78(v: Any, p: str) -> None:  # CreatePaybylin
         raise _c.missing(p + "showUrl")
     if not isinstance(x, str):
         raise _c.bad_type(p + "showUrl", "a string")
-    if not x:
-        raise _c.missing(p + "showUrl")
     if len(x) > 256:
         raise _c.too_long(p + "showUrl", 256)
 
@@ -3943,8 +3661,6 @@ def _merchant_info_79(v: Any, p: str) -> None:  # MerchantInfo
         raise _c.missing(p + "contactEmail")
     if not isinstance(x, str):
         raise _c.bad_type(p + "contactEmail", "a string")
-    if not x:
-        raise _c.missing(p + "contactEmail")
     if len(x) > 128:
         raise _c.too_long(p + "contactEmail", 128)
 
@@ -3955,8 +3671,6 @@ def _create_paybylink_request_80(v: Any, p: str) -> None:  # CreatePaybylinkRequ
         raise _c.missing(p + "merchantLinkId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "merchantLinkId", "a string")
-    if not x:
-        raise _c.missing(p + "merchantLinkId")
     if len(x) > 64:
         raise _c.too_long(p + "merchantLinkId", 64)
     x = v.link_type
@@ -3964,8 +3678,6 @@ def _create_paybylink_request_80(v: Any, p: str) -> None:  # CreatePaybylinkRequ
         raise _c.missing(p + "linkType")
     if not isinstance(x, str):
         raise _c.bad_type(p + "linkType", "a string")
-    if not x:
-        raise _c.missing(p + "linkType")
     if len(x) > 32:
         raise _c.too_long(p + "linkType", 32)
     if x not in _E8:
@@ -3981,8 +3693,6 @@ def _create_paybylink_request_80(v: Any, p: str) -> None:  # CreatePaybylinkRequ
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.currency
@@ -3990,8 +3700,6 @@ def _create_paybylink_request_80(v: Any, p: str) -> None:  # CreatePaybylinkRequ
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
     x = v.total_amount
@@ -4011,8 +3719,6 @@ def _create_paybylink_request_80(v: Any, p: str) -> None:  # CreatePaybylinkRequ
         raise _c.missing(p + "description")
     if not isinstance(x, str):
         raise _c.bad_type(p + "description", "a string")
-    if not x:
-        raise _c.missing(p + "description")
     if len(x) > 256:
         raise _c.too_long(p + "description", 256)
     x = v.link_description
@@ -4047,8 +3753,6 @@ def _create_paybylink_request_80(v: Any, p: str) -> None:  # CreatePaybylinkRequ
         raise _c.missing(p + "notifyUrl")
     if not isinstance(x, str):
         raise _c.bad_type(p + "notifyUrl", "a string")
-    if not x:
-        raise _c.missing(p + "notifyUrl")
     if len(x) > 256:
         raise _c.too_long(p + "notifyUrl", 256)
 
@@ -4059,8 +3763,6 @@ def _query_paybylink_request_81(v: Any, p: str) -> None:  # QueryPaybylinkReques
         raise _c.missing(p + "merchantLinkId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "merchantLinkId", "a string")
-    if not x:
-        raise _c.missing(p + "merchantLinkId")
     if len(x) > 64:
         raise _c.too_long(p + "merchantLinkId", 64)
 
@@ -4071,8 +3773,6 @@ def _expire_paybylink_request_82(v: Any, p: str) -> None:  # ExpirePaybylinkRequ
         raise _c.missing(p + "merchantLinkId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "merchantLinkId", "a string")
-    if not x:
-        raise _c.missing(p + "merchantLinkId")
     if len(x) > 64:
         raise _c.too_long(p + "merchantLinkId", 64)
 
@@ -4098,29 +3798,21 @@ def _risk_name_list_request_84(v: Any, p: str) -> None:  # RiskNameListRequest
         raise _c.missing(p + "nameType")
     if not isinstance(x, str):
         raise _c.bad_type(p + "nameType", "a string")
-    if not x:
-        raise _c.missing(p + "nameType")
     x = v.remark
     if x is None:
         raise _c.missing(p + "remark")
     if not isinstance(x, str):
         raise _c.bad_type(p + "remark", "a string")
-    if not x:
-        raise _c.missing(p + "remark")
     x = v.operate_type
     if x is None:
         raise _c.missing(p + "operateType")
     if not isinstance(x, str):
         raise _c.bad_type(p + "operateType", "a string")
-    if not x:
-        raise _c.missing(p + "operateType")
     x = v.request_id
     if x is None:
         raise _c.missing(p + "requestId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "requestId", "a string")
-    if not x:
-        raise _c.missing(p + "requestId")
     x = v.name_list
     if x is None:
         raise _c.missing(p + "nameList")
@@ -4138,15 +3830,11 @@ def _material_list_item_85(v: Any, p: str) -> None:  # MaterialListItem
         raise _c.missing(p + "fieldValue")
     if not isinstance(x, str):
         raise _c.bad_type(p + "fieldValue", "a string")
-    if not x:
-        raise _c.missing(p + "fieldValue")
     x = v.field_name
     if x is None:
         raise _c.missing(p + "fieldName")
     if not isinstance(x, str):
         raise _c.bad_type(p + "fieldName", "a string")
-    if not x:
-        raise _c.missing(p + "fieldName")
     x = v.file_path_type
     if x is not None:
         if not isinstance(x, str):
@@ -4161,8 +3849,6 @@ def _rfi_material_list_request_86(v: Any, p: str) -> None:  # RfiMaterialListReq
         raise _c.missing(p + "rfiNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "rfiNo", "a string")
-    if not x:
-        raise _c.missing(p + "rfiNo")
     x = v.material_list
     if x is None:
         raise _c.missing(p + "materialList")
@@ -4180,8 +3866,6 @@ def _subscription_create_period_rule_87(v: Any, p: str) -> None:  # Subscription
         raise _c.missing(p + "periodUnit")
     if not isinstance(x, str):
         raise _c.bad_type(p + "periodUnit", "a string")
-    if not x:
-        raise _c.missing(p + "periodUnit")
     if len(x) > 2:
         raise _c.too_long(p + "periodUnit", 2)
     x = v.period_count
@@ -4201,8 +3885,6 @@ def _subscription_create_period_amount_88(v: Any, p: str) -> None:  # Subscripti
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
-    if not x:
-        raise _c.missing(p + "currency")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
 
@@ -4241,8 +3923,6 @@ def _subscription_create_subscription_plan_91(v: Any, p: str) -> None:  # Subscr
         raise _c.missing(p + "subject")
     if not isinstance(x, str):
         raise _c.bad_type(p + "subject", "a string")
-    if not x:
-        raise _c.missing(p + "subject")
     if len(x) > 256:
         raise _c.too_long(p + "subject", 256)
     x = v.description
@@ -4293,8 +3973,6 @@ def _subscription_create_request_92(v: Any, p: str) -> None:  # SubscriptionCrea
         raise _c.missing(p + "subscriptionRequestId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "subscriptionRequestId", "a string")
-    if not x:
-        raise _c.missing(p + "subscriptionRequestId")
     if len(x) > 64:
         raise _c.too_long(p + "subscriptionRequestId", 64)
     x = v.user_id
@@ -4302,8 +3980,6 @@ def _subscription_create_request_92(v: Any, p: str) -> None:  # SubscriptionCrea
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.callback_url
@@ -4311,8 +3987,6 @@ def _subscription_create_request_92(v: Any, p: str) -> None:  # SubscriptionCrea
         raise _c.missing(p + "callbackUrl")
     if not isinstance(x, str):
         raise _c.bad_type(p + "callbackUrl", "a string")
-    if not x:
-        raise _c.missing(p + "callbackUrl")
     if len(x) > 256:
         raise _c.too_long(p + "callbackUrl", 256)
     x = v.subscription_plan
@@ -4344,8 +4018,6 @@ def _subscription_cancel_request_94(v: Any, p: str) -> None:  # SubscriptionCanc
         raise _c.missing(p + "subscriptionNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "subscriptionNo", "a string")
-    if not x:
-        raise _c.missing(p + "subscriptionNo")
     if len(x) > 64:
         raise _c.too_long(p + "subscriptionNo", 64)
 
@@ -4356,8 +4028,6 @@ def _inquire_payment_token_request_95(v: Any, p: str) -> None:  # InquirePayment
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.token_scope
@@ -4365,8 +4035,6 @@ def _inquire_payment_token_request_95(v: Any, p: str) -> None:  # InquirePayment
         raise _c.missing(p + "tokenScope")
     if not isinstance(x, str):
         raise _c.bad_type(p + "tokenScope", "a string")
-    if not x:
-        raise _c.missing(p + "tokenScope")
     if len(x) > 16:
         raise _c.too_long(p + "tokenScope", 16)
     if x not in _E10:
@@ -4401,8 +4069,6 @@ def _remove_payment_token_request_96(v: Any, p: str) -> None:  # RemovePaymentTo
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.payment_token_id
@@ -4410,8 +4076,6 @@ def _remove_payment_token_request_96(v: Any, p: str) -> None:  # RemovePaymentTo
         raise _c.missing(p + "paymentTokenID")
     if not isinstance(x, str):
         raise _c.bad_type(p + "paymentTokenID", "a string")
-    if not x:
-        raise _c.missing(p + "paymentTokenID")
     if len(x) > 64:
         raise _c.too_long(p + "paymentTokenID", 64)
     x = v.remove_reason
@@ -4428,36 +4092,26 @@ def _apply_payment_token_card_info_97(v: Any, p: str) -> None:  # ApplyPaymentTo
         raise _c.missing(p + "cardOrg")
     if not isinstance(x, str):
         raise _c.bad_type(p + "cardOrg", "a string")
-    if not x:
-        raise _c.missing(p + "cardOrg")
     x = v.card_identifier_no
     if x is None:
         raise _c.missing(p + "cardIdentifierNo")
     if not isinstance(x, str):
         raise _c.bad_type(p + "cardIdentifierNo", "a string")
-    if not x:
-        raise _c.missing(p + "cardIdentifierNo")
     x = v.card_holder_full_name
     if x is None:
         raise _c.missing(p + "cardHolderFullName")
     if not isinstance(x, str):
         raise _c.bad_type(p + "cardHolderFullName", "a string")
-    if not x:
-        raise _c.missing(p + "cardHolderFullName")
     x = v.card_expiration_month
     if x is None:
         raise _c.missing(p + "cardExpirationMonth")
     if not isinstance(x, str):
         raise _c.bad_type(p + "cardExpirationMonth", "a string")
-    if not x:
-        raise _c.missing(p + "cardExpirationMonth")
     x = v.card_expiration_year
     if x is None:
         raise _c.missing(p + "cardExpirationYear")
     if not isinstance(x, str):
         raise _c.bad_type(p + "cardExpirationYear", "a string")
-    if not x:
-        raise _c.missing(p + "cardExpirationYear")
     x = v.cvv
     if x is not None:
         if not isinstance(x, str):
@@ -4517,8 +4171,6 @@ def _apply_payment_token_request_99(v: Any, p: str) -> None:  # ApplyPaymentToke
         raise _c.missing(p + "requestId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "requestId", "a string")
-    if not x:
-        raise _c.missing(p + "requestId")
     if len(x) > 64:
         raise _c.too_long(p + "requestId", 64)
     x = v.country
@@ -4526,8 +4178,6 @@ def _apply_payment_token_request_99(v: Any, p: str) -> None:  # ApplyPaymentToke
         raise _c.missing(p + "country")
     if not isinstance(x, str):
         raise _c.bad_type(p + "country", "a string")
-    if not x:
-        raise _c.missing(p + "country")
     if len(x) > 2:
         raise _c.too_long(p + "country", 2)
     x = v.payment_method_type
@@ -4535,8 +4185,6 @@ def _apply_payment_token_request_99(v: Any, p: str) -> None:  # ApplyPaymentToke
         raise _c.missing(p + "paymentMethodType")
     if not isinstance(x, str):
         raise _c.bad_type(p + "paymentMethodType", "a string")
-    if not x:
-        raise _c.missing(p + "paymentMethodType")
     if len(x) > 64:
         raise _c.too_long(p + "paymentMethodType", 64)
     x = v.target_org
@@ -4550,8 +4198,6 @@ def _apply_payment_token_request_99(v: Any, p: str) -> None:  # ApplyPaymentToke
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.front_callback_url
@@ -4559,8 +4205,6 @@ def _apply_payment_token_request_99(v: Any, p: str) -> None:  # ApplyPaymentToke
         raise _c.missing(p + "frontCallbackUrl")
     if not isinstance(x, str):
         raise _c.bad_type(p + "frontCallbackUrl", "a string")
-    if not x:
-        raise _c.missing(p + "frontCallbackUrl")
     if len(x) > 1024:
         raise _c.too_long(p + "frontCallbackUrl", 1024)
     x = v.token_scope
@@ -4568,8 +4212,6 @@ def _apply_payment_token_request_99(v: Any, p: str) -> None:  # ApplyPaymentToke
         raise _c.missing(p + "tokenScope")
     if not isinstance(x, str):
         raise _c.bad_type(p + "tokenScope", "a string")
-    if not x:
-        raise _c.missing(p + "tokenScope")
     if len(x) > 16:
         raise _c.too_long(p + "tokenScope", 16)
     x = v.mit_type
@@ -4596,8 +4238,6 @@ def _inquire_apply_request_request_100(v: Any, p: str) -> None:  # InquireApplyR
         raise _c.missing(p + "userId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "userId", "a string")
-    if not x:
-        raise _c.missing(p + "userId")
     if len(x) > 64:
         raise _c.too_long(p + "userId", 64)
     x = v.token_scope
@@ -4605,15 +4245,11 @@ def _inquire_apply_request_request_100(v: Any, p: str) -> None:  # InquireApplyR
         raise _c.missing(p + "tokenScope")
     if not isinstance(x, str):
         raise _c.bad_type(p + "tokenScope", "a string")
-    if not x:
-        raise _c.missing(p + "tokenScope")
     x = v.request_id
     if x is None:
         raise _c.missing(p + "requestId")
     if not isinstance(x, str):
         raise _c.bad_type(p + "requestId", "a string")
-    if not x:
-        raise _c.missing(p + "requestId")
 
 
 def check_capture(v: Any) -> None:
