@@ -48,7 +48,9 @@ def _notification_types() -> dict[str, tuple[type[Any] | None, type[Any] | None]
 NOTES = _notification_types()
 
 
-def target(section: str, key: str, part: str, example: dict[str, Any]) -> tuple[type[Any] | None, Any, dict]:
+def target(
+    section: str, key: str, part: str, example: dict[str, Any]
+) -> tuple[type[Any] | None, Any, dict[str, Any]]:
     """(our type, the JSON it decodes, the schema node of that JSON) for one example."""
     entry = DOC[section][key]
     if section == "operations":
@@ -64,7 +66,9 @@ def _parse_time(value: str) -> datetime | None:
     if not text:
         return None
     text = text.replace(" +", "+").replace(" -", "-").replace(" ", "T").replace("Z", "+00:00")
-    moment = datetime.fromisoformat(text if len(text) > 19 and text[19:20] in "+-." else text)
+    if text[-5:-4] in "+-" and text[-3:-2] != ":":  # +0000 -> +00:00 (fromisoformat on 3.10)
+        text = f"{text[:-2]}:{text[-2:]}"
+    moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -96,10 +100,10 @@ def lost(theirs: Any, ours: Any, schema: dict[str, Any], path: str = "") -> list
                 problems += lost(value, mine.get(name), schema["properties"][name], f"{path}.{name}")
         return problems
     if isinstance(theirs, list) and isinstance(schema.get("items"), dict):
-        mine = ours if isinstance(ours, list) else []
-        if len(mine) != len(theirs):
-            return [f"{path}: {len(theirs)} items became {len(mine)}"]
-        return [p for i, v in enumerate(theirs) for p in lost(v, mine[i], schema["items"], f"{path}[{i}]")]
+        items: list[Any] = ours if isinstance(ours, list) else []
+        if len(items) != len(theirs):
+            return [f"{path}: {len(theirs)} items became {len(items)}"]
+        return [p for i, v in enumerate(theirs) for p in lost(v, items[i], schema["items"], f"{path}[{i}]")]
     if isinstance(theirs, (dict, list)):
         return [] if theirs == ours or (not theirs and ours is None) else [f"{path}: changed"]
     return [] if same(theirs, ours) else [f"{path}: {theirs!r} became {ours!r}"]
@@ -267,7 +271,9 @@ def test_reprs_mask_sensitive_fields() -> None:
 
 
 def test_the_comparison_sees_a_dropped_or_changed_field() -> None:
-    schema = {"properties": {"amount": {}, "createdTime": {}, "items": {"items": {"properties": {"a": {}}}}}}
+    schema: dict[str, Any] = {
+        "properties": {"amount": {}, "createdTime": {}, "items": {"items": {"properties": {"a": {}}}}}
+    }
     theirs = {"amount": Decimal("10.5"), "createdTime": "2023-08-06T23:50:59 +0000", "items": [{"a": "x"}]}
     ours = {"amount": Decimal("10.50"), "createdTime": "2023-08-06T23:50:59Z", "items": [{"a": "x"}]}
     assert lost(theirs, ours, schema) == []
