@@ -26,7 +26,7 @@ from gen_tables import API, CALLBACKS, NESTED_NAMES  # noqa: E402
 
 from payermax_async import _schema  # noqa: E402
 
-__all__ = ["Built", "Top", "build", "main", "render_all"]
+__all__ = ["Built", "Top", "build", "drift", "main", "render_all"]
 
 
 @dataclass
@@ -152,28 +152,38 @@ def render_all() -> dict[Path, str]:
     return {path: _ruff_format(text, path) for path, text in files.items()}
 
 
+def _leftovers(files: dict[Path, str]) -> list[Path]:
+    """Family modules no longer generated (hand-written ones start with "_")."""
+    types_dir = ROOT / "payermax_async" / "types"
+    return sorted(p for p in types_dir.glob("*.py") if p not in files and not p.name.startswith("_"))
+
+
+def drift(files: dict[Path, str]) -> list[Path]:
+    """Files that differ from what the generator writes, and generated files it no longer writes."""
+    stale = [p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+    return stale + _leftovers(files)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     args = parser.parse_args(argv)
     files = render_all()
-    stale = [p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
-    types_dir = ROOT / "payermax_async" / "types"
-    # a family module that is no longer generated is stale too (hand-written ones start with "_")
-    extra = [p for p in types_dir.glob("*.py") if p not in files and not p.name.startswith("_")]
+    found = drift(files)
     if args.check:
-        for p in [*stale, *extra]:
+        for p in found:
             print(f"stale: {p.relative_to(ROOT)}", file=sys.stderr)
-        if stale or extra:
+        if found:
             print("run: python tools/generate.py", file=sys.stderr)
-            return 1
-        return 0
-    for p in extra:
-        p.unlink()
-    for p in stale:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(files[p], encoding="utf-8")
-        print(f"wrote {p.relative_to(ROOT)}")
+        return 1 if found else 0
+    for p in found:
+        if p in files:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(files[p], encoding="utf-8")
+            print(f"wrote {p.relative_to(ROOT)}")
+        else:
+            p.unlink()
+            print(f"removed {p.relative_to(ROOT)}")
     return 0
 
 

@@ -17,6 +17,8 @@ from typing import Annotated, Any, ClassVar, TypeVar
 
 import msgspec
 
+from .._sensitive import SENSITIVE
+
 __all__ = [
     "AwareDatetime",
     "StrDecimal",
@@ -80,13 +82,22 @@ class TolerantEnum(str, Enum):
 _MASK = "***"
 
 
+def _masked(value: Any) -> Any:
+    """Free-form objects (``dict``-typed fields such as ``riskParams``) masked by wire name."""
+    if isinstance(value, dict):
+        return {k: _MASK if str(k).strip() in SENSITIVE else _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
 def _masked_repr(obj: msgspec.Struct, hidden: frozenset[str]) -> str:
     parts = []
     for name in obj.__struct_fields__:
         value = getattr(obj, name)
         if value is None:
             continue
-        parts.append(f"{name}={_MASK if name in hidden else repr(value)}")
+        parts.append(f"{name}={_MASK if name in hidden else repr(_masked(value))}")
     return f"{type(obj).__name__}({', '.join(parts)})"
 
 
