@@ -126,6 +126,10 @@ class Model:
         spec = Spec(name=name, side=side, fields=fields, children=children)
         return self._register(spec, name, parent)
 
+    def add(self, spec: Spec) -> Spec:
+        """A spec made by hand (not from the schema), under its own name."""
+        return self._register(spec, spec.name, spec.name)
+
     def _register(self, spec: Spec, wanted: str, parent: str) -> Spec:
         """Same name, same shape: one struct. Same name, other shape: the parent's name in front."""
         stem = re.sub(r"(Request|Result|NotificationData|Notification)$", "", parent)

@@ -21,7 +21,8 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 import gen_files  # noqa: E402
-from gen_model import Model, Spec, merge  # noqa: E402
+from gen_model import Model, Spec, SpecField, merge  # noqa: E402
+from gen_naming import snake  # noqa: E402
 from gen_tables import API, CALLBACKS, NESTED_NAMES  # noqa: E402
 
 from payermax_async import _schema  # noqa: E402
@@ -104,8 +105,29 @@ def build() -> Built:
                 merge(answers), "NotificationAck", "result", "notifications", "", {}, f"{stem}Notification"
             )
         notifications.append(Top(stem, "notifications", answer, note, keys))
+    notifications.append(Top("Generic", "notifications", None, _generic(model), []))
     homes = _homes(model, [*tops, *notifications], enums)
     return Built(doc, rules, model, tops, notifications, homes)
+
+
+def _generic(model: Model) -> Spec:
+    """The envelope every notification shares, for a notifyType without a class of its own."""
+    fields = [
+        SpecField(wire, snake(wire), ann, False, kind)
+        for wire, ann, kind in (
+            ("code", "str", "str"),
+            ("msg", "str", "str"),
+            ("keyVersion", "str", "str"),
+            ("appId", "str", "str"),
+            ("merchantNo", "str", "str"),
+            ("notifyTime", "AwareDatetime", "datetime"),
+            ("notifyType", "str", "str"),
+            ("version", "str", "str"),
+            ("data", "dict[str, Any]", "dict"),
+        )
+    ]
+    doc = "A notification without a class of its own: the shared envelope, ``data`` left as JSON."
+    return model.add(Spec(name="GenericNotification", side="result", fields=fields, doc=doc))
 
 
 def _homes(model: Model, tops: list[Top], enums: dict[str, Any]) -> dict[str, str]:

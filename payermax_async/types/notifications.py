@@ -8,7 +8,7 @@ Do not edit: change the overlay or the generator, then run `python tools/generat
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -49,6 +49,7 @@ __all__ = [
     "FeeResult",
     "FraudNotification",
     "FraudNotificationData",
+    "GenericNotification",
     "MaterialListItemResult",
     "NotificationAck",
     "PayLinkCardInfoResult",
@@ -730,6 +731,20 @@ class FraudNotification(WireResult, kw_only=True, frozen=True):
     notify_type: str | None = msgspec.field(default=None, name="notifyType")
     code: str | None = None
     msg: str | None = None
+
+
+class GenericNotification(WireResult, kw_only=True, frozen=True):
+    """A notification without a class of its own: the shared envelope, ``data`` left as JSON."""
+
+    code: str | None = None
+    msg: str | None = None
+    key_version: str | None = msgspec.field(default=None, name="keyVersion")
+    app_id: str | None = msgspec.field(default=None, name="appId")
+    merchant_no: str | None = msgspec.field(default=None, name="merchantNo")
+    notify_time: AwareDatetime | None = msgspec.field(default=None, name="notifyTime")
+    notify_type: str | None = msgspec.field(default=None, name="notifyType")
+    version: str | None = None
+    data: dict[str, Any] | None = None
 
 
 BY_NOTIFY_TYPE: dict[str, type[WireResult]] = {

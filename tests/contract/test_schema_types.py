@@ -281,3 +281,21 @@ def test_the_comparison_sees_a_dropped_or_changed_field() -> None:
     assert lost(theirs, {k: v for k, v in ours.items() if k != "createdTime"}, schema)
     assert lost(theirs, {**ours, "items": []}, schema)
     assert lost(theirs, {**ours, "items": [{"a": "y"}]}, schema)
+
+
+# The wire names the package exports today (payermax_async/__init__.py, DESIGN.md "Public API"):
+# each exists among the generated types, so the client integration can switch to them by name.
+EXPORTED = """
+AuthorizationType BillingInfo BuyerInfo CancelResult CancelStatus CaptureMode CaptureResult CaptureStatus
+CardInfo CloseStatus GoodsDetail Integrate OrderAndPayResult OrderCloseResult OrderQueryResult
+PayeeAccountInfo PayeeAddress PayeeBankInfo PayeeDocument PayeeInfo PayeeName PaymentDetail PaymentStatus
+PayoutQueryResult PayoutResult PayoutStatus RefundQueryResult RefundResult RefundStatus ShippingInfo
+CancelNotification CaptureNotification GenericNotification PaymentNotification PayoutNotification
+RefundNotification NotificationType PaymentDetailResult PayoutTrade
+""".split()
+
+
+def test_exported_names_exist_among_the_generated_types() -> None:
+    assert [name for name in EXPORTED if name not in types.__all__] == []
+    assert notifications.BY_NOTIFY_TYPE["CAPTURE"] is types.CaptureNotification
+    assert notifications.BY_NOTIFY_TYPE["PAYMENT"] is types.PaymentNotification
