@@ -37,6 +37,12 @@ def _kind(t: Any) -> Any:
     return t
 
 
+def _fields(cls: type[msgspec.Struct]) -> tuple[Any, ...]:
+    info = INS.type_info(cls)
+    assert isinstance(info, INS.StructType)
+    return info.fields
+
+
 def _currency_name(wire: str) -> bool:
     return wire == "currency" or wire.endswith(("Currency", "Ccy"))
 
@@ -59,7 +65,7 @@ def build(cls: type[msgspec.Struct], node: dict[str, Any]) -> msgspec.Struct:
     """The smallest request of ``cls`` setting every field ``node`` documents."""
     props = node.get("properties", {})
     values: dict[str, Any] = {}
-    for f in INS.type_info(cls).fields:  # type: ignore[union-attr]
+    for f in _fields(cls):
         sub = props.get(f.encode_name)
         if sub is None:
             values[f.name] = None
@@ -85,7 +91,7 @@ def breakages(obj: msgspec.Struct, node: dict[str, Any], prefix: str) -> Iterato
     """(python attribute chain, bad value, wire path) for every way the schema forbids a value."""
     props = node.get("properties", {})
     required = set(node.get("required", []))
-    for f in INS.type_info(type(obj)).fields:  # type: ignore[union-attr]
+    for f in _fields(type(obj)):
         path = f"{prefix}{f.encode_name}"
         sub = props.get(f.encode_name)
         if sub is None:
