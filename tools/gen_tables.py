@@ -115,3 +115,21 @@ FAMILY_DOCS = {
     "bill_payments": "Bill payments.",
     "notifications": "Notifications PayerMax sends to the merchant: envelope and data.",
 }
+
+# Our short docstrings for the generated types where a name alone could mislead.
+DOCS = {
+    "OrderAndPayRequest": (
+        "Every documented orderAndPay shape in one struct (hosted, Direct API, drop-in, authorization);\n"
+        "    ``endpoints.endpoint_for`` picks the variant from the fields, and its check enforces that\n"
+        "    variant's own requirements."
+    ),
+    "ApplyDropinSessionRequest": "Both drop-in session shapes; MANUAL capture selects the authorization one.",
+    "CaptureResult": (
+        "``is_final`` is PayerMax's ``isFinal``: this was the final capture of the authorization. Whether\n"
+        "    the capture itself can still change is ``status.is_final``."
+    ),
+    "CaptureNotificationData": "``is_final``: the final capture of the authorization (see CaptureResult).",
+    "InquireApplyRequestRequest": "``InquireApplyRequest`` is PayerMax's own spelling of this apiName.",
+    "PayoutTrade": "``amount`` is sent as a JSON string, as PayerMax types it.",
+    "GoodsDetail": "``price`` is sent as a JSON string, as PayerMax types it.",
+}

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 import gen_files  # noqa: E402
 from gen_model import Model, Spec, SpecField, merge  # noqa: E402
 from gen_naming import snake  # noqa: E402
-from gen_tables import API, CALLBACKS, NESTED_NAMES  # noqa: E402
+from gen_tables import API, CALLBACKS, DOCS, NESTED_NAMES  # noqa: E402
 
 from payermax_async import _schema  # noqa: E402
 
@@ -106,6 +106,8 @@ def build() -> Built:
             )
         notifications.append(Top(stem, "notifications", answer, note, keys))
     notifications.append(Top("Generic", "notifications", None, _generic(model), []))
+    for name, text in DOCS.items():
+        model.specs[name].doc = text
     homes = _homes(model, [*tops, *notifications], enums)
     return Built(doc, rules, model, tops, notifications, homes)
 

@@ -31,6 +31,9 @@ class CaptureRequest(WireRequest, kw_only=True):
 
 
 class CaptureResult(WireResult, kw_only=True, frozen=True):
+    """``is_final`` is PayerMax's ``isFinal``: this was the final capture of the authorization. Whether
+    the capture itself can still change is ``status.is_final``."""
+
     capture_no: str | None = msgspec.field(default=None, name="captureNo")
     request_id: str | None = msgspec.field(default=None, name="requestId")
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")

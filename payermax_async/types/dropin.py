@@ -21,6 +21,8 @@ __all__ = [
 
 
 class ApplyDropinSessionRequest(WireRequest, kw_only=True):
+    """Both drop-in session shapes; MANUAL capture selects the authorization one."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"user_id"})
     total_amount: Decimal | None = msgspec.field(default=None, name="totalAmount")
     mit_type: str | None = msgspec.field(default=None, name="mitType")

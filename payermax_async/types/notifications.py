@@ -456,6 +456,8 @@ class PaymentNotification(WireResult, kw_only=True, frozen=True):
 
 
 class CaptureNotificationData(WireResult, kw_only=True, frozen=True):
+    """``is_final``: the final capture of the authorization (see CaptureResult)."""
+
     capture_no: str | None = msgspec.field(default=None, name="captureNo")
     request_id: str | None = msgspec.field(default=None, name="requestId")
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")

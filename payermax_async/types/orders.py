@@ -228,6 +228,8 @@ class EnvInfo(WireRequest, kw_only=True):
 
 
 class GoodsDetail(WireRequest, kw_only=True):
+    """``price`` is sent as a JSON string, as PayerMax types it."""
+
     goods_id: str = msgspec.field(name="goodsId")
     goods_name: str = msgspec.field(name="goodsName")
     quantity: str
@@ -301,6 +303,10 @@ class BillingInfo(WireRequest, kw_only=True):
 
 
 class OrderAndPayRequest(WireRequest, kw_only=True):
+    """Every documented orderAndPay shape in one struct (hosted, Direct API, drop-in, authorization);
+    ``endpoints.endpoint_for`` picks the variant from the fields, and its check enforces that
+    variant's own requirements."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"user_id"})
     out_trade_no: str = msgspec.field(name="outTradeNo")
     integrate: str

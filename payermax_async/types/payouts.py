@@ -43,6 +43,8 @@ __all__ = [
 
 
 class PayoutTrade(WireRequest, kw_only=True):
+    """``amount`` is sent as a JSON string, as PayerMax types it."""
+
     amount: Decimal
     currency: str
 

@@ -131,6 +131,8 @@ class ApplyPaymentTokenResult(WireResult, kw_only=True, frozen=True):
 
 
 class InquireApplyRequestRequest(WireRequest, kw_only=True):
+    """``InquireApplyRequest`` is PayerMax's own spelling of this apiName."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"user_id"})
     user_id: str = msgspec.field(name="userId")
     token_scope: str = msgspec.field(name="tokenScope")
