@@ -150,9 +150,10 @@ def _targets(doc: dict[str, Any], change: dict[str, Any]) -> list[dict[str, Any]
 
 
 def _holder(example: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path; a step of digits indexes a list (``data.items.0.name``)."""
     holder: Any = example
     for step in filter(None, path.split(".")):
-        holder = holder[step]
+        holder = holder[int(step)] if isinstance(holder, list) else holder[step]
     return holder
 
 

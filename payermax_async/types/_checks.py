@@ -3086,6 +3086,26 @@ def _payout_field_validation_payer_info_61(v: Any, p: str) -> None:  # PayoutFie
         if not isinstance(x, Name):
             raise _c.bad_type(p + "name", "a Name")
         _name_54(x, p + "name" + ".")
+    x = v.business_legal_name
+    if x is not None:
+        if not isinstance(x, str):
+            raise _c.bad_type(p + "businessLegalName", "a string")
+    x = v.merchant_category_code
+    if x is not None:
+        if not isinstance(x, str):
+            raise _c.bad_type(p + "merchantCategoryCode", "a string")
+    x = v.payer_id
+    if x is not None:
+        if not isinstance(x, str):
+            raise _c.bad_type(p + "payerId", "a string")
+    x = v.registration_country
+    if x is not None:
+        if not isinstance(x, str):
+            raise _c.bad_type(p + "registrationCountry", "a string")
+    x = v.sub_merchant_no
+    if x is not None:
+        if not isinstance(x, str):
+            raise _c.bad_type(p + "subMerchantNo", "a string")
 
 
 def _payout_field_validation_request_62(v: Any, p: str) -> None:  # PayoutFieldValidationRequest

@@ -145,6 +145,7 @@ class GoodsDetailResult(WireResult, kw_only=True, frozen=True):
     price: Decimal | None = None
     goods_currency: str | None = msgspec.field(default=None, name="goodsCurrency")
     show_url: str | None = msgspec.field(default=None, name="showUrl")
+    goods_id: str | None = msgspec.field(default=None, name="goodsId")
 
 
 class QueryPaybylinkResult(WireResult, kw_only=True, frozen=True):

@@ -304,6 +304,7 @@ class TokenizationNotification(WireResult, kw_only=True, frozen=True):
     notify_time: AwareDatetime | None = msgspec.field(default=None, name="notifyTime")
     notify_type: str | None = msgspec.field(default=None, name="notifyType")
     data: TokenizationNotificationData | None = None
+    merchant_app_id: str | None = msgspec.field(default=None, name="merchantAppId")
 
 
 class SubscriptionPaymentSubscriptionPlanResult(WireResult, kw_only=True, frozen=True):

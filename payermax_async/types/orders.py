@@ -341,6 +341,8 @@ class OrderAndPayResult(WireResult, kw_only=True, frozen=True):
     trade_token: str | None = msgspec.field(default=None, name="tradeToken")
     status: PaymentStatus | None = None
     redirect_url: str | None = msgspec.field(default=None, name="redirectUrl")
+    qr_code_url: str | None = msgspec.field(default=None, name="qrCodeUrl")
+    va_code: str | None = msgspec.field(default=None, name="vaCode")
 
 
 class OrderQueryRequest(WireRequest, kw_only=True):
@@ -387,6 +389,7 @@ class PaymentDetailResult(WireResult, kw_only=True, frozen=True):
     pay_currency: str | None = msgspec.field(default=None, name="payCurrency")
     payment_token_id: str | None = msgspec.field(default=None, name="paymentTokenID")
     card_info: CardInfoResult | None = msgspec.field(default=None, name="cardInfo")
+    payment_method: str | None = msgspec.field(default=None, name="paymentMethod")
 
 
 class OrderQueryResult(WireResult, kw_only=True, frozen=True):

@@ -260,6 +260,11 @@ class PayoutFieldValidationPayeeInfo(WireRequest, kw_only=True):
 class PayoutFieldValidationPayerInfo(WireRequest, kw_only=True):
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"name"})
     name: Name | None = None
+    business_legal_name: str | None = msgspec.field(default=None, name="businessLegalName")
+    merchant_category_code: str | None = msgspec.field(default=None, name="merchantCategoryCode")
+    payer_id: str | None = msgspec.field(default=None, name="payerId")
+    registration_country: str | None = msgspec.field(default=None, name="registrationCountry")
+    sub_merchant_no: str | None = msgspec.field(default=None, name="subMerchantNo")
 
 
 class PayoutFieldValidationRequest(WireRequest, kw_only=True):
