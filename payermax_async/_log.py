@@ -5,24 +5,24 @@ from __future__ import annotations
 import logging
 import re
 
+from ._sensitive import SENSITIVE
+
 __all__ = ["logger", "redact"]
 
 logger = logging.getLogger("payermax_async")
 
-# Field names whose string values never reach a log line, in any nesting.
-_SENSITIVE = (
-    "cardNo|cardNumber|cvv|cvc|securityCode|expiryMonth|expiryYear|expirationMonth|expirationYear"
-    "|cardHolderFullName|cardHolderName|cardholderName|firstName|lastName|fullName|name|email"
-    "|phoneNo|phone|mobile|address|addressLine1|addressLine2|street|zipCode|postalCode|birthday"
-    "|dateOfBirth|idNumber|documentNo|accountNo|accountNumber|iban|bankAccount|token|paymentToken"
-    "|merchantAuthToken|merchant_auth_token|clientIp|ip|userId|buyerId|address1|address2|middleName"
-    "|payeePhone|birthDate|documentId|taxNo|paymentTokenID|sessionKey|redeemCode"
+# A sensitive name (from the schema's sensitive fields, _sensitive.py) in any nesting: its string or
+# number value is replaced. Objects and arrays are left to the names inside them.
+_NAMES = "|".join(sorted((re.escape(n) for n in SENSITIVE), key=len, reverse=True))
+_FIELD_RE = re.compile(
+    # a string value may run to the end of a body cut short elsewhere: masked all the same
+    rb'("\s*(?:' + _NAMES.encode() + rb')\s*"\s*:\s*)("(?:[^"\\]|\\.)*(?:"|$)|-?[0-9][0-9.eE+-]*)'
 )
-_FIELD_RE = re.compile(rb'("(?:' + _SENSITIVE.encode() + rb')"\s*:\s*)("(?:[^"\\]|\\.)*"|-?[0-9.eE+-]+)')
 
 
 def redact(body: bytes, limit: int = 4096) -> str:
-    """A body fit for a DEBUG line: sensitive values masked, length capped, never raises."""
-    masked = _FIELD_RE.sub(rb'\1"***"', body[:limit])
-    text = masked.decode("utf-8", "replace")
-    return text if len(body) <= limit else text + f"...(+{len(body) - limit} bytes)"
+    """A body fit for a DEBUG line: sensitive values masked first, then the length capped (so a value
+    cut by the cap has already been masked), never raises."""
+    masked = _FIELD_RE.sub(rb'\1"***"', body)
+    text = masked[:limit].decode("utf-8", "replace")
+    return text if len(masked) <= limit else text + f"...(+{len(masked) - limit} bytes)"

@@ -132,6 +132,10 @@ def _targets(doc: dict[str, Any], change: dict[str, Any]) -> list[dict[str, Any]
     if "where" in change:
         section, key, part = _split_where(change["where"])
         return [schema_at(doc[section][key][part], change.get("path", ""))]
+    if "every_root" in change:
+        # Every envelope of one kind: {"every_root": "operations", "parts": ["response"]}.
+        parts = set(change.get("parts", ["request", "response"]))
+        return [entry[part] for entry in doc[change["every_root"]].values() for part in parts]
     if "every_property" in change:
         name = change["every_property"]
         parts = set(change.get("parts", ["request", "response"]))
@@ -143,6 +147,35 @@ def _targets(doc: dict[str, Any], change: dict[str, Any]) -> list[dict[str, Any]
                 )
         return found
     raise ValueError(f"overlay correction names no target: {change.get('why')}")
+
+
+def _holder(example: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path; a step of digits indexes a list (``data.items.0.name``)."""
+    holder: Any = example
+    for step in filter(None, path.split(".")):
+        holder = holder[int(step)] if isinstance(holder, list) else holder[step]
+    return holder
+
+
+def _patch_example(example: dict[str, Any], change: dict[str, Any]) -> None:
+    """Mend one of PayerMax's examples where the example, not the schema, is wrong.
+
+    ``rename_keys`` {holder path: [old, new]}; ``set_values`` {dotted path: value} (the key must
+    exist); ``wrap_in_list`` [dotted path]: a single object where the schema has an array.
+    """
+    for path, (old, new) in change.get("rename_keys", {}).items():
+        holder = _holder(example, path)
+        holder[new] = holder.pop(old)
+    for path, value in change.get("set_values", {}).items():
+        parent, _, name = path.rpartition(".")
+        holder = _holder(example, parent)
+        if name not in holder:
+            raise KeyError(f"example has no {path}: {change['why']}")
+        holder[name] = copy.deepcopy(value)
+    for path in change.get("wrap_in_list", []):
+        parent, _, name = path.rpartition(".")
+        holder = _holder(example, parent)
+        holder[name] = [holder[name]]
 
 
 def apply_overlay(source: dict[str, Any], corrections: dict[str, Any]) -> dict[str, Any]:
@@ -159,12 +192,7 @@ def apply_overlay(source: dict[str, Any], corrections: dict[str, Any]) -> dict[s
         elif "patch_example" in change:
             section, key, which = _split_where(change["patch_example"])
             part, index = which.split("#")
-            example = doc[section][key][f"{part}_examples"][int(index)]
-            for path, (old, new) in change["rename_keys"].items():
-                holder = example
-                for step in filter(None, path.split(".")):
-                    holder = holder[step]
-                holder[new] = holder.pop(old)
+            _patch_example(doc[section][key][f"{part}_examples"][int(index)], change)
         else:
             targets = _targets(doc, change)
             if not targets:

@@ -1,0 +1,231 @@
+"""What the generated wire types stand on (hand-written): bases, money, timestamps, tolerant enums,
+the request encoder and the lenient answer decoder.
+
+PayerMax's examples disagree with its own tables about representation (amounts as numbers or
+strings, four timestamp shapes, ``""`` for "no time"), so decoding is lax about shape and exact about
+value: amounts are parsed from their JSON text into Decimals, never through float.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Annotated, Any, ClassVar, TypeVar
+
+import msgspec
+
+from .._sensitive import SENSITIVE
+
+__all__ = [
+    "AwareDatetime",
+    "StrDecimal",
+    "TolerantEnum",
+    "WireRequest",
+    "WireResult",
+    "as_str_decimal",
+    "convert_data",
+    "decode_data",
+    "encode_request",
+    "to_wire",
+]
+
+T = TypeVar("T")
+
+AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class StrDecimal(Decimal):
+    """An amount PayerMax types as a JSON string (payout ``trade.amount``, ``goodsDetails[].price``).
+
+    Request structs turn such fields into this type on construction, so the one request encoder
+    writes them as strings while every other Decimal goes out as a JSON number.
+    """
+
+    __slots__ = ()
+
+
+def as_str_decimal(value: Any) -> Any:
+    """Decimal, int or decimal string -> StrDecimal; anything else is left for the checker to name."""
+    if value is None or type(value) is StrDecimal:
+        return value
+    if isinstance(value, (Decimal, int, str)) and not isinstance(value, bool):
+        try:
+            return StrDecimal(value.strip() if isinstance(value, str) else value)
+        except InvalidOperation:
+            return value
+    return value
+
+
+class TolerantEnum(str, Enum):
+    """A status PayerMax may extend: an unknown value decodes to a member of its own (not final)."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member
+
+    @property
+    def known(self) -> bool:
+        return self._value_ in type(self)._value2member_map_
+
+    def __str__(self) -> str:
+        return str(self._value_)
+
+
+_MASK = "***"
+
+
+def _masked(value: Any) -> Any:
+    """Free-form objects (``dict``-typed fields such as ``riskParams``) masked by wire name."""
+    if isinstance(value, dict):
+        return {k: _MASK if str(k).strip() in SENSITIVE else _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    return value
+
+
+def _masked_repr(obj: msgspec.Struct, hidden: frozenset[str]) -> str:
+    parts = []
+    for name in obj.__struct_fields__:
+        value = getattr(obj, name)
+        if value is None:
+            continue
+        parts.append(f"{name}={_MASK if name in hidden else repr(_masked(value))}")
+    return f"{type(obj).__name__}({', '.join(parts)})"
+
+
+class WireRequest(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """A request ``data`` object: PayerMax's names on the wire, absent fields left out."""
+
+    __sensitive__: ClassVar[frozenset[str]] = frozenset()
+
+    def __repr__(self) -> str:
+        return _masked_repr(self, self.__sensitive__)
+
+
+class WireResult(msgspec.Struct, omit_defaults=True, kw_only=True, frozen=True):
+    """An answer or notification object: every field optional, unknown fields ignored."""
+
+    __sensitive__: ClassVar[frozenset[str]] = frozenset()
+
+    def __repr__(self) -> str:
+        return _masked_repr(self, self.__sensitive__)
+
+
+def _enc_hook(obj: Any) -> Any:
+    if isinstance(obj, StrDecimal):
+        return str(obj)
+    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
+
+
+_ENCODER = msgspec.json.Encoder(decimal_format="number", enc_hook=_enc_hook)
+_EXACT = msgspec.json.Decoder(float_hook=Decimal)
+
+
+def encode_request(obj: Any) -> bytes:
+    """The request encoder: Decimals as JSON numbers, StrDecimals as strings, never floats."""
+    return _ENCODER.encode(obj)
+
+
+def to_wire(obj: Any) -> Any:
+    """Builtins with PayerMax's names and shapes (what :func:`encode_request` would send)."""
+    return _EXACT.decode(_ENCODER.encode(obj))
+
+
+# "2023-08-06T23:50:59 +0000": a space before the offset, which RFC 3339 has not. PayerMax's capture
+# answers use it, so it is mended in the bytes (whole JSON strings only) before the fast decode.
+_SPACED_OFFSET = re.compile(rb'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?) ([+-]\d\d:?\d\d)"')
+_LOOSE_TIME = re.compile(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d(?:\.\d+)?)\s?([+-]\d\d:?\d\d|Z)?")
+
+
+def decode_data(raw: bytes | msgspec.Raw, type_: type[T]) -> T:
+    """Decode an answer's or notification's JSON into ``type_``, leniently.
+
+    The fast path is one msgspec decode. Only when it fails does the slow path mend the shapes
+    PayerMax also sends where a timestamp belongs (``""``, no zone = UTC, a spaced offset) and
+    convert; a genuine problem still raises ``msgspec.ValidationError``.
+    """
+    data = bytes(raw)
+    if b" +" in data or b" -" in data:
+        data = _SPACED_OFFSET.sub(rb'"\1\2"', data)
+    try:
+        return msgspec.json.decode(data, type=type_, strict=False)
+    except msgspec.ValidationError:
+        return convert_data(_EXACT.decode(data), type_)
+
+
+def convert_data(obj: Any, type_: type[T]) -> T:
+    """Builtins (numbers exact) -> ``type_``, with the timestamp shapes mended where the type has one."""
+    paths = _time_paths(type_)  # type: ignore[arg-type]  # struct classes are hashable
+    return msgspec.convert(_mend(obj, paths), type_, strict=False)
+
+
+_Paths = dict[str, Any]  # wire name -> True (a timestamp here) or the paths below it
+
+
+def _mend(value: Any, paths: _Paths) -> Any:
+    if not paths:
+        return value
+    if isinstance(value, list):
+        return [_mend(v, paths) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = dict(value)
+    for name, below in paths.items():
+        if name not in out:
+            continue
+        if below is True:
+            out[name] = _mend_time(out[name])
+        else:
+            out[name] = _mend(out[name], below)
+    return out
+
+
+def _mend_time(value: Any) -> Any:
+    if value == "":
+        return None
+    if isinstance(value, str):
+        m = _LOOSE_TIME.fullmatch(value.strip())
+        if m:
+            return f"{m.group(1)}T{m.group(2)}{m.group(3) or 'Z'}"
+    return value
+
+
+@functools.cache
+def _time_paths(type_: Any) -> _Paths:
+    return _paths_of(msgspec.inspect.type_info(type_), set())
+
+
+def _paths_of(info: msgspec.inspect.Type, seen: set[Any]) -> _Paths:
+    if isinstance(info, msgspec.inspect.UnionType):
+        found: _Paths = {}
+        for t in info.types:
+            found.update(_paths_of(t, seen))
+        return found
+    if isinstance(info, (msgspec.inspect.ListType, msgspec.inspect.VarTupleType)):
+        return _paths_of(info.item_type, seen)
+    if not isinstance(info, msgspec.inspect.StructType) or info.cls in seen:
+        return {}
+    seen = seen | {info.cls}
+    paths: _Paths = {}
+    for f in info.fields:
+        if _is_time(f.type):
+            paths[f.encode_name] = True
+        else:
+            below = _paths_of(f.type, seen)
+            if below:
+                paths[f.encode_name] = below
+    return paths
+
+
+def _is_time(info: msgspec.inspect.Type) -> bool:
+    if isinstance(info, msgspec.inspect.UnionType):
+        return any(_is_time(t) for t in info.types)
+    return isinstance(info, msgspec.inspect.DateTimeType)

@@ -1,0 +1,90 @@
+"""Helpers of the generated request checks (``_checks.py``): the errors they raise, and money.
+
+Every error names the field by its wire path below ``data`` and never repeats a value that could be
+a card number or a name: messages end up in logs and error trackers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..errors import InvalidRequestError
+from ..validation import ISO_4217
+
+__all__ = [
+    "bad_pattern",
+    "bad_type",
+    "get",
+    "missing",
+    "money",
+    "no_variant",
+    "not_accepted",
+    "not_in",
+    "too_long",
+]
+
+
+def missing(path: str) -> InvalidRequestError:
+    return InvalidRequestError(f"{path} is required", field=path)
+
+
+def bad_type(path: str, expected: str) -> InvalidRequestError:
+    return InvalidRequestError(f"{path} must be {expected}", field=path)
+
+
+def too_long(path: str, limit: int) -> InvalidRequestError:
+    return InvalidRequestError(f"{path} is longer than {limit} characters", field=path)
+
+
+def not_in(path: str, allowed: Collection[str]) -> InvalidRequestError:
+    return InvalidRequestError(f"{path} must be one of {', '.join(sorted(allowed))}", field=path)
+
+
+def bad_pattern(path: str, pattern: str) -> InvalidRequestError:
+    return InvalidRequestError(f"{path} must match {pattern}", field=path)
+
+
+def not_accepted(path: str) -> InvalidRequestError:
+    return InvalidRequestError(f"{path} is not accepted by this kind of request", field=path)
+
+
+def no_variant(path: str) -> InvalidRequestError:
+    return InvalidRequestError(f"{path}: no documented request shape matches these fields", field=path)
+
+
+def money(value: Any, currency: Any, path: str, decimals: Mapping[str, int], required: bool) -> None:
+    """An exact amount: Decimal or int (never float), finite, positive when required (else not
+    negative), and no finer than its currency allows (``decimals``: per currency, "*" default)."""
+    if type(value) is bool or not isinstance(value, (Decimal, int)):
+        raise bad_type(path, "a Decimal or int (never a float)")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise InvalidRequestError(f"{path} must be finite", field=path)
+    if value < 0 or (required and value == 0):
+        raise InvalidRequestError(f"{path} must be {'positive' if required else 'zero or more'}", field=path)
+    if currency is None or not isinstance(value, Decimal):
+        return
+    if not isinstance(currency, str) or currency not in ISO_4217:
+        raise InvalidRequestError(f"the currency of {path} must be an ISO 4217 code", field=path)
+    places = decimals.get(currency, decimals["*"])
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent >= -places:
+        return
+    try:
+        exact = value == value.quantize(Decimal(1).scaleb(-places))
+    except InvalidOperation:
+        raise InvalidRequestError(f"{path} {value} is too large", field=path) from None
+    if not exact:
+        raise InvalidRequestError(
+            f"{path} {value} has more than {places} decimal places allowed for {currency}", field=path
+        )
+
+
+def get(obj: Any, names: tuple[str, ...]) -> Any:
+    """A nested attribute, or None where any step is absent."""
+    for name in names:
+        if obj is None:
+            return None
+        obj = getattr(obj, name, None)
+    return obj
