@@ -1,0 +1,159 @@
+"""One entry for the HTTP layer: check a request as PayerMax would, run its family's flow, answer.
+
+``admit`` (the envelope: who, which version) runs before the HTTP layer verifies the signature;
+``process`` (the clock window, ``data``, the flow) after it. ``handle`` does both for callers that
+have no signature to check. The payer's and PayerMax's own steps (a payer completing a checkout,
+PayerMax settling a refund...) are methods here too. In checking mode every answer and every
+notification is validated against PayerMax's response and callback schemas, so a flow that drifts
+from the documented shapes fails the test that drove it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from ..answers import answer_violations, notification_violations
+from ..envelope import check_envelope, check_request_time
+from ..facts import Facts
+from ..limits import ConcurrencyLimit
+from ..requests import check_data
+from ..wire import Answer, Refusal
+from . import auth_capture, dropin, links, orders, others, payouts, refunds, subscriptions, tokens
+from .books import Books, Capture, Notice, Order, Payout, Refund
+
+__all__ = ["AnswerShapeError", "Gateway"]
+
+_T = TypeVar("_T")
+Handler = Callable[[Books, str, dict[str, Any]], Answer]
+
+HANDLERS: dict[str, Handler] = {
+    **orders.HANDLERS,
+    **auth_capture.HANDLERS,
+    **refunds.HANDLERS,
+    **payouts.HANDLERS,
+    **dropin.HANDLERS,
+    **tokens.HANDLERS,
+    **links.HANDLERS,
+    **subscriptions.HANDLERS,
+    **others.HANDLERS,
+}
+
+
+class AnswerShapeError(AssertionError):
+    """The simulator produced something PayerMax's schema does not describe: a simulator bug."""
+
+
+class Gateway:
+    def __init__(
+        self,
+        facts: Facts | None = None,
+        *,
+        app_id: str,
+        merchant_no: str,
+        clock: Callable[[], float] = time.time,
+        cashier_base: str = "http://127.0.0.1/cashier",
+        check_shapes: bool = False,
+    ) -> None:
+        self.facts = facts if facts is not None else Facts.load()
+        self.books = Books(
+            self.facts, app_id=app_id, merchant_no=merchant_no, clock=clock, cashier_base=cashier_base
+        )
+        self.limits = ConcurrencyLimit()
+        self.check_shapes = check_shapes
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def serves(self, api_name: str) -> bool:
+        return api_name in HANDLERS and bool(self.facts.variants(api_name))
+
+    def admit(self, api_name: str, envelope: dict[str, Any]) -> dict[str, Any]:
+        """The envelope's checks (before the signature is verified); the request's ``data``."""
+        if not self.serves(api_name):
+            raise Refusal("PARAMS_INVALID", f"apiName {api_name} is not served.", "apiName")
+        return check_envelope(
+            self.facts, api_name, envelope, app_id=self.books.app_id, merchant_no=self.books.merchant_no
+        )
+
+    def process(self, api_name: str, envelope: dict[str, Any]) -> Answer:
+        """After the signature: the time window, ``data``, then the flow. Refusals become answers."""
+        try:
+            check_request_time(self.facts, envelope.get("requestTime"), self.books.now())
+            return self.handle_data(api_name, envelope["data"])
+        except Refusal as refusal:
+            return refusal.answer()
+
+    def handle(self, api_name: str, envelope: dict[str, Any]) -> Answer:
+        try:
+            self.admit(api_name, envelope)
+        except Refusal as refusal:
+            return refusal.answer()
+        return self.process(api_name, envelope)
+
+    def handle_data(self, api_name: str, data: dict[str, Any]) -> Answer:
+        """``data`` checked and run through its flow; raises ``Refusal``."""
+        key = check_data(self.facts, api_name, data)
+        before = len(self.books.outbox)
+        answer = HANDLERS[api_name](self.books, key, data)
+        if self.check_shapes:
+            self._check(key, answer, self.books.outbox[before:])
+        return answer
+
+    def _check(self, key: str, answer: Answer, notices: list[Notice]) -> None:
+        found = [f"answer {v.message()}" for v in answer_violations(self.facts, key, answer.body())]
+        for notice in notices:
+            found += [f"{notice.notify_type} {v.message()}" for v in self.check_notice(notice)]
+        if found:
+            raise AnswerShapeError(f"{key}: " + "; ".join(found))
+
+    def check_notice(self, notice: Notice) -> list[Any]:
+        return notification_violations(self.facts, notice.callback, notice.body)
+
+    # -- notices -------------------------------------------------------------------------------
+
+    def take_notices(self) -> list[Notice]:
+        """Notifications owed since the last call, for the notifier to sign and send."""
+        taken, self.books.outbox[:] = list(self.books.outbox), []
+        return taken
+
+    # -- the payer's and PayerMax's own steps ---------------------------------------------------
+
+    def _stepped(self, step: Callable[[], _T]) -> _T:
+        before = len(self.books.outbox)
+        result = step()
+        if self.check_shapes:
+            found = [v.message() for n in self.books.outbox[before:] for v in self.check_notice(n)]
+            if found:
+                raise AnswerShapeError("; ".join(found))
+        return result
+
+    def authorize(self, out_trade_no: str, amount: Decimal, currency: str, country: str = "US") -> Order:
+        return self._stepped(lambda: orders.authorize(self.books, out_trade_no, amount, currency, country))
+
+    def complete_payment(self, out_trade_no: str, success: bool = True, *, country: str = "US") -> Order:
+        return self._stepped(
+            lambda: orders.complete_payment(self.books, out_trade_no, success, country=country)
+        )
+
+    def settle_capture(self, out_trade_no: str, success: bool = True) -> Capture:
+        return self._stepped(lambda: auth_capture.settle_capture(self.books, out_trade_no, success))
+
+    def settle_refund(self, out_refund_no: str, success: bool = True) -> Refund:
+        return self._stepped(lambda: refunds.settle_refund(self.books, out_refund_no, success))
+
+    def settle_payout(self, out_trade_no: str, outcome: str = "SUCCESS") -> Payout:
+        return self._stepped(lambda: payouts.settle_payout(self.books, out_trade_no, outcome))
+
+    def complete_binding(self, request_id: str, success: bool = True) -> dict[str, Any]:
+        return self._stepped(lambda: tokens.complete_binding(self.books, request_id, success))
+
+    def pay_link(self, merchant_link_id: str, success: bool = True) -> dict[str, Any]:
+        return self._stepped(lambda: links.pay_link(self.books, merchant_link_id, success))
+
+    def charge_subscription(self, subscription_no: str, success: bool = True) -> dict[str, Any]:
+        return self._stepped(lambda: subscriptions.charge_subscription(self.books, subscription_no, success))
+
+    def captures_of(self, out_trade_no: str) -> list[Capture]:
+        return list(self.books.order(out_trade_no).captures)
