@@ -10,7 +10,7 @@ import pytest
 from payermax_async.testing.gateway.flows import Gateway, Notice
 from payermax_async.testing.gateway.wire import APPLY_SUCCESS, Refusal
 
-from .conftest import FACTS
+from .kit import FACTS
 from .states import example_data
 
 APP, MERCHANT = "app_1", "M001"
@@ -75,8 +75,3 @@ class Driver:
             "buyerInfo": {"clientIp": "127.0.0.1", "userAgent": "test"},
         }
         return data
-
-
-@pytest.fixture
-def drive() -> Driver:
-    return Driver()

@@ -9,7 +9,7 @@ from typing import Any
 from payermax_async.testing.gateway.flows import Gateway
 from payermax_async.testing.gateway.wire import APPLY_SUCCESS
 
-from .conftest import FACTS, fresh_id, with_fresh_ids
+from .kit import FACTS, fresh_id, with_fresh_ids
 
 
 def example_data(key: str, index: int = 0) -> dict[str, Any]:

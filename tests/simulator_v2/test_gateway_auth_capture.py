@@ -10,7 +10,7 @@ import pytest
 from payermax_async.testing.gateway.flows.auth_capture import AUTH_VALIDITY_SECONDS
 from payermax_async.testing.gateway.wire import Refusal
 
-from .flowkit import Driver, drive  # noqa: F401  (the fixture)
+from .flowkit import Driver
 
 
 def capture(

@@ -18,7 +18,7 @@ from payermax_async.testing.gateway.wire import (
     rfc3339_millis,
 )
 
-from .conftest import FACTS, with_fresh_ids
+from .kit import FACTS, with_fresh_ids
 
 APP, MERCHANT = "app_1", "M001"
 NOW = datetime(2026, 3, 2, 12, 0, 0, 250000, tzinfo=timezone.utc).timestamp()

@@ -11,7 +11,7 @@ import pytest
 from payermax_async.testing.gateway.flows import Gateway
 from payermax_async.testing.gateway.wire import APPLY_SUCCESS, rfc3339_millis
 
-from .conftest import EXAMPLE_IDS, EXAMPLES, FACTS, with_fresh_ids
+from .kit import EXAMPLE_IDS, EXAMPLES, FACTS, with_fresh_ids
 from .states import prepare
 
 APP, MERCHANT = "app_1", "M001"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .flowkit import Driver, drive  # noqa: F401  (the fixture)
+from .flowkit import Driver
 
 
 def test_hosted_waits_for_the_payer_then_notifies(drive: Driver) -> None:

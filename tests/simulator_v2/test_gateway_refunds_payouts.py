@@ -9,7 +9,7 @@ import pytest
 
 from payermax_async.testing.gateway.wire import Refusal
 
-from .flowkit import Driver, drive  # noqa: F401  (the fixture)
+from .flowkit import Driver
 from .states import example_data
 
 

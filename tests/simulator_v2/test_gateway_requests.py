@@ -12,7 +12,7 @@ from payermax_async.testing.gateway.facts import Facts
 from payermax_async.testing.gateway.requests import check_data, decimals_of, parse_amount
 from payermax_async.testing.gateway.wire import Refusal
 
-from .conftest import EXAMPLE_IDS, EXAMPLES, FACTS, with_fresh_ids
+from .kit import EXAMPLE_IDS, EXAMPLES, FACTS, with_fresh_ids
 from .synth import build, drop, required_paths, when_fields
 
 
