@@ -33,7 +33,7 @@ class Violation:
     problem: str
 
     def message(self) -> str:
-        return f"{self.field} {self.problem}"
+        return f"{self.field} {self.problem}" if self.field else self.problem
 
 
 def json_type_of(value: object) -> str:

@@ -97,6 +97,7 @@ def pay_link(books: Books, merchant_link_id: str, success: bool = True) -> dict[
         payment["paymentDetails"] = [{"paymentMethodType": "CARD", "cardInfo": {"cardOrg": "VISA"}}]
     link["payments"].append(payment)
     view = _full(link)
+    del view["description"]  # not a field of the notification
     view.setdefault("linkDescription", "")
     books.notify("payLinkResultNotifyUrl", view, link["notifyUrl"])
     return payment
