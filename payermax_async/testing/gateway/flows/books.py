@@ -25,7 +25,6 @@ __all__ = [
     "Refund",
     "key_of",
     "money",
-    "state_refusal",
 ]
 
 ORDER_NOT_EXIST = "ORDER_NOT_EXIST"
@@ -43,10 +42,6 @@ def key_of(out_trade_no: str) -> str:
 def money(value: object) -> Decimal:
     """An amount that the request checks already proved numeric."""
     return Decimal(str(value).strip())
-
-
-def state_refusal(code: str, msg: str) -> Refusal:
-    return Refusal(code, msg)
 
 
 @dataclass(slots=True)
