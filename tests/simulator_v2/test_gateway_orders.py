@@ -102,3 +102,17 @@ def test_a_paid_order_cannot_be_closed(drive: Driver) -> None:
 
 def test_unknown_orders(drive: Driver) -> None:
     assert drive.refused("orderQuery", {"outTradeNo": "Nope"}).code == "ORDER_NOT_EXIST"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "status"),
+    [
+        ("10.51", "USD", "FAILED"),
+        ("10.52", "USD", "PENDING"),
+        ("151", "JPY", "FAILED"),
+        ("10.50", "USD", "SUCCESS"),
+    ],
+)
+def test_scripted_outcomes_by_amount(drive: Driver, amount: str, currency: str, status: str) -> None:
+    data = drive.card("Tail1", "4111111111111111", amount=amount, currency=currency)
+    assert drive.ok("orderAndPay", data)["status"] == status

@@ -101,7 +101,7 @@ def test_a_payout_is_pending_then_settles(drive: Driver, outcome: str) -> None:
     view = drive.ok("paymentOrderQry", {"outTradeNo": "po1"})
     assert view["source"]["amount"] == view["destination"]["amount"] == "100.00"
     assert view["transactionUtcTime"] and view["expiryTime"] == "" and view["bounceBackTime"] == ""
-    drive.gateway.settle_payout("PO1", outcome)
+    drive.gateway.settle_payout("PO1", outcome=outcome)
     [notice] = drive.notices()
     assert notice.notify_type == "PAYOUT" and notice.body["data"]["status"] == outcome
     assert drive.ok("paymentOrderQry", {"outTradeNo": "PO1"})["status"] == outcome
@@ -110,15 +110,15 @@ def test_a_payout_is_pending_then_settles(drive: Driver, outcome: str) -> None:
 def test_a_paid_payout_can_bounce_back(drive: Driver) -> None:
     drive.ok("paymentOrderPay", payout("PO2"))
     with pytest.raises(Refusal):
-        drive.gateway.settle_payout("PO2", "BOUNCEBACK")
+        drive.gateway.settle_payout("PO2", outcome="BOUNCEBACK")
     drive.gateway.settle_payout("PO2")
-    drive.gateway.settle_payout("PO2", "BOUNCEBACK")
+    drive.gateway.settle_payout("PO2", outcome="BOUNCEBACK")
     notices = drive.notices()
     assert notices[-1].body["data"]["bounceBackTime"]
     with pytest.raises(Refusal):
-        drive.gateway.settle_payout("PO2", "FAILED")
+        drive.gateway.settle_payout("PO2", success=False)
     with pytest.raises(ValueError, match="outcome"):
-        drive.gateway.settle_payout("PO2", "LOST")
+        drive.gateway.settle_payout("PO2", outcome="LOST")
 
 
 def test_payout_refusals(drive: Driver) -> None:

@@ -239,3 +239,20 @@ def test_the_gateway_envelope_path(drive: Driver) -> None:
 def test_a_gateway_without_facts_reads_the_packaged_ones() -> None:
     gw = Gateway(app_id=APP, merchant_no=MERCHANT)
     assert gw.serves("capture") and gw.facts.rules["request_time_window_seconds"] == 120
+
+
+def test_notices_can_go_out_as_they_happen() -> None:
+    sent: list[bytes] = []
+    gw = Gateway(
+        FACTS,
+        app_id=APP,
+        merchant_no=MERCHANT,
+        check_shapes=True,
+        on_notice=lambda n: sent.append(n.payload()),
+    )
+    gw.authorize("Hook1", Decimal("1.50"), "USD")
+    assert gw.take_notices() == []
+    [body] = sent
+    decoded = json.loads(body)
+    assert decoded["notifyType"] == "PAYMENT" and decoded["data"]["totalAmount"] == 1.5
+    assert b'"totalAmount":1.50' in body

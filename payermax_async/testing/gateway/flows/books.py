@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..facts import Facts
-from ..wire import APPLY_SUCCESS, SUCCESS_MSG, Refusal, rfc3339_millis
+from ..wire import APPLY_SUCCESS, SUCCESS_MSG, Refusal, encode_body, rfc3339_millis
 
 __all__ = [
     "Books",
@@ -57,6 +57,10 @@ class Notice:
     @property
     def notify_type(self) -> str:
         return str(self.body["notifyType"])
+
+    def payload(self) -> bytes:
+        """The body as sent: the bytes a notifier signs."""
+        return encode_body(self.body)
 
 
 @dataclass(slots=True)
@@ -168,8 +172,11 @@ class Books:
         merchant_no: str,
         clock: Callable[[], float],
         cashier_base: str = "http://127.0.0.1/cashier",
+        on_notice: Callable[[Notice], None] | None = None,
     ) -> None:
         self.facts = facts
+        #: where notices go as they happen; without one they wait in ``outbox``
+        self.on_notice = on_notice
         self.app_id = app_id
         self.merchant_no = merchant_no
         self.clock = clock
@@ -218,4 +225,7 @@ class Books:
         }
         notice = Notice(callback, url, body, self.facts.resend_schedule())
         self.outbox.append(notice)
+        if self.on_notice is not None:
+            self.on_notice(notice)
+            self.outbox.remove(notice)
         return notice

@@ -56,13 +56,20 @@ class Gateway:
         clock: Callable[[], float] = time.time,
         cashier_base: str = "http://127.0.0.1/cashier",
         check_shapes: bool = False,
+        on_notice: Callable[[Notice], None] | None = None,
     ) -> None:
         self.facts = facts if facts is not None else Facts.load()
+        self.check_shapes = check_shapes
+        self._user_hook = on_notice
         self.books = Books(
-            self.facts, app_id=app_id, merchant_no=merchant_no, clock=clock, cashier_base=cashier_base
+            self.facts,
+            app_id=app_id,
+            merchant_no=merchant_no,
+            clock=clock,
+            cashier_base=cashier_base,
+            on_notice=None if on_notice is None else self._deliver,
         )
         self.limits = ConcurrencyLimit()
-        self.check_shapes = check_shapes
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -113,6 +120,15 @@ class Gateway:
 
     # -- notices -------------------------------------------------------------------------------
 
+    def _deliver(self, notice: Notice) -> None:
+        """Checked before it leaves, in checking mode: a bad notice never reaches a merchant."""
+        if self.check_shapes:
+            found = [v.message() for v in self.check_notice(notice)]
+            if found:
+                raise AnswerShapeError(f"{notice.notify_type}: " + "; ".join(found))
+        assert self._user_hook is not None
+        self._user_hook(notice)
+
     def take_notices(self) -> list[Notice]:
         """Notifications owed since the last call, for the notifier to sign and send."""
         taken, self.books.outbox[:] = list(self.books.outbox), []
@@ -143,8 +159,11 @@ class Gateway:
     def settle_refund(self, out_refund_no: str, success: bool = True) -> Refund:
         return self._stepped(lambda: refunds.settle_refund(self.books, out_refund_no, success))
 
-    def settle_payout(self, out_trade_no: str, outcome: str = "SUCCESS") -> Payout:
-        return self._stepped(lambda: payouts.settle_payout(self.books, out_trade_no, outcome))
+    def settle_payout(self, out_trade_no: str, success: bool = True, *, outcome: str | None = None) -> Payout:
+        """``success`` keeps the test kit's old signature; ``outcome`` names any of PayerMax's three
+        (SUCCESS, FAILED, BOUNCEBACK)."""
+        final = outcome or ("SUCCESS" if success else "FAILED")
+        return self._stepped(lambda: payouts.settle_payout(self.books, out_trade_no, final))
 
     def complete_binding(self, request_id: str, success: bool = True) -> dict[str, Any]:
         return self._stepped(lambda: tokens.complete_binding(self.books, request_id, success))

@@ -5,8 +5,9 @@ PayerMax's flows, as the simulator plays them:
 - Hosted checkout (a payment, or an authorization with ``captureMode=MANUAL``) answers ``PENDING``
   with the cashier's ``redirectUrl``; the payer completes it there (``complete_payment``).
 - Direct API with card data, a wallet token (Apple Pay, Google Pay), a saved ``paymentTokenID`` or a
-  drop-in ``paymentToken`` finishes at once, unless the card needs 3DS (test card ending ``3220``):
-  then ``PENDING`` with a ``redirectUrl`` that the payer completes. A card ending ``0002`` is declined.
+  drop-in ``paymentToken`` finishes at once, unless the card needs 3DS (test card ending ``3220``, or
+  an amount whose last two minor-unit digits are ``52``): then ``PENDING`` with a ``redirectUrl``
+  that the payer completes. A card ending ``0002`` (or an amount ending in ``51``) is declined.
 - Direct alternative methods answer ``PENDING`` and wait for the payer: ``BANK_TRANSFER`` with a
   ``vaCode``, QR methods with a ``qrCodeUrl``, the rest (wallets, pay-later, banking) with a
   ``redirectUrl``.
@@ -29,6 +30,7 @@ __all__ = ["HANDLERS", "authorize", "complete_payment", "finish", "order_view"]
 
 DECLINED_SUFFIX = "0002"
 THREE_DS_SUFFIX = "3220"
+DECLINED_TAIL, PENDING_TAIL = 51, 52
 QR_ORGS = frozenset({"QRIS", "PROMPTPAY", "PIX", "QRPH", "DUITNOW", "PAYNOW", "UPI_QR"})
 WALLET_TOKENS = frozenset({"APPLEPAY", "GOOGLEPAY"})
 _ORG_BY_FIRST_DIGIT = {"4": "VISA", "5": "MASTERCARD", "3": "AMEX", "6": "DISCOVER"}
@@ -117,8 +119,16 @@ def _direct(books: Books, order: Order, detail: dict[str, Any]) -> dict[str, Any
     return {"redirectUrl": f"{books.cashier_base}/apm/{order.trade_token}"}
 
 
+def _tail(books: Books, order: Order) -> int:
+    """The amount's last two digits in minor units: what picks a scripted outcome in tests."""
+    return int(order.amount.scaleb(books.facts.currency_decimals(order.currency))) % 100
+
+
 def _settle_now(books: Books, order: Order, detail: dict[str, Any], card_no: str) -> dict[str, Any]:
-    success = not card_no.endswith(DECLINED_SUFFIX)
+    tail = _tail(books, order)
+    if tail == PENDING_TAIL:
+        return {"redirectUrl": f"{books.cashier_base}/3ds/{order.trade_token}"}
+    success = not card_no.endswith(DECLINED_SUFFIX) and tail != DECLINED_TAIL
     if success and detail.get("tokenForFutureUse") and order.token_id is None:
         order.token_id = tokens.issue_from_payment(books, order)
     finish(books, order, success)
