@@ -30,20 +30,13 @@ REQ_TIME_OVER_TIME = "REQ_TIME_OVER_TIME"
 KEY_VERSION = "1"
 
 
-def _envelope_schema(facts: Facts, api_name: str) -> dict[str, Any]:
-    schema = dict(facts.request_schema(facts.variants(api_name)[0]))
-    schema["properties"] = {k: v for k, v in schema["properties"].items() if k != "data"}
-    schema["required"] = [k for k in schema.get("required", ()) if k != "data"]
-    return schema
-
-
 def check_envelope(
     facts: Facts, api_name: str, envelope: dict[str, Any], *, app_id: str, merchant_no: str
 ) -> dict[str, Any]:
     """The request's ``data``; raises ``Refusal`` for an envelope PayerMax would refuse."""
     if not facts.variants(api_name):
         raise Refusal(PARAMS_INVALID, f"apiName {api_name} is not a PayerMax operation.", "apiName")
-    schema = _envelope_schema(facts, api_name)
+    schema = facts.envelope_schema(api_name)
     for violation in violations(envelope, schema, null_is_absent=True):
         raise refuse(violation)
     data = envelope.get("data")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ... import _schema
@@ -42,6 +42,14 @@ def _holds(data: dict[str, Any], when: dict[str, str]) -> bool:
 class Facts:
     doc: dict[str, Any]
     rules: dict[str, Any]
+    #: answers computed once per question (the facts never change after loading)
+    memo: dict[tuple[str, str], Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def _memo(self, question: str, subject: str, compute: Any) -> Any:
+        key = (question, subject)
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
     @staticmethod
     def load(extra: dict[str, Any] | None = None) -> Facts:
@@ -56,7 +64,21 @@ class Facts:
         return frozenset(op["api_name"] for op in self.doc["operations"].values())
 
     def variants(self, api_name: str) -> tuple[str, ...]:
-        return tuple(key for key, op in self.doc["operations"].items() if op["api_name"] == api_name)
+        ops = self.doc["operations"]
+        return self._memo(  # type: ignore[no-any-return]
+            "variants", api_name, lambda: tuple(key for key, op in ops.items() if op["api_name"] == api_name)
+        )
+
+    def envelope_schema(self, api_name: str) -> dict[str, Any]:
+        """The request schema without ``data`` (checked on its own, with its own shape rules)."""
+
+        def compute() -> dict[str, Any]:
+            schema = dict(self.request_schema(self.variants(api_name)[0]))
+            schema["properties"] = {k: v for k, v in schema["properties"].items() if k != "data"}
+            schema["required"] = [k for k in schema.get("required", ()) if k != "data"]
+            return schema
+
+        return self._memo("envelope", api_name, compute)  # type: ignore[no-any-return]
 
     def operation(self, key: str) -> dict[str, Any]:
         return self.doc["operations"][key]  # type: ignore[no-any-return]
@@ -75,6 +97,9 @@ class Facts:
 
     def versions(self, api_name: str) -> frozenset[str]:
         """Every version documented for the apiName: its examples' and the newest named in the rules."""
+        return self._memo("versions", api_name, lambda: self._versions(api_name))  # type: ignore[no-any-return]
+
+    def _versions(self, api_name: str) -> frozenset[str]:
         found: set[str] = set()
         by_variant = self.rules.get("versions", {}).get("by_variant", {})
         for key in self.variants(api_name):
@@ -115,10 +140,12 @@ class Facts:
 
     def notify_types(self) -> dict[str, str]:
         """notifyType by callback name (``collectResultNotifyUrl`` -> ``PAYMENT``)."""
-        return {k: v for k, v in self.rules.get("notify_types", {}).items() if k != "why"}
+        table = self.rules.get("notify_types", {})
+        return self._memo("notify_types", "", lambda: {k: v for k, v in table.items() if k != "why"})  # type: ignore[no-any-return]
 
     def resend_schedule(self) -> tuple[float, ...]:
-        return tuple(float(s) for s in self.rules["notification_ack"]["resend_schedule_seconds"])
+        seconds = self.rules["notification_ack"]["resend_schedule_seconds"]
+        return self._memo("resend", "", lambda: tuple(float(s) for s in seconds))  # type: ignore[no-any-return]
 
     def ack_body(self) -> dict[str, str]:
         return dict(self.rules["notification_ack"]["body"])
