@@ -113,3 +113,31 @@ def test_a_captured_authorization_cannot_be_cancelled(drive: Driver) -> None:
     drive.gateway.authorize("Void2", Decimal("10.00"), "USD")
     drive.ok("capture", capture("Void2", "c"))
     assert drive.refused("cancel", {"outTradeNo": "Void2", "requestId": "v"}).code == "ORDER_STATUS_INVALID"
+
+
+def test_what_happened_is_kept_in_the_current_simulators_terms(drive: Driver) -> None:
+    drive.ok("orderAndPay", drive.card("Ev1", "4111111111111111", captureMode="MANUAL"))
+    drive.ok("capture", capture("Ev1", "c1", "1.54"))
+    drive.gateway.settle_capture("Ev1")
+    drive.ok(
+        "refund",
+        {"outTradeNo": "Ev1", "outRefundNo": "e", "refundAmount": Decimal("1.00"), "refundCurrency": "USD"},
+    )
+    drive.gateway.settle_refund("e", success=False)
+    drive.gateway.authorize("Ev2", Decimal("5.00"), "USD")
+    drive.ok("cancel", {"outTradeNo": "Ev2", "requestId": "v"})
+    drive.ok("orderAndPay", drive.hosted("Ev3"))
+    drive.ok("orderClose", {"outTradeNo": "Ev3"})
+    kinds = [(h.kind, h.out_trade_no) for h in drive.gateway.happenings]
+    assert kinds == [
+        ("created", "Ev1"),
+        ("authorized", "Ev1"),
+        ("capture_pending", "Ev1"),
+        ("captured", "Ev1"),
+        ("refund_pending", "Ev1"),
+        ("refund_failed", "Ev1"),
+        ("authorized", "Ev2"),
+        ("cancelled", "Ev2"),
+        ("created", "Ev3"),
+        ("closed", "Ev3"),
+    ]

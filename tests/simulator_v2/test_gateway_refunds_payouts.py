@@ -129,3 +129,10 @@ def test_payout_refusals(drive: Driver) -> None:
     assert drive.refused("paymentOrderQry", {"outTradeNo": "PO9"}).code == "ORDER_NOT_EXIST"
     with pytest.raises(Refusal):
         drive.gateway.settle_payout("PO9")
+
+
+def test_payout_happenings(drive: Driver) -> None:
+    drive.ok("paymentOrderPay", payout("PH1"))
+    drive.gateway.settle_payout("PH1")
+    drive.gateway.settle_payout("PH1", outcome="BOUNCEBACK")
+    assert [h.kind for h in drive.gateway.happenings] == ["payout_pending", "paid_out", "bounced_back"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .books import Books, Notice
+from .books import Books, Happening, Notice
 from .gateway import AnswerShapeError, Gateway
 
-__all__ = ["AnswerShapeError", "Books", "Gateway", "Notice"]
+__all__ = ["AnswerShapeError", "Books", "Gateway", "Happening", "Notice"]

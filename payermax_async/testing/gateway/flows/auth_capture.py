@@ -110,6 +110,8 @@ def capture(books: Books, key: str, data: dict[str, Any]) -> Answer:
         _settle(books, order, made, False)
     elif tail != 54:
         _settle(books, order, made, True)
+    else:
+        books.happened("capture_pending", order.out_trade_no, made.capture_no, amount=amount)
     made.answer = capture_view(order, made)
     _attempts(books)[made.request_id] = (asked, made.answer)
     return Answer(APPLY_SUCCESS, SUCCESS_MSG, made.answer)
@@ -120,6 +122,8 @@ def _settle(books: Books, order: Order, made: Capture, success: bool) -> None:
     made.finished = books.now()
     if not success:
         made.error = ("CAPTURE_FAILED", "The capture was refused by the issuer.")
+    kind = "captured" if success else "capture_failed"
+    books.happened(kind, order.out_trade_no, made.capture_no, amount=made.amount, request_id=made.request_id)
     books.notify("captureResultNotifyUrl", capture_view(order, made, for_notice=True), order.notify_url)
 
 
@@ -159,6 +163,7 @@ def cancel(books: Books, key: str, data: dict[str, Any]) -> Answer:
     made = Cancel(books.new_id("V"), data["requestId"], books.now())
     order.cancel = made
     order.status = "CLOSED"
+    books.happened("cancelled", order.out_trade_no, made.cancel_no, request_id=made.request_id)
     made.answer = cancel_view(order, made)
     _attempts(books)[made.request_id] = (asked, made.answer)
     books.notify("cancelResultNotifyUrl", made.answer, order.notify_url)

@@ -19,6 +19,7 @@ from ..wire import APPLY_SUCCESS, SUCCESS_MSG, Refusal, encode_body, rfc3339_mil
 __all__ = [
     "Books",
     "Capture",
+    "Happening",
     "Notice",
     "Order",
     "Payout",
@@ -42,6 +43,21 @@ def key_of(out_trade_no: str) -> str:
 def money(value: object) -> Decimal:
     """An amount that the request checks already proved numeric."""
     return Decimal(str(value).strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Happening:
+    """One thing the gateway did, for a test's assertions: the same fields, kinds and meaning as the
+    current simulator's ``Event`` (``created``, ``paid``, ``authorized``, ``declined``, ``closed``,
+    ``captured``, ``capture_pending``, ``capture_failed``, ``cancelled``, ``refund_pending``,
+    ``refunded``, ``refund_failed``, ``payout_pending``, ``paid_out``, ``payout_failed``,
+    ``bounced_back``)."""
+
+    kind: str
+    out_trade_no: str
+    ref: str | None
+    at: float
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -187,6 +203,7 @@ class Books:
         self.refunds_by_trade_no: dict[str, Refund] = {}
         self.payouts: dict[str, Payout] = {}
         self.outbox: list[Notice] = []
+        self.happenings: list[Happening] = []
         #: family-owned books (tokens, sessions, links, subscriptions...), keyed by family name
         self.extra: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
@@ -200,6 +217,9 @@ class Books:
     def new_id(self, prefix: str) -> str:
         """Unique, letters and digits only, at most 32 characters (every id field allows 32)."""
         return f"{prefix}{int(self.now()):010d}{next(self._ids):08d}"
+
+    def happened(self, kind: str, out_trade_no: str, ref: str | None, **detail: Any) -> None:
+        self.happenings.append(Happening(kind, out_trade_no, ref, self.now(), detail))
 
     def family(self, name: str) -> dict[str, Any]:
         return self.extra.setdefault(name, {})

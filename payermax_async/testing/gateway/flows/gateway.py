@@ -22,7 +22,7 @@ from ..limits import ConcurrencyLimit
 from ..requests import check_data
 from ..wire import Answer, Refusal
 from . import auth_capture, dropin, links, orders, others, payouts, refunds, subscriptions, tokens
-from .books import Books, Capture, Notice, Order, Payout, Refund
+from .books import Books, Capture, Happening, Notice, Order, Payout, Refund
 
 __all__ = ["AnswerShapeError", "Gateway"]
 
@@ -173,6 +173,10 @@ class Gateway:
 
     def charge_subscription(self, subscription_no: str, success: bool = True) -> dict[str, Any]:
         return self._stepped(lambda: subscriptions.charge_subscription(self.books, subscription_no, success))
+
+    @property
+    def happenings(self) -> list[Happening]:
+        return self.books.happenings
 
     def captures_of(self, out_trade_no: str) -> list[Capture]:
         return list(self.books.order(out_trade_no).captures)

@@ -79,6 +79,9 @@ def order_and_pay(books: Books, key: str, data: dict[str, Any]) -> Answer:
     if money(data["totalAmount"]) <= 0:
         raise Refusal(AMOUNT_INVALID, "totalAmount must be greater than 0.")
     order = _open(books, key, data)
+    books.happened(
+        "created", order.out_trade_no, order.trade_token, authorization=order.manual, amount=order.amount
+    )
     detail: dict[str, Any] = data.get("paymentDetail") or {}
     answer: dict[str, Any] = {"outTradeNo": order.out_trade_no, "tradeToken": order.trade_token}
     if order.hosted:
@@ -143,6 +146,8 @@ def finish(books: Books, order: Order, success: bool, *, country: str | None = N
     order.status = "SUCCESS" if success else "FAILED"
     order.result_msg = "" if success else "The payment was declined."
     order.completed = books.now()
+    kind = ("authorized" if order.manual else "paid") if success else "declined"
+    books.happened(kind, order.out_trade_no, order.trade_token, amount=order.amount, currency=order.currency)
     callback = "authResultNotifyUrl" if order.manual else "collectResultNotifyUrl"
     books.notify(callback, notification_data(order, callback), order.notify_url)
     if order.subscription_no is not None:
@@ -234,6 +239,7 @@ def order_close(books: Books, key: str, data: dict[str, Any]) -> Answer:
     if order.status == "PENDING":
         order.status = "CLOSED"
         order.completed = books.now()
+        books.happened("closed", order.out_trade_no, order.trade_token)
     elif order.status != "CLOSED":
         raise Refusal(ORDER_STATUS_INVALID, f"The order is {order.status}.")
     answer = {"outTradeNo": order.out_trade_no, "closedTime": _stamp(order.completed), "status": "CLOSED"}

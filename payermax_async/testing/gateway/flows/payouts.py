@@ -45,6 +45,7 @@ def payout(books: Books, key: str, data: dict[str, Any]) -> Answer:
     )
     made.answer = {"outTradeNo": made.out_trade_no, "tradeNo": made.trade_no, "status": made.status}
     books.payouts[key_of(made.out_trade_no)] = made
+    books.happened("payout_pending", made.out_trade_no, made.trade_no, amount=made.amount)
     return Answer(APPLY_SUCCESS, SUCCESS_MSG, made.answer)
 
 
@@ -90,6 +91,8 @@ def settle_payout(books: Books, out_trade_no: str, outcome: str = "SUCCESS") -> 
     else:
         made.finished = books.now()
     made.status = outcome
+    kind = {"SUCCESS": "paid_out", "FAILED": "payout_failed", "BOUNCEBACK": "bounced_back"}[outcome]
+    books.happened(kind, made.out_trade_no, made.trade_no, amount=made.amount)
     books.notify("disbursementResultNotifyUrl", payout_view(made), made.notify_url)
     return made
 

@@ -73,6 +73,7 @@ def refund(books: Books, key: str, data: dict[str, Any]) -> Answer:
         "status": made.status,
     }
     order.refunds.append(made)
+    books.happened("refund_pending", order.out_trade_no, made.refund_trade_no, amount=amount)
     books.refunds[made.out_refund_no] = made
     books.refunds_by_trade_no[made.refund_trade_no] = made
     return Answer(APPLY_SUCCESS, SUCCESS_MSG, made.answer)
@@ -103,6 +104,8 @@ def settle_refund(books: Books, out_refund_no: str, success: bool = True) -> Ref
         raise Refusal(ORDER_STATUS_INVALID, f"The refund is {made.status}.")
     made.status = "REFUND_SUCCESS" if success else "REFUND_FAILED"
     made.finished = books.now()
+    kind = "refunded" if success else "refund_failed"
+    books.happened(kind, made.out_trade_no, made.refund_trade_no, amount=made.amount)
     books.notify("RefundResultNotifyUrl", _view(made, notice=True), made.notify_url)
     return made
 
