@@ -141,3 +141,14 @@ def test_what_happened_is_kept_in_the_current_simulators_terms(drive: Driver) ->
         ("created", "Ev3"),
         ("closed", "Ev3"),
     ]
+
+
+def test_the_test_kits_lookups_and_ageing(drive: Driver) -> None:
+    drive.gateway.authorize("Age1", Decimal("10.00"), "USD")
+    drive.gateway.age("AGE1", 8)
+    assert drive.refused("capture", capture("Age1", "late")).code == "AUTH_EXPIRED"
+    assert drive.gateway.order("age1").out_trade_no == "Age1"
+    assert drive.gateway.refunds_of("Age1") == []
+    drive.ok("orderAndPay", drive.hosted("Age2"))
+    drive.gateway.age("Age2", 1)
+    assert drive.gateway.order("Age2").completed is None

@@ -180,3 +180,18 @@ class Gateway:
 
     def captures_of(self, out_trade_no: str) -> list[Capture]:
         return list(self.books.order(out_trade_no).captures)
+
+    def refunds_of(self, out_trade_no: str) -> list[Refund]:
+        return list(self.books.order(out_trade_no).refunds)
+
+    def order(self, out_trade_no: str) -> Order:
+        """The order, found as PayerMax finds it (case-insensitively); ``ORDER_NOT_EXIST`` otherwise."""
+        return self.books.order(out_trade_no)
+
+    def age(self, out_trade_no: str, days: float) -> None:
+        """Move an order's times ``days`` into the past (an authorization left to expire)."""
+        order = self.books.order(out_trade_no)
+        shift = days * 86400
+        order.created -= shift
+        if order.completed is not None:
+            order.completed -= shift
