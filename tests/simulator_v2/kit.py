@@ -1,5 +1,5 @@
-"""Shared pieces for the gateway's pure-logic tests: the facts with the corrections still pending for
-the overlay, PayerMax's examples with fresh ids, and schema-driven request builders."""
+"""Shared pieces for the gateway's pure-logic tests: the corrected facts, PayerMax's examples with
+fresh ids, and schema-driven request builders."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import itertools
 import json
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from payermax_async.testing.gateway.facts import Facts
 
-PENDING = json.loads((Path(__file__).parent / "pending_overlay.json").read_text(encoding="utf-8"))
-FACTS = Facts.load(PENDING)
+FACTS = Facts.load()
 
 #: business ids PayerMax's examples carry; each is replaced so an example never collides with another
 ID_FIELDS = (
