@@ -53,6 +53,11 @@ class PayerMaxError(Exception):
     def out_refund_no(self) -> str | None:
         return self.ids.get("out_refund_no")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default rebuilds an exception as cls(*args), which fails for keyword-only fields
+        # (ApiError's msg, OutcomeUnknownError's attempts): errors cross process pools and queues.
+        return _restore, (type(self), self.args, self.__dict__.copy())
+
     def __str__(self) -> str:
         parts = [self.message]
         if self.operation:
@@ -176,3 +181,11 @@ class OutcomeUnknownError(PayerMaxError):
         #: True when the gateway said the id was already used (ORDER_REPEAT): the request landed,
         #: only its result was not observed.
         self.landed = landed
+
+
+def _restore(cls: type[PayerMaxError], args: tuple[Any, ...], state: dict[str, Any]) -> PayerMaxError:
+    """Unpickle without calling ``__init__``: the saved attributes are the whole state."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
