@@ -15,6 +15,7 @@ __all__ = [
     "InvalidRequestError",
     "MalformedResponseError",
     "NotificationError",
+    "NotificationInFlightError",
     "OutcomeUnknownError",
     "PayerMaxError",
     "ResponseLostError",
@@ -109,11 +110,19 @@ class NotificationError(PayerMaxError, ValueError):
     status, or meant for another merchant). Do not acknowledge it; investigate."""
 
 
+class NotificationInFlightError(PayerMaxError):
+    """A duplicate delivery of a notification that another process is handling right now.
+
+    Answer it with an error status, not the acknowledgement: PayerMax then re-sends it later, and
+    if the other process fails the event is handled then instead of being lost.
+    """
+
+
 class StaleNotificationError(SignatureError):
     """A correctly signed notification whose ``notifyTime`` is outside the accepted window.
 
     Treated like a bad signature: a captured old notification replayed to the endpoint must not
-    move an order's state. Only raised when a ``max_age`` is configured.
+    move an order's state. ``max_age=None`` on the verifier turns the check off.
     """
 
 

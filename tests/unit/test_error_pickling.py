@@ -23,6 +23,7 @@ def examples() -> dict[str, errors.PayerMaxError]:
         "ResponseLostError": errors.ResponseLostError("timed out", operation="refund"),
         "SignatureError": errors.SignatureError("bad sign", ids=IDS),
         "NotificationError": errors.NotificationError("not for us"),
+        "NotificationInFlightError": errors.NotificationInFlightError("busy elsewhere", ids=IDS),
         "StaleNotificationError": errors.StaleNotificationError("old"),
         "MalformedResponseError": errors.MalformedResponseError("html", http_status=502, ids=IDS),
         "ApiError": errors.ApiError(
