@@ -91,11 +91,10 @@ def check_amount(amount: object, currency: str, field: str = "amount") -> Decima
         # Decimal() also reads "1e3", "1_000", "+10", "NaN" and non-ASCII digits; an amount
         # typed by a person or read from a file means none of those, so only plain text passes.
         text = amount.strip(" \t\r\n")
+        if text.startswith("-") and _PLAIN_DECIMAL_RE.fullmatch(text[1:]):
+            raise InvalidRequestError(f"{field} must be a positive finite number, got {amount}", field=field)
         if not _PLAIN_DECIMAL_RE.fullmatch(text):
-            raise InvalidRequestError(
-                f"{field} {amount!r} is not a decimal number: plain digits with an optional '.'",
-                field=field,
-            )
+            raise InvalidRequestError(f"{field} {amount!r} is not a decimal number", field=field)
         value = Decimal(text)
     else:
         raise InvalidRequestError(

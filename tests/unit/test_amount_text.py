@@ -18,7 +18,7 @@ REFUSED_TEXT = [
     "1_000",
     "1_000.00",
     "+10",
-    "-10",
+    "--10",
     "\u0661\u0660",  # Arabic-Indic "10"
     "\uff11\uff10",  # full-width "10"
     "\u0967\u0966.\u0966\u0966",  # Devanagari "10.00"
@@ -44,6 +44,12 @@ def test_only_plain_decimal_text_is_an_amount(text: str) -> None:
     with pytest.raises(InvalidRequestError, match="not a decimal number") as info:
         check_amount(text, "USD")
     assert info.value.field == "amount"
+
+
+@pytest.mark.parametrize("text", ["-10", "-0.01", " -3 "])
+def test_negative_text_says_positive(text: str) -> None:
+    with pytest.raises(InvalidRequestError, match="positive"):
+        check_amount(text, "USD")
 
 
 @pytest.mark.parametrize("value", [True, False, 10.0, 0.1, float("nan"), float("inf"), b"10", None])
