@@ -312,3 +312,152 @@ def test_rules_and_upstream_are_checked() -> None:
         ProxyRule(ProxyAction.DELAY, delay=-1)
     with pytest.raises(RuntimeError, match="not started"):
         _ = FaultProxy("http://127.0.0.1:1").base_url
+
+
+# ---------------------------------------------------------------------------- framing edge cases
+
+
+class Scripted:
+    """An upstream that answers its n-th request with ``answers[n]`` (raw bytes, any framing) and
+    reads requests framed by Content-Length or chunked encoding."""
+
+    def __init__(self, answers: list[bytes]) -> None:
+        self.answers = answers
+        self.received: list[bytes] = []
+        self.connections = 0
+        self._server: asyncio.Server | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def __aenter__(self) -> Scripted:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while len(self.received) < len(self.answers):
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except asyncio.IncompleteReadError:
+                    return
+                if b"chunked" in head.lower():
+                    body = await reader.readuntil(b"\r\n\r\n")  # the tests send a trailer
+                else:
+                    body = await reader.readexactly(content_length(head))
+                self.received.append(head + body)
+                answer = self.answers[len(self.received) - 1]
+                writer.write(answer)
+                await writer.drain()
+                if b"HTTP/1.0" in answer.split(b"\r\n", 1)[0]:
+                    return
+        finally:
+            writer.close()
+
+
+def content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":", 1)[1])
+    return 0
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+async def test_a_chunked_request_is_forwarded_byte_for_byte() -> None:
+    chunked = (
+        b"POST /aggregate-pay/api/gateway/capture HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5;ext=1\r\nhello\r\n0\r\nX-Trailer: 1\r\n\r\n"
+    )
+    async with Scripted([OK]) as up, FaultProxy(up.url) as proxy:
+        reader, writer = await connect(proxy)
+        writer.write(chunked)
+        assert await read_answer(reader) == OK
+        writer.close()
+    assert up.received == [chunked]
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"POST /x HTTP/1.1\r\nno colon here\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n",
+        b"POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\nshort",  # then the client goes quiet
+        b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"POST /x HTTP/1.1\r\nHost",  # the head never ends
+    ],
+)
+async def test_a_request_that_is_not_http_ends_the_connection_unforwarded(garbage: bytes) -> None:
+    async with Scripted([OK]) as up, FaultProxy(up.url) as proxy:
+        reader, writer = await connect(proxy)
+        writer.write(garbage)
+        writer.write_eof()
+        assert await reader.read() == b""
+        writer.close()
+    assert up.received == [] and proxy.forwarded == 0
+
+
+async def test_bodiless_and_http10_answers() -> None:
+    no_content = b"HTTP/1.1 204 No Content\r\nsign: x\r\n\r\n"
+    old = b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nold"
+    async with Scripted([no_content, old, OK]) as up, FaultProxy(up.url) as proxy:
+        reader, writer = await connect(proxy)
+        writer.write(request("A"))
+        assert await reader.readuntil(b"\r\n\r\n") == no_content
+        writer.write(request("B"))
+        assert await read_answer(reader) == old
+        assert await reader.read() == b""  # relayed as is, HTTP/1.0 means the connection ends
+        writer.close()
+        reader, writer = await connect(proxy)
+        writer.write(request("C"))
+        assert await read_answer(reader) == OK
+        writer.close()
+    assert up.connections == 2 and len(up.received) == 3
+
+
+async def test_a_malformed_answer_ends_the_client_connection() -> None:
+    async with Scripted([b"HTTP/1.1 OK-ish\r\n\r\n"]) as up, FaultProxy(up.url) as proxy:
+        reader, writer = await connect(proxy)
+        writer.write(request("A"))
+        assert await reader.read() == b""
+        writer.close()
+    assert len(up.received) == 1 and proxy.forwarded == 0
+
+
+async def test_truncating_a_bodiless_answer_cuts_its_head() -> None:
+    no_content = b"HTTP/1.1 204 No Content\r\nsign: x\r\n\r\n"
+    async with (
+        Scripted([no_content]) as up,
+        FaultProxy(up.url, [ProxyRule(ProxyAction.TRUNCATE)]) as proxy,
+    ):
+        reader, writer = await connect(proxy)
+        writer.write(request("A"))
+        got = await reader.read()
+        writer.close()
+    assert got == no_content[: len(no_content) // 2]
+
+
+async def test_only_signed_successes_are_swapped_in() -> None:
+    unsigned = b'HTTP/1.1 200 OK\r\nContent-Length: 24\r\n\r\n{"code":"APPLY_SUCCESS"}'
+    refused = b'HTTP/1.1 200 OK\r\nsign: s\r\nContent-Length: 17\r\n\r\n{"code":"REFUSE"}'
+    junk = b"HTTP/1.1 200 OK\r\nsign: s\r\nContent-Length: 4\r\n\r\njunk"
+    async with (
+        Scripted([unsigned, refused, junk, OK]) as up,
+        FaultProxy(up.url, [ProxyRule(ProxyAction.SWAP)]) as proxy,
+    ):
+        reader, writer = await connect(proxy)
+        got = []
+        for order in "ABCD":
+            writer.write(request(order))
+            got.append(await read_answer(reader))
+        writer.close()
+    assert got == up.answers and proxy.swap_misses == 4
