@@ -14,6 +14,7 @@ gateway code), and never a key or a signature: errors end up in logs and error t
     ├── ApiError                             a verified answer with a code other than APPLY_SUCCESS
     ├── OutcomeUnknownError                  retries ran out after a maybe-sent attempt
     ├── NotificationError (ValueError)       signed, but not a usable notification
+    ├── NotificationInFlightError            a duplicate delivery while another process handles it
     ├── JournalError                         a bulk run's journal cannot be used
     ├── WorkerProcessError (RuntimeError)    a bulk run's worker process failed or died
     └── CsvFormatError (ValueError)          the capture command's CSV cannot be used
@@ -32,6 +33,7 @@ __all__ = [
     "JournalError",
     "MalformedResponseError",
     "NotificationError",
+    "NotificationInFlightError",
     "OutcomeUnknownError",
     "PayerMaxError",
     "ResponseLostError",
@@ -70,6 +72,11 @@ class PayerMaxError(Exception):
     @property
     def out_refund_no(self) -> str | None:
         return self.ids.get("out_refund_no")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The default rebuilds an exception as cls(*args), which fails for keyword-only fields
+        # (ApiError's msg, OutcomeUnknownError's attempts): errors cross process pools and queues.
+        return _restore, (type(self), self.args, self.__dict__.copy())
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -122,11 +129,19 @@ class NotificationError(PayerMaxError, ValueError):
     status, or meant for another merchant). Do not acknowledge it; investigate."""
 
 
+class NotificationInFlightError(PayerMaxError):
+    """A duplicate delivery of a notification that another process is handling right now.
+
+    Answer it with an error status, not the acknowledgement: PayerMax then re-sends it later, and
+    if the other process fails the event is handled then instead of being lost.
+    """
+
+
 class StaleNotificationError(SignatureError):
     """A correctly signed notification whose ``notifyTime`` is outside the accepted window.
 
     Treated like a bad signature: a captured old notification replayed to the endpoint must not
-    move an order's state. Only raised when a ``max_age`` is configured.
+    move an order's state. ``max_age=None`` on the verifier turns the check off.
     """
 
 
@@ -206,3 +221,11 @@ class WorkerProcessError(PayerMaxError, RuntimeError):
 
 class CsvFormatError(PayerMaxError, ValueError):
     """The CSV as a whole cannot be used (no header, required columns missing)."""
+
+
+def _restore(cls: type[PayerMaxError], args: tuple[Any, ...], state: dict[str, Any]) -> PayerMaxError:
+    """Unpickle without calling ``__init__``: the saved attributes are the whole state."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error

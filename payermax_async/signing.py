@@ -92,16 +92,31 @@ def _resolve_backend(backend: Backend | None) -> Backend:
 
 
 def _der_from_text(text: str | bytes, what: str) -> bytes:
-    """Accept PEM (any RSA flavour) or PayerMax's one-line base64 DER; return raw DER or PEM bytes."""
-    raw = text.encode("ascii", "strict") if isinstance(text, str) else bytes(text)
+    """Accept PEM (any RSA flavour) or PayerMax's one-line base64 DER; return raw DER or PEM bytes.
+
+    Every refusal is raised outside the ``except`` that caught the cause, so that no exception
+    chain (``__context__`` included) carries the input: a ``UnicodeEncodeError`` holds the whole
+    string it failed on, and that string may be a real key.
+    """
+    if isinstance(text, str):
+        if not text.isascii():
+            raise ConfigurationError(f"{what} contains non-ASCII characters; a key is ASCII text")
+        raw = text.encode("ascii")
+    elif isinstance(text, (bytes, bytearray, memoryview)):
+        raw = bytes(text)
+    else:
+        raise ConfigurationError(f"{what} must be str or bytes, not {type(text).__name__}")
     stripped = raw.strip()
     if stripped.startswith(b"-----BEGIN"):
         return stripped
+    decoded: bytes | None
     try:
-        return base64.b64decode(b"".join(stripped.split()), validate=True)
+        decoded = base64.b64decode(b"".join(stripped.split()), validate=True)
     except (binascii.Error, ValueError):
-        # The message must not echo the input: it may be a real key.
-        raise ConfigurationError(f"{what} is neither PEM nor base64 DER") from None
+        decoded = None
+    if decoded is None:
+        raise ConfigurationError(f"{what} is neither PEM nor base64 DER")
+    return decoded
 
 
 def _pycryptodome_import(material: bytes) -> RSA.RsaKey | None:

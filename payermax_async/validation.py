@@ -49,6 +49,7 @@ _EXPONENTS = {
 _ID_RE = re.compile(r"[A-Za-z0-9_\-]+")
 _VISIBLE_RE = re.compile(r"[\x21-\x7e]+")
 _COUNTRY_RE = re.compile(r"[A-Z]{2}")
+_PLAIN_DECIMAL_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
 
 
 def currency_exponent(currency: str) -> int:
@@ -87,10 +88,14 @@ def check_amount(amount: object, currency: str, field: str = "amount") -> Decima
     elif isinstance(amount, int):
         value = Decimal(amount)
     elif isinstance(amount, str):
-        try:
-            value = Decimal(amount.strip())
-        except InvalidOperation:
-            raise InvalidRequestError(f"{field} {amount!r} is not a decimal number", field=field) from None
+        # Decimal() also reads "1e3", "1_000", "+10", "NaN" and non-ASCII digits; an amount
+        # typed by a person or read from a file means none of those, so only plain text passes.
+        text = amount.strip(" \t\r\n")
+        if text.startswith("-") and _PLAIN_DECIMAL_RE.fullmatch(text[1:]):
+            raise InvalidRequestError(f"{field} must be a positive finite number, got {amount}", field=field)
+        if not _PLAIN_DECIMAL_RE.fullmatch(text):
+            raise InvalidRequestError(f"{field} {amount!r} is not a decimal number", field=field)
+        value = Decimal(text)
     else:
         raise InvalidRequestError(
             f"{field} must be a Decimal, int or decimal string, not {type(amount).__name__}",

@@ -13,15 +13,24 @@ A service builds one :class:`WebhookVerifier` at startup (the key is parsed once
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast, runtime_checkable
+from typing import TYPE_CHECKING, cast
 
 import msgspec
 from aiohttp import web
 
-from .errors import NotificationError, SignatureError, StaleNotificationError
+from .dedup import (
+    DEFAULT_DEDUP_LEASE,
+    DEFAULT_DEDUP_TTL,
+    Claim,
+    InMemorySeenStore,
+    LeasingSeenStore,
+    NotificationDeduplicator,
+    SeenStore,
+    SqliteSeenStore,
+)
+from .errors import NotificationError, NotificationInFlightError, SignatureError, StaleNotificationError
 from .models.common import decode_exact, decode_model
 from .models.notification import (
     NOTIFICATION_TYPES,
@@ -44,20 +53,26 @@ __all__ = [
     "ACK_BODY",
     "ACK_CONTENT_TYPE",
     "ACK_STATUS",
+    "DEFAULT_DEDUP_LEASE",
     "DEFAULT_DEDUP_TTL",
+    "DEFAULT_MAX_AGE",
     "CancelNotification",
     "CaptureNotification",
+    "Claim",
     "GenericNotification",
     "InMemorySeenStore",
+    "LeasingSeenStore",
     "Notification",
     "NotificationBase",
     "NotificationDeduplicator",
     "NotificationError",
+    "NotificationInFlightError",
     "NotificationType",
     "PaymentNotification",
     "PayoutNotification",
     "RefundNotification",
     "SeenStore",
+    "SqliteSeenStore",
     "StaleNotificationError",
     "WebhookVerifier",
     "ack_response",
@@ -71,10 +86,10 @@ ACK_BODY = b'{"code":"SUCCESS","msg":"Success"}'
 ACK_STATUS = 200
 ACK_CONTENT_TYPE = "application/json"
 
-#: PayerMax's last re-send comes about 13 h after the first; a day covers the whole schedule.
-DEFAULT_DEDUP_TTL = 24 * 3600.0
-
-N = TypeVar("N", bound=NotificationBase)
+#: How far ``notifyTime`` may be from now. PayerMax re-sends at 0 s, 30 s, 5 min, 10 min, 1 h and
+#: 12 h; should a re-send keep the first ``notifyTime``, the last arrives some 13 h after it. A day
+#: covers that with room for clock error, and still refuses a notification replayed days later.
+DEFAULT_MAX_AGE = 24 * 3600.0
 
 
 class _Probe(msgspec.Struct):
@@ -110,10 +125,10 @@ def _decode(raw: bytes) -> Notification:
 class WebhookVerifier:
     """Verifies and parses notifications for one merchant; build it once, share it.
 
-    ``max_age`` (seconds) rejects notifications whose ``notifyTime`` is further than that from
-    now, in either direction: it bounds how long a captured notification can be replayed.
-    Leave it None unless your clock is synchronised; PayerMax's last re-send is ~13 h after the
-    first, and a re-send carries a new ``notifyTime``. ``app_id`` / ``merchant_no``, when given,
+    ``max_age`` (seconds, default :data:`DEFAULT_MAX_AGE`, a day) rejects notifications whose
+    ``notifyTime`` is further than that from now, in either direction: it bounds how long a
+    captured notification can be replayed, while covering PayerMax's whole re-send schedule.
+    ``max_age=None`` turns the check off. ``app_id`` / ``merchant_no``, when given,
     must match the notification's: PayerMax signs notifications for every merchant with the same
     platform key, so a signature alone does not say the notification is meant for you.
     """
@@ -126,7 +141,7 @@ class WebhookVerifier:
         *,
         verifier: Verifier | None = None,
         backend: Backend | None = None,
-        max_age: float | None = None,
+        max_age: float | None = DEFAULT_MAX_AGE,
         app_id: str | None = None,
         merchant_no: str | None = None,
         clock: Callable[[], float] = time.time,
@@ -200,7 +215,7 @@ def parse_notification(
     sign: str | None,
     payermax_public_key: str | bytes | PublicKey | Verifier,
     *,
-    max_age: float | None = None,
+    max_age: float | None = DEFAULT_MAX_AGE,
     app_id: str | None = None,
     merchant_no: str | None = None,
     backend: Backend | None = None,
@@ -216,105 +231,6 @@ def parse_notification(
         app_id=app_id,
         merchant_no=merchant_no,
     ).parse(raw_body, sign)
-
-
-# ---------------------------------------------------------------------------- idempotency
-
-
-@runtime_checkable
-class SeenStore(Protocol):
-    """Where processed notification keys are remembered, e.g. Redis ``SET key 1 NX EX ttl``.
-
-    ``add`` must be atomic: two concurrent deliveries of one notification may both arrive.
-    """
-
-    async def add(self, key: str, ttl: float) -> bool:
-        """Remember ``key`` for ``ttl`` seconds; True when it was not already remembered."""
-        ...
-
-    async def discard(self, key: str) -> None:
-        """Forget ``key`` (its processing failed, so a re-send must be processed again)."""
-        ...
-
-
-class InMemorySeenStore:
-    """A bounded, expiring in-process store: right for one process, lost on restart.
-
-    At ``max_keys`` the oldest keys are dropped first, so memory stays bounded under any load;
-    a duplicate of a dropped key is processed again, which idempotent handlers tolerate.
-    """
-
-    __slots__ = ("_clock", "_expiry", "max_keys")
-
-    def __init__(self, max_keys: int = 100_000, *, clock: Callable[[], float] = time.monotonic) -> None:
-        if max_keys < 1:
-            raise ValueError("max_keys must be >= 1")
-        self.max_keys = max_keys
-        self._clock = clock
-        self._expiry: OrderedDict[str, float] = OrderedDict()
-
-    async def add(self, key: str, ttl: float) -> bool:
-        now = self._clock()
-        self._purge(now)
-        expires = self._expiry.get(key)
-        if expires is not None and expires > now:
-            return False
-        self._expiry[key] = now + ttl
-        self._expiry.move_to_end(key)
-        while len(self._expiry) > self.max_keys:
-            self._expiry.popitem(last=False)
-        return True
-
-    async def discard(self, key: str) -> None:
-        self._expiry.pop(key, None)
-
-    def _purge(self, now: float) -> None:
-        # Insertion order is close to expiry order (one ttl per deduplicator), so stop early.
-        while self._expiry:
-            key, expires = next(iter(self._expiry.items()))
-            if expires > now:
-                break
-            del self._expiry[key]
-
-    def __len__(self) -> int:
-        return len(self._expiry)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and self._expiry.get(key, 0.0) > self._clock()
-
-
-class NotificationDeduplicator:
-    """Runs a handler at most once per notification (by its ``idempotency_key``).
-
-    A handler that raises releases the key, so PayerMax's re-send is processed again; answer
-    such a delivery with an error status (not the ack) so that PayerMax does re-send it.
-    """
-
-    __slots__ = ("store", "ttl")
-
-    def __init__(self, store: SeenStore | None = None, *, ttl: float = DEFAULT_DEDUP_TTL) -> None:
-        if not ttl > 0:
-            raise ValueError("ttl must be > 0 seconds")
-        self.store: SeenStore = store if store is not None else InMemorySeenStore()
-        self.ttl = ttl
-
-    async def claim(self, notification: NotificationBase) -> bool:
-        """True for the first delivery of this event; False for a duplicate."""
-        return await self.store.add(notification.idempotency_key, self.ttl)
-
-    async def release(self, notification: NotificationBase) -> None:
-        await self.store.discard(notification.idempotency_key)
-
-    async def process_once(self, notification: N, handler: Callable[[N], Awaitable[Any]]) -> bool:
-        """Run ``handler(notification)`` unless this event was already handled; True if it ran."""
-        if not await self.claim(notification):
-            return False
-        try:
-            await handler(notification)
-        except BaseException:
-            await self.release(notification)
-            raise
-        return True
 
 
 # ---------------------------------------------------------------------------- responses
