@@ -13,7 +13,7 @@ import pytest
 from payermax_async import ConfigurationError, PayerMaxClient
 from payermax_async.signing import RsaSigner, RsaVerifier, load_private_key, load_public_key
 
-from ..conftest import Keys
+from ..support import Keys
 
 
 def chain(exc: BaseException) -> Iterator[BaseException]:

@@ -27,7 +27,7 @@ from payermax_async.webhooks import (
     WebhookVerifier,
 )
 
-from ..conftest import Keys
+from ..support import Keys
 
 NOW = datetime(2024, 5, 13, 10, 28, 3, tzinfo=timezone.utc)
 
