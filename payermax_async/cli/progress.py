@@ -84,18 +84,30 @@ class _BarProgress(Progress):
                 speed = task.speed
                 return Text(f"{speed:,.0f}/s" if speed else "-/s", style="progress.data.speed")
 
+        class TallyColumn(ProgressColumn):
+            """The one column that gives way on a narrow terminal: cut short, never wrapped."""
+
+            def render(self, task: Task) -> Text:
+                return Text(str(task.fields.get("detail", "")), no_wrap=True, overflow="ellipsis")
+
+        def kept() -> Column:  # never shortened: the numbers the user is watching
+            return Column(no_wrap=True)
+
         super().__init__(stream, lambda: "", enabled=True, interval=0.1)
         self.counts = counts
+        console = Console(file=stream)
+        # The numbers take about 54 columns; the bar gets up to 12 of what is left, then the tally.
+        bar_width = min(max(console.width - 54, 1), 12)
         self.bar = RichProgress(
-            TextColumn(label),
-            BarColumn(bar_width=None),
-            MofNCompleteColumn(),
-            TaskProgressColumn(),
-            RateColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            TextColumn("{task.fields[detail]}", table_column=Column(no_wrap=True, overflow="ellipsis")),
-            console=Console(file=stream),
+            TextColumn(label, table_column=kept()),
+            BarColumn(bar_width=None, table_column=Column(ratio=1, min_width=bar_width)),
+            MofNCompleteColumn(table_column=kept()),
+            TaskProgressColumn(table_column=kept()),
+            RateColumn(table_column=kept()),
+            TextColumn("ETA", table_column=kept()),
+            TimeRemainingColumn(table_column=kept()),
+            TallyColumn(),
+            console=console,
             auto_refresh=False,  # redrawn from tick(): no thread of its own
             redirect_stdout=False,
             redirect_stderr=False,
