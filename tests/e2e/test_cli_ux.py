@@ -3,6 +3,7 @@ progress bar and its plain fallback, one-line usage errors, the simulator's sett
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import errno
@@ -18,13 +19,14 @@ import subprocess
 import sys
 import termios
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from payermax_async.bulk import CaptureItem, CaptureOutcome, OutcomeStatus
 from payermax_async.cli import main
+from payermax_async.cli.args import _loopback_host, _port, _positive_float
 from payermax_async.cli.credentials import _ENV, load_client_options
 from payermax_async.cli.demo import _simulate
 from payermax_async.cli.progress import Counts, Progress, open_progress
@@ -390,3 +392,30 @@ def test_the_rerun_hint_names_the_journal_only_when_there_is_one() -> None:
     assert "same --journal" not in interrupted
     settled = tally_of(1, 1).summary(None, interrupted=False)
     assert "--journal" not in settled
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "error"),
+    [
+        (_positive_float, "fast", "'fast' is not a number"),
+        (_positive_float, "0", "must be > 0"),
+        (_port, "http", "'http' is not a port number"),
+        (_port, "-1", "a port is 0..65535"),
+        (_loopback_host, "0.0.0.0", "not a loopback address"),
+        (_loopback_host, "example.com", "not a loopback address"),
+    ],
+)
+def test_argument_types_refuse_with_a_reason(parse: Callable[[str], object], text: str, error: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match=error):
+        parse(text)
+
+
+def test_argument_types_accept() -> None:
+    assert _positive_float("2.5") == 2.5
+    assert _port("0") == 0 and _port("65535") == 65535
+    assert [_loopback_host(h) for h in ("127.0.0.1", "127.1.2.3", "::1", "localhost")] == [
+        "127.0.0.1",
+        "127.1.2.3",
+        "::1",
+        "localhost",
+    ]
