@@ -132,7 +132,12 @@ def run_capture(args: argparse.Namespace) -> int:
         tally = Tally(total)
         output = _Output(out_stream)
         progress = open_progress(
-            err, label="capture", line=tally.progress_line, counts=tally.counts_now, enabled=not args.quiet
+            err,
+            label="capture",
+            line=tally.progress_line,
+            counts=tally.counts_now,
+            enabled=not args.quiet,
+            bar=not args.verbose,  # --verbose logs retries to the same terminal
         )
         items = _items_reporting_bad_rows(_chain(first, rows), tally, output, progress.note)
         spec = ClientSpec(options, bulk_concurrency=None if args.sign_inline else args.concurrency)

@@ -142,10 +142,12 @@ def open_progress(
     counts: Callable[[], Counts],
     enabled: bool,
     interval: float | None = None,
+    bar: bool = True,
 ) -> Progress:
     """The bar when ``stream`` is a capable terminal and rich is installed, else plain lines
-    (``interval`` applies to those)."""
-    if enabled and _is_terminal(stream):
+    (``interval`` applies to those). ``bar=False`` keeps to plain lines: log records written to
+    the same terminal would tear a live bar."""
+    if enabled and bar and _is_terminal(stream):
         rich = _rich()
         if rich is not None:
             return _BarProgress(stream, counts, label)

@@ -100,7 +100,7 @@ def test_a_narrow_terminal_shortens_the_tally_instead_of_wrapping(monkeypatch: p
     assert "2/1000" in lines[0]
 
 
-@pytest.mark.parametrize("why", ["pipe", "no rich", "dumb terminal", "disabled"])
+@pytest.mark.parametrize("why", ["pipe", "no rich", "dumb terminal", "disabled", "logging to it"])
 def test_plain_lines_when_there_is_no_terminal_or_no_rich(why: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TERM", "dumb" if why == "dumb terminal" else "xterm")
     if why == "no rich":
@@ -115,6 +115,7 @@ def test_plain_lines_when_there_is_no_terminal_or_no_rich(why: str, monkeypatch:
         counts=tally.counts_now,
         enabled=why != "disabled",
         interval=0.0,
+        bar=why != "logging to it",
     )
     assert type(progress) is Progress
     progress.tick()
