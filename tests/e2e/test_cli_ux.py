@@ -191,8 +191,9 @@ def _run_in_pty(argv: list[str], columns: int, env: dict[str, str], timeout: flo
     return proc.returncode, b"".join(chunks).decode("utf-8", "replace")
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+def _env(base: dict[str, str] | None = None, **extra: str) -> dict[str, str]:
+    """A terminal's environment: the pty's size wins over COLUMNS, colours allowed."""
+    env = {k: v for k, v in (base or os.environ).items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
     env.update(TERM="xterm-256color", **extra)
     return env
 
@@ -207,6 +208,24 @@ def test_the_demo_on_a_real_terminal_draws_the_bar_within_its_width() -> None:
     assert bar and "━" in bar[-1] and "30/30" in bar[-1] and "100%" in bar[-1]
     assert max(len(line) for line in bar) <= 64
     assert any("captured" in line and "30" in line for line in lines)  # the summary follows
+
+
+async def test_capture_on_a_real_terminal_notes_bad_rows_above_the_bar(
+    payermax_simulator: GatewaySimulator, tmp_path: Path
+) -> None:
+    source = tmp_path / "captures.csv"
+    write_orders(payermax_simulator, source, 6, extra="ORD-X,ten,USD\n")
+    argv = [sys.executable, "-m", "payermax_async", "capture", "-i", str(source)]
+    code, screen = await asyncio.to_thread(_run_in_pty, argv, 90, _env(sim_env(payermax_simulator)))
+    assert code == 1, screen  # the bad row
+    lines = visible_lines(screen)
+    note = next(i for i, line in enumerate(lines) if line.startswith("line 8: amount 'ten'"))
+    bar = [i for i, line in enumerate(lines) if line.startswith("capture ") and "━" in line]
+    assert bar and bar[-1] > note
+    final = lines[bar[-1]]
+    assert "7/7" in final and "100%" in final and "ok 6  failed 1  unresolved 0" in final
+    assert max(len(line) for line in lines) <= 90
+    assert any(line.startswith("capture summary") for line in lines)
 
 
 def test_without_rich_the_terminal_gets_plain_lines() -> None:
