@@ -6,7 +6,7 @@ import argparse
 import ipaddress
 from typing import NoReturn
 
-__all__ = ["OneLineErrorParser", "positive_int"]
+__all__ = ["OneLineErrorParser", "command_names", "positive_int"]
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -15,6 +15,16 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def command_names(parser: argparse.ArgumentParser) -> list[str]:
+    """The subcommands, for the one-line "a command is required" message."""
+    return [
+        name
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    ]
 
 
 def positive_int(text: str) -> int:

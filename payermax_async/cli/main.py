@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import __version__
-from .args import OneLineErrorParser
+from .args import OneLineErrorParser, command_names
 from .capture import add_capture
 from .demo import add_demo, add_simulate
 
@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
     if run is None:  # no command: say what there is, in one line
-        names = ", ".join(subparsers_of(parser))
+        names = ", ".join(command_names(parser))
         print(f"{parser.prog}: a command is required: {names} (see {parser.prog} --help)", file=sys.stderr)
         return 2
     try:
@@ -46,15 +46,6 @@ def build_parser() -> argparse.ArgumentParser:
     for add in COMMANDS:
         add(subparsers)
     return parser
-
-
-def subparsers_of(parser: argparse.ArgumentParser) -> list[str]:
-    return [
-        name
-        for action in parser._actions
-        if isinstance(action, argparse._SubParsersAction)
-        for name in action.choices
-    ]
 
 
 COMMANDS: tuple[Callable[[Any], None], ...] = (add_simulate, add_demo, add_capture)

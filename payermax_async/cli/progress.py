@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from rich.progress import Task
@@ -147,10 +147,8 @@ def open_progress(
     """The bar when ``stream`` is a capable terminal and rich is installed, else plain lines
     (``interval`` applies to those). ``bar=False`` keeps to plain lines: log records written to
     the same terminal would tear a live bar."""
-    if enabled and bar and _is_terminal(stream):
-        rich = _rich()
-        if rich is not None:
-            return _BarProgress(stream, counts, label)
+    if enabled and bar and _is_terminal(stream) and _rich_installed():
+        return _BarProgress(stream, counts, label)
     return Progress(stream, line, enabled, interval)
 
 
@@ -162,12 +160,12 @@ def _is_terminal(stream: TextIO) -> bool:
     return tty and os.environ.get("TERM", "") not in ("dumb", "unknown")
 
 
-def _rich() -> Any:
+def _rich_installed() -> bool:
     try:
-        import rich.progress
+        import rich.progress  # noqa: F401
     except ImportError:
-        return None
-    return rich.progress
+        return False
+    return True
 
 
 async def keep_ticking(progress: Progress, every: float = 0.1) -> None:
