@@ -1,10 +1,30 @@
-"""argparse value types shared by every subcommand."""
+"""argparse value types shared by every subcommand, and the parser that reports usage errors."""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
+from typing import NoReturn
 
-__all__ = ["positive_int"]
+__all__ = ["OneLineErrorParser", "command_names", "positive_int"]
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """A usage error is one line on stderr and exit status 2: a script's log shows the cause, not
+    a screen of usage text (``--help`` has that)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def command_names(parser: argparse.ArgumentParser) -> list[str]:
+    """The subcommands, for the one-line "a command is required" message."""
+    return [
+        name
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    ]
 
 
 def positive_int(text: str) -> int:
@@ -29,7 +49,23 @@ def _positive_float(text: str) -> float:
 
 
 def _port(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError("a port is 0..65535")
     return value
+
+
+def _loopback_host(text: str) -> str:
+    """The simulator serves this machine only: its keys are printed for anyone to use."""
+    if text == "localhost":
+        return text
+    try:
+        loopback = ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a loopback address (127.0.0.1, ::1, localhost)")
+    return text

@@ -26,8 +26,9 @@ from .csv_io import (
     _items_reporting_bad_rows,
     _open_input,
     _Output,
-    read_captures,
+    _read_numbered,
 )
+from .progress import open_progress
 from .report import (
     EXIT_INTERRUPTED,
     EXIT_UNRESOLVED,
@@ -69,8 +70,9 @@ def add_capture(subparsers: Any) -> None:
         "capture",
         help="capture every authorization listed in a CSV (resumable with --journal)",
         description=(
-            "Capture every authorization listed in a CSV, many at a time, with a live progress line "
-            "and a summary. With --journal the run is safe to repeat: after a crash or Ctrl-C, run "
+            "Capture every authorization listed in a CSV, many at a time, with a progress bar (the "
+            "cli extra; plain lines without it or off a terminal) and a summary. With --journal the "
+            "run is safe to repeat: after a crash or Ctrl-C, run "
             "the same command again and it finishes the job without capturing anything twice."
         ),
         epilog=_EXIT_HELP,
@@ -113,7 +115,7 @@ def run_capture(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         try:
             source = _open_input(args.input, stack)
-            rows = read_captures(source)
+            rows = _read_numbered(source)
             first = next(rows, None)  # reads the header now: a bad file fails before anything is sent
             if args.output == "-":
                 out_stream: TextIO | None = sys.stdout
@@ -129,8 +131,15 @@ def run_capture(args: argparse.Namespace) -> int:
         total = None if args.input == "-" else _count_rows(Path(args.input))
         tally = Tally(total)
         output = _Output(out_stream)
-        progress = Progress(err, tally.progress_line, enabled=not args.quiet)
-        items = _items_reporting_bad_rows(_chain(first, rows), tally, output, err)
+        progress = open_progress(
+            err,
+            label="capture",
+            line=tally.progress_line,
+            counts=tally.counts_now,
+            enabled=not args.quiet,
+            bar=not args.verbose,  # --verbose logs retries to the same terminal
+        )
+        items = _items_reporting_bad_rows(_chain(first, rows), tally, output, progress.note)
         spec = ClientSpec(options, bulk_concurrency=None if args.sign_inline else args.concurrency)
 
         def record(outcome: CaptureOutcome) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import sys
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
-from ..bulk import CaptureItem, CaptureOutcome
+from ..bulk import CaptureItem, CaptureOutcome, OutcomeStatus
 from ..bulk.codec import error_fields
 from ..errors import CsvFormatError, InvalidRequestError
 from ..validation import check_amount, check_currency, check_id
@@ -47,11 +49,18 @@ def read_captures(stream: Iterable[str]) -> Iterator[CaptureItem | RowError]:
 
     Line numbers are the file's (the header is line 1; a quoted field spanning lines counts them).
     """
+    return (row for _, row in _read_numbered(stream))
+
+
+def _read_numbered(stream: Iterable[str]) -> Iterator[tuple[int, CaptureItem | RowError]]:
+    """:func:`read_captures` with each row's first line number, which the output CSV carries."""
     reader = csv.reader(stream)
     try:
         header = next(reader)
     except StopIteration:
         raise CsvFormatError("the input is empty; expected a header row") from None
+    if header and header[0].startswith("\ufeff"):  # a byte order mark that reached us decoded (stdin)
+        header[0] = header[0][1:]
     names = [_ALIASES.get(h.strip().lower().replace("-", "_"), "") for h in header]
     missing = [c for c in _REQUIRED if c not in names]
     if missing:
@@ -70,11 +79,11 @@ def read_captures(stream: Iterable[str]) -> Iterator[CaptureItem | RowError]:
         values = {k: row[i].strip() if i < len(row) else "" for k, i in index.items()}
         otn, amount, currency = values["out_trade_no"], values["amount"], values["currency"]
         if len(row) != width:
-            yield RowError(line, f"expected {width} fields, found {len(row)}", otn, amount, currency)
+            yield line, RowError(line, f"expected {width} fields, found {len(row)}", otn, amount, currency)
             continue
         empty = [k for k in _REQUIRED if not values[k]]
         if empty:
-            yield RowError(line, f"missing {', '.join(empty)}", otn, amount, currency)
+            yield line, RowError(line, f"missing {', '.join(empty)}", otn, amount, currency)
             continue
         try:
             check_id(otn, "out_trade_no")
@@ -84,9 +93,9 @@ def read_captures(stream: Iterable[str]) -> Iterator[CaptureItem | RowError]:
             if request_id is not None:
                 check_id(request_id, "request_id", strict_charset=False)
         except InvalidRequestError as exc:
-            yield RowError(line, exc.message, otn, amount, currency)
+            yield line, RowError(line, exc.message, otn, amount, currency)
             continue
-        yield CaptureItem(otn, amount, currency, request_id)
+        yield line, CaptureItem(otn, amount, currency, request_id)
 
 
 def _count_rows(path: Path) -> int | None:
@@ -116,11 +125,29 @@ _OUTPUT_COLUMNS = [
 
 
 class _Output:
+    """The results CSV. Outcomes arrive in completion order, so each row's input line is looked
+    up by its order number; only orders in flight are held."""
+
     def __init__(self, stream: TextIO | None) -> None:
         self.stream = stream
         self.writer = csv.writer(stream) if stream is not None else None
+        self.lines: dict[str, deque[int]] = {}
         if self.writer is not None:
             self.writer.writerow(_OUTPUT_COLUMNS)
+
+    def expect(self, line: int, item: CaptureItem) -> None:
+        if self.writer is not None:
+            self.lines.setdefault(item.out_trade_no, deque()).append(line)
+
+    def _line_of(self, outcome: CaptureOutcome) -> int | str:
+        lines = self.lines.get(outcome.item.out_trade_no)
+        if not lines:
+            return ""
+        # a repeated order is reported as DUPLICATE: it is the later line, the first one is sent
+        line = lines.pop() if outcome.status is OutcomeStatus.DUPLICATE else lines.popleft()
+        if not lines:
+            del self.lines[outcome.item.out_trade_no]
+        return line
 
     def outcome(self, outcome: CaptureOutcome) -> None:
         if self.writer is None:
@@ -142,7 +169,7 @@ class _Output:
                 cls,
                 code or "",
                 message,
-                "",
+                self._line_of(outcome),
             ]
         )
 
@@ -157,27 +184,37 @@ class _Output:
 
 
 def _open_input(name: str, stack: contextlib.ExitStack) -> TextIO:
-    if name == "-":
+    """The CSV as text. A byte order mark (Excel writes one) is dropped, on stdin too."""
+    if name != "-":
+        return stack.enter_context(Path(name).open(newline="", encoding="utf-8-sig"))
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # stdin replaced by a text stream (embedding, tests): read_captures drops the mark
         return sys.stdin
-    return stack.enter_context(Path(name).open(newline="", encoding="utf-8-sig"))
+    text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
+    stack.callback(text.detach)  # leave sys.stdin itself open
+    return text
 
 
-def _chain(
-    first: CaptureItem | RowError | None, rest: Iterator[CaptureItem | RowError]
-) -> Iterator[CaptureItem | RowError]:
+_T = TypeVar("_T")
+
+
+def _chain(first: _T | None, rest: Iterator[_T]) -> Iterator[_T]:
     if first is not None:
         yield first
         yield from rest
 
 
 def _items_reporting_bad_rows(
-    rows: Iterator[CaptureItem | RowError], tally: Tally, output: _Output, err: TextIO
+    rows: Iterator[tuple[int, CaptureItem | RowError]],
+    tally: Tally,
+    output: _Output,
+    note: Callable[[str], None],
 ) -> Iterator[CaptureItem]:
-    for row in rows:
+    for line, row in rows:
         if isinstance(row, RowError):
             tally.bad_rows += 1
             output.bad_row(row)
-            clear = "\r\x1b[K" if err.isatty() else ""  # over the progress line, not after it
-            print(f"{clear}line {row.line}: {row.message}; row skipped", file=err)
+            note(f"line {row.line}: {row.message}; row skipped")
             continue
+        output.expect(line, row)
         yield row

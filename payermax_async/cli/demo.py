@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import math
+import os
 import signal
 import sys
 import time
@@ -22,8 +23,9 @@ from ..client import PayerMaxClient
 from ..errors import ApiError, OutcomeUnknownError
 from ..models import CaptureResult, CaptureStatus
 from ..retry import RetryEvent
-from .args import _port, positive_int
-from .report import Progress, keep_ticking, quiet_logging
+from .args import _loopback_host, _port, positive_int
+from .progress import Counts, Progress, keep_ticking, open_progress
+from .report import EXIT_USAGE, quiet_logging
 
 if TYPE_CHECKING:
     from ..testing import Fault, GatewaySimulator, RequestRecord
@@ -36,12 +38,14 @@ def add_simulate(subparsers: Any) -> None:
         "simulate",
         help="run the PayerMax gateway simulator in the foreground",
         description=(
-            "Run the PayerMax gateway simulator until Ctrl-C. It prints its base URL, ids and keys "
-            "(throwaway test keys: printing them is the point) as KEY=value lines on stdout, then "
-            "one line per request on stderr."
+            "Run the PayerMax gateway simulator until Ctrl-C. It prints its settings as NAME=value "
+            "lines on stdout, under the names the capture command and the examples read "
+            "(PAYERMAX_BASE_URL, PAYERMAX_APP_ID, PAYERMAX_MERCHANT_NO, PAYERMAX_PRIVATE_KEY, "
+            "PAYERMAX_PUBLIC_KEY; throwaway test keys: printing them is the point), then one line per "
+            "request on stderr."
         ),
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--host", type=_loopback_host, default="127.0.0.1", help="loopback address (127.0.0.1)")
     p.add_argument("--port", type=_port, default=8080, help="port to bind, 0 for any (default 8080)")
     p.add_argument("--notify-url", help="loopback URL to POST signed notifications to")
     p.add_argument("--quiet", action="store_true", help="do not log each request")
@@ -65,20 +69,27 @@ async def _simulate(
 
     from ..testing import GatewaySimulator  # the test kit loads only when this command runs
 
-    sim = GatewaySimulator(
-        host=host,
-        port=port,
-        notify_url=notify_url,
-        max_records=10_000,
-        on_request=None if quiet else log_request,
-    )
-    async with sim:
+    try:
+        sim = GatewaySimulator(
+            host=host,
+            port=port,
+            notify_url=notify_url,
+            max_records=10_000,
+            on_request=None if quiet else log_request,
+        )
+    except ValueError as exc:  # a notify URL off this machine
+        print(f"payermax-async simulate: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        await sim.start()
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        print(f"payermax-async simulate: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
         out = sys.stdout
-        print(f"PAYERMAX_BASE_URL={sim.base_url}", file=out)
-        print(f"PAYERMAX_APP_ID={sim.app_id}", file=out)
-        print(f"PAYERMAX_MERCHANT_NO={sim.merchant_no}", file=out)
-        print(f"PAYERMAX_MERCHANT_PRIVATE_KEY={sim.merchant_private_key}", file=out)
-        print(f"PAYERMAX_PUBLIC_KEY={sim.payermax_public_key}", file=out)
+        for name, value in _settings(sim).items():
+            print(f"{name}={value}", file=out)
         out.flush()
         print(
             "PayerMax gateway simulator running (test keys, in-memory state). Ctrl-C to stop.",
@@ -89,8 +100,21 @@ async def _simulate(
             await _until_signalled()
         else:
             await stop.wait()
+    finally:
+        await sim.close()
     print("simulator stopped", file=sys.stderr)
     return 0
+
+
+def _settings(sim: GatewaySimulator) -> dict[str, str]:
+    """The simulator's settings under the names ``capture`` and the examples read."""
+    return {
+        "PAYERMAX_BASE_URL": sim.base_url,
+        "PAYERMAX_APP_ID": sim.app_id,
+        "PAYERMAX_MERCHANT_NO": sim.merchant_no,
+        "PAYERMAX_PRIVATE_KEY": sim.merchant_private_key,
+        "PAYERMAX_PUBLIC_KEY": sim.payermax_public_key,
+    }
 
 
 async def _until_signalled(signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM)) -> None:
@@ -191,11 +215,15 @@ class DemoReport:
             self.errors[f"capture {outcome.status.value if result is None else result.status.value}"] += 1
 
     def progress_line(self) -> str:
-        done = self.captured + self.failed + self.unknown
-        return (
-            f"capturing {done}/{self.orders}  ok {self.captured}  failed {self.failed}  "
-            f"unknown {self.unknown}  retries {sum(self.retries.values())}"
+        counts = self.progress_counts()
+        return f"capturing {counts.done}/{self.orders}  {counts.detail}"
+
+    def progress_counts(self) -> Counts:
+        detail = (
+            f"ok {self.captured}  failed {self.failed}  unknown {self.unknown}  "
+            f"retries {sum(self.retries.values())}"
         )
+        return Counts(self.captured + self.failed + self.unknown, self.orders, detail)
 
     def percentile(self, q: float) -> float:
         if not self.latencies:
@@ -327,12 +355,17 @@ async def _demo_run(
         for fault in _demo_faults(seed, slow_order):
             sim.inject(fault)
 
-    printer = None
+    printer: Progress | None = None
     ticker = None
     if progress is not None:
-        # On a pipe only the final line: no \r clutter in a log.
-        printer = Progress(
-            progress, report.progress_line, enabled=True, interval=None if progress.isatty() else math.inf
+        # Off a terminal only the final line: the demo is short.
+        printer = open_progress(
+            progress,
+            label="capturing",
+            line=report.progress_line,
+            counts=report.progress_counts,
+            enabled=True,
+            interval=math.inf,
         )
         ticker = asyncio.create_task(keep_ticking(printer))
     captures = _TimedCaptures(client, slow_order, report.latencies)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import __version__
+from .args import OneLineErrorParser, command_names
 from .capture import add_capture
 from .demo import add_demo, add_simulate
 
@@ -25,8 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
-    if run is None:  # no command: show what there is
-        parser.print_help(sys.stderr)
+    if run is None:  # no command: say what there is, in one line
+        names = ", ".join(command_names(parser))
+        print(f"{parser.prog}: a command is required: {names} (see {parser.prog} --help)", file=sys.stderr)
         return 2
     try:
         return run(args)
@@ -35,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="payermax-async",
         description="PayerMax asyncio client: a local gateway simulator and a capture demo.",
     )

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from ..bulk import CaptureOutcome, OutcomeStatus
 from ..bulk.journal import EntryState, Journal, JournalError
+from .progress import Counts, Progress, keep_ticking
 
 __all__ = [
     "EXIT_FAILED",
@@ -73,6 +73,15 @@ class Tally:
         t0, d0 = self.recent[0] if len(self.recent) > 1 else (self.started, 0)
         return (self.done - d0) / (now - t0) if now > t0 else 0.0
 
+    def counts_now(self) -> Counts:
+        """The bar's view; the bar computes rate and ETA itself."""
+        return Counts(self.done, self.total, self._tally_text())
+
+    def _tally_text(self) -> str:
+        unresolved = sum(self.counts[s.value] for s in _UNRESOLVED)
+        captured = self.counts[OutcomeStatus.CAPTURED.value]
+        return f"ok {captured}  failed {self.failed}  unresolved {unresolved}"
+
     def progress_line(self) -> str:
         rate = self.rate()
         done = self.done
@@ -82,12 +91,7 @@ class Tally:
             eta = _clock(left / rate) if rate > 0 else "--:--"
         else:
             share, eta = f"{done}", "--:--"
-        unresolved = sum(self.counts[s.value] for s in _UNRESOLVED)
-        failed = self.failed
-        return (
-            f"capture {share}  {rate:,.0f}/s  ETA {eta}  "
-            f"ok {self.counts[OutcomeStatus.CAPTURED.value]}  failed {failed}  unresolved {unresolved}"
-        )
+        return f"capture {share}  {rate:,.0f}/s  ETA {eta}  {self._tally_text()}"
 
     @property
     def failed(self) -> int:
@@ -133,8 +137,13 @@ class Tally:
             settled = ", ".join(f"{n:,} {s.value}" for s, n in journal.items() if n)
             lines.append(f"  journal: {settled or 'empty'}")
         code = EXIT_INTERRUPTED if interrupted else self.exit_code()
-        if code in (EXIT_UNRESOLVED, EXIT_INTERRUPTED):
+        if code in (EXIT_UNRESOLVED, EXIT_INTERRUPTED) and journal is not None:
             lines.append("  run the same command again with the same --journal to settle the rest")
+        elif code in (EXIT_UNRESOLVED, EXIT_INTERRUPTED):
+            lines.append(
+                "  no --journal: look up the unresolved orders before sending them again "
+                "(with --journal a re-run settles them safely)"
+            )
         return "\n".join(lines) + "\n"
 
 
@@ -142,46 +151,6 @@ def _clock(seconds: float) -> str:
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
-
-
-class Progress:
-    """The one progress printer: a live line on a terminal (redrawn in place); on a pipe or file,
-    a line every ``interval`` seconds (5 by default; ``math.inf`` for the final line only)."""
-
-    def __init__(
-        self, stream: TextIO, line: Callable[[], str], enabled: bool, interval: float | None = None
-    ) -> None:
-        self.stream = stream
-        self.line = line
-        self.enabled = enabled
-        self.tty = stream.isatty()
-        self.interval = interval if interval is not None else (0.2 if self.tty else 5.0)
-        self.last = time.monotonic()
-        self.drawn = False
-
-    def tick(self, force: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if not force and now - self.last < self.interval:
-            return
-        self.last = now
-        line = self.line()
-        self.stream.write(f"\r\x1b[K{line}" if self.tty else line + "\n")
-        self.drawn = True
-        self.stream.flush()
-
-    def end(self) -> None:
-        if self.enabled and self.drawn and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-async def keep_ticking(progress: Progress, every: float = 0.1) -> None:
-    """Redraw ``progress`` until cancelled."""
-    while True:
-        await asyncio.sleep(every)
-        progress.tick()
 
 
 def _print_summary(args: argparse.Namespace, tally: Tally, interrupted: bool) -> None:

@@ -10,6 +10,8 @@ __all__ = ["CancelRequest", "CancelResult", "CancelStatus"]
 
 
 class CancelStatus(str, Enum):
+    """Where a void stands; only ``SUCCESS`` releases the held funds."""
+
     SUCCESS = "SUCCESS"
     PENDING = "PENDING"
     FAILED = "FAILED"

@@ -11,6 +11,8 @@ __all__ = ["CaptureRequest", "CaptureResult", "CaptureStatus"]
 
 
 class CaptureStatus(str, Enum):
+    """Where a capture stands; only ``SUCCESS`` means the money moved."""
+
     SUCCESS = "SUCCESS"
     PENDING = "PENDING"
     FAILED = "FAILED"
@@ -28,6 +30,10 @@ class CaptureRequest(WireModel):
 
 
 class CaptureResult(Result, frozen=True):
+    """The gateway's answer to a capture. ``request_id`` is its idempotency key: a replay returns the same
+    result.
+    """
+
     capture_no: str
     request_id: str
     out_trade_no: str

@@ -136,26 +136,36 @@ PayoutNotificationData = PayoutQueryResult
 
 
 class PaymentNotification(NotificationBase, frozen=True, kw_only=True):
+    """PayerMax's word on a payment or authorization; update your order from ``data.status``."""
+
     data: PaymentNotificationData
     _id_fields: ClassVar[tuple[str, ...]] = ("out_trade_no",)
 
 
 class CaptureNotification(NotificationBase, frozen=True, kw_only=True):
+    """PayerMax's word on a capture that was pending when it answered."""
+
     data: CaptureNotificationData
     _id_fields: ClassVar[tuple[str, ...]] = ("out_trade_no", "request_id", "capture_no")
 
 
 class CancelNotification(NotificationBase, frozen=True, kw_only=True):
+    """PayerMax's word on a void that was pending when it answered."""
+
     data: CancelNotificationData
     _id_fields: ClassVar[tuple[str, ...]] = ("out_trade_no", "request_id", "cancel_no")
 
 
 class RefundNotification(NotificationBase, frozen=True, kw_only=True):
+    """PayerMax's word on a refund; refunds usually settle this way rather than at once."""
+
     data: RefundNotificationData
     _id_fields: ClassVar[tuple[str, ...]] = ("out_trade_no", "out_refund_no")
 
 
 class PayoutNotification(NotificationBase, frozen=True, kw_only=True):
+    """PayerMax's word on a payout; payouts usually settle this way rather than at once."""
+
     data: PayoutNotificationData
     _id_fields: ClassVar[tuple[str, ...]] = ("out_trade_no",)
 

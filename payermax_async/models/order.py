@@ -53,16 +53,24 @@ class PaymentStatus(str, Enum):
 
 
 class Integrate(str, Enum):
+    """How the payer pays: on PayerMax's hosted page, or with details your server sends directly."""
+
     HOSTED_CHECKOUT = "Hosted_Checkout"
     DIRECT_PAYMENT = "Direct_Payment"
 
 
 class CaptureMode(str, Enum):
+    """Whether the payment is taken at once or only authorized, to be captured or cancelled later."""
+
     AUTOMATIC = "AUTOMATIC"
     MANUAL = "MANUAL"  # authorize now, capture (or cancel) later
 
 
 class AuthorizationType(str, Enum):
+    """How an authorization holds the funds; PayerMax offers only a final authorization, captured or voided
+    later.
+    """
+
     FINAL_AUTH = "FINAL_AUTH"
 
 
@@ -111,6 +119,8 @@ class PaymentDetail(WireModel):
 
 
 class GoodsDetail(WireModel):
+    """One line of the order's goods, for risk checks and the payer's receipt."""
+
     goods_id: str
     goods_name: str
     quantity: str  # a string on the wire, as PayerMax documents it
@@ -121,6 +131,8 @@ class GoodsDetail(WireModel):
 
 
 class ShippingInfo(WireModel):
+    """Where the goods go; some payment methods and risk checks need it."""
+
     first_name: str | None = None
     middle_name: str | None = None
     last_name: str | None = None
@@ -244,6 +256,8 @@ class CloseStatus(str, Enum):
 
 
 class OrderCloseResult(Result, frozen=True):
+    """A closed order can no longer be paid, so a late payment cannot surprise you."""
+
     out_trade_no: str
     # APPLY_SUCCESS without a status: the gateway accepted the close.
     status: CloseStatus = CloseStatus.SUCCESS

@@ -30,6 +30,8 @@ __all__ = [
 
 
 class PayoutStatus(str, Enum):
+    """Where a payout stands; a pending payout is settled by notification or query."""
+
     SUCCESS = "SUCCESS"
     PENDING = "PENDING"
     FAILED = "FAILED"
@@ -48,6 +50,8 @@ class PayoutTrade(WireModel):
 
 
 class PayeeName(WireModel):
+    """The payee's name as the receiving bank or wallet checks it."""
+
     first_name: str | None = None
     middle_name: str | None = None
     last_name: str | None = None
@@ -58,6 +62,8 @@ class PayeeName(WireModel):
 
 
 class PayeeAccountInfo(WireModel):
+    """The account the payout is credited to."""
+
     account_no: str
     account_type: str | None = None
     check_digit: str | None = None
@@ -67,6 +73,8 @@ class PayeeAccountInfo(WireModel):
 
 
 class PayeeBankInfo(WireModel):
+    """The payee's bank, for the payout methods that route by bank."""
+
     bank_code: str | None = None
     bank_name: str | None = None
     bank_branch: str | None = None
@@ -75,6 +83,8 @@ class PayeeBankInfo(WireModel):
 
 
 class PayeeDocument(WireModel):
+    """An identity document, for the countries whose payouts require one."""
+
     document_type: str
     document_id: str
     document_issue_date: str | None = None
@@ -85,6 +95,8 @@ class PayeeDocument(WireModel):
 
 
 class PayeeAddress(WireModel):
+    """The payee's address, for the payout methods that require one."""
+
     address: str | None = None
     city: str | None = None
     state: str | None = None

@@ -17,6 +17,8 @@ __all__ = [
 
 
 class RefundStatus(str, Enum):
+    """Where a refund stands; ``REFUND_PENDING`` is common, and the outcome comes by notification or query."""
+
     REFUND_SUCCESS = "REFUND_SUCCESS"
     REFUND_PENDING = "REFUND_PENDING"
     REFUND_FAILED = "REFUND_FAILED"

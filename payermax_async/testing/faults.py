@@ -20,6 +20,8 @@ __all__ = ["Fault", "FaultInjector", "FaultKind"]
 
 
 class FaultKind(str, enum.Enum):
+    """What the simulator can do wrong, each a failure a real network or gateway produces."""
+
     #: process the request, then close the connection without answering
     DROP_AFTER_PROCESS = "drop_after_process"
     #: close the connection without answering and without processing

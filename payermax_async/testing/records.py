@@ -54,6 +54,8 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryAttempt:
+    """One try at delivering a notification, so a test can see retries and what your handler answered."""
+
     at: float
     http_status: int | None  # None: no answer (refused, timed out)
     body: bytes

@@ -27,7 +27,7 @@ from payermax_async.cli.demo import (
     _simulate,
     _until_signalled,
 )
-from payermax_async.cli.report import Progress
+from payermax_async.cli.progress import Progress, open_progress
 from payermax_async.testing import Fault, FaultKind, GatewaySimulator
 
 ROW = re.compile(r"^\s+(?P<name>[a-z0-9 ]+?)\s{2,}(?P<value>\S.*)$")
@@ -127,14 +127,14 @@ async def test_simulate_subprocess_serves_a_real_capture_then_stops_on_sigterm()
             "PAYERMAX_BASE_URL",
             "PAYERMAX_APP_ID",
             "PAYERMAX_MERCHANT_NO",
-            "PAYERMAX_MERCHANT_PRIVATE_KEY",
+            "PAYERMAX_PRIVATE_KEY",
             "PAYERMAX_PUBLIC_KEY",
         }
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", settings["PAYERMAX_BASE_URL"])
         async with PayerMaxClient(
             app_id=settings["PAYERMAX_APP_ID"],
             merchant_no=settings["PAYERMAX_MERCHANT_NO"],
-            private_key=settings["PAYERMAX_MERCHANT_PRIVATE_KEY"],
+            private_key=settings["PAYERMAX_PRIVATE_KEY"],
             payermax_public_key=settings["PAYERMAX_PUBLIC_KEY"],
             base_url=settings["PAYERMAX_BASE_URL"],
         ) as client:
@@ -239,26 +239,22 @@ async def test_demo_counts_every_kind_of_outcome(
     assert "error:" in report.render()
 
 
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_demo_progress_line_on_a_terminal_and_on_a_pipe() -> None:
+def test_demo_progress_off_a_terminal_is_the_final_line_only() -> None:
     report = DemoReport(orders=4, captured=1)
-    line = "capturing 1/4  ok 1  failed 0  unknown 0  retries 0"
-    tty = _Terminal()
-    printer = Progress(tty, report.progress_line, enabled=True, interval=0.0)
-    printer.tick()
-    printer.tick(force=True)
-    printer.end()
-    assert tty.getvalue() == f"\r\x1b[K{line}" * 2 + "\n"
     pipe = io.StringIO()
-    printer = Progress(pipe, report.progress_line, enabled=True, interval=math.inf)  # the demo's choice
+    printer = open_progress(
+        pipe,
+        label="capturing",
+        line=report.progress_line,
+        counts=report.progress_counts,
+        enabled=True,
+        interval=math.inf,  # the demo's choice
+    )
+    assert type(printer) is Progress
     printer.tick()
     printer.tick(force=True)
     printer.end()
-    assert pipe.getvalue() == line + "\n"
+    assert pipe.getvalue() == "capturing 1/4  ok 1  failed 0  unknown 0  retries 0\n"
 
 
 def test_python_dash_m_entry_point(

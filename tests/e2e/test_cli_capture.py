@@ -30,7 +30,6 @@ from payermax_async.cli.report import (
     EXIT_OK,
     EXIT_UNRESOLVED,
     EXIT_USAGE,
-    Progress,
     Tally,
 )
 from payermax_async.errors import ApiError, ConfigurationError
@@ -324,9 +323,12 @@ async def test_a_run_reports_every_row_and_skips_bad_ones(
     rows = list(read_output(tmp_path / "out.csv"))
     assert len(rows) == 34  # one per data row
     status = {(r["out_trade_no"], r["line"]): r["status"] for r in rows}
+    assert sorted(int(r["line"]) for r in rows) == list(range(2, 36))  # every row names its input line
+    assert status[("ORD-00000", "2")] == "captured"
     assert status[("ORD-BAD", "32")] == "invalid"
-    assert status[("DECLINED", "")] == "failed"
-    assert sorted(r["status"] for r in rows if r["out_trade_no"] == "ORD-00003") == ["captured", "duplicate"]
+    assert status[("DECLINED", "33")] == "failed"
+    assert status[("ORD-00003", "5")] == "captured"  # the first occurrence is the one sent
+    assert status[("ORD-00003", "34")] == "duplicate"
     declined = next(r for r in rows if r["out_trade_no"] == "DECLINED")
     assert (declined["capture_status"], declined["error_code"]) == ("FAILED", "CAPTURE_FAILED")
     assert "capture summary" in out and "captured" in out
@@ -531,25 +533,3 @@ def test_bad_input_journal_or_options_exit_2_before_sending(
     assert main(["capture", "-i", str(good), "--max-retries", "-1"]) == EXIT_USAGE
     with pytest.raises(SystemExit):
         main(["capture", "-i", str(good), "--concurrency", "0"])
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_redraws_one_line_on_a_terminal_and_prints_lines_elsewhere() -> None:
-    tally = Tally(total=10)
-    tally.add(outcome(OutcomeStatus.CAPTURED))
-    terminal, pipe = _Terminal(), io.StringIO()
-    for stream in (terminal, pipe):
-        progress = Progress(stream, tally.progress_line, enabled=True, interval=0.0)
-        progress.tick()
-        progress.tick()
-        progress.end()
-    assert terminal.getvalue().count("\r\x1b[K") == 2 and terminal.getvalue().endswith("\n")
-    assert pipe.getvalue().count("\n") == 2 and "\r" not in pipe.getvalue()
-    assert "1/10 (10%)" in pipe.getvalue() and "ok 1" in pipe.getvalue()
-    quiet = io.StringIO()
-    Progress(quiet, tally.progress_line, enabled=False).tick(force=True)
-    assert quiet.getvalue() == ""

@@ -34,6 +34,8 @@ class Outcome:
 
 @dataclass(slots=True)
 class Capture:
+    """A capture as the simulator stored it, so a test can count them (``sim.captures_of``)."""
+
     capture_no: str
     request_id: str
     out_trade_no: str
@@ -53,6 +55,8 @@ class Capture:
 
 @dataclass(slots=True)
 class Cancel:
+    """A void as the simulator stored it, so a test can see that it happened once."""
+
     cancel_no: str
     request_id: str
     out_trade_no: str
@@ -63,6 +67,8 @@ class Cancel:
 
 @dataclass(slots=True)
 class Refund:
+    """A refund as the simulator stored it, so a test can check its amount and status."""
+
     out_refund_no: str
     refund_trade_no: str
     out_trade_no: str
@@ -115,6 +121,8 @@ class Order:
 
 @dataclass(slots=True)
 class Payout:
+    """A payout as the simulator stored it, so a test can check what would have been paid."""
+
     out_trade_no: str
     trade_no: str
     amount: str  # as sent: payouts carry the amount as a string
