@@ -32,7 +32,7 @@ __all__ = [
 T = TypeVar("T")
 
 # Only plain decimal text: Decimal() also reads "1e3", "1_000", "NaN" and non-ASCII digits.
-_PLAIN_DECIMAL = re.compile(r"[+]?[0-9]+(\.[0-9]+)?")
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 def as_amount(amount: object, field: str) -> Any:

@@ -157,7 +157,6 @@ _EVENT_IDS = (
     "merchant_link_id",
     "payment_token_id",
     "case_id",
-    "dispute_no",
     "rfi_no",
     "trade_token",
 )
