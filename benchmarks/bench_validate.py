@@ -12,11 +12,11 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from _server import CAPTURE_RESPONSE
-
-from payermax_async.endpoints import ENDPOINTS
 from payermax_async.models.capture import CaptureRequest as OldCaptureRequest
 from payermax_async.models.capture import CaptureResult as OldCaptureResult
 from payermax_async.models.common import decode_envelope, decode_model
+
+from payermax_async.endpoints import ENDPOINTS
 from payermax_async.types import CaptureRequest, CaptureResult
 from payermax_async.types._base import decode_data, encode_request
 from payermax_async.validation import check_amount, check_currency, check_id

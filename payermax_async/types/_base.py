@@ -208,7 +208,7 @@ class NotificationEnvelope(WireResult, kw_only=True, frozen=True):
 def _enc_hook(obj: Any) -> Any:
     if isinstance(obj, StrDecimal):
         return str(obj)
-    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
+    raise TypeError(f"cannot encode {type(obj).__name__}")
 
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number", enc_hook=_enc_hook)

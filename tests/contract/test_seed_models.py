@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import msgspec
 import pytest
+from payermax_async.models.common import decode_envelope, decode_model, encode, format_request_time
 
 from payermax_async import PayerMaxClient
 from payermax_async.models import CaptureRequest, CaptureResult, CaptureStatus, RequestEnvelope
-from payermax_async.models.common import decode_envelope, decode_model, encode, format_request_time
 
 from ..support import DATA, Keys, ScriptedGateway
 

@@ -29,8 +29,8 @@ from payermax_async import (
     WebhookVerifier,
     parse_notification,
 )
-from payermax_async.types import CancelStatus, CaptureStatus, PaymentStatus, PayoutStatus, RefundStatus
 from payermax_async.signing import RsaSigner, RsaVerifier, generate_key_pair
+from payermax_async.types import CancelStatus, CaptureStatus, PaymentStatus, PayoutStatus, RefundStatus
 from payermax_async.webhooks import ACK_CONTENT_TYPE, ack_response, aiohttp_ack, starlette_ack
 
 from ..support import Keys
