@@ -275,6 +275,7 @@ async def test_redelivered_notification_is_processed_once(verifier: WebhookVerif
     handled: list[str] = []
 
     async def handler(n: PaymentNotification) -> None:
+        assert n.data is not None and n.data.out_trade_no is not None
         handled.append(n.data.out_trade_no)
 
     raw = body()
