@@ -460,8 +460,8 @@ async def test_in_process_run_writes_progress_output_and_summary(
 ) -> None:
     sim = sim_environ
     source = tmp_path / "captures.csv"
-    sim.authorize("PENDING-1", "10.54", "USD")
-    trade_nos = write_orders(sim, source, 12, extra="PENDING-1,10.54,USD\nBAD,1,XYZ\n")
+    sim.authorize("PENDING_1", "10.54", "USD")
+    trade_nos = write_orders(sim, source, 12, extra="PENDING_1,10.54,USD\nBAD,1,XYZ\n")
     out = tmp_path / "out.csv"
     code = await asyncio.to_thread(
         main, ["capture", "-i", str(source), "-j", str(tmp_path / "run.db"), "-o", str(out), "-c", "4"]
@@ -475,7 +475,7 @@ async def test_in_process_run_writes_progress_output_and_summary(
     rows = list(read_output(out))
     assert Counter(r["status"] for r in rows) == {"captured": 12, "pending": 1, "invalid": 1}
 
-    sim.settle_capture("PENDING-1")
+    sim.settle_capture("PENDING_1")
     code = await asyncio.to_thread(main, ["capture", "-i", str(source), "-j", str(tmp_path / "run.db"), "-q"])
     assert code == EXIT_FAILED  # settled now; only the bad row remains
     assert capsys.readouterr().err.count("row skipped") == 1
