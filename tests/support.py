@@ -107,7 +107,7 @@ def capture_data(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "captureNo": "CP-1",
         "requestId": "R-1",
-        "outTradeNo": "ORD-1",
+        "outTradeNo": "ORD_1",
         "amount": 100,
         "currency": "USD",
         "status": "SUCCESS",

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..bulk import CaptureItem, CaptureOutcome, capture_many
 from ..client import PayerMaxClient
 from ..errors import ApiError, OutcomeUnknownError
-from ..models import CaptureResult, CaptureStatus
 from ..retry import RetryEvent
+from ..types import CaptureResult, CaptureStatus
 from .args import _loopback_host, _port, positive_int
 from .progress import Counts, Progress, keep_ticking, open_progress
 from .report import EXIT_USAGE, quiet_logging
@@ -212,7 +212,7 @@ class DemoReport:
             self.captured += 1
         else:
             self.failed += 1
-            self.errors[f"capture {outcome.status.value if result is None else result.status.value}"] += 1
+            self.errors[f"capture {outcome.status.value if result is None else result.status}"] += 1
 
     def progress_line(self) -> str:
         counts = self.progress_counts()
@@ -271,7 +271,7 @@ async def _demo(
         report.retries[event.kind.value] += 1
 
     run_id = uuid.uuid4().hex[:8]
-    trade_nos = [f"DEMO-{run_id}-{i:06d}" for i in range(orders)]
+    trade_nos = [f"DEMO_{run_id}_{i:06d}" for i in range(orders)]  # outTradeNo: letters, digits, _
     amount = Decimal("25.00")
     # The gateway gets its own thread and loop: its RSA work then overlaps the client's.
     from ..testing import SimulatorThread  # the test kit loads only when the demo runs

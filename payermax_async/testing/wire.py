@@ -13,9 +13,9 @@ from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
 
 # The client's own encoder, decoder and timestamp: PayerMax's formats are defined once.
-from ..models.common import decode_exact as decode_json
-from ..models.common import encode
-from ..models.common import format_request_time as rfc3339_millis
+from .._envelope import decode_exact as decode_json
+from .._envelope import format_request_time as rfc3339_millis
+from ..types._base import encode_request as encode
 
 __all__ = [
     "capture_time",

@@ -12,13 +12,19 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from ._base import AwareDatetime, WireRequest, WireResult
+from ._base import AwareDatetime, NotificationEnvelope, WireRequest, WireResult
 from .common import (
     AdditionalIdentifierResult,
+    CancelStatus,
+    CaptureStatus,
     DestinationResult,
+    DisputeStatus,
     FeesResult,
     LastPaymentInfoResult,
     PayAmountResult,
+    PaymentStatus,
+    PayoutStatus,
+    RefundStatus,
     SourceResult,
     SubscriptionPlanResult,
     ThreeDsResultResult,
@@ -144,7 +150,7 @@ class PayLinkNotificationData(WireResult, kw_only=True, frozen=True):
     )
 
 
-class PayLinkNotification(WireResult, kw_only=True, frozen=True):
+class PayLinkNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -160,7 +166,7 @@ class NotificationAck(WireResult, kw_only=True, frozen=True):
     msg: str | None = None
 
 
-class BillPaymentValidationNotification(WireResult, kw_only=True, frozen=True):
+class BillPaymentValidationNotification(NotificationEnvelope, kw_only=True, frozen=True):
     reference_no: str | None = msgspec.field(default=None, name="referenceNo")
     amount: Decimal | None = None
     currency: str | None = None
@@ -203,7 +209,7 @@ class BillPaymentNotificationData(WireResult, kw_only=True, frozen=True):
     )
 
 
-class BillPaymentNotification(WireResult, kw_only=True, frozen=True):
+class BillPaymentNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -246,7 +252,7 @@ class DisputeNotificationData(WireResult, kw_only=True, frozen=True):
     payment_method_type: str | None = msgspec.field(default=None, name="paymentMethodType")
     product_desc: str | None = msgspec.field(default=None, name="productDesc")
     retrieval_date: str | None = msgspec.field(default=None, name="retrievalDate")
-    status: str | None = None
+    status: DisputeStatus | None = None
     target_org: str | None = msgspec.field(default=None, name="targetOrg")
     total_amount: Decimal | None = msgspec.field(default=None, name="totalAmount")
     trade_amount: Decimal | None = msgspec.field(default=None, name="tradeAmount")
@@ -260,7 +266,7 @@ class DisputeNotificationData(WireResult, kw_only=True, frozen=True):
     origin_trade_currency: str | None = msgspec.field(default=None, name="originTradeCurrency")
 
 
-class DisputeNotification(WireResult, kw_only=True, frozen=True):
+class DisputeNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     data: DisputeNotificationData | None = None
@@ -295,7 +301,7 @@ class TokenizationNotificationData(WireResult, kw_only=True, frozen=True):
     referral_code: str | None = msgspec.field(default=None, name="referralCode")
 
 
-class TokenizationNotification(WireResult, kw_only=True, frozen=True):
+class TokenizationNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     app_id: str | None = msgspec.field(default=None, name="appId")
@@ -353,7 +359,7 @@ class SubscriptionPaymentNotificationData(WireResult, kw_only=True, frozen=True)
     )
 
 
-class SubscriptionPaymentNotification(WireResult, kw_only=True, frozen=True):
+class SubscriptionPaymentNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -371,7 +377,7 @@ class SubscriptionNotificationData(WireResult, kw_only=True, frozen=True):
     subscription_plan: SubscriptionPlanResult | None = msgspec.field(default=None, name="subscriptionPlan")
 
 
-class SubscriptionNotification(WireResult, kw_only=True, frozen=True):
+class SubscriptionNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -430,7 +436,7 @@ class PaymentNotificationData(WireResult, kw_only=True, frozen=True):
     total_amount: Decimal | None = msgspec.field(default=None, name="totalAmount")
     currency: str | None = None
     country: str | None = None
-    status: str | None = None
+    status: PaymentStatus | None = None
     capture_mode: str | None = msgspec.field(default=None, name="captureMode")
     authorization_type: str | None = msgspec.field(default=None, name="authorizationType")
     complete_time: AwareDatetime | None = msgspec.field(default=None, name="completeTime")
@@ -445,7 +451,7 @@ class PaymentNotificationData(WireResult, kw_only=True, frozen=True):
     cashier_country: str | None = msgspec.field(default=None, name="cashierCountry")
 
 
-class PaymentNotification(WireResult, kw_only=True, frozen=True):
+class PaymentNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -464,7 +470,7 @@ class CaptureNotificationData(WireResult, kw_only=True, frozen=True):
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
     amount: Decimal | None = None
     currency: str | None = None
-    status: str | None = None
+    status: CaptureStatus | None = None
     is_final: bool | None = msgspec.field(default=None, name="isFinal")
     created_time: AwareDatetime | None = msgspec.field(default=None, name="createdTime")
     succeeded_time: AwareDatetime | None = msgspec.field(default=None, name="succeededTime")
@@ -473,7 +479,7 @@ class CaptureNotificationData(WireResult, kw_only=True, frozen=True):
     error_msg: str | None = msgspec.field(default=None, name="errorMsg")
 
 
-class CaptureNotification(WireResult, kw_only=True, frozen=True):
+class CaptureNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -488,7 +494,7 @@ class CancelNotificationData(WireResult, kw_only=True, frozen=True):
     cancel_no: str | None = msgspec.field(default=None, name="cancelNo")
     request_id: str | None = msgspec.field(default=None, name="requestId")
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
-    status: str | None = None
+    status: CancelStatus | None = None
     created_time: AwareDatetime | None = msgspec.field(default=None, name="createdTime")
     succeeded_time: AwareDatetime | None = msgspec.field(default=None, name="succeededTime")
     failed_time: AwareDatetime | None = msgspec.field(default=None, name="failedTime")
@@ -496,7 +502,7 @@ class CancelNotificationData(WireResult, kw_only=True, frozen=True):
     error_msg: str | None = msgspec.field(default=None, name="errorMsg")
 
 
-class CancelNotification(WireResult, kw_only=True, frozen=True):
+class CancelNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -513,11 +519,11 @@ class RefundNotificationData(WireResult, kw_only=True, frozen=True):
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
     refund_amount: Decimal | None = msgspec.field(default=None, name="refundAmount")
     refund_currency: str | None = msgspec.field(default=None, name="refundCurrency")
-    status: str | None = None
+    status: RefundStatus | None = None
     refund_finish_time: AwareDatetime | None = msgspec.field(default=None, name="refundFinishTime")
 
 
-class RefundNotification(WireResult, kw_only=True, frozen=True):
+class RefundNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -544,7 +550,7 @@ class PayoutNotificationData(WireResult, kw_only=True, frozen=True):
     bounce_back_time: AwareDatetime | None = msgspec.field(default=None, name="bounceBackTime")
     redeem_code: str | None = msgspec.field(default=None, name="redeemCode")
     expiry_time: AwareDatetime | None = msgspec.field(default=None, name="expiryTime")
-    status: str | None = None
+    status: PayoutStatus | None = None
     sub_status: str | None = msgspec.field(default=None, name="subStatus")
     trade: TradeResult | None = None
     source: SourceResult | None = None
@@ -559,7 +565,7 @@ class PayoutNotificationData(WireResult, kw_only=True, frozen=True):
     )
 
 
-class PayoutNotification(WireResult, kw_only=True, frozen=True):
+class PayoutNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -606,7 +612,7 @@ class BalanceNotificationData(WireResult, kw_only=True, frozen=True):
     fee: FeeResult | None = None
 
 
-class BalanceNotification(WireResult, kw_only=True, frozen=True):
+class BalanceNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     version: str | None = None
@@ -670,7 +676,7 @@ class VirtualAccountReceiptNotificationData(WireResult, kw_only=True, frozen=Tru
     error_msg: str | None = msgspec.field(default=None, name="errorMsg")
 
 
-class VirtualAccountReceiptNotification(WireResult, kw_only=True, frozen=True):
+class VirtualAccountReceiptNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     version: str | None = None
@@ -702,7 +708,7 @@ class RfiNotificationData(WireResult, kw_only=True, frozen=True):
     relate_order_id: list[str] | None = msgspec.field(default=None, name="relateOrderId")
 
 
-class RfiNotification(WireResult, kw_only=True, frozen=True):
+class RfiNotification(NotificationEnvelope, kw_only=True, frozen=True):
     version: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
     notify_time: AwareDatetime | None = msgspec.field(default=None, name="notifyTime")
@@ -722,7 +728,7 @@ class FraudNotificationData(WireResult, kw_only=True, frozen=True):
     out_user_id: str | None = msgspec.field(default=None, name="outUserId")
 
 
-class FraudNotification(WireResult, kw_only=True, frozen=True):
+class FraudNotification(NotificationEnvelope, kw_only=True, frozen=True):
     version: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
     notify_time: AwareDatetime | None = msgspec.field(default=None, name="notifyTime")
@@ -736,7 +742,7 @@ class FraudNotification(WireResult, kw_only=True, frozen=True):
     msg: str | None = None
 
 
-class GenericNotification(WireResult, kw_only=True, frozen=True):
+class GenericNotification(NotificationEnvelope, kw_only=True, frozen=True):
     """A notification without a class of its own: the shared envelope, ``data`` left as JSON."""
 
     code: str | None = None
