@@ -129,7 +129,7 @@ class Model:
             fields.append(f)
             if f.kind == "struct" or f.item_kind == "struct":
                 children.append(f.ref or "")
-        spec = Spec(name=name, side=side, fields=fields, children=children)
+        spec = Spec(name=name, side=side, fields=fields, children=children, doc=_place_doc(side, path))
         return self._register(spec, name, parent)
 
     def add(self, spec: Spec) -> Spec:
@@ -215,6 +215,12 @@ class Model:
         if array:
             base = base[:-1] if base.endswith("s") and not base.endswith("ss") else f"{base}Item"
         return base if side == "request" else f"{base}Result"
+
+
+def _place_doc(side: str, path: str) -> str:
+    """Where the struct sits on the wire: the key to PayerMax's own field tables."""
+    place = f"``{path}``" if path else "the whole body"
+    return f"PayerMax's {place}{' (sent)' if side == 'request' else ' (every field optional)'}."
 
 
 def _timestamp_names(doc: dict[str, Any]) -> set[str]:

@@ -50,7 +50,11 @@ def struct_source(spec: Spec, sensitive: set[str]) -> str:
 
 
 def enum_source(name: str, values: list[str], final: list[str] | None) -> str:
-    lines = [f"class {name}(TolerantEnum):"]
+    lines = [
+        f"class {name}(TolerantEnum):",
+        '    """PayerMax\'s values; one PayerMax adds later still decodes, with ``known`` False."""',
+        "",
+    ]
     for value in values:
         lines.append(f'    {snake(value).upper()} = "{value}"')
     if final is not None:

@@ -80,6 +80,9 @@ def build() -> Built:
                 if nodes
                 else None
             )
+        for spec, what in zip(specs, ("request", "answer"), strict=True):
+            if spec is not None and spec.name.startswith(stem):
+                spec.doc = f"The ``data`` of a ``{api}`` {what}."
         tops.append(Top(api, family, specs[0], specs[1], keys))
     notifications: list[Top] = []
     stems: dict[str, list[str]] = {}
@@ -104,6 +107,8 @@ def build() -> Built:
             answer = model.build(
                 merge(answers), "NotificationAck", "result", "notifications", "", {}, f"{stem}Notification"
             )
+        if note is not None:
+            note.doc = f"A signed notification PayerMax sends to {', '.join(f'``{k}``' for k in keys)}."
         notifications.append(Top(stem, "notifications", answer, note, keys))
     notifications.append(Top("Generic", "notifications", None, _generic(model), []))
     for name, text in DOCS.items():

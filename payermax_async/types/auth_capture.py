@@ -23,6 +23,8 @@ __all__ = [
 
 
 class CaptureRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``capture`` request."""
+
     request_id: str = msgspec.field(name="requestId")
     out_trade_no: str = msgspec.field(name="outTradeNo")
     currency: str
@@ -49,11 +51,15 @@ class CaptureResult(WireResult, kw_only=True, frozen=True):
 
 
 class CancelRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``cancel`` request."""
+
     request_id: str = msgspec.field(name="requestId")
     out_trade_no: str = msgspec.field(name="outTradeNo")
 
 
 class CancelResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``cancel`` answer."""
+
     cancel_no: str | None = msgspec.field(default=None, name="cancelNo")
     request_id: str | None = msgspec.field(default=None, name="requestId")
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")

@@ -24,18 +24,24 @@ __all__ = [
 
 
 class CurrentBalanceQueryRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``currentBalanceQuery`` request."""
+
     plain_sign: bool | None = msgspec.field(default=None, name="plainSign")
     account_type: list[str] | None = msgspec.field(default=None, name="accountType")
     account_currency: list[str] | None = msgspec.field(default=None, name="accountCurrency")
 
 
 class AccountRealTimeTypeResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.accountRealTimeTypes[]`` (every field optional)."""
+
     balance: Decimal | None = None
     account_type: str | None = msgspec.field(default=None, name="accountType")
     currency: str | None = None
 
 
 class CurrentBalanceQueryResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``currentBalanceQuery`` answer."""
+
     account_real_time_types: list[AccountRealTimeTypeResult] | None = msgspec.field(
         default=None, name="accountRealTimeTypes"
     )
@@ -45,6 +51,8 @@ class CurrentBalanceQueryResult(WireResult, kw_only=True, frozen=True):
 
 
 class DayEndBalanceQueryRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``dayEndBalanceQuery`` request."""
+
     account_currency: str | None = msgspec.field(default=None, name="accountCurrency")
     account_type: list[str] | None = msgspec.field(default=None, name="accountType")
     inquiry_date: str = msgspec.field(name="inquiryDate")
@@ -52,6 +60,8 @@ class DayEndBalanceQueryRequest(WireRequest, kw_only=True):
 
 
 class AccountEndDayTimeTypeResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.accountEndDayTimeTypes[]`` (every field optional)."""
+
     inflow_amount: Decimal | None = msgspec.field(default=None, name="inflowAmount")
     inital_balance: Decimal | None = msgspec.field(default=None, name="initalBalance")
     end_balance: Decimal | None = msgspec.field(default=None, name="endBalance")
@@ -61,6 +71,8 @@ class AccountEndDayTimeTypeResult(WireResult, kw_only=True, frozen=True):
 
 
 class DayEndBalanceQueryResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``dayEndBalanceQuery`` answer."""
+
     timezone: str | None = None
     acct_time: str | None = msgspec.field(default=None, name="acctTime")
     account_end_day_time_types: list[AccountEndDayTimeTypeResult] | None = msgspec.field(

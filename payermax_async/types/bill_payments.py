@@ -20,6 +20,8 @@ __all__ = [
 
 
 class BillOrderConfirmRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``orderConfirm`` request."""
+
     trade_token: str = msgspec.field(name="tradeToken")
     reference_no: str = msgspec.field(name="referenceNo")
     amount: Decimal
@@ -29,5 +31,7 @@ class BillOrderConfirmRequest(WireRequest, kw_only=True):
 
 
 class BillOrderConfirmResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``orderConfirm`` answer."""
+
     reference_no: str | None = msgspec.field(default=None, name="referenceNo")
     trade_token: str | None = msgspec.field(default=None, name="tradeToken")

@@ -45,6 +45,8 @@ __all__ = [
 
 
 class PaymentStatus(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     SUCCESS = "SUCCESS"
     PENDING = "PENDING"
     FAILED = "FAILED"
@@ -61,6 +63,8 @@ class PaymentStatus(TolerantEnum):
 
 
 class CaptureStatus(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     SUCCESS = "SUCCESS"
     PENDING = "PENDING"
     FAILED = "FAILED"
@@ -75,6 +79,8 @@ class CaptureStatus(TolerantEnum):
 
 
 class CancelStatus(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     SUCCESS = "SUCCESS"
     PENDING = "PENDING"
     FAILED = "FAILED"
@@ -89,6 +95,8 @@ class CancelStatus(TolerantEnum):
 
 
 class RefundStatus(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     REFUND_SUCCESS = "REFUND_SUCCESS"
     REFUND_PENDING = "REFUND_PENDING"
     REFUND_FAILED = "REFUND_FAILED"
@@ -103,6 +111,8 @@ class RefundStatus(TolerantEnum):
 
 
 class PayoutStatus(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     SUCCESS = "SUCCESS"
     PENDING = "PENDING"
     FAILED = "FAILED"
@@ -119,6 +129,8 @@ class PayoutStatus(TolerantEnum):
 
 
 class CloseStatus(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     SUCCESS = "SUCCESS"
     CLOSED = "CLOSED"
     PENDING = "PENDING"
@@ -135,6 +147,8 @@ class CloseStatus(TolerantEnum):
 
 
 class TokenApplyStatus(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     PENDING = "PENDING"
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
@@ -149,6 +163,8 @@ class TokenApplyStatus(TolerantEnum):
 
 
 class LinkStatus(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     ACTIVE = "ACTIVE"
     EXPIRED = "EXPIRED"
 
@@ -159,6 +175,8 @@ class LinkStatus(TolerantEnum):
 
 
 class DisputeStatus(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     DISPUTE_INQUIRY = "DISPUTE_INQUIRY"
     DISPUTE_RECEIVED = "DISPUTE_RECEIVED"
     DISPUTE_END = "DISPUTE_END"
@@ -176,26 +194,36 @@ class DisputeStatus(TolerantEnum):
 
 
 class Integrate(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     HOSTED_CHECKOUT = "Hosted_Checkout"
     DIRECT_PAYMENT = "Direct_Payment"
 
 
 class CaptureMode(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     AUTOMATIC = "AUTOMATIC"
     MANUAL = "MANUAL"
 
 
 class AuthorizationType(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     FINAL_AUTH = "FINAL_AUTH"
 
 
 class TerminalType(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     WEB = "WEB"
     WAP = "WAP"
     APP = "APP"
 
 
 class NotificationType(TolerantEnum):
+    """PayerMax's values; one PayerMax adds later still decodes, with ``known`` False."""
+
     PAYMENT = "PAYMENT"
     CAPTURE = "CAPTURE"
     CANCEL = "CANCEL"
@@ -204,21 +232,29 @@ class NotificationType(TolerantEnum):
 
 
 class TrialPeriodAmount(WireRequest, kw_only=True):
+    """PayerMax's ``data.subscriptionPlan.trialPeriodConfig.trialPeriodAmount`` (sent)."""
+
     amount: Decimal | None = None
     currency: str | None = None
 
 
 class TrialAmount(WireRequest, kw_only=True):
+    """PayerMax's ``data.subscriptionPlan.trialConfig.trialAmount`` (sent)."""
+
     amount: Decimal
     currency: str
 
 
 class TrialConfig(WireRequest, kw_only=True):
+    """PayerMax's ``data.subscriptionPlan.trialConfig`` (sent)."""
+
     trial_amount: TrialAmount = msgspec.field(name="trialAmount")
     trial_days: int = msgspec.field(name="trialDays")
 
 
 class ThreeDsResultResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.paymentDetails[].cardInfo.threeDSResult`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"cavv", "eci"})
     three_ds_version: str | None = msgspec.field(default=None, name="threeDSVersion")
     enrolled: str | None = None
@@ -230,16 +266,22 @@ class ThreeDsResultResult(WireResult, kw_only=True, frozen=True):
 
 
 class MerFeeResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.fees.merFee`` (every field optional)."""
+
     url: str | None = None
     amount: Decimal | None = None
     currency: str | None = None
 
 
 class FeesResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.fees`` (every field optional)."""
+
     mer_fee: MerFeeResult | None = msgspec.field(default=None, name="merFee")
 
 
 class SourceResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.source`` (every field optional)."""
+
     amount: Decimal | None = None
     currency: str | None = None
     exchange_rate: str | None = msgspec.field(default=None, name="exchangeRate")
@@ -250,6 +292,8 @@ class SourceResult(WireResult, kw_only=True, frozen=True):
 
 
 class DestinationResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.destination`` (every field optional)."""
+
     amount: Decimal | None = None
     currency: str | None = None
     exchange_rate: str | None = msgspec.field(default=None, name="exchangeRate")
@@ -260,20 +304,28 @@ class DestinationResult(WireResult, kw_only=True, frozen=True):
 
 
 class AdditionalIdentifierResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.additionalIdentifier`` (every field optional)."""
+
     reference_id: str | None = msgspec.field(default=None, name="referenceId")
 
 
 class SubscriptionPlanResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.subscriptionPlan`` (every field optional)."""
+
     subscription_no: str | None = msgspec.field(default=None, name="subscriptionNo")
     subscription_status: str | None = msgspec.field(default=None, name="subscriptionStatus")
 
 
 class PayAmountResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.subscriptionPaymentDetails[].payAmount`` (every field optional)."""
+
     amount: Decimal | None = None
     currency: str | None = None
 
 
 class LastPaymentInfoResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.subscriptionPaymentDetails[].lastPaymentInfo`` (every field optional)."""
+
     last_payment_status: str | None = msgspec.field(default=None, name="lastPaymentStatus")
     pay_time: AwareDatetime | None = msgspec.field(default=None, name="payTime")
     trade_token: str | None = msgspec.field(default=None, name="tradeToken")

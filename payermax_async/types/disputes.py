@@ -23,10 +23,14 @@ __all__ = [
 
 
 class CaseSearchRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``caseSearch`` request."""
+
     case_id: str = msgspec.field(name="caseId")
 
 
 class CaseSearchResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``caseSearch`` answer."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"out_user_id"})
     amount: Decimal | None = None
     retrieval_date: str | None = msgspec.field(default=None, name="retrievalDate")
@@ -47,6 +51,8 @@ class CaseSearchResult(WireResult, kw_only=True, frozen=True):
 
 
 class CaseReplayRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``caseReplay`` request."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"out_user_id"})
     batch_id: str = msgspec.field(name="batchId")
     case_id: str = msgspec.field(name="caseId")
@@ -56,5 +62,7 @@ class CaseReplayRequest(WireRequest, kw_only=True):
 
 
 class CaseReplayResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``caseReplay`` answer."""
+
     success_case_ids: list[str] | None = msgspec.field(default=None, name="successCaseIds")
     fail_case_ids: list[str] | None = msgspec.field(default=None, name="failCaseIds")

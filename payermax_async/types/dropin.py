@@ -41,6 +41,8 @@ class ApplyDropinSessionRequest(WireRequest, kw_only=True):
 
 
 class ApplyDropinSessionResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``applyDropinSession`` answer."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"client_key", "session_key"})
     session_key: str | None = msgspec.field(default=None, name="sessionKey")
     client_key: str | None = msgspec.field(default=None, name="clientKey")

@@ -29,11 +29,15 @@ __all__ = [
 
 
 class QuoteQueryRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``quoteQuery`` request."""
+
     ccy_pair_list: list[str] = msgspec.field(name="ccyPairList")
     price_type_list: list[str] = msgspec.field(name="priceTypeList")
 
 
 class RateListItemResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.rateList[]`` (every field optional)."""
+
     ccy_pair: str | None = msgspec.field(default=None, name="ccyPair")
     bid_rate: Decimal | None = msgspec.field(default=None, name="bidRate")
     offer_rate: Decimal | None = msgspec.field(default=None, name="offerRate")
@@ -43,10 +47,14 @@ class RateListItemResult(WireResult, kw_only=True, frozen=True):
 
 
 class QuoteQueryResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``quoteQuery`` answer."""
+
     rate_list: list[RateListItemResult] | None = msgspec.field(default=None, name="rateList")
 
 
 class ExchangeRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``exchange`` request."""
+
     ccy_pair: str = msgspec.field(name="ccyPair")
     out_trade_no: str = msgspec.field(name="outTradeNo")
     side: str
@@ -61,6 +69,8 @@ class ExchangeRequest(WireRequest, kw_only=True):
 
 
 class ExchangeResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``exchange`` answer."""
+
     transaction_ccy: str | None = msgspec.field(default=None, name="transactionCcy")
     side: str | None = None
     trade_no: str | None = msgspec.field(default=None, name="tradeNo")
@@ -79,10 +89,14 @@ class ExchangeResult(WireResult, kw_only=True, frozen=True):
 
 
 class ExchangeQueryRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``exchangeQuery`` request."""
+
     out_trade_no: str = msgspec.field(name="outTradeNo")
 
 
 class ExchangeQueryResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``exchangeQuery`` answer."""
+
     transaction_ccy: str | None = msgspec.field(default=None, name="transactionCcy")
     side: str | None = None
     trade_no: str | None = msgspec.field(default=None, name="tradeNo")
@@ -101,18 +115,24 @@ class ExchangeQueryResult(WireResult, kw_only=True, frozen=True):
 
 
 class CcyPairListItem(WireRequest, kw_only=True):
+    """PayerMax's ``data.ccyPairList[]`` (sent)."""
+
     side: str
     target_currency: str = msgspec.field(name="targetCurrency")
     transaction_currency: str = msgspec.field(name="transactionCurrency")
 
 
 class QueryClientExchangeRateRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``queryClientExchangeRate`` request."""
+
     ccy_pair_list: list[CcyPairListItem] = msgspec.field(name="ccyPairList")
     product: str
     valid_time: str | None = msgspec.field(default=None, name="validTime")
 
 
 class CurrencyListItemResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.currencyList[]`` (every field optional)."""
+
     ccy_pair: str | None = msgspec.field(default=None, name="ccyPair")
     rate: Decimal | None = None
     rate_type: str | None = msgspec.field(default=None, name="rateType")
@@ -126,4 +146,6 @@ class CurrencyListItemResult(WireResult, kw_only=True, frozen=True):
 
 
 class QueryClientExchangeRateResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``queryClientExchangeRate`` answer."""
+
     currency_list: list[CurrencyListItemResult] | None = msgspec.field(default=None, name="currencyList")

@@ -34,12 +34,16 @@ __all__ = [
 
 
 class UserInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.userInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"user_id", "username"})
     user_id: str = msgspec.field(name="userId")
     username: str | None = None
 
 
 class CreatePaybylinkGoodsDetail(WireRequest, kw_only=True):
+    """PayerMax's ``data.goodsDetails[]`` (sent)."""
+
     goods_name: str = msgspec.field(name="goodsName")
     goods_description: str = msgspec.field(name="goodsDescription")
     quantity: str
@@ -53,12 +57,16 @@ class CreatePaybylinkGoodsDetail(WireRequest, kw_only=True):
 
 
 class MerchantInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.merchantInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"contact_email"})
     logo_url: str | None = msgspec.field(default=None, name="logoUrl")
     contact_email: str = msgspec.field(name="contactEmail")
 
 
 class CreatePaybylinkRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``createPaybylink`` request."""
+
     merchant_link_id: str = msgspec.field(name="merchantLinkId")
     link_type: str = msgspec.field(name="linkType")
     expires_time: str | None = msgspec.field(default=None, name="expiresTime")
@@ -79,6 +87,8 @@ class CreatePaybylinkRequest(WireRequest, kw_only=True):
 
 
 class CreatePaybylinkResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``createPaybylink`` answer."""
+
     link_id: str | None = msgspec.field(default=None, name="linkId")
     merchant_link_id: str | None = msgspec.field(default=None, name="merchantLinkId")
     link_url: str | None = msgspec.field(default=None, name="linkUrl")
@@ -88,16 +98,22 @@ class CreatePaybylinkResult(WireResult, kw_only=True, frozen=True):
 
 
 class QueryPaybylinkRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``queryPaybylink`` request."""
+
     merchant_link_id: str = msgspec.field(name="merchantLinkId")
 
 
 class UserInfoResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.payByLinkInfo[].userInfo`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"user_id", "user_name"})
     user_id: str | None = msgspec.field(default=None, name="userId")
     user_name: str | None = msgspec.field(default=None, name="userName")
 
 
 class QueryPaybylinkCardInfoResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.payByLinkInfo[].paymentDetails[].cardInfo`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {
             "card_expiration_month",
@@ -123,12 +139,16 @@ class QueryPaybylinkCardInfoResult(WireResult, kw_only=True, frozen=True):
 
 
 class QueryPaybylinkPaymentDetailResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.payByLinkInfo[].paymentDetails[]`` (every field optional)."""
+
     target_org: str | None = msgspec.field(default=None, name="targetOrg")
     payment_method_type: str | None = msgspec.field(default=None, name="paymentMethodType")
     card_info: QueryPaybylinkCardInfoResult | None = msgspec.field(default=None, name="cardInfo")
 
 
 class PayByLinkInfoItemResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.payByLinkInfo[]`` (every field optional)."""
+
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
     status: str | None = None
     complete_at: AwareDatetime | None = msgspec.field(default=None, name="completeAt")
@@ -139,6 +159,8 @@ class PayByLinkInfoItemResult(WireResult, kw_only=True, frozen=True):
 
 
 class GoodsDetailResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.goodsDetails[]`` (every field optional)."""
+
     goods_name: str | None = msgspec.field(default=None, name="goodsName")
     goods_description: str | None = msgspec.field(default=None, name="goodsDescription")
     quantity: str | None = None
@@ -149,6 +171,8 @@ class GoodsDetailResult(WireResult, kw_only=True, frozen=True):
 
 
 class QueryPaybylinkResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``queryPaybylink`` answer."""
+
     link_id: str | None = msgspec.field(default=None, name="linkId")
     merchant_link_id: str | None = msgspec.field(default=None, name="merchantLinkId")
     total_amount: Decimal | None = msgspec.field(default=None, name="totalAmount")
@@ -165,10 +189,14 @@ class QueryPaybylinkResult(WireResult, kw_only=True, frozen=True):
 
 
 class ExpirePaybylinkRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``expirePaybylink`` request."""
+
     merchant_link_id: str = msgspec.field(name="merchantLinkId")
 
 
 class ExpirePaybylinkResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``expirePaybylink`` answer."""
+
     link_id: str | None = msgspec.field(default=None, name="linkId")
     merchant_link_id: str | None = msgspec.field(default=None, name="merchantLinkId")
     link_status: LinkStatus | None = msgspec.field(default=None, name="linkStatus")

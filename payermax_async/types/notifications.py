@@ -95,6 +95,8 @@ __all__ = [
 
 
 class PayLinkCardInfoResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.payByLinkInfo[].paymentDetails[].cardInfo`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {
             "card_expiration_month",
@@ -120,12 +122,16 @@ class PayLinkCardInfoResult(WireResult, kw_only=True, frozen=True):
 
 
 class PayLinkPaymentDetailResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.payByLinkInfo[].paymentDetails[]`` (every field optional)."""
+
     target_org: str | None = msgspec.field(default=None, name="targetOrg")
     payment_method_type: str | None = msgspec.field(default=None, name="paymentMethodType")
     card_info: PayLinkCardInfoResult | None = msgspec.field(default=None, name="cardInfo")
 
 
 class PayLinkPayByLinkInfoItemResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.payByLinkInfo[]`` (every field optional)."""
+
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
     status: str | None = None
     complete_at: AwareDatetime | None = msgspec.field(default=None, name="completeAt")
@@ -135,6 +141,8 @@ class PayLinkPayByLinkInfoItemResult(WireResult, kw_only=True, frozen=True):
 
 
 class PayLinkNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     link_id: str | None = msgspec.field(default=None, name="linkId")
     merchant_link_id: str | None = msgspec.field(default=None, name="merchantLinkId")
     link_url: str | None = msgspec.field(default=None, name="linkUrl")
@@ -151,6 +159,8 @@ class PayLinkNotificationData(WireResult, kw_only=True, frozen=True):
 
 
 class PayLinkNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``payLinkResultNotifyUrl``."""
+
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -162,17 +172,23 @@ class PayLinkNotification(NotificationEnvelope, kw_only=True, frozen=True):
 
 
 class NotificationAck(WireResult, kw_only=True, frozen=True):
+    """PayerMax's the whole body (every field optional)."""
+
     code: str | None = None
     msg: str | None = None
 
 
 class BillPaymentValidationNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``billPaymentValidationUrl``."""
+
     reference_no: str | None = msgspec.field(default=None, name="referenceNo")
     amount: Decimal | None = None
     currency: str | None = None
 
 
 class BillPaymentValidationAnswerData(WireRequest, kw_only=True):
+    """PayerMax's ``data`` (sent)."""
+
     reference_no: str = msgspec.field(name="referenceNo")
     min_amount: Decimal = msgspec.field(name="minAmount")
     max_amount: Decimal = msgspec.field(name="maxAmount")
@@ -182,17 +198,23 @@ class BillPaymentValidationAnswerData(WireRequest, kw_only=True):
 
 
 class BillPaymentValidationAnswer(WireRequest, kw_only=True):
+    """PayerMax's the whole body (sent)."""
+
     code: str
     msg: str
     data: BillPaymentValidationAnswerData | None = None
 
 
 class BillPaymentPaymentDetailResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.paymentDetails[]`` (every field optional)."""
+
     payment_method_type: str | None = msgspec.field(default=None, name="paymentMethodType")
     target_org: str | None = msgspec.field(default=None, name="targetOrg")
 
 
 class BillPaymentNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"payer_email", "payer_mobile_number"})
     trade_token: str | None = msgspec.field(default=None, name="tradeToken")
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
@@ -210,6 +232,8 @@ class BillPaymentNotificationData(WireResult, kw_only=True, frozen=True):
 
 
 class BillPaymentNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``collectResultNotifyUrlForBillPayment``."""
+
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -221,6 +245,8 @@ class BillPaymentNotification(NotificationEnvelope, kw_only=True, frozen=True):
 
 
 class BillPaymentAnswerData(WireRequest, kw_only=True):
+    """PayerMax's ``data`` (sent)."""
+
     reference_no: str = msgspec.field(name="referenceNo")
     trade_token: str = msgspec.field(name="tradeToken")
     amount: Decimal
@@ -230,12 +256,16 @@ class BillPaymentAnswerData(WireRequest, kw_only=True):
 
 
 class BillPaymentAnswer(WireRequest, kw_only=True):
+    """PayerMax's the whole body (sent)."""
+
     code: str
     msg: str
     data: BillPaymentAnswerData | None = None
 
 
 class DisputeNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"out_user_id"})
     amount: Decimal | None = None
     batch_id: str | None = msgspec.field(default=None, name="batchId")
@@ -267,6 +297,8 @@ class DisputeNotificationData(WireResult, kw_only=True, frozen=True):
 
 
 class DisputeNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``chargeBaclNotifyUrl``."""
+
     code: str | None = None
     msg: str | None = None
     data: DisputeNotificationData | None = None
@@ -281,6 +313,8 @@ class DisputeNotification(NotificationEnvelope, kw_only=True, frozen=True):
 
 
 class TokenizationNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"payment_token_id", "user_id"})
     user_id: str | None = msgspec.field(default=None, name="userId")
     payment_token_id: str | None = msgspec.field(default=None, name="paymentTokenID")
@@ -302,6 +336,8 @@ class TokenizationNotificationData(WireResult, kw_only=True, frozen=True):
 
 
 class TokenizationNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``tokenizationNotifyUrl``."""
+
     code: str | None = None
     msg: str | None = None
     app_id: str | None = msgspec.field(default=None, name="appId")
@@ -314,10 +350,14 @@ class TokenizationNotification(NotificationEnvelope, kw_only=True, frozen=True):
 
 
 class SubscriptionPaymentSubscriptionPlanResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.subscriptionPlan`` (every field optional)."""
+
     subscription_no: str | None = msgspec.field(default=None, name="subscriptionNo")
 
 
 class SubscriptionPaymentCardInfoResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.subscriptionPaymentDetail.cardInfo`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {"card_expiration_month", "card_expiration_year", "card_holder_name", "card_number"}
     )
@@ -336,6 +376,8 @@ class SubscriptionPaymentCardInfoResult(WireResult, kw_only=True, frozen=True):
 
 
 class SubscriptionPaymentSubscriptionPaymentDetailResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.subscriptionPaymentDetail`` (every field optional)."""
+
     subscription_index: Decimal | None = msgspec.field(default=None, name="subscriptionIndex")
     payment_status: str | None = msgspec.field(default=None, name="paymentStatus")
     period_start_time: AwareDatetime | None = msgspec.field(default=None, name="periodStartTime")
@@ -348,6 +390,8 @@ class SubscriptionPaymentSubscriptionPaymentDetailResult(WireResult, kw_only=Tru
 
 
 class SubscriptionPaymentNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"user_id"})
     subscription_request_id: str | None = msgspec.field(default=None, name="subscriptionRequestId")
     user_id: str | None = msgspec.field(default=None, name="userId")
@@ -360,6 +404,8 @@ class SubscriptionPaymentNotificationData(WireResult, kw_only=True, frozen=True)
 
 
 class SubscriptionPaymentNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``subscriptionPaymentResultNotifyUrl``."""
+
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -371,6 +417,8 @@ class SubscriptionPaymentNotification(NotificationEnvelope, kw_only=True, frozen
 
 
 class SubscriptionNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"user_id"})
     subscription_request_id: str | None = msgspec.field(default=None, name="subscriptionRequestId")
     user_id: str | None = msgspec.field(default=None, name="userId")
@@ -378,6 +426,8 @@ class SubscriptionNotificationData(WireResult, kw_only=True, frozen=True):
 
 
 class SubscriptionNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``subscriptionResultNotifyUrl``."""
+
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -389,6 +439,8 @@ class SubscriptionNotification(NotificationEnvelope, kw_only=True, frozen=True):
 
 
 class PaymentCardInfoResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.paymentDetails[].cardInfo`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {
             "card_expiration_month",
@@ -420,6 +472,8 @@ class PaymentCardInfoResult(WireResult, kw_only=True, frozen=True):
 
 
 class PaymentPaymentDetailResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.paymentDetails[]`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"payment_token_id"})
     payment_method_type: str | None = msgspec.field(default=None, name="paymentMethodType")
     target_org: str | None = msgspec.field(default=None, name="targetOrg")
@@ -431,6 +485,8 @@ class PaymentPaymentDetailResult(WireResult, kw_only=True, frozen=True):
 
 
 class PaymentNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
     trade_token: str | None = msgspec.field(default=None, name="tradeToken")
     total_amount: Decimal | None = msgspec.field(default=None, name="totalAmount")
@@ -452,6 +508,8 @@ class PaymentNotificationData(WireResult, kw_only=True, frozen=True):
 
 
 class PaymentNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``authResultNotifyUrl``, ``collectResultNotifyUrl``."""
+
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -480,6 +538,8 @@ class CaptureNotificationData(WireResult, kw_only=True, frozen=True):
 
 
 class CaptureNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``captureResultNotifyUrl``."""
+
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -491,6 +551,8 @@ class CaptureNotification(NotificationEnvelope, kw_only=True, frozen=True):
 
 
 class CancelNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     cancel_no: str | None = msgspec.field(default=None, name="cancelNo")
     request_id: str | None = msgspec.field(default=None, name="requestId")
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
@@ -503,6 +565,8 @@ class CancelNotificationData(WireResult, kw_only=True, frozen=True):
 
 
 class CancelNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``cancelResultNotifyUrl``."""
+
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -514,6 +578,8 @@ class CancelNotification(NotificationEnvelope, kw_only=True, frozen=True):
 
 
 class RefundNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     out_refund_no: str | None = msgspec.field(default=None, name="outRefundNo")
     refund_trade_no: str | None = msgspec.field(default=None, name="refundTradeNo")
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
@@ -524,6 +590,8 @@ class RefundNotificationData(WireResult, kw_only=True, frozen=True):
 
 
 class RefundNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``RefundResultNotifyUrl``."""
+
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -535,11 +603,15 @@ class RefundNotification(NotificationEnvelope, kw_only=True, frozen=True):
 
 
 class TradeResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.trade`` (every field optional)."""
+
     amount: Decimal | None = None
     currency: str | None = None
 
 
 class PayoutNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"notify_email", "notify_phone", "redeem_code"})
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
     trade_no: str | None = msgspec.field(default=None, name="tradeNo")
@@ -566,6 +638,8 @@ class PayoutNotificationData(WireResult, kw_only=True, frozen=True):
 
 
 class PayoutNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``disbursementResultNotifyUrl``."""
+
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -577,33 +651,45 @@ class PayoutNotification(NotificationEnvelope, kw_only=True, frozen=True):
 
 
 class PayoutNotificationAck(WireResult, kw_only=True, frozen=True):
+    """PayerMax's the whole body (every field optional)."""
+
     msg: str | None = None
     code: str | None = None
 
 
 class AmountResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.amount`` (every field optional)."""
+
     currency: str | None = None
     value: str | None = None
 
 
 class CounterpartyResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.counterparty`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"identify_name"})
     identify_id: str | None = msgspec.field(default=None, name="identifyId")
     identify_name: str | None = msgspec.field(default=None, name="identifyName")
 
 
 class BalanceExchangeResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.exchange`` (every field optional)."""
+
     ccy_pair: str | None = msgspec.field(default=None, name="ccyPair")
     rate: str | None = None
     rate_time: AwareDatetime | None = msgspec.field(default=None, name="rateTime")
 
 
 class FeeResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.fee`` (every field optional)."""
+
     value: str | None = None
     currency: str | None = None
 
 
 class BalanceNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     amount: AmountResult | None = None
     counterparty: CounterpartyResult | None = None
     direction: str | None = None
@@ -613,6 +699,8 @@ class BalanceNotificationData(WireResult, kw_only=True, frozen=True):
 
 
 class BalanceNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``balanceNotifyUrl``."""
+
     code: str | None = None
     msg: str | None = None
     version: str | None = None
@@ -625,11 +713,15 @@ class BalanceNotification(NotificationEnvelope, kw_only=True, frozen=True):
 
 
 class BalanceNotificationAck(WireResult, kw_only=True, frozen=True):
+    """PayerMax's the whole body (every field optional)."""
+
     msg: str | None = None
     code: str | None = None
 
 
 class PayeeInfoResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.paymentDetail.payeeInfo`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"account_no"})
     country: str | None = None
     account_no: str | None = msgspec.field(default=None, name="accountNo")
@@ -638,6 +730,8 @@ class PayeeInfoResult(WireResult, kw_only=True, frozen=True):
 
 
 class PayerInfoResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.paymentDetail.payerInfo`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"account_name", "account_no"})
     account_no: str | None = msgspec.field(default=None, name="accountNo")
     account_name: str | None = msgspec.field(default=None, name="accountName")
@@ -647,6 +741,8 @@ class PayerInfoResult(WireResult, kw_only=True, frozen=True):
 
 
 class SettleResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.paymentDetail.settle`` (every field optional)."""
+
     amount: Decimal | None = None
     currency: str | None = None
     fee: Decimal | None = None
@@ -656,6 +752,8 @@ class SettleResult(WireResult, kw_only=True, frozen=True):
 
 
 class VirtualAccountReceiptPaymentDetailResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.paymentDetail`` (every field optional)."""
+
     payee_info: PayeeInfoResult | None = msgspec.field(default=None, name="payeeInfo")
     payer_info: PayerInfoResult | None = msgspec.field(default=None, name="payerInfo")
     settle: SettleResult | None = None
@@ -664,6 +762,8 @@ class VirtualAccountReceiptPaymentDetailResult(WireResult, kw_only=True, frozen=
 
 
 class VirtualAccountReceiptNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     request_no: str | None = msgspec.field(default=None, name="requestNo")
     channel_trade_no: str | None = msgspec.field(default=None, name="channelTradeNo")
     status: str | None = None
@@ -677,6 +777,8 @@ class VirtualAccountReceiptNotificationData(WireResult, kw_only=True, frozen=Tru
 
 
 class VirtualAccountReceiptNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``vaResultNotifyUrl``."""
+
     code: str | None = None
     msg: str | None = None
     version: str | None = None
@@ -689,16 +791,22 @@ class VirtualAccountReceiptNotification(NotificationEnvelope, kw_only=True, froz
 
 
 class VirtualAccountReceiptNotificationAck(WireResult, kw_only=True, frozen=True):
+    """PayerMax's the whole body (every field optional)."""
+
     msg: str | None = None
     code: str | None = None
 
 
 class MaterialListItemResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.materialList[]`` (every field optional)."""
+
     field_name: str | None = msgspec.field(default=None, name="fieldName")
     field_type: str | None = msgspec.field(default=None, name="fieldType")
 
 
 class RfiNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     rfi_no: str | None = msgspec.field(default=None, name="rfiNo")
     remark: str | None = None
     business_type: str | None = msgspec.field(default=None, name="businessType")
@@ -709,6 +817,8 @@ class RfiNotificationData(WireResult, kw_only=True, frozen=True):
 
 
 class RfiNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``rfiNotifyUrl``."""
+
     version: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
     notify_time: AwareDatetime | None = msgspec.field(default=None, name="notifyTime")
@@ -718,6 +828,8 @@ class RfiNotification(NotificationEnvelope, kw_only=True, frozen=True):
 
 
 class FraudNotificationData(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"out_user_id"})
     merchant_no: str | None = msgspec.field(default=None, name="merchantNo")
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
@@ -729,6 +841,8 @@ class FraudNotificationData(WireResult, kw_only=True, frozen=True):
 
 
 class FraudNotification(NotificationEnvelope, kw_only=True, frozen=True):
+    """A signed notification PayerMax sends to ``fraudNotifyUrl``."""
+
     version: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
     notify_time: AwareDatetime | None = msgspec.field(default=None, name="notifyTime")

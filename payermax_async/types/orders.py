@@ -57,21 +57,29 @@ __all__ = [
 
 
 class PeriodRule(WireRequest, kw_only=True):
+    """PayerMax's ``data.subscriptionPlan.periodRule`` (sent)."""
+
     period_unit: str | None = msgspec.field(default=None, name="periodUnit")
     period_count: int | None = msgspec.field(default=None, name="periodCount")
 
 
 class PeriodAmount(WireRequest, kw_only=True):
+    """PayerMax's ``data.subscriptionPlan.periodAmount`` (sent)."""
+
     amount: Decimal | None = None
     currency: str | None = None
 
 
 class TrialPeriodConfig(WireRequest, kw_only=True):
+    """PayerMax's ``data.subscriptionPlan.trialPeriodConfig`` (sent)."""
+
     trial_period_count: int | None = msgspec.field(default=None, name="trialPeriodCount")
     trial_period_amount: TrialPeriodAmount | None = msgspec.field(default=None, name="trialPeriodAmount")
 
 
 class SubscriptionPlan(WireRequest, kw_only=True):
+    """PayerMax's ``data.subscriptionPlan`` (sent)."""
+
     subscription_no: str | None = msgspec.field(default=None, name="subscriptionNo")
     subject: str | None = None
     description: str | None = None
@@ -84,6 +92,8 @@ class SubscriptionPlan(WireRequest, kw_only=True):
 
 
 class BuyerInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.paymentDetail.buyerInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {
             "address",
@@ -117,12 +127,16 @@ class BuyerInfo(WireRequest, kw_only=True):
 
 
 class PayAccountInfoItem(WireRequest, kw_only=True):
+    """PayerMax's ``data.paymentDetail.payAccountInfo[]`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"account_no"})
     account_no: str | None = msgspec.field(default=None, name="accountNo")
     account_no_type: str | None = msgspec.field(default=None, name="accountNoType")
 
 
 class CardInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.paymentDetail.cardInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {
             "card_expiration_month",
@@ -142,6 +156,8 @@ class CardInfo(WireRequest, kw_only=True):
 
 
 class Info3dSecure(WireRequest, kw_only=True):
+    """PayerMax's ``data.paymentDetail.info3DSecure`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"cavv", "eci"})
     three_ds_version: str | None = msgspec.field(default=None, name="threeDSVersion")
     eci: str | None = None
@@ -151,12 +167,16 @@ class Info3dSecure(WireRequest, kw_only=True):
 
 
 class PaymentData(WireRequest, kw_only=True):
+    """PayerMax's ``data.paymentDetail.applePayPaymentData.paymentData`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"eci_indicator", "online_payment_cryptogram"})
     eci_indicator: str | None = msgspec.field(default=None, name="eciIndicator")
     online_payment_cryptogram: str | None = msgspec.field(default=None, name="onlinePaymentCryptogram")
 
 
 class ApplePayPaymentData(WireRequest, kw_only=True):
+    """PayerMax's ``data.paymentDetail.applePayPaymentData`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {"application_expiration_date", "application_primary_account_number"}
     )
@@ -181,6 +201,8 @@ class ApplePayPaymentData(WireRequest, kw_only=True):
 
 
 class GooglePayDetails(WireRequest, kw_only=True):
+    """PayerMax's ``data.paymentDetail.googlePayDetails`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {"card_holder_full_name", "cryptogram", "eci_indicator", "expiration_month", "expiration_year", "pan"}
     )
@@ -196,6 +218,8 @@ class GooglePayDetails(WireRequest, kw_only=True):
 
 
 class PaymentDetail(WireRequest, kw_only=True):
+    """PayerMax's ``data.paymentDetail`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"payment_token", "payment_token_id", "session_key"})
     buyer_info: BuyerInfo | None = msgspec.field(default=None, name="buyerInfo")
     payment_token: str | None = msgspec.field(default=None, name="paymentToken")
@@ -217,10 +241,14 @@ class PaymentDetail(WireRequest, kw_only=True):
 
 
 class SubMerchant(WireRequest, kw_only=True):
+    """PayerMax's ``data.subMerchant`` (sent)."""
+
     sub_merchant_no: str | None = msgspec.field(default=None, name="subMerchantNo")
 
 
 class EnvInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.envInfo`` (sent)."""
+
     device_id: str | None = msgspec.field(default=None, name="deviceId")
     device_language: str | None = msgspec.field(default=None, name="deviceLanguage")
     screen_height: int | None = msgspec.field(default=None, name="screenHeight")
@@ -244,6 +272,8 @@ class GoodsDetail(WireRequest, kw_only=True):
 
 
 class ShippingInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.shippingInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {
             "address1",
@@ -273,6 +303,8 @@ class ShippingInfo(WireRequest, kw_only=True):
 
 
 class BillingInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.billingInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {
             "address1",
@@ -337,6 +369,8 @@ class OrderAndPayRequest(WireRequest, kw_only=True):
 
 
 class OrderAndPayResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``orderAndPay`` answer."""
+
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
     trade_token: str | None = msgspec.field(default=None, name="tradeToken")
     status: PaymentStatus | None = None
@@ -346,10 +380,14 @@ class OrderAndPayResult(WireResult, kw_only=True, frozen=True):
 
 
 class OrderQueryRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``orderQuery`` request."""
+
     out_trade_no: str = msgspec.field(name="outTradeNo")
 
 
 class CardInfoResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.paymentDetails[].cardInfo`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {
             "card_expiration_month",
@@ -381,6 +419,8 @@ class CardInfoResult(WireResult, kw_only=True, frozen=True):
 
 
 class PaymentDetailResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.paymentDetails[]`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"payment_token_id"})
     payment_method_type: str | None = msgspec.field(default=None, name="paymentMethodType")
     target_org: str | None = msgspec.field(default=None, name="targetOrg")
@@ -393,6 +433,8 @@ class PaymentDetailResult(WireResult, kw_only=True, frozen=True):
 
 
 class OrderQueryResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``orderQuery`` answer."""
+
     reference: str | None = None
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
     trade_token: str | None = msgspec.field(default=None, name="tradeToken")
@@ -414,17 +456,23 @@ class OrderQueryResult(WireResult, kw_only=True, frozen=True):
 
 
 class ConfirmPaymentPaymentDetail(WireRequest, kw_only=True):
+    """PayerMax's ``data.paymentDetail`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"verification_code"})
     verification_code: str = msgspec.field(name="verificationCode")
 
 
 class ConfirmPaymentRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``confirmPayment`` request."""
+
     out_trade_no: str = msgspec.field(name="outTradeNo")
     trade_token: str | None = msgspec.field(default=None, name="tradeToken")
     payment_detail: ConfirmPaymentPaymentDetail | None = msgspec.field(default=None, name="paymentDetail")
 
 
 class ConfirmPaymentResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``confirmPayment`` answer."""
+
     out_refund_no: str | None = msgspec.field(default=None, name="outRefundNo")
     trade_order_no: str | None = msgspec.field(default=None, name="tradeOrderNo")
     refund_trade_no: str | None = msgspec.field(default=None, name="refundTradeNo")
@@ -432,6 +480,8 @@ class ConfirmPaymentResult(WireResult, kw_only=True, frozen=True):
 
 
 class ApplyDdcRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``applyDDC`` request."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"card_identifier_no", "payment_token_id", "user_id"})
     payment_method_type: str = msgspec.field(name="paymentMethodType")
     payment_amount: Decimal = msgspec.field(name="paymentAmount")
@@ -442,16 +492,22 @@ class ApplyDdcRequest(WireRequest, kw_only=True):
 
 
 class ApplyDdcResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``applyDDC`` answer."""
+
     ddc_session_id: str | None = msgspec.field(default=None, name="ddcSessionId")
     ddc_url: str | None = msgspec.field(default=None, name="ddcUrl")
 
 
 class OrderCloseRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``orderClose`` request."""
+
     out_trade_no: str = msgspec.field(name="outTradeNo")
     reason: str | None = None
 
 
 class OrderCloseResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``orderClose`` answer."""
+
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
     closed_time: AwareDatetime | None = msgspec.field(default=None, name="closedTime")
     status: CloseStatus | None = None

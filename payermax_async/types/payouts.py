@@ -54,6 +54,8 @@ class PayoutTrade(WireRequest, kw_only=True):
 
 
 class PayeeAccountInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.payeeInfo.accountInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"account_no", "check_digit"})
     account_no: str = msgspec.field(name="accountNo")
     account_type: str | None = msgspec.field(default=None, name="accountType")
@@ -61,6 +63,8 @@ class PayeeAccountInfo(WireRequest, kw_only=True):
 
 
 class PayeeBankInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.payeeInfo.bankInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"cor_account_no"})
     bank_code: str | None = msgspec.field(default=None, name="bankCode")
     bank_name: str | None = msgspec.field(default=None, name="bankName")
@@ -70,6 +74,8 @@ class PayeeBankInfo(WireRequest, kw_only=True):
 
 
 class PayeeName(WireRequest, kw_only=True):
+    """PayerMax's ``data.payeeInfo.name`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {"first_name", "full_name", "last_name", "middle_name"}
     )
@@ -80,6 +86,8 @@ class PayeeName(WireRequest, kw_only=True):
 
 
 class PayeeDocument(WireRequest, kw_only=True):
+    """PayerMax's ``data.payeeInfo.document`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {"document_expire_date", "document_id", "document_issue_date"}
     )
@@ -90,6 +98,8 @@ class PayeeDocument(WireRequest, kw_only=True):
 
 
 class PayeeAddress(WireRequest, kw_only=True):
+    """PayerMax's ``data.payeeInfo.address`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"address", "zip_code"})
     address: str | None = None
     city: str | None = None
@@ -98,6 +108,8 @@ class PayeeAddress(WireRequest, kw_only=True):
 
 
 class PayeeInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.payeeInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {"address", "birth_date", "email", "name", "payee_phone"}
     )
@@ -118,6 +130,8 @@ class PayeeInfo(WireRequest, kw_only=True):
 
 
 class Name(WireRequest, kw_only=True):
+    """PayerMax's ``data.payerInfo.name`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {"first_name", "full_name", "last_name", "middle_name"}
     )
@@ -128,6 +142,8 @@ class Name(WireRequest, kw_only=True):
 
 
 class PayerInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.payerInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"name"})
     sub_merchant_no: str | None = msgspec.field(default=None, name="subMerchantNo")
     business_legal_name: str | None = msgspec.field(default=None, name="businessLegalName")
@@ -138,6 +154,8 @@ class PayerInfo(WireRequest, kw_only=True):
 
 
 class RiskParams(WireRequest, kw_only=True):
+    """PayerMax's ``data.riskParams`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {"bind_email", "bind_phone_no", "register_name", "tax_id", "third_account_no"}
     )
@@ -166,6 +184,8 @@ class RiskParams(WireRequest, kw_only=True):
 
 
 class PayoutRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``paymentOrderPay`` request."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"notify_email", "notify_phone", "user_id"})
     out_trade_no: str = msgspec.field(name="outTradeNo")
     country: str
@@ -188,21 +208,29 @@ class PayoutRequest(WireRequest, kw_only=True):
 
 
 class PayoutResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``paymentOrderPay`` answer."""
+
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
     trade_no: str | None = msgspec.field(default=None, name="tradeNo")
     status: PayoutStatus | None = None
 
 
 class PayoutQueryRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``paymentOrderQry`` request."""
+
     out_trade_no: str = msgspec.field(name="outTradeNo")
 
 
 class PayoutTradeResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.trade`` (every field optional)."""
+
     amount: Decimal | None = None
     currency: str | None = None
 
 
 class PayoutQueryResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``paymentOrderQry`` answer."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"notify_email", "notify_phone", "redeem_code"})
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
     trade_no: str | None = msgspec.field(default=None, name="tradeNo")
@@ -229,6 +257,8 @@ class PayoutQueryResult(WireResult, kw_only=True, frozen=True):
 
 
 class PayoutFieldValidationPayeeAccountInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.payeeInfo.accountInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"account_no", "check_digit"})
     account_no: str | None = msgspec.field(default=None, name="accountNo")
     account_type: str | None = msgspec.field(default=None, name="accountType")
@@ -236,6 +266,8 @@ class PayoutFieldValidationPayeeAccountInfo(WireRequest, kw_only=True):
 
 
 class PayoutFieldValidationPayeeInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.payeeInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {"address", "birth_date", "email", "name", "payee_phone"}
     )
@@ -258,6 +290,8 @@ class PayoutFieldValidationPayeeInfo(WireRequest, kw_only=True):
 
 
 class PayoutFieldValidationPayerInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.payerInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"name"})
     name: Name | None = None
     business_legal_name: str | None = msgspec.field(default=None, name="businessLegalName")
@@ -268,6 +302,8 @@ class PayoutFieldValidationPayerInfo(WireRequest, kw_only=True):
 
 
 class PayoutFieldValidationRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``paymentFieldValidation`` request."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"notify_email", "notify_phone"})
     country: str
     charge_option: str | None = msgspec.field(default=None, name="chargeOption")
@@ -284,19 +320,27 @@ class PayoutFieldValidationRequest(WireRequest, kw_only=True):
 
 
 class ValidationPassedFieldResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.validationPassedFields[]`` (every field optional)."""
+
     field: str | None = None
 
 
 class IgnoredFieldResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.ignoredFields[]`` (every field optional)."""
+
     field: str | None = None
 
 
 class ValidationFailedFieldResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.validationFailedFields[]`` (every field optional)."""
+
     field: str | None = None
     error_msg: str | None = msgspec.field(default=None, name="errorMsg")
 
 
 class PayoutFieldValidationResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``paymentFieldValidation`` answer."""
+
     validation_code: str | None = msgspec.field(default=None, name="validationCode")
     validation_passed_fields: list[ValidationPassedFieldResult] | None = msgspec.field(
         default=None, name="validationPassedFields"

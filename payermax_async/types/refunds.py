@@ -23,6 +23,8 @@ __all__ = [
 
 
 class RefundRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``refund`` request."""
+
     out_refund_no: str = msgspec.field(name="outRefundNo")
     refund_amount: Decimal = msgspec.field(name="refundAmount")
     refund_currency: str = msgspec.field(name="refundCurrency")
@@ -33,6 +35,8 @@ class RefundRequest(WireRequest, kw_only=True):
 
 
 class RefundResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``refund`` answer."""
+
     out_refund_no: str | None = msgspec.field(default=None, name="outRefundNo")
     trade_order_no: str | None = msgspec.field(default=None, name="tradeOrderNo")
     refund_trade_no: str | None = msgspec.field(default=None, name="refundTradeNo")
@@ -40,11 +44,15 @@ class RefundResult(WireResult, kw_only=True, frozen=True):
 
 
 class RefundQueryRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``refundQuery`` request."""
+
     out_refund_no: str | None = msgspec.field(default=None, name="outRefundNo")
     refund_trade_no: str | None = msgspec.field(default=None, name="refundTradeNo")
 
 
 class RefundQueryResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``refundQuery`` answer."""
+
     out_refund_no: str | None = msgspec.field(default=None, name="outRefundNo")
     refund_trade_no: str | None = msgspec.field(default=None, name="refundTradeNo")
     refund_amount: Decimal | None = msgspec.field(default=None, name="refundAmount")

@@ -21,12 +21,16 @@ __all__ = [
 
 
 class NameListItem(WireRequest, kw_only=True):
+    """PayerMax's ``data.nameList[]`` (sent)."""
+
     key: str | None = None
     value: str | None = None
     expire_type: str | None = msgspec.field(default=None, name="expireType")
 
 
 class RiskNameListRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``addOrDelRiskNameList`` request."""
+
     name_type: str = msgspec.field(name="nameType")
     remark: str
     operate_type: str = msgspec.field(name="operateType")
@@ -35,15 +39,21 @@ class RiskNameListRequest(WireRequest, kw_only=True):
 
 
 class RiskNameListResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``addOrDelRiskNameList`` answer."""
+
     request_id: str | None = msgspec.field(default=None, name="requestId")
 
 
 class MaterialListItem(WireRequest, kw_only=True):
+    """PayerMax's ``data.materialList[]`` (sent)."""
+
     field_value: str = msgspec.field(name="fieldValue")
     field_name: str = msgspec.field(name="fieldName")
     file_path_type: str | None = msgspec.field(default=None, name="filePathType")
 
 
 class RfiMaterialListRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``putRfiMaterialList`` request."""
+
     rfi_no: str = msgspec.field(name="rfiNo")
     material_list: list[MaterialListItem] = msgspec.field(name="materialList")

@@ -38,21 +38,29 @@ __all__ = [
 
 
 class SubscriptionCreatePeriodRule(WireRequest, kw_only=True):
+    """PayerMax's ``data.subscriptionPlan.periodRule`` (sent)."""
+
     period_unit: str = msgspec.field(name="periodUnit")
     period_count: int = msgspec.field(name="periodCount")
 
 
 class SubscriptionCreatePeriodAmount(WireRequest, kw_only=True):
+    """PayerMax's ``data.subscriptionPlan.periodAmount`` (sent)."""
+
     amount: Decimal
     currency: str
 
 
 class SubscriptionCreateTrialPeriodConfig(WireRequest, kw_only=True):
+    """PayerMax's ``data.subscriptionPlan.trialPeriodConfig`` (sent)."""
+
     trial_period_count: int = msgspec.field(name="trialPeriodCount")
     trial_period_amount: TrialPeriodAmount = msgspec.field(name="trialPeriodAmount")
 
 
 class SubscriptionCreateSubscriptionPlan(WireRequest, kw_only=True):
+    """PayerMax's ``data.subscriptionPlan`` (sent)."""
+
     subject: str
     description: str | None = None
     total_periods: int = msgspec.field(name="totalPeriods")
@@ -67,6 +75,8 @@ class SubscriptionCreateSubscriptionPlan(WireRequest, kw_only=True):
 
 
 class SubscriptionCreateRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``subscriptionCreate`` request."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"user_id"})
     subscription_request_id: str = msgspec.field(name="subscriptionRequestId")
     user_id: str = msgspec.field(name="userId")
@@ -75,16 +85,22 @@ class SubscriptionCreateRequest(WireRequest, kw_only=True):
 
 
 class SubscriptionCreateResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``subscriptionCreate`` answer."""
+
     subscription_request_id: str | None = msgspec.field(default=None, name="subscriptionRequestId")
     subscription_plan: SubscriptionPlanResult | None = msgspec.field(default=None, name="subscriptionPlan")
 
 
 class SubscriptionQueryRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``subscriptionQuery`` request."""
+
     subscription_request_id: str | None = msgspec.field(default=None, name="subscriptionRequestId")
     subscription_no: str | None = msgspec.field(default=None, name="subscriptionNo")
 
 
 class SubscriptionQueryCardInfoResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.subscriptionPaymentDetails[].cardInfo`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {"card_expiration_month", "card_expiration_year", "card_holder_name", "card_number"}
     )
@@ -103,6 +119,8 @@ class SubscriptionQueryCardInfoResult(WireResult, kw_only=True, frozen=True):
 
 
 class SubscriptionPaymentDetailResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.subscriptionPaymentDetails[]`` (every field optional)."""
+
     subscription_index: Decimal | None = msgspec.field(default=None, name="subscriptionIndex")
     payment_status: str | None = msgspec.field(default=None, name="paymentStatus")
     period_start_time: AwareDatetime | None = msgspec.field(default=None, name="periodStartTime")
@@ -115,6 +133,8 @@ class SubscriptionPaymentDetailResult(WireResult, kw_only=True, frozen=True):
 
 
 class SubscriptionQueryResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``subscriptionQuery`` answer."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"user_id"})
     subscription_request_id: str | None = msgspec.field(default=None, name="subscriptionRequestId")
     merchant_no: str | None = msgspec.field(default=None, name="merchantNo")
@@ -126,10 +146,14 @@ class SubscriptionQueryResult(WireResult, kw_only=True, frozen=True):
 
 
 class SubscriptionCancelRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``subscriptionCancel`` request."""
+
     subscription_no: str = msgspec.field(name="subscriptionNo")
 
 
 class SubscriptionCancelResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``subscriptionCancel`` answer."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"user_id"})
     subscription_request_id: str | None = msgspec.field(default=None, name="subscriptionRequestId")
     user_id: str | None = msgspec.field(default=None, name="userId")

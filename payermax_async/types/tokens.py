@@ -30,6 +30,8 @@ __all__ = [
 
 
 class InquirePaymentTokenRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``inquirePaymentToken`` request."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"payment_token_id", "user_id"})
     user_id: str = msgspec.field(name="userId")
     token_scope: str = msgspec.field(name="tokenScope")
@@ -41,6 +43,8 @@ class InquirePaymentTokenRequest(WireRequest, kw_only=True):
 
 
 class TokenListItemResult(WireResult, kw_only=True, frozen=True):
+    """PayerMax's ``data.tokenList[]`` (every field optional)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"payment_token_id", "user_id"})
     payment_token_id: str | None = msgspec.field(default=None, name="paymentTokenID")
     user_id: str | None = msgspec.field(default=None, name="userId")
@@ -57,10 +61,14 @@ class TokenListItemResult(WireResult, kw_only=True, frozen=True):
 
 
 class InquirePaymentTokenResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``inquirePaymentToken`` answer."""
+
     token_list: list[TokenListItemResult] | None = msgspec.field(default=None, name="tokenList")
 
 
 class RemovePaymentTokenRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``removePaymentToken`` request."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"payment_token_id", "user_id"})
     user_id: str = msgspec.field(name="userId")
     payment_token_id: str = msgspec.field(name="paymentTokenID")
@@ -68,6 +76,8 @@ class RemovePaymentTokenRequest(WireRequest, kw_only=True):
 
 
 class RemovePaymentTokenResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``removePaymentToken`` answer."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"payment_token_id", "user_id"})
     user_id: str | None = msgspec.field(default=None, name="userId")
     payment_token_id: str | None = msgspec.field(default=None, name="paymentTokenID")
@@ -75,6 +85,8 @@ class RemovePaymentTokenResult(WireResult, kw_only=True, frozen=True):
 
 
 class ApplyPaymentTokenCardInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.cardInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
         {
             "card_expiration_month",
@@ -93,6 +105,8 @@ class ApplyPaymentTokenCardInfo(WireRequest, kw_only=True):
 
 
 class ApplyPaymentTokenEnvInfo(WireRequest, kw_only=True):
+    """PayerMax's ``data.envInfo`` (sent)."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"client_ip"})
     user_agent: str | None = msgspec.field(default=None, name="userAgent")
     client_ip: str | None = msgspec.field(default=None, name="clientIp")
@@ -108,6 +122,8 @@ class ApplyPaymentTokenEnvInfo(WireRequest, kw_only=True):
 
 
 class ApplyPaymentTokenRequest(WireRequest, kw_only=True):
+    """The ``data`` of a ``applyPaymentToken`` request."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"user_id"})
     request_id: str = msgspec.field(name="requestId")
     country: str
@@ -123,6 +139,8 @@ class ApplyPaymentTokenRequest(WireRequest, kw_only=True):
 
 
 class ApplyPaymentTokenResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``applyPaymentToken`` answer."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"payment_token_id"})
     redirect_url: str | None = msgspec.field(default=None, name="redirectUrl")
     request_id: str | None = msgspec.field(default=None, name="requestId")
@@ -140,6 +158,8 @@ class InquireApplyRequestRequest(WireRequest, kw_only=True):
 
 
 class InquireApplyRequestResult(WireResult, kw_only=True, frozen=True):
+    """The ``data`` of a ``InquireApplyRequest`` answer."""
+
     __sensitive__: ClassVar[frozenset[str]] = frozenset({"payment_token_id"})
     redirect_url: str | None = msgspec.field(default=None, name="redirectUrl")
     request_id: str | None = msgspec.field(default=None, name="requestId")
