@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar, cast
 import msgspec
 
 from ._log import logger, redact
-from .codes import APPLY_SUCCESS, ORDER_REPEAT, REQ_TIME_OVER_TIME
+from .codes import APPLY_SUCCESS, ORDER_REPEAT, REQ_TIME_OVER_TIME, TOO_MANY_REQUEST
 from .config import ClientConfig
 from .errors import (
     ApiError,
@@ -77,6 +77,8 @@ class RequestOptions:
     max_retries: int | None = None
     version: str | None = None
     deadline: float | None = None
+    #: False: a TOO_MANY_REQUEST refusal comes back to the caller (an adaptive limiter's signal)
+    retry_rate_limited: bool = True
 
     def check(self) -> None:
         if self.timeout is not None and not self.timeout > 0:
@@ -99,6 +101,7 @@ class _Call:
     retries_allowed: int
     deadline: float | None
     reconcile: Callable[[], Any] | None
+    retry_rate_limited: bool = True
 
 
 class Pipeline:
@@ -161,6 +164,7 @@ class Pipeline:
             retries_allowed=config.retry.max_retries if options.max_retries is None else options.max_retries,
             deadline=options.deadline or config.retry.deadline,
             reconcile=reconcile,
+            retry_rate_limited=options.retry_rate_limited,
         )
         run = self._run(call)
         key_value = call.ids.get(op.id_field) if op.id_field else None
@@ -210,7 +214,9 @@ class Pipeline:
                 exc.operation = exc.operation or op.api_name
                 exc.ids = {**ids, **exc.ids}
                 kind = classify(exc)
-                maybe_sent = maybe_sent or kind is FailureKind.MAYBE_SENT
+                # A refusal handed back is proof this attempt was not processed, never a retry.
+                give_back = not call.retry_rate_limited and getattr(exc, "code", None) == TOO_MANY_REQUEST
+                maybe_sent = maybe_sent or (kind is FailureKind.MAYBE_SENT and not give_back)
                 if isinstance(exc, ApiError) and exc.code == ORDER_REPEAT and maybe_sent:
                     # An earlier attempt of ours landed; the gateway will not run it again.
                     if call.reconcile is None:
@@ -229,7 +235,7 @@ class Pipeline:
                     self._emit(op, ids, attempt, kind, exc, 0.0)
                     continue
                 retry = None
-                if kind is FailureKind.MAYBE_SENT or kind is FailureKind.NOT_SENT:
+                if (kind is FailureKind.MAYBE_SENT or kind is FailureKind.NOT_SENT) and not give_back:
                     retry = self._plan_retry(exc, attempt, call.retries_allowed, deadline_at)
                 if retry is None:
                     # After a lost answer nothing this attempt said proves the earlier one did not

@@ -32,11 +32,14 @@ class AuthCaptureMethods(OperationsBase):
         timeout: float | None = None,
         max_retries: int | None = None,
         version: str | None = None,
+        retry_rate_limited: bool = True,
     ) -> CaptureResult:
         """Capture an authorization (created by ``orderAndPay`` with ``captureMode=MANUAL``).
 
         ``request_id`` is the idempotency key: generated once when omitted and reused by every
         retry. Pass your own (and persist it first) to make a re-run after a crash safe.
+        ``retry_rate_limited=False`` raises a ``TOO_MANY_REQUEST`` refusal instead of retrying it,
+        for a caller (the bulk engine's adaptive limit) that paces itself on that signal.
         """
         check_id(out_trade_no, "out_trade_no")
         currency = check_currency(currency)
@@ -50,7 +53,8 @@ class AuthCaptureMethods(OperationsBase):
             request_id=request_id, out_trade_no=out_trade_no, currency=currency, amount=value
         )
         ids = {"out_trade_no": out_trade_no, "request_id": request_id}
-        return await self._pipeline.execute(CAPTURE, data, ids, RequestOptions(timeout, max_retries, version))
+        options = RequestOptions(timeout, max_retries, version, retry_rate_limited=retry_rate_limited)
+        return await self._pipeline.execute(CAPTURE, data, ids, options)
 
     async def cancel(
         self,
