@@ -26,13 +26,15 @@ from pgqueuer import PsycopgDriver, Queries
 from psycopg.rows import TupleRow
 
 from ..validation import check_amount, check_currency, check_id, new_request_id
-from .outcomes import CaptureItem
+from .codec import EncodedOutcome, decode_outcome
+from .outcomes import CaptureItem, CaptureOutcome, OutcomeStatus
 
 __all__ = ["ENTRYPOINT", "FINAL", "CaptureQueue", "EnqueueReport", "OutcomeRow"]
 
 ENTRYPOINT = "payermax_capture"
 FINAL = ("captured", "failed")
 _CHUNK = 1000
+_STATUS = {s.value: s for s in OutcomeStatus}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS payermax_captures (
@@ -194,6 +196,25 @@ class CaptureQueue:
             )
             async for r in cur:
                 yield OutcomeRow(*r)
+
+    async def capture_outcomes(self, batch: str | None = None) -> AsyncIterator[CaptureOutcome]:
+        """Every order as a :class:`CaptureOutcome` (what the output CSV is written from).
+
+        An order still queued or in flight reads as ``UNKNOWN`` without an error.
+        """
+        async with self.conn.transaction(), self.conn.cursor(name="payermax_capture_outcomes") as cur:
+            await cur.execute(
+                "SELECT out_trade_no, amount, currency, state, request_id, capture_no, result::text, "
+                "error_class, error_code, error_message FROM payermax_captures "
+                "WHERE %s::text IS NULL OR batch = %s ORDER BY out_trade_no",
+                (batch, batch),
+            )
+            async for otn, amount, currency, state, rid, cno, result, ecls, ecode, emsg in cur:
+                status = _STATUS.get(state, OutcomeStatus.UNKNOWN)
+                encoded = EncodedOutcome(
+                    status.value, rid, cno, None if result is None else result.encode(), ecls, ecode, emsg
+                )
+                yield decode_outcome(CaptureItem(otn, amount, currency, rid), encoded, skipped=False)
 
     async def requeue(
         self, states: Iterable[str] = ("unknown", "not_processed", "pending", "sending")

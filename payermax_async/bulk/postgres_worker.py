@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import socket
 import time
@@ -19,7 +18,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import asyncpg
-import msgspec
 import psycopg
 from pgqueuer import AsyncpgDriver, Job, Queries, QueueManager
 from pgqueuer.errors import RetryRequested
@@ -27,11 +25,12 @@ from pgqueuer.types import QueueExecutionMode
 from psycopg_pool import AsyncConnectionPool
 
 from ..codes import TOO_MANY_REQUEST as RATE_LIMIT_CODE
-from ..errors import ApiError, PayerMaxError
+from ..errors import ApiError
 from .adaptive import refusals_back
+from .codec import encode_outcome
 from .engine import CaptureClient
 from .fleet import FleetLimit, FleetSemaphore
-from .outcomes import OutcomeStatus, outcome_status, result_status
+from .outcomes import CaptureItem, CaptureOutcome, OutcomeStatus, outcome_status, result_status
 from .postgres import ENTRYPOINT, FINAL, CaptureQueue
 
 __all__ = ["WorkerStats", "run_worker"]
@@ -54,12 +53,6 @@ class WorkerStats:
     rate_limited: int = 0
     retried: int = 0
     states: dict[str, int] = field(default_factory=dict)
-
-
-def _error_columns(exc: BaseException) -> tuple[str, str | None, str]:
-    code = exc.code if isinstance(exc, ApiError) else None
-    message = exc.message if isinstance(exc, PayerMaxError) else type(exc).__name__
-    return type(exc).__name__, code, message[:500]
 
 
 async def run_worker(
@@ -149,20 +142,21 @@ async def run_worker(
                     if fleet is not None:
                         fleet.rate_limited(started)
             state = _STATE.get(status, "unknown")
-            ecls, ecode, emsg = _error_columns(error) if error is not None else (None, None, None)
+            item = CaptureItem(otn, str(amount), str(currency), str(rid))
+            enc = encode_outcome(CaptureOutcome(item, status, str(rid), result=result, error=error))
+            refused = isinstance(error, ApiError) and error.code == RATE_LIMIT_CODE
             async with pool.connection() as conn:
                 await conn.execute(
                     "UPDATE payermax_captures SET state = %s, capture_no = %s, result = %s, "
-                    "error_class = %s, "
-                    "error_code = %s, error_message = %s, updated_at = now() "
+                    "error_class = %s, error_code = %s, error_message = %s, updated_at = now() "
                     "WHERE out_trade_no = %s AND request_id = %s AND state <> ALL(%s)",
                     (
                         state,
-                        None if result is None else result.capture_no,
-                        None if result is None else json.dumps(msgspec.to_builtins(result)),
-                        ecls,
-                        ecode,
-                        emsg,
+                        enc.capture_no,
+                        None if enc.result is None else enc.result.decode(),
+                        enc.error_class,
+                        enc.error_code,
+                        enc.error_message,
                         otn,
                         rid,
                         list(FINAL),
@@ -170,9 +164,9 @@ async def run_worker(
                 )
             stats.states[state] = stats.states.get(state, 0) + 1
             # a refusal was certainly not processed: it goes back whatever the count of sends
-            if state in ("unknown", "not_processed") and (ecode == RATE_LIMIT_CODE or int(sends) < max_sends):
+            if state in ("unknown", "not_processed") and (refused or int(sends) < max_sends):
                 stats.retried += 1
-                delay = 0.0 if ecode == RATE_LIMIT_CODE else retry_delay * 2 ** (int(sends) - 1)
+                delay = 0.0 if refused else retry_delay * 2 ** (int(sends) - 1)
                 raise RetryRequested(timedelta(seconds=delay), reason=state)
 
         qm.entrypoint(entrypoint, on_failure="hold")(capture)

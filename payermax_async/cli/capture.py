@@ -28,6 +28,7 @@ from .csv_io import (
     _Output,
     read_captures,
 )
+from .fleet import run_enqueue
 from .report import (
     EXIT_INTERRUPTED,
     EXIT_UNRESOLVED,
@@ -78,6 +79,8 @@ def add_capture(subparsers: Any) -> None:
     )
     p.add_argument("--input", "-i", required=True, help="CSV of captures ('-' for stdin)")
     p.add_argument("--journal", "-j", help="SQLite file recording each capture (makes re-runs safe)")
+    p.add_argument("--queue", help="postgresql://...: only enqueue, for `worker` processes (see `status`)")
+    p.add_argument("--batch", default="default", help="with --queue: a name for this set of orders")
     p.add_argument("--output", "-o", help="write one CSV row per input row with its outcome ('-': stdout)")
     p.add_argument("--concurrency", "-c", type=positive_int, default=32, help="captures in flight (32)")
     p.add_argument("--rate-limit", type=_positive_float, help="at most this many captures started per second")
@@ -97,6 +100,8 @@ def add_capture(subparsers: Any) -> None:
 
 
 def run_capture(args: argparse.Namespace) -> int:
+    if args.queue:
+        return run_enqueue(args)
     err = sys.stderr
     quiet_logging(args.verbose, err, detach=True)
     if args.max_retries < 0:

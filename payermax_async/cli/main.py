@@ -15,6 +15,7 @@ from typing import Any
 from .. import __version__
 from .capture import add_capture
 from .demo import add_demo, add_simulate
+from .fleet import add_status, add_worker
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -46,4 +47,4 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS: tuple[Callable[[Any], None], ...] = (add_simulate, add_demo, add_capture)
+COMMANDS: tuple[Callable[[Any], None], ...] = (add_simulate, add_demo, add_capture, add_worker, add_status)
