@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import subprocess
 import sys
 import time
@@ -92,12 +93,15 @@ async def worker(dsn: str, port: int, mode: str, value: int) -> None:
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         start = time.time()
         if mode == "adaptive":
-            limit = FleetLimit(conn, "capture", AimdSettings(ceiling=value))
+            tolerance = float(os.environ.get("BENCH_LATENCY_TOLERANCE", "2.0"))
+            limit = FleetLimit(conn, "capture", AimdSettings(ceiling=value, latency_tolerance=tolerance))
             await limit.setup()
             await run_worker(
                 dsn, client, concurrency=value, limit=limit, heartbeat_timeout=10, max_sends=10_000
             )
-            learnt = round(limit.value, 1)
+            cur = await conn.execute("SELECT value, cuts FROM payermax_capture_limits WHERE name = 'capture'")
+            row = await cur.fetchone()
+            learnt = None if row is None else f"{row[0]:.1f} after {row[1]} cuts"
         else:  # fixed: a fleet-wide limit of `value` seats (0: none, 50 in flight per worker)
             await run_worker(
                 dsn,

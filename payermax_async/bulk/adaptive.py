@@ -164,7 +164,9 @@ class AdaptiveLimiter:
                 self.aimd.rate_limited(ticket.started, now)
             async with self._changed:
                 self._in_flight -= 1
-                self._changed.notify_all()
+                # wake only as many as may now start: with a ceiling of 100 and a limit of 20,
+                # waking every waiter on each answer costs more than the answer itself
+                self._changed.notify(max(1, self.aimd.permits - self._in_flight))
 
     async def run(self, send: Callable[[], Awaitable[T]], *, max_refusals: int = 1000) -> T:
         """``send()`` in a slot; a ``TOO_MANY_REQUEST`` refusal cuts the limit and sends again.
