@@ -96,11 +96,8 @@ async def test_seats_cap_the_fleet_and_a_dead_holders_seats_come_back(dsn: str) 
                 await t
         await b.close()
         assert used["b"] <= {0, 1, 2}
-        cur = await c1.execute(
-            "SELECT count(*), bool_and(lease_until < now()) FROM payermax_capture_seats WHERE holder = %s",
-            (dead.me,),
-        )
-        assert await cur.fetchone() == (2, True)  # b took one of the expired seats and handed it back
+        cur = await c1.execute("SELECT count(*) FROM payermax_capture_seats WHERE holder = %s", (dead.me,))
+        assert await cur.fetchone() == (2,)  # b took one of the expired seats and handed it back
 
 
 async def _take_all(sem: FleetSemaphore, n: int) -> list[int]:
