@@ -23,7 +23,7 @@ import msgspec
 
 from ._envelope import RequestEnvelope, decode_envelope, decode_exact, format_request_time
 from ._log import logger, redact
-from .codes import APPLY_SUCCESS, ORDER_REPEAT, REQ_TIME_OVER_TIME
+from .codes import APPLY_SUCCESS, ORDER_REPEAT, REQ_TIME_OVER_TIME, TOO_MANY_REQUEST
 from .config import ClientConfig
 from .endpoints import ENDPOINTS
 from .errors import (
@@ -71,6 +71,8 @@ class RequestOptions:
     max_retries: int | None = None
     version: str | None = None
     deadline: float | None = None
+    #: False: a TOO_MANY_REQUEST refusal comes back to the caller (an adaptive limiter's signal)
+    retry_rate_limited: bool = True
 
     def check(self) -> None:
         if self.timeout is not None and not self.timeout > 0:
@@ -93,6 +95,7 @@ class _Call:
     retries_allowed: int
     deadline: float | None
     reconcile: Callable[[], Any] | None
+    retry_rate_limited: bool = True
 
 
 class Pipeline:
@@ -156,6 +159,7 @@ class Pipeline:
             retries_allowed=config.retry.max_retries if options.max_retries is None else options.max_retries,
             deadline=options.deadline or config.retry.deadline,
             reconcile=reconcile,
+            retry_rate_limited=options.retry_rate_limited,
         )
         run = self._run(call)
         key_value = call.ids.get(op.id_field) if op.id_field else None
@@ -205,7 +209,9 @@ class Pipeline:
                 exc.operation = exc.operation or op.api_name
                 exc.ids = {**ids, **exc.ids}
                 kind = classify(exc)
-                maybe_sent = maybe_sent or kind is FailureKind.MAYBE_SENT
+                # A refusal handed back is proof this attempt was not processed, never a retry.
+                give_back = not call.retry_rate_limited and getattr(exc, "code", None) == TOO_MANY_REQUEST
+                maybe_sent = maybe_sent or (kind is FailureKind.MAYBE_SENT and not give_back)
                 if isinstance(exc, ApiError) and exc.code == ORDER_REPEAT and maybe_sent:
                     # An earlier attempt of ours landed; the gateway will not run it again.
                     if call.reconcile is None:
@@ -224,7 +230,7 @@ class Pipeline:
                     self._emit(op, ids, attempt, kind, exc, 0.0)
                     continue
                 retry = None
-                if kind is FailureKind.MAYBE_SENT or kind is FailureKind.NOT_SENT:
+                if (kind is FailureKind.MAYBE_SENT or kind is FailureKind.NOT_SENT) and not give_back:
                     retry = self._plan_retry(exc, attempt, call.retries_allowed, deadline_at)
                 if retry is None:
                     # After a lost answer nothing this attempt said proves the earlier one did not

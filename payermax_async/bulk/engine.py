@@ -25,6 +25,7 @@ from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
+    Awaitable,
     Callable,
     Iterable,
     Iterator,
@@ -38,6 +39,7 @@ from typing import Any, Protocol, TypeVar
 from ..errors import InvalidRequestError
 from ..types.auth_capture import CaptureResult
 from ..validation import check_amount, check_currency, check_id, new_request_id
+from .adaptive import AdaptiveLimiter, Aimd, AimdSettings, refusals_back
 from .codec import from_entry, to_record
 from .journal import Claim, Journal, Record, Reservation, Verdict
 from .outcomes import CaptureItem, CaptureOutcome, OutcomeStatus, outcome_status, result_status
@@ -145,6 +147,7 @@ def capture_many(
     journal_batch: int = 256,
     flush_interval: float = 0.25,
     run_id: str | None = None,
+    adaptive: bool = False,
 ) -> AsyncGenerator[CaptureOutcome, None]:
     """Capture every item with at most ``concurrency`` in flight; yield each outcome as it completes.
 
@@ -166,6 +169,10 @@ def capture_many(
     Break out early or cancel and the workers are cancelled and the journal flushed; use
     ``contextlib.aclosing`` to make that happen at the break rather than at garbage collection.
     A capture cut off mid-flight stays recorded as sending, and a re-run replays it.
+
+    ``adaptive=True`` makes ``concurrency`` a ceiling: the run finds the gateway's concurrency
+    limit itself (AIMD, :mod:`.adaptive`), growing while answers come back and cutting on each
+    ``TOO_MANY_REQUEST`` (handed back by the client, not retried, and sent again in a slot).
     """
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         raise ValueError("concurrency must be a positive int")
@@ -174,7 +181,11 @@ def capture_many(
     if not flush_interval > 0:
         raise ValueError("flush_interval must be > 0")
     limiter = RateLimiter(rate_limit) if isinstance(rate_limit, (int, float)) else rate_limit
-    return _Run(client, items, concurrency, limiter, journal, journal_batch, flush_interval, run_id).run()
+    run = _Run(client, items, concurrency, limiter, journal, journal_batch, flush_interval, run_id)
+    if adaptive:
+        run.adaptive = AdaptiveLimiter(Aimd(AimdSettings(ceiling=concurrency)))
+        run.send = refusals_back(client.capture)
+    return run.run()
 
 
 def _normalize(item: object) -> _Job | CaptureOutcome:
@@ -218,6 +229,8 @@ class _Run:
         self.run_id = run_id or uuid.uuid4().hex
         self.records: list[Record] = []
         self.failure: BaseException | None = None  # the input's or the journal's: raised at the end
+        self.adaptive: AdaptiveLimiter | None = None  # set by capture_many(adaptive=True)
+        self.send: Callable[..., Awaitable[CaptureResult]] = client.capture
 
     async def run(self) -> AsyncGenerator[CaptureOutcome, None]:
         jt: _JournalThread | None = None
@@ -390,7 +403,11 @@ class _Run:
         if self.limiter is not None:
             await self.limiter.acquire()
         try:
-            result = await self.client.capture(job.out_trade_no, job.amount, job.currency, job.request_id)
+            args = (job.out_trade_no, job.amount, job.currency, job.request_id)
+            if self.adaptive is None:
+                result = await self.send(*args)
+            else:
+                result = await self.adaptive.run(lambda: self.send(*args))
         except Exception as exc:
             return CaptureOutcome(job.item, outcome_status(exc), job.request_id, error=exc)
         return CaptureOutcome(job.item, result_status(result), job.request_id, result=result)

@@ -28,6 +28,7 @@ from .csv_io import (
     _Output,
     _read_numbered,
 )
+from .fleet import run_enqueue
 from .progress import open_progress
 from .report import (
     EXIT_INTERRUPTED,
@@ -80,8 +81,13 @@ def add_capture(subparsers: Any) -> None:
     )
     p.add_argument("--input", "-i", required=True, help="CSV of captures ('-' for stdin)")
     p.add_argument("--journal", "-j", help="SQLite file recording each capture (makes re-runs safe)")
+    p.add_argument("--queue", help="postgresql://...: only enqueue, for `worker` processes (see `status`)")
+    p.add_argument("--batch", default="default", help="with --queue: a name for this set of orders")
     p.add_argument("--output", "-o", help="write one CSV row per input row with its outcome ('-': stdout)")
     p.add_argument("--concurrency", "-c", type=positive_int, default=32, help="captures in flight (32)")
+    p.add_argument(
+        "--adaptive", action="store_true", help="find the gateway's limit; --concurrency is the ceiling"
+    )
     p.add_argument("--rate-limit", type=_positive_float, help="at most this many captures started per second")
     p.add_argument("--processes", "-p", type=positive_int, default=1, help="worker processes (1)")
     p.add_argument("--config", type=Path, help="TOML (or .json) file with the credentials")
@@ -99,10 +105,15 @@ def add_capture(subparsers: Any) -> None:
 
 
 def run_capture(args: argparse.Namespace) -> int:
+    if args.queue:
+        return run_enqueue(args)
     err = sys.stderr
     quiet_logging(args.verbose, err, detach=True)
     if args.max_retries < 0:
         print("payermax-async capture: --max-retries must be >= 0", file=err)
+        return EXIT_USAGE
+    if args.adaptive and args.processes > 1:
+        print("payermax-async capture: --adaptive runs on one process (or use --queue and workers)", file=err)
         return EXIT_USAGE
     try:
         options = load_client_options(args.config, os.environ)
@@ -184,7 +195,12 @@ async def _run_here(
     try:
         async with client:
             outcomes = capture_many(
-                client, items, concurrency=args.concurrency, rate_limit=args.rate_limit, journal=args.journal
+                client,
+                items,
+                concurrency=args.concurrency,
+                rate_limit=args.rate_limit,
+                journal=args.journal,
+                adaptive=args.adaptive,
             )
             async with contextlib.aclosing(outcomes):
                 async for outcome in outcomes:

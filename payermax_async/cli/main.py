@@ -16,6 +16,7 @@ from .. import __version__
 from .args import OneLineErrorParser, command_names
 from .capture import add_capture
 from .demo import add_demo, add_simulate
+from .fleet import add_status, add_worker
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -48,4 +49,4 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS: tuple[Callable[[Any], None], ...] = (add_simulate, add_demo, add_capture)
+COMMANDS: tuple[Callable[[Any], None], ...] = (add_simulate, add_demo, add_capture, add_worker, add_status)

@@ -30,12 +30,15 @@ class AuthCaptureMethods(OperationsBase):
         timeout: float | None = None,
         max_retries: int | None = None,
         version: str | None = None,
+        retry_rate_limited: bool = True,
     ) -> CaptureResult:
         """Capture an authorization (created by ``orderAndPay`` with ``captureMode=MANUAL``).
 
         ``request_id`` is the idempotency key: generated once when omitted and reused by every
         retry. Pass your own (and persist it first) to make a re-run after a crash safe. The
         answer's ``is_final`` says whether this was the authorization's final capture.
+        ``retry_rate_limited=False`` raises a ``TOO_MANY_REQUEST`` refusal instead of retrying it,
+        for a caller (the bulk engine's adaptive limit) that paces itself on that signal.
         """
         request = CaptureRequest(
             request_id=new_request_id() if request_id is None else request_id,
@@ -46,9 +49,8 @@ class AuthCaptureMethods(OperationsBase):
         )
         _CAPTURE.check(request)
         ids = {"out_trade_no": out_trade_no, "request_id": request.request_id}
-        return await self._pipeline.execute(
-            CAPTURE, request, ids, RequestOptions(timeout, max_retries, version)
-        )
+        options = RequestOptions(timeout, max_retries, version, retry_rate_limited=retry_rate_limited)
+        return await self._pipeline.execute(CAPTURE, request, ids, options)
 
     async def cancel(
         self,
