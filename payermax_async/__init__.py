@@ -5,6 +5,7 @@ from .client import PayerMaxClient
 from .config import PRODUCTION_URL, SANDBOX_URL, ClientConfig
 from .errors import (
     ApiError,
+    ClientClosedError,
     ConfigurationError,
     InvalidRequestError,
     MalformedResponseError,
@@ -15,6 +16,7 @@ from .errors import (
     SignatureError,
     StaleNotificationError,
     TransportError,
+    UnboundResponseError,
 )
 from .models import (
     AuthorizationType,
@@ -74,6 +76,7 @@ __all__ = [
     "PRODUCTION_URL",
     "SANDBOX_URL",
     "ApiError",
+    "ClientClosedError",
     "AuthorizationType",
     "BillingInfo",
     "BuyerInfo",
@@ -125,6 +128,7 @@ __all__ = [
     "RefundResult",
     "RefundStatus",
     "ResponseLostError",
+    "UnboundResponseError",
     "RetryBudget",
     "RetryEvent",
     "RetryPolicy",

@@ -12,6 +12,7 @@ only here; the client above it only validates input and names the operation.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -26,12 +27,14 @@ from .codes import APPLY_SUCCESS, ORDER_REPEAT, REQ_TIME_OVER_TIME
 from .config import ClientConfig
 from .errors import (
     ApiError,
+    ClientClosedError,
     InvalidRequestError,
     MalformedResponseError,
     OutcomeUnknownError,
     PayerMaxError,
     ResponseLostError,
     SignatureError,
+    UnboundResponseError,
 )
 from .models.common import (
     RequestEnvelope,
@@ -120,6 +123,11 @@ class Pipeline:
         self._on_retry = on_retry
         self._clock = clock
         self._inflight: dict[tuple[str, str], tuple[bytes, asyncio.Future[Any]]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        try:
+            self._post_takes_deadline = "deadline" in inspect.signature(transport.post).parameters
+        except (TypeError, ValueError):
+            self._post_takes_deadline = False
         self._headers_base = {"Content-Type": "application/json"}
         if config.merchant_auth_token:
             self._headers_base["merchant_auth_token"] = config.merchant_auth_token
@@ -143,7 +151,8 @@ class Pipeline:
         """Concurrent calls for the same business id share one in-flight request; the same id with
         different data is refused rather than silently sharing a result it did not ask for."""
         if self.closed:
-            raise RuntimeError("PayerMaxClient is closed")
+            raise ClientClosedError("PayerMaxClient is closed; nothing was sent", operation=op.api_name)
+        self._check_loop(op)
         options.check()
         try:
             data_raw = encode(data)
@@ -177,11 +186,39 @@ class Pipeline:
                     operation=op.api_name,
                     ids=call.ids,
                 )
-            return cast(T, await asyncio.shield(existing[1]))
+            return cast(T, await self._await_shared(existing[1], call))
         task: asyncio.Future[T] = asyncio.ensure_future(run)
         self._inflight[key] = (data_raw, task)
         task.add_done_callback(lambda t: self._forget(key, t))
-        return await asyncio.shield(task)
+        return cast(T, await self._await_shared(task, call))
+
+    async def _await_shared(self, task: asyncio.Future[Any], call: _Call) -> Any:
+        """A call closed under its caller is a typed outcome, not a bare CancelledError that would
+        stop a bulk worker without a word: it may have been sent, so its outcome is unknown."""
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not (self.closed and task.cancelled()):
+                raise
+        raise OutcomeUnknownError(
+            "the client was closed while this call was in flight; it may have been sent",
+            attempts=1,
+            operation=call.op.api_name,
+            ids=call.ids,
+        )
+
+    def _check_loop(self, op: Operation[Any]) -> None:
+        """A client belongs to the event loop of its first call: aiohttp's pool cannot move."""
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            ended = "has ended" if self._loop.is_closed() else "is another one"
+            raise ClientClosedError(
+                f"this PayerMaxClient belongs to an event loop that {ended}; create one client per "
+                "asyncio.run (nothing was sent)",
+                operation=op.api_name,
+            )
 
     def _forget(self, key: tuple[str, str], task: asyncio.Future[Any]) -> None:
         if self._inflight.get(key, (None, None))[1] is task:
@@ -205,12 +242,22 @@ class Pipeline:
             if deadline_at is not None:
                 attempt_timeout = min(call.timeout, max(deadline_at - loop.time(), 0.001))
             try:
-                result = await self._attempt(op, call.data, call.version, attempt_timeout)
+                result = await self._attempt(op, call.data, ids, call.version, attempt_timeout, deadline_at)
             except PayerMaxError as exc:
                 exc.operation = exc.operation or op.api_name
                 exc.ids = {**ids, **exc.ids}
                 kind = classify(exc)
                 maybe_sent = maybe_sent or kind is FailureKind.MAYBE_SENT
+                if isinstance(exc, MalformedResponseError) and exc.verified:
+                    # PayerMax answered and signed it, so it saw the request; what it said cannot
+                    # be read, and a replay would read the same. Final, and not a refusal.
+                    raise OutcomeUnknownError(
+                        f"PayerMax's signed answer cannot be read: {exc.message}",
+                        attempts=attempt,
+                        landed=True,
+                        operation=op.api_name,
+                        ids=ids,
+                    ) from exc
                 if isinstance(exc, ApiError) and exc.code == ORDER_REPEAT and maybe_sent:
                     # An earlier attempt of ours landed; the gateway will not run it again.
                     if call.reconcile is None:
@@ -235,7 +282,7 @@ class Pipeline:
                     # After a lost answer nothing this attempt said proves the earlier one did not
                     # land. An answer that failed verification surfaces as itself, though: it may
                     # be an attack or a key mix-up, and must not hide behind a generic "unknown".
-                    if maybe_sent and not isinstance(exc, SignatureError):
+                    if maybe_sent and not (isinstance(exc, SignatureError) and exc.forged):
                         raise OutcomeUnknownError(
                             f"no definite answer after {attempt} attempt(s); last: {exc.message}",
                             attempts=attempt,
@@ -277,7 +324,7 @@ class Pipeline:
         exc: PayerMaxError,
         delay: float,
     ) -> None:
-        logger.warning(
+        logger.info(
             "%s attempt %d failed (%s: %s); retrying in %.3fs %s",
             op.api_name,
             attempt,
@@ -291,7 +338,15 @@ class Pipeline:
 
     # ------------------------------------------------------------------ one attempt
 
-    async def _attempt(self, op: Operation[T], data: msgspec.Raw, version: str, timeout: float) -> T:
+    async def _attempt(
+        self,
+        op: Operation[T],
+        data: msgspec.Raw,
+        ids: Mapping[str, str],
+        version: str,
+        timeout: float,
+        deadline_at: float | None = None,
+    ) -> T:
         config = self.config
         envelope = RequestEnvelope(
             version=version,
@@ -309,7 +364,12 @@ class Pipeline:
         if debug:
             logger.debug("POST %s body=%s", op.api_name, redact(body))
         started = time.perf_counter()
-        response = await self.transport.post(config.url(op.api_name), body, headers, timeout=timeout)
+        if deadline_at is not None and self._post_takes_deadline:
+            response = await self.transport.post(
+                config.url(op.api_name), body, headers, timeout=timeout, deadline=deadline_at
+            )  # type: ignore[call-arg]
+        else:
+            response = await self.transport.post(config.url(op.api_name), body, headers, timeout=timeout)
         if debug:
             logger.debug(
                 "%s HTTP %d in %.1f ms body=%s",
@@ -318,55 +378,126 @@ class Pipeline:
                 (time.perf_counter() - started) * 1000,
                 redact(response.body),
             )
-        return self._interpret(op, response)
+        return self._interpret(op, response, ids)
 
-    def _interpret(self, op: Operation[T], response: HttpResponse) -> T:
-        """Verify, then decode. Nothing from the body is trusted before its signature checks out."""
+    def _interpret(self, op: Operation[T], response: HttpResponse, ids: Mapping[str, str]) -> T:
+        """Verify, decode, then bind. Only a body PayerMax signed can be a verdict: an unsigned one
+        may come from anything between us and the gateway, after it forwarded the request."""
         raw = response.body
         sign = response.headers.get("sign")
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        verified = False
-        if sign is not None:
-            if not verify_sign_header(self.config.verifier, raw, sign):
-                raise SignatureError("response signature does not verify; the outcome is unknown")
-            verified = True
+        if sign is not None and not verify_sign_header(self.config.verifier, raw, sign):
+            forged = SignatureError("response signature does not verify; the outcome is unknown")
+            forged.forged = True
+            raise forged
+        verified = sign is not None
         try:
             envelope = decode_envelope(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except _UNREADABLE:
             ctype = response.headers.get("Content-Type", "none")
             error = MalformedResponseError(
-                f"HTTP {response.status} ({ctype}): not a PayerMax JSON envelope",
+                f"HTTP {response.status} ({ctype}): not a PayerMax JSON envelope"
+                + (" (signed)" if verified else ""),
                 http_status=response.status,
             )
+            error.verified = verified
             error.retry_after = retry_after
             raise error from None
+        if not verified:
+            unsigned = SignatureError(
+                f"HTTP {response.status}: unsigned answer showing {envelope.code!r}; not believed, "
+                "the outcome is unknown"
+            )
+            unsigned.shown_code = envelope.code
+            unsigned.retry_after = retry_after
+            raise unsigned
         if envelope.code != APPLY_SUCCESS:
             if envelope.code == REQ_TIME_OVER_TIME:
                 self._learn_clock_offset(response.headers.get("Date"))
-            error_data = decode_exact(envelope.data) if len(envelope.data) else None
+            try:
+                error_data = decode_exact(envelope.data) if len(envelope.data) else None
+            except _UNREADABLE:
+                error_data = None
             api_error = ApiError(
                 envelope.code, envelope.msg or "", http_status=response.status, data=error_data
             )
             api_error.retry_after = retry_after
             raise api_error
-        if not verified:
-            raise SignatureError("response carries no sign header; the outcome is unknown")
-        if op.result_type is dict:
-            return cast(T, decode_exact(envelope.data))
         try:
-            return decode_model(envelope.data, op.result_type)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise MalformedResponseError(
-                f"response data does not match {op.result_type.__name__}: {exc}",
+            if op.result_type is dict:
+                result = cast(T, decode_exact(envelope.data))
+            else:
+                result = decode_model(envelope.data, op.result_type)
+        except _UNREADABLE as exc:
+            error = MalformedResponseError(
+                f"signed response data does not match {op.result_type.__name__}: "
+                f"{exc.__class__.__name__}: {str(exc)[:200]}",
                 http_status=response.status,
-            ) from None
+            )
+            error.verified = True
+            raise error from None
+        _bind(result, ids)
+        return result
 
     def _learn_clock_offset(self, date_header: str | None) -> None:
+        """Re-learnt from every verified REQ_TIME_OVER_TIME; an offset beyond MAX_CLOCK_OFFSET is a
+        broken clock somewhere, not a fact to build every later requestTime on."""
         if not date_header:
             return
         try:
             server = parsedate_to_datetime(date_header).timestamp()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return
-        self.clock_offset = server - self._clock()
+        offset = server - self._clock()
+        if not abs(offset) <= MAX_CLOCK_OFFSET:
+            logger.warning(
+                "requestTime refused as stale, but the gateway's Date is %+.0fs away; ignored", offset
+            )
+            return
+        self.clock_offset = offset
         logger.warning("requestTime refused as stale; clock offset now %+.1fs", self.clock_offset)
+
+
+#: what decoding hostile bytes can raise besides msgspec's own errors
+_UNREADABLE = (
+    msgspec.DecodeError,
+    msgspec.ValidationError,
+    RecursionError,
+    UnicodeDecodeError,
+    ValueError,
+    TypeError,
+    OverflowError,
+)
+
+#: seconds; a bigger disagreement than this between our clock and the gateway's is not learnt
+MAX_CLOCK_OFFSET = 24 * 3600.0
+
+#: PayerMax matches these ids without regard to case
+_CASELESS_IDS = frozenset({"out_trade_no"})
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _bind(result: Any, ids: Mapping[str, str]) -> None:
+    """Every business id the request carried that the answer echoes must be the request's.
+
+    Generic by name, so it holds for every result type: a hand-written model or a generated one
+    (attribute ``out_trade_no``), or a plain dict (wire name ``outTradeNo``).
+    """
+    for name, wanted in ids.items():
+        seen = result.get(_camel(name)) if isinstance(result, Mapping) else getattr(result, name, None)
+        if seen is None:
+            continue
+        seen_text = str(seen)
+        if name in _CASELESS_IDS:
+            same = seen_text.casefold() == str(wanted).casefold()
+        else:
+            same = seen_text == str(wanted)
+        if not same:
+            raise UnboundResponseError(
+                f"the signed answer is about {name}={seen_text[:64]!r}, not this request's; "
+                "treated as no answer"
+            )
