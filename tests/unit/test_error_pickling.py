@@ -44,7 +44,9 @@ def examples() -> dict[str, errors.PayerMaxError]:
         "CsvFormatError": errors.CsvFormatError("no header"),
     }
     made["ApiError"].retry_after = 2.5
-    made["SignatureError"].shown_code = "ORDER_NOT_EXIST"
+    unsigned = errors.SignatureError("unsigned answer", ids=IDS)
+    unsigned.shown_code = "ORDER_NOT_EXIST"
+    made["SignatureError"] = unsigned
     return made
 
 
