@@ -208,10 +208,11 @@ async def test_connection_refused_is_a_transport_error_after_retries(
 async def test_the_deadline_bounds_the_wait_for_a_pooled_connection(server: Server) -> None:
     """Defect 9: a call whose deadline passes while it queues for the one connection was never
     sent: a TransportError, and the server sees only the request that held the connection."""
-    release = asyncio.Event()
+    release, holding = asyncio.Event(), asyncio.Event()
 
     async def hold(request: web.Request, hit: int) -> None:
         if hit == 1:
+            holding.set()
             await release.wait()
         return None
 
@@ -222,8 +223,7 @@ async def test_the_deadline_bounds_the_wait_for_a_pooled_connection(server: Serv
     loop = asyncio.get_running_loop()
     try:
         first = asyncio.ensure_future(transport.post(url, body, {}, timeout=30.0))
-        while server.hits == 0:
-            await asyncio.sleep(0.01)
+        await holding.wait()
         with pytest.raises(TransportError, match="not sent"):
             await transport.post(url, body, {}, timeout=30.0, deadline=loop.time() + 0.2)
         assert server.hits == 1
