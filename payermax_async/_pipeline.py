@@ -17,13 +17,13 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar, cast
 
 import msgspec
 
+from ._answer import clock_offset_from, interpret
 from ._log import logger, redact
-from .codes import APPLY_SUCCESS, ORDER_REPEAT, REQ_TIME_OVER_TIME
+from .codes import ORDER_REPEAT
 from .config import ClientConfig
 from .errors import (
     ApiError,
@@ -34,18 +34,14 @@ from .errors import (
     PayerMaxError,
     ResponseLostError,
     SignatureError,
-    UnboundResponseError,
 )
 from .models.common import (
     RequestEnvelope,
-    decode_envelope,
-    decode_exact,
-    decode_model,
     encode,
     format_request_time,
 )
-from .retry import FailureKind, RetryBudget, RetryEvent, classify, parse_retry_after
-from .signing import sign_to_header, verify_sign_header
+from .retry import FailureKind, RetryBudget, RetryEvent, classify
+from .signing import sign_to_header
 from .transport import HttpResponse, Transport
 
 __all__ = ["DEFAULT_VERSIONS", "Operation", "Pipeline", "RequestOptions"]
@@ -381,123 +377,14 @@ class Pipeline:
         return self._interpret(op, response, ids)
 
     def _interpret(self, op: Operation[T], response: HttpResponse, ids: Mapping[str, str]) -> T:
-        """Verify, decode, then bind. Only a body PayerMax signed can be a verdict: an unsigned one
-        may come from anything between us and the gateway, after it forwarded the request."""
-        raw = response.body
-        sign = response.headers.get("sign")
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        if sign is not None and not verify_sign_header(self.config.verifier, raw, sign):
-            forged = SignatureError("response signature does not verify; the outcome is unknown")
-            forged.forged = True
-            raise forged
-        verified = sign is not None
-        try:
-            envelope = decode_envelope(raw)
-        except _UNREADABLE:
-            ctype = response.headers.get("Content-Type", "none")
-            error = MalformedResponseError(
-                f"HTTP {response.status} ({ctype}): not a PayerMax JSON envelope"
-                + (" (signed)" if verified else ""),
-                http_status=response.status,
-            )
-            error.verified = verified
-            error.retry_after = retry_after
-            raise error from None
-        if not verified:
-            unsigned = SignatureError(
-                f"HTTP {response.status}: unsigned answer showing {envelope.code!r}; not believed, "
-                "the outcome is unknown"
-            )
-            unsigned.shown_code = envelope.code
-            unsigned.retry_after = retry_after
-            raise unsigned
-        if envelope.code != APPLY_SUCCESS:
-            if envelope.code == REQ_TIME_OVER_TIME:
-                self._learn_clock_offset(response.headers.get("Date"))
-            try:
-                error_data = decode_exact(envelope.data) if len(envelope.data) else None
-            except _UNREADABLE:
-                error_data = None
-            api_error = ApiError(
-                envelope.code, envelope.msg or "", http_status=response.status, data=error_data
-            )
-            api_error.retry_after = retry_after
-            raise api_error
-        try:
-            if op.result_type is dict:
-                result = cast(T, decode_exact(envelope.data))
-            else:
-                result = decode_model(envelope.data, op.result_type)
-        except _UNREADABLE as exc:
-            error = MalformedResponseError(
-                f"signed response data does not match {op.result_type.__name__}: "
-                f"{exc.__class__.__name__}: {str(exc)[:200]}",
-                http_status=response.status,
-            )
-            error.verified = True
-            raise error from None
-        _bind(result, ids)
-        return result
+        verifier = self.config.verifier
+        return cast(T, interpret(op.result_type, response, ids, verifier, self._learn_clock_offset))
 
     def _learn_clock_offset(self, date_header: str | None) -> None:
-        """Re-learnt from every verified REQ_TIME_OVER_TIME; an offset beyond MAX_CLOCK_OFFSET is a
-        broken clock somewhere, not a fact to build every later requestTime on."""
-        if not date_header:
-            return
-        try:
-            server = parsedate_to_datetime(date_header).timestamp()
-        except (TypeError, ValueError, OverflowError):
-            return
-        offset = server - self._clock()
-        if not abs(offset) <= MAX_CLOCK_OFFSET:
-            logger.warning(
-                "requestTime refused as stale, but the gateway's Date is %+.0fs away; ignored", offset
-            )
+        """Re-learnt from every verified REQ_TIME_OVER_TIME, within bounds (see clock_offset_from)."""
+        offset = clock_offset_from(date_header, self._clock())
+        if offset is None:
+            logger.warning("requestTime refused as stale; the gateway's Date (%s) is not learnt", date_header)
             return
         self.clock_offset = offset
         logger.warning("requestTime refused as stale; clock offset now %+.1fs", self.clock_offset)
-
-
-#: what decoding hostile bytes can raise besides msgspec's own errors
-_UNREADABLE = (
-    msgspec.DecodeError,
-    msgspec.ValidationError,
-    RecursionError,
-    UnicodeDecodeError,
-    ValueError,
-    TypeError,
-    OverflowError,
-)
-
-#: seconds; a bigger disagreement than this between our clock and the gateway's is not learnt
-MAX_CLOCK_OFFSET = 24 * 3600.0
-
-#: PayerMax matches these ids without regard to case
-_CASELESS_IDS = frozenset({"out_trade_no"})
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _bind(result: Any, ids: Mapping[str, str]) -> None:
-    """Every business id the request carried that the answer echoes must be the request's.
-
-    Generic by name, so it holds for every result type: a hand-written model or a generated one
-    (attribute ``out_trade_no``), or a plain dict (wire name ``outTradeNo``).
-    """
-    for name, wanted in ids.items():
-        seen = result.get(_camel(name)) if isinstance(result, Mapping) else getattr(result, name, None)
-        if seen is None:
-            continue
-        seen_text = str(seen)
-        if name in _CASELESS_IDS:
-            same = seen_text.casefold() == str(wanted).casefold()
-        else:
-            same = seen_text == str(wanted)
-        if not same:
-            raise UnboundResponseError(
-                f"the signed answer is about {name}={seen_text[:64]!r}, not this request's; "
-                "treated as no answer"
-            )
