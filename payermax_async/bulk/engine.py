@@ -20,6 +20,7 @@ an object with that ``capture`` method (:class:`CaptureClient`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import (
     AsyncGenerator,
@@ -39,6 +40,7 @@ from ..errors import InvalidRequestError
 from ..models.capture import CaptureResult
 from ..validation import check_amount, check_currency, check_id, new_request_id
 from .codec import from_entry, to_record
+from .guard import identity_of
 from .journal import Claim, Journal, Record, Reservation, Verdict
 from .outcomes import CaptureItem, CaptureOutcome, OutcomeStatus, outcome_status, result_status
 from .rate import RateLimiter
@@ -226,7 +228,9 @@ class _Run:
             if isinstance(self.journal_arg, Journal):
                 journal = self.journal_arg
             else:
-                journal = await asyncio.to_thread(Journal, self.journal_arg)
+                journal = await asyncio.to_thread(
+                    functools.partial(Journal, self.journal_arg, identity=identity_of(self.client))
+                )
                 owns_journal = True
             jt = _JournalThread(journal)
         self.outcomes: asyncio.Queue[CaptureOutcome | _End] = asyncio.Queue(self.concurrency * 2)

@@ -18,6 +18,7 @@ import enum
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -25,6 +26,7 @@ from typing import Literal
 
 from ..errors import JournalError
 from ..validation import new_request_id
+from .guard import JournalIdentity, RunLock, check_identity, refuse_unusable_file
 
 __all__ = [
     "DONE_STATES",
@@ -118,6 +120,8 @@ class Record:
     error_message: str | None = None
 
 
+_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+
 _COLUMNS = (
     "out_trade_no, request_id, amount, currency, state, run_id, sends, capture_no, result, "
     "error_class, error_code, error_message, updated_at"
@@ -179,29 +183,45 @@ class Journal:
         *,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
         busy_timeout: float = 30.0,
+        identity: JournalIdentity | None = None,
+        owner: bool = True,
     ) -> None:
+        """``identity``: whose captures these are; a journal stamped with another is refused.
+        ``owner``: this process runs the run, so it takes the run lock (one run at a time) and
+        keeps the copy check's token; a run's worker processes open the journal with ``False``."""
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be 'FULL' or 'NORMAL'")
         self.path = os.fspath(path)
+        self._closed = True
+        self._lock = RunLock(self.path) if owner else None
+        existed = os.path.exists(self.path)
+        had_wal = refuse_unusable_file(self.path)
+        if self._lock is not None:
+            self._lock.acquire()
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
+            self._release()
             raise JournalError(f"cannot open journal {self.path!r}: {exc}") from exc
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
-            self._migrate()
+            self._migrate(existed, had_wal, identity)
+            if self._lock is not None:
+                self._db.execute("PRAGMA wal_checkpoint(FULL)")  # the open marker into the main file
         except sqlite3.Error as exc:
             self._db.close()
+            self._release()
             raise JournalError(f"cannot use journal {self.path!r}: {exc}") from exc
-        except JournalError:
+        except BaseException:
             self._db.close()
+            self._release()
             raise
         self._closed = False
 
-    def _migrate(self) -> None:
+    def _migrate(self, existed: bool, had_wal: bool, identity: JournalIdentity | None) -> None:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -210,15 +230,44 @@ class Journal:
                 raise JournalError(
                     f"journal {self.path!r} has schema {version}; this version reads {SCHEMA_VERSION}"
                 )
+            if version == 0 and existed and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise JournalError(f"{self.path!r} is an SQLite database but not a journal; refusing it")
             if version < SCHEMA_VERSION:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute(_META)
+            if identity is not None:
+                check_identity(db, self.path, identity)
+            if self._lock is not None:
+                self._mark_open(had_wal)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _mark_open(self, had_wal: bool) -> None:
+        """Refuse a file copied without its ``-wal``, then mark this run open.
+
+        While a run is open the main file carries its token (checkpointed), and so does the lock
+        file beside it. Finding a token with no ``-wal`` beside the file and no matching lock file
+        means the file was moved or copied without the WAL that holds its latest reservations.
+        """
+        assert self._lock is not None
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'open_run'").fetchone()
+        if row and row[0] and not had_wal and self._lock.read_token() != row[0]:
+            raise JournalError(
+                f"journal {self.path!r} was left open by a run and its -wal file is not beside it (copied "
+                "or moved without it?): its latest reservations may be missing, so it is refused"
+            )
+        token = uuid.uuid4().hex
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('open_run', ?)", (token,))
+        self._lock.write_token(token)
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
     # ------------------------------------------------------------------ writing
 
@@ -330,26 +379,37 @@ class Journal:
     # ------------------------------------------------------------------ reading
 
     def get(self, out_trade_no: str) -> JournalEntry | None:
-        row = self._db.execute(
-            f"SELECT {_COLUMNS} FROM captures WHERE out_trade_no = ?", (out_trade_no,)
-        ).fetchone()
+        with self._reading():
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM captures WHERE out_trade_no = ?", (out_trade_no,)
+            ).fetchone()
         return None if row is None else _entry(row)
 
     def entries(self, state: EntryState | None = None) -> Iterator[JournalEntry]:
         """Every row (or those in ``state``), in out_trade_no order, fetched lazily."""
-        if state is None:
-            cursor = self._db.execute(f"SELECT {_COLUMNS} FROM captures ORDER BY out_trade_no")
-        else:
-            cursor = self._db.execute(
-                f"SELECT {_COLUMNS} FROM captures WHERE state = ? ORDER BY out_trade_no",
-                (EntryState(state).value,),
-            )
-        for row in cursor:
-            yield _entry(row)
+        with self._reading():
+            if state is None:
+                cursor = self._db.execute(f"SELECT {_COLUMNS} FROM captures ORDER BY out_trade_no")
+            else:
+                cursor = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM captures WHERE state = ? ORDER BY out_trade_no",
+                    (EntryState(state).value,),
+                )
+            for row in cursor:
+                yield _entry(row)
 
     def counts(self) -> dict[EntryState, int]:
-        found = dict(self._db.execute("SELECT state, COUNT(*) FROM captures GROUP BY state").fetchall())
+        with self._reading():
+            found = dict(self._db.execute("SELECT state, COUNT(*) FROM captures GROUP BY state").fetchall())
         return {s: int(found.get(s.value, 0)) for s in EntryState}
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A damaged or vanished file is a JournalError, never a raw sqlite3 exception."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot read journal {self.path!r}: {exc}") from exc
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -360,7 +420,13 @@ class Journal:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._db.close()
+            try:
+                if self._lock is not None:  # a clean end: no open run to vouch for any more
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("UPDATE meta SET value = '' WHERE key = 'open_run'")
+            finally:
+                self._db.close()
+                self._release()
 
     def __enter__(self) -> Journal:
         return self

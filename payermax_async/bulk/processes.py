@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import multiprocessing
 import os
 import queue
@@ -35,6 +36,7 @@ from typing import Any
 from ..errors import WorkerProcessError
 from .codec import EncodedOutcome, decode_outcome, encode_outcome
 from .engine import capture_many
+from .guard import identity_of
 from .journal import Journal
 from .outcomes import CaptureItem, CaptureOutcome
 
@@ -98,8 +100,6 @@ def capture_many_processes(
     if rate_limit is not None and not rate_limit > 0:
         raise ValueError("rate_limit must be > 0")
     journal_path = None if journal is None else os.fspath(journal)
-    if journal_path is not None:
-        Journal(journal_path).close()  # create the schema once, before writers race for it
     return _run_processes(
         client,
         items,
@@ -112,6 +112,25 @@ def capture_many_processes(
 
 
 def _run_processes(
+    factory: Callable[[], Any],
+    items: Iterable[CaptureItem],
+    processes: int,
+    concurrency: int,
+    rate_each: float | None,
+    journal: str | None,
+    run_id: str,
+) -> Generator[CaptureOutcome, None, None]:
+    # The parent owns the run: it creates the schema before the writers race for it, and holds the
+    # run lock (and the copy check's token) until every worker is done.
+    owned = None if journal is None else Journal(journal)
+    try:
+        yield from _run_workers(factory, items, processes, concurrency, rate_each, journal, run_id)
+    finally:
+        if owned is not None:
+            owned.close()
+
+
+def _run_workers(
     factory: Callable[[], Any],
     items: Iterable[CaptureItem],
     processes: int,
@@ -272,7 +291,12 @@ async def _worker(plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
         handled = True
     client = plan.factory()
+    journal = None
     try:
+        if plan.journal is not None:  # the parent holds the run lock; this worker shares the file
+            journal = await asyncio.to_thread(
+                functools.partial(Journal, plan.journal, owner=False, identity=identity_of(client))
+            )
         async with client:
             pending: list[Flat] = []
             last = time.monotonic()
@@ -282,7 +306,7 @@ async def _worker(plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
                 source,
                 concurrency=plan.concurrency,
                 rate_limit=plan.rate,
-                journal=plan.journal,
+                journal=journal,
                 run_id=plan.run_id,
             )
             async for outcome in outcomes:
@@ -294,6 +318,8 @@ async def _worker(plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
             if pending:
                 outbox.put(("outcomes", pending))
     finally:
+        if journal is not None:
+            journal.close()
         if handled:
             loop.remove_signal_handler(signal.SIGTERM)
 

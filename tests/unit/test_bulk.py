@@ -527,7 +527,7 @@ async def test_invalid_items_are_reported_and_never_journaled_or_sent(tmp_path: 
 
 async def test_nothing_is_sent_before_its_request_id_is_committed(tmp_path: Path) -> None:
     path = tmp_path / "run.db"
-    reader = Journal(path)  # a second connection: sees only what was committed
+    reader = Journal(path, owner=False)  # a second connection: sees only what was committed
     unrecorded: list[str] = []
 
     def behave(otn: str, rid: str) -> CaptureResult:
