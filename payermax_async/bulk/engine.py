@@ -119,6 +119,10 @@ class _End:
 _END = _End()
 
 
+def _nothing() -> None:
+    return None
+
+
 class _JournalThread:
     """Runs a :class:`Journal`'s blocking calls on one dedicated thread, in submission order."""
 
@@ -127,12 +131,15 @@ class _JournalThread:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="payermax-journal")
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        # Shielded: cancelling a caller must not cancel a write still queued behind another one
+        # (run_in_executor would drop it, and with it the outcomes it carried).
+        return await asyncio.shield(asyncio.get_running_loop().run_in_executor(self._pool, fn, *args))
 
     async def finish(self, close: bool) -> None:
+        """Wait for every call already queued (a cancelled caller's write may still be running), so
+        that whoever owns the journal can close it from another thread afterwards."""
         try:
-            if close:
-                await self.call(self.journal.close)
+            await self.call(self.journal.close if close else _nothing)
         finally:
             self._pool.shutdown(wait=False)
 

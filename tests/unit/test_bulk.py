@@ -671,3 +671,25 @@ def test_an_unrecognised_exception_is_an_unknown_outcome() -> None:
 @pytest.mark.parametrize("status", list(OutcomeStatus))
 def test_only_captured_and_failed_are_final(status: OutcomeStatus) -> None:
     assert status.is_final is (status in (OutcomeStatus.CAPTURED, OutcomeStatus.FAILED))
+
+
+async def test_a_journal_write_whose_caller_was_cancelled_still_lands(tmp_path: Path) -> None:
+    """The run's end cancels the periodic writer; a write it had queued behind another must still
+    happen, or the outcomes it carried are lost (a re-run then finds them 'sending')."""
+    import threading
+
+    from payermax_async.bulk.engine import _JournalThread
+
+    journal = Journal(tmp_path / "run.db")
+    jt = _JournalThread(journal)
+    gate, written = threading.Event(), []
+    busy = asyncio.ensure_future(jt.call(gate.wait, 5))
+    queued = asyncio.ensure_future(jt.call(written.append, "outcomes"))
+    await asyncio.sleep(0.01)
+    queued.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await queued  # the caller is gone before the thread comes free
+    gate.set()
+    await busy
+    await jt.finish(close=True)  # waits for what was queued, then closes
+    assert written == ["outcomes"] and journal.closed
