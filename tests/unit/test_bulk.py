@@ -682,7 +682,8 @@ async def test_a_journal_write_whose_caller_was_cancelled_still_lands(tmp_path: 
 
     journal = Journal(tmp_path / "run.db")
     jt = _JournalThread(journal)
-    gate, written = threading.Event(), []
+    gate = threading.Event()
+    written: list[str] = []
     busy = asyncio.ensure_future(jt.call(gate.wait, 5))
     queued = asyncio.ensure_future(jt.call(written.append, "outcomes"))
     await asyncio.sleep(0.01)
