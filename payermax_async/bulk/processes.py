@@ -18,13 +18,11 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import ctypes
 import functools
 import multiprocessing
 import os
 import queue
 import signal
-import sys
 import threading
 import time
 import uuid
@@ -40,6 +38,7 @@ from .codec import EncodedOutcome, decode_outcome, encode_outcome
 from .engine import capture_many
 from .guard import identity_of
 from .journal import Journal
+from .orphans import die_with_parent, stop_hooks
 from .outcomes import CaptureItem, CaptureOutcome
 
 __all__ = ["WorkerProcessError", "capture_many_processes", "partition"]
@@ -48,9 +47,6 @@ _BATCH = 256
 _OUT_BATCH = 64
 _OUT_INTERVAL = 0.1
 _POLL = 0.2
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
-_ORPHAN_GRACE = 5.0  # seconds an orphaned worker gets to flush its journal before it is ended
-_ORPHAN_EXIT = 70
 
 
 def partition(out_trade_no: object, processes: int) -> int:
@@ -277,7 +273,7 @@ class WorkerPlan:
 
 def _worker_main(index: int, plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
     error: str | None = None
-    _die_with_parent(plan.parent_pid, outbox)
+    die_with_parent(plan.parent_pid, outbox)
     try:
         asyncio.run(_worker(plan, inbox, outbox))
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -286,44 +282,6 @@ def _worker_main(index: int, plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
     except BaseException as exc:
         error = f"{type(exc).__name__}: {exc}"
     outbox.put(("done", index, error))
-
-
-def _die_with_parent(parent_pid: int, outbox: Any) -> None:
-    """A worker must never capture headless: without its parent nobody records its outcomes, and
-    a parent killed with SIGKILL (or by the OOM killer) runs no cleanup of its own.
-
-    On Linux the kernel sends SIGTERM when the parent dies (which cancels the run, as a stop does);
-    everywhere, a watchdog thread polls the parent's pid, stops the run, and if the worker is still
-    there after a grace period (blocked on a pipe nobody reads), ends it outright. The journal
-    already holds every reservation, so a re-run replays what was in flight.
-    """
-    if multiprocessing.parent_process() is None:  # called in-process (tests): nothing to watch
-        return
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent_pid:  # died before the signal was armed
-        os._exit(_ORPHAN_EXIT)
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(_POLL)
-        outbox.cancel_join_thread()  # nobody reads it any more: exiting must not wait on it
-        with contextlib.suppress(Exception):
-            _stop_current_run()
-        time.sleep(_ORPHAN_GRACE)
-        os._exit(_ORPHAN_EXIT)
-
-    threading.Thread(target=watch, name="payermax-parent-watch", daemon=True).start()
-
-
-#: how a worker stops its own run from another thread; set while the run's loop is alive
-_stop_run: list[Callable[[], None]] = []
-
-
-def _stop_current_run() -> None:
-    for stop in list(_stop_run):
-        stop()
 
 
 async def _worker(plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
@@ -335,7 +293,7 @@ async def _worker(plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the loop already closed
             loop.call_soon_threadsafe(main.cancel)
 
-    _stop_run.append(stop)
+    stop_hooks.append(stop)
     handled = False
     with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or Windows
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
@@ -368,7 +326,7 @@ async def _worker(plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
             if pending:
                 outbox.put(("outcomes", pending))
     finally:
-        _stop_run.remove(stop)
+        stop_hooks.remove(stop)
         if journal is not None:
             journal.close()
         if handled:
