@@ -5,6 +5,7 @@ from .client import PayerMaxClient
 from .config import PRODUCTION_URL, SANDBOX_URL, ClientConfig
 from .errors import (
     ApiError,
+    ClientClosedError,
     ConfigurationError,
     InvalidRequestError,
     MalformedResponseError,
@@ -15,6 +16,7 @@ from .errors import (
     SignatureError,
     StaleNotificationError,
     TransportError,
+    UnboundResponseError,
 )
 from .retry import RetryBudget, RetryEvent, RetryPolicy
 from .signing import RsaSigner, RsaVerifier, Signer, Verifier
@@ -79,6 +81,7 @@ __all__ = [
     "PRODUCTION_URL",
     "SANDBOX_URL",
     "ApiError",
+    "ClientClosedError",
     "AuthorizationType",
     "BillingInfo",
     "BuyerInfo",
@@ -130,6 +133,7 @@ __all__ = [
     "RefundResult",
     "RefundStatus",
     "ResponseLostError",
+    "UnboundResponseError",
     "RetryBudget",
     "RetryEvent",
     "RetryPolicy",

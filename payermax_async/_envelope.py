@@ -7,6 +7,7 @@ module only knows the frame PayerMax puts around it, so the pipeline and the tes
 from __future__ import annotations
 
 import functools
+import math
 import time
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -58,8 +59,8 @@ def _second(whole: int) -> str:
 
 def format_request_time(epoch: float) -> str:
     """RFC 3339 with milliseconds in UTC, as PayerMax's SDKs send it: 2024-11-06T03:56:13.000+00:00."""
-    whole = int(epoch)
-    millis = int((epoch - whole) * 1000)
+    # floor, not truncation: before 1970 int() rounds toward zero and the millis went negative
+    whole, millis = divmod(math.floor(epoch * 1000), 1000)
     return f"{_second(whole)}.{millis:03d}+00:00"
 
 

@@ -12,22 +12,24 @@ only here; the client above it only validates input and names the operation.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar, cast
 
 import msgspec
 
-from ._envelope import RequestEnvelope, decode_envelope, decode_exact, format_request_time
+from ._answer import clock_offset_from, interpret
+from ._envelope import RequestEnvelope, format_request_time
 from ._log import logger, redact
-from .codes import APPLY_SUCCESS, ORDER_REPEAT, REQ_TIME_OVER_TIME, TOO_MANY_REQUEST
+from .codes import ORDER_REPEAT, TOO_MANY_REQUEST
 from .config import ClientConfig
 from .endpoints import ENDPOINTS
 from .errors import (
     ApiError,
+    ClientClosedError,
     InvalidRequestError,
     MalformedResponseError,
     OutcomeUnknownError,
@@ -35,10 +37,9 @@ from .errors import (
     ResponseLostError,
     SignatureError,
 )
-from .retry import FailureKind, RetryBudget, RetryEvent, classify, parse_retry_after
-from .signing import sign_to_header, verify_sign_header
+from .retry import FailureKind, RetryBudget, RetryEvent, classify
+from .signing import sign_to_header
 from .transport import HttpResponse, Transport
-from .types._base import decode_data as decode_model
 from .types._base import encode_request as encode
 
 __all__ = ["DEFAULT_VERSIONS", "Operation", "Pipeline", "RequestOptions"]
@@ -117,6 +118,11 @@ class Pipeline:
         self._on_retry = on_retry
         self._clock = clock
         self._inflight: dict[tuple[str, str], tuple[bytes, asyncio.Future[Any]]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        try:
+            self._post_takes_deadline = "deadline" in inspect.signature(transport.post).parameters
+        except (TypeError, ValueError):
+            self._post_takes_deadline = False
         self._headers_base = {"Content-Type": "application/json"}
         if config.merchant_auth_token:
             self._headers_base["merchant_auth_token"] = config.merchant_auth_token
@@ -140,7 +146,8 @@ class Pipeline:
         """Concurrent calls for the same business id share one in-flight request; the same id with
         different data is refused rather than silently sharing a result it did not ask for."""
         if self.closed:
-            raise RuntimeError("PayerMaxClient is closed")
+            raise ClientClosedError("PayerMaxClient is closed; nothing was sent", operation=op.api_name)
+        self._check_loop(op)
         options.check()
         try:
             data_raw = encode(data)
@@ -176,11 +183,39 @@ class Pipeline:
                     operation=op.api_name,
                     ids=call.ids,
                 )
-            return cast(T, await asyncio.shield(existing[1]))
+            return cast(T, await self._await_shared(existing[1], call))
         task: asyncio.Future[T] = asyncio.ensure_future(run)
         self._inflight[key] = (data_raw, task)
         task.add_done_callback(lambda t: self._forget(key, t))
-        return await asyncio.shield(task)
+        return cast(T, await self._await_shared(task, call))
+
+    async def _await_shared(self, task: asyncio.Future[Any], call: _Call) -> Any:
+        """A call closed under its caller is a typed outcome, not a bare CancelledError that would
+        stop a bulk worker without a word: it may have been sent, so its outcome is unknown."""
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not (self.closed and task.cancelled()):
+                raise
+        raise OutcomeUnknownError(
+            "the client was closed while this call was in flight; it may have been sent",
+            attempts=1,
+            operation=call.op.api_name,
+            ids=call.ids,
+        )
+
+    def _check_loop(self, op: Operation[Any]) -> None:
+        """A client belongs to the event loop of its first call: aiohttp's pool cannot move."""
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            ended = "has ended" if self._loop.is_closed() else "is another one"
+            raise ClientClosedError(
+                f"this PayerMaxClient belongs to an event loop that {ended}; create one client per "
+                "asyncio.run (nothing was sent)",
+                operation=op.api_name,
+            )
 
     def _forget(self, key: tuple[str, str], task: asyncio.Future[Any]) -> None:
         if self._inflight.get(key, (None, None))[1] is task:
@@ -204,7 +239,7 @@ class Pipeline:
             if deadline_at is not None:
                 attempt_timeout = min(call.timeout, max(deadline_at - loop.time(), 0.001))
             try:
-                result = await self._attempt(op, call.data, call.version, attempt_timeout)
+                result = await self._attempt(op, call.data, ids, call.version, attempt_timeout, deadline_at)
             except PayerMaxError as exc:
                 exc.operation = exc.operation or op.api_name
                 exc.ids = {**ids, **exc.ids}
@@ -212,6 +247,16 @@ class Pipeline:
                 # A refusal handed back is proof this attempt was not processed, never a retry.
                 give_back = not call.retry_rate_limited and getattr(exc, "code", None) == TOO_MANY_REQUEST
                 maybe_sent = maybe_sent or (kind is FailureKind.MAYBE_SENT and not give_back)
+                if isinstance(exc, MalformedResponseError) and exc.verified:
+                    # PayerMax answered and signed it, so it saw the request; what it said cannot
+                    # be read, and a replay would read the same. Final, and not a refusal.
+                    raise OutcomeUnknownError(
+                        f"PayerMax's signed answer cannot be read: {exc.message}",
+                        attempts=attempt,
+                        landed=True,
+                        operation=op.api_name,
+                        ids=ids,
+                    ) from exc
                 if isinstance(exc, ApiError) and exc.code == ORDER_REPEAT and maybe_sent:
                     # An earlier attempt of ours landed; the gateway will not run it again.
                     if call.reconcile is None:
@@ -236,7 +281,7 @@ class Pipeline:
                     # After a lost answer nothing this attempt said proves the earlier one did not
                     # land. An answer that failed verification surfaces as itself, though: it may
                     # be an attack or a key mix-up, and must not hide behind a generic "unknown".
-                    if maybe_sent and not isinstance(exc, SignatureError):
+                    if maybe_sent and not (isinstance(exc, SignatureError) and exc.forged):
                         raise OutcomeUnknownError(
                             f"no definite answer after {attempt} attempt(s); last: {exc.message}",
                             attempts=attempt,
@@ -278,7 +323,7 @@ class Pipeline:
         exc: PayerMaxError,
         delay: float,
     ) -> None:
-        logger.warning(
+        logger.info(
             "%s attempt %d failed (%s: %s); retrying in %.3fs %s",
             op.api_name,
             attempt,
@@ -292,7 +337,15 @@ class Pipeline:
 
     # ------------------------------------------------------------------ one attempt
 
-    async def _attempt(self, op: Operation[T], data: msgspec.Raw, version: str, timeout: float) -> T:
+    async def _attempt(
+        self,
+        op: Operation[T],
+        data: msgspec.Raw,
+        ids: Mapping[str, str],
+        version: str,
+        timeout: float,
+        deadline_at: float | None = None,
+    ) -> T:
         config = self.config
         envelope = RequestEnvelope(
             version=version,
@@ -311,7 +364,12 @@ class Pipeline:
         if debug:
             logger.debug("POST %s body=%s", op.api_name, redact(body))
         started = time.perf_counter()
-        response = await self.transport.post(config.url(op.api_name), body, headers, timeout=timeout)
+        if deadline_at is not None and self._post_takes_deadline:
+            response = await self.transport.post(
+                config.url(op.api_name), body, headers, timeout=timeout, deadline=deadline_at
+            )  # type: ignore[call-arg]
+        else:
+            response = await self.transport.post(config.url(op.api_name), body, headers, timeout=timeout)
         if debug:
             logger.debug(
                 "%s HTTP %d in %.1f ms body=%s",
@@ -320,55 +378,17 @@ class Pipeline:
                 (time.perf_counter() - started) * 1000,
                 redact(response.body),
             )
-        return self._interpret(op, response)
+        return self._interpret(op, response, ids)
 
-    def _interpret(self, op: Operation[T], response: HttpResponse) -> T:
-        """Verify, then decode. Nothing from the body is trusted before its signature checks out."""
-        raw = response.body
-        sign = response.headers.get("sign")
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        verified = False
-        if sign is not None:
-            if not verify_sign_header(self.config.verifier, raw, sign):
-                raise SignatureError("response signature does not verify; the outcome is unknown")
-            verified = True
-        try:
-            envelope = decode_envelope(raw)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            ctype = response.headers.get("Content-Type", "none")
-            error = MalformedResponseError(
-                f"HTTP {response.status} ({ctype}): not a PayerMax JSON envelope",
-                http_status=response.status,
-            )
-            error.retry_after = retry_after
-            raise error from None
-        if envelope.code != APPLY_SUCCESS:
-            if envelope.code == REQ_TIME_OVER_TIME:
-                self._learn_clock_offset(response.headers.get("Date"))
-            error_data = decode_exact(envelope.data) if len(envelope.data) else None
-            api_error = ApiError(
-                envelope.code, envelope.msg or "", http_status=response.status, data=error_data
-            )
-            api_error.retry_after = retry_after
-            raise api_error
-        if not verified:
-            raise SignatureError("response carries no sign header; the outcome is unknown")
-        if op.result_type is dict:
-            return cast(T, decode_exact(envelope.data))
-        try:
-            return decode_model(envelope.data, op.result_type)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise MalformedResponseError(
-                f"response data does not match {op.result_type.__name__}: {exc}",
-                http_status=response.status,
-            ) from None
+    def _interpret(self, op: Operation[T], response: HttpResponse, ids: Mapping[str, str]) -> T:
+        verifier = self.config.verifier
+        return cast(T, interpret(op.result_type, response, ids, verifier, self._learn_clock_offset))
 
     def _learn_clock_offset(self, date_header: str | None) -> None:
-        if not date_header:
+        """Re-learnt from every verified REQ_TIME_OVER_TIME, within bounds (see clock_offset_from)."""
+        offset = clock_offset_from(date_header, self._clock())
+        if offset is None:
+            logger.warning("requestTime refused as stale; the gateway's Date (%s) is not learnt", date_header)
             return
-        try:
-            server = parsedate_to_datetime(date_header).timestamp()
-        except (TypeError, ValueError):
-            return
-        self.clock_offset = server - self._clock()
+        self.clock_offset = offset
         logger.warning("requestTime refused as stale; clock offset now %+.1fs", self.clock_offset)

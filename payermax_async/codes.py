@@ -5,6 +5,9 @@ proves about whether the gateway processed the request (:class:`Processed`). The
 the request pipeline, the bulk outcomes and the simulator all read this table, so the meaning
 of a code cannot drift between them. A code not listed here is a business refusal: final, and
 proof that the gateway looked at the request and said no.
+
+All of this holds only for an answer whose signature verified: an unsigned answer proves nothing,
+whatever code it shows, because anything between us and PayerMax can write one.
 """
 
 from __future__ import annotations
@@ -94,9 +97,8 @@ CODES: dict[str, CodeInfo] = {
     info.code: info
     for info in (
         CodeInfo(REQ_TIME_OVER_TIME, _F.CLOCK_SKEW, _P.NO),
-        # PROTOCOL.md calls this "not sent"; the retry layer has so far treated it as maybe sent
-        # (kept until the reliability fix lands), while its proof is already "not processed".
-        CodeInfo(TOO_MANY_REQUEST, _F.MAYBE_SENT, _P.NO),
+        # a signed rate-limit refusal: PayerMax turned it away before acting on it
+        CodeInfo(TOO_MANY_REQUEST, _F.NOT_SENT, _P.NO),
         CodeInfo(SYSTEM_ERROR, _F.MAYBE_SENT, _P.UNKNOWN),
         CodeInfo(UNEXPECTED_ERROR, _F.MAYBE_SENT, _P.UNKNOWN),
         CodeInfo(REQUEST_TIMEOUT, _F.MAYBE_SENT, _P.UNKNOWN),

@@ -7,7 +7,9 @@ gateway code), and never a key or a signature: errors end up in logs and error t
     ├── ConfigurationError (ValueError)      bad key, URL or option; raised when the client is built
     ├── InvalidRequestError (ValueError)     bad input; nothing was sent
     ├── TransportError                       not delivered: certainly not processed
+    │   └── ClientClosedError (RuntimeError) the client was closed (or its event loop is gone)
     ├── ResponseLostError                    sent, no answer: maybe processed
+    │   └── UnboundResponseError             a signed answer about another request: no answer
     ├── MalformedResponseError               an answer that is not PayerMax's
     ├── SignatureError                       a sign header missing or not verifying
     │   └── StaleNotificationError           a signed notification outside the time window
@@ -27,6 +29,7 @@ from typing import Any
 
 __all__ = [
     "ApiError",
+    "ClientClosedError",
     "ConfigurationError",
     "CsvFormatError",
     "InvalidRequestError",
@@ -40,6 +43,7 @@ __all__ = [
     "SignatureError",
     "StaleNotificationError",
     "TransportError",
+    "UnboundResponseError",
     "WorkerProcessError",
 ]
 
@@ -109,6 +113,11 @@ class TransportError(PayerMaxError):
     """The request could not be delivered (connect refused, DNS, pool wait): it was not processed."""
 
 
+class ClientClosedError(TransportError, RuntimeError):
+    """The call was refused before sending: the client is closed, or it belongs to an event loop
+    that has ended (a client lives in one ``asyncio.run``). Nothing was sent."""
+
+
 class ResponseLostError(PayerMaxError):
     """The request may have reached the gateway but no answer came back (timeout, dropped connection).
 
@@ -116,12 +125,23 @@ class ResponseLostError(PayerMaxError):
     """
 
 
+class UnboundResponseError(ResponseLostError):
+    """A verified answer whose business ids are not the request's (a mixed-up connection, or a
+    replayed answer). It says nothing about this request, so it counts as no answer at all."""
+
+
 class SignatureError(PayerMaxError):
     """A response or notification whose ``sign`` is missing or does not verify.
 
     Fail closed: the body is never decoded. For a response the gateway may still have acted on
     the request, so treat the outcome as unknown and reconcile by the business ids carried here.
+    ``shown_code`` is the code an unsigned answer displayed: evidence for a human, never a verdict.
     """
+
+    #: the ``code`` an unsigned answer showed, when it was a readable envelope
+    shown_code: str | None = None
+    #: True when a sign header was present but did not verify (not merely missing)
+    forged: bool = False
 
 
 class NotificationError(PayerMaxError, ValueError):
@@ -162,6 +182,8 @@ class MalformedResponseError(PayerMaxError):
     ) -> None:
         super().__init__(message, operation=operation, ids=ids)
         self.http_status = http_status
+        #: True when the body carried a valid signature: PayerMax itself answered, unreadably
+        self.verified = False
 
 
 class ApiError(PayerMaxError):

@@ -33,13 +33,13 @@ __all__ = [
 
 
 def classify(exc: BaseException) -> FailureKind:
+    """What a replay under the same id can do about ``exc``. Only verified answers can be final:
+    anything unsigned may have been written by an intermediary after it forwarded the request."""
     if isinstance(exc, TransportError):
         return FailureKind.NOT_SENT
     if isinstance(exc, MalformedResponseError):
-        status = exc.http_status
-        if status is not None and 400 <= status < 500 and status not in (408, 429):
-            return FailureKind.FATAL  # a proxy or routing refusal: the gateway never saw it
-        return FailureKind.MAYBE_SENT
+        # PayerMax's own signed answer that does not decode fails the same way on every replay.
+        return FailureKind.FATAL if exc.verified else FailureKind.MAYBE_SENT
     if isinstance(exc, (ResponseLostError, SignatureError)):
         # An answer we cannot verify is no answer: the replay (same id) asks again, and the
         # unverified body is never trusted either way.
@@ -48,7 +48,9 @@ def classify(exc: BaseException) -> FailureKind:
         kind = describe(exc.code).kind
         if kind is not FailureKind.FATAL:
             return kind
-        if exc.http_status is not None and (exc.http_status >= 500 or exc.http_status == 429):
+        if exc.http_status == 429:  # signed: PayerMax itself turned it away unprocessed
+            return FailureKind.NOT_SENT
+        if exc.http_status is not None and exc.http_status >= 500:
             return FailureKind.MAYBE_SENT
     return FailureKind.FATAL
 

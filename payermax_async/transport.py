@@ -17,7 +17,7 @@ from typing import Protocol
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from .errors import ResponseLostError, TransportError
+from .errors import ClientClosedError, ResponseLostError, TransportError
 
 __all__ = ["AiohttpTransport", "HttpResponse", "MockRequest", "MockTransport", "Transport"]
 
@@ -34,7 +34,10 @@ class Transport(Protocol):
 
     async def post(
         self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float
-    ) -> HttpResponse: ...
+    ) -> HttpResponse:
+        """A transport may also take ``deadline=`` (an absolute ``loop.time()``) to bound its wait
+        for a connection; the pipeline passes it to those whose ``post`` names it."""
+        ...
 
     async def aclose(self) -> None: ...
 
@@ -79,7 +82,7 @@ class AiohttpTransport:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
-            raise RuntimeError("transport is closed")
+            raise ClientClosedError("transport is closed; nothing was sent")
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
             self._session = aiohttp.ClientSession(
@@ -100,11 +103,43 @@ class AiohttpTransport:
         return t
 
     async def post(
-        self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        timeout: float,
+        deadline: float | None = None,
     ) -> HttpResponse:
+        """``deadline`` (absolute ``loop.time()``) bounds the wait for a slot as well: a call that
+        runs out of time in the queue was never sent, and gets only the time left once it is."""
         session = self._get_session()
-        async with self._slots:
-            return await self._post(session, url, body, headers, timeout)
+        if deadline is None:
+            async with self._slots:
+                return await self._post(session, url, body, headers, timeout)
+        loop = asyncio.get_running_loop()
+        await self._acquire_before(deadline, loop)
+        try:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise TransportError("the deadline passed while waiting for a pooled connection; not sent")
+            return await self._post(session, url, body, headers, min(timeout, left))
+        finally:
+            self._slots.release()
+
+    async def _acquire_before(self, deadline: float, loop: asyncio.AbstractEventLoop) -> None:
+        acquiring = asyncio.ensure_future(self._slots.acquire())
+        done, _ = await asyncio.wait({acquiring}, timeout=max(deadline - loop.time(), 0.0))
+        if done:
+            return
+        acquiring.cancel()
+        try:
+            await acquiring
+        except asyncio.CancelledError:
+            pass
+        else:  # the slot came just as we gave up: hand it back
+            self._slots.release()
+        raise TransportError("no pooled connection came free before the deadline; not sent")
 
     async def _post(
         self,
@@ -170,10 +205,16 @@ class MockTransport:
         self.closed = False
 
     async def post(
-        self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float
+        self,
+        url: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        timeout: float,
+        deadline: float | None = None,
     ) -> HttpResponse:
         if self.closed:
-            raise RuntimeError("transport is closed")
+            raise ClientClosedError("transport is closed; nothing was sent")
         request = MockRequest(url, bytes(body), dict(headers), timeout)
         self.requests.append(request)
         answer = self.handler(request)

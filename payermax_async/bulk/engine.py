@@ -20,6 +20,7 @@ an object with that ``capture`` method (:class:`CaptureClient`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import (
     AsyncGenerator,
@@ -41,6 +42,7 @@ from ..types.auth_capture import CaptureResult
 from ..validation import check_amount, check_currency, check_id, new_request_id
 from .adaptive import AdaptiveLimiter, Aimd, AimdSettings, refusals_back
 from .codec import from_entry, to_record
+from .guard import identity_of
 from .journal import Claim, Journal, Record, Reservation, Verdict
 from .outcomes import CaptureItem, CaptureOutcome, OutcomeStatus, outcome_status, result_status
 from .rate import RateLimiter
@@ -119,6 +121,10 @@ class _End:
 _END = _End()
 
 
+def _nothing() -> None:
+    return None
+
+
 class _JournalThread:
     """Runs a :class:`Journal`'s blocking calls on one dedicated thread, in submission order."""
 
@@ -127,12 +133,15 @@ class _JournalThread:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="payermax-journal")
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+        # Shielded: cancelling a caller must not cancel a write still queued behind another one
+        # (run_in_executor would drop it, and with it the outcomes it carried).
+        return await asyncio.shield(asyncio.get_running_loop().run_in_executor(self._pool, fn, *args))
 
     async def finish(self, close: bool) -> None:
+        """Wait for every call already queued (a cancelled caller's write may still be running), so
+        that whoever owns the journal can close it from another thread afterwards."""
         try:
-            if close:
-                await self.call(self.journal.close)
+            await self.call(self.journal.close if close else _nothing)
         finally:
             self._pool.shutdown(wait=False)
 
@@ -239,7 +248,9 @@ class _Run:
             if isinstance(self.journal_arg, Journal):
                 journal = self.journal_arg
             else:
-                journal = await asyncio.to_thread(Journal, self.journal_arg)
+                journal = await asyncio.to_thread(
+                    functools.partial(Journal, self.journal_arg, identity=identity_of(self.client))
+                )
                 owns_journal = True
             jt = _JournalThread(journal)
         self.outcomes: asyncio.Queue[CaptureOutcome | _End] = asyncio.Queue(self.concurrency * 2)

@@ -14,17 +14,27 @@ since SQLite's commit, not the insert, is what costs.
 from __future__ import annotations
 
 import contextlib
-import enum
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Literal
 
 from ..errors import JournalError
 from ..validation import new_request_id
+from .guard import JournalIdentity, RunLock, check_identity, refuse_unusable_file
+from .rows import (
+    DONE_STATES,
+    Claim,
+    EntryState,
+    JournalEntry,
+    Record,
+    Reservation,
+    Verdict,
+    entry_from_row,
+)
 
 __all__ = [
     "DONE_STATES",
@@ -42,81 +52,7 @@ SCHEMA_VERSION = 1
 _MAX_PARAMS = 500  # well under SQLite's smallest variable limit (999 before 3.32)
 
 
-class EntryState(str, enum.Enum):
-    #: recorded; a request may be in flight (or the run died before its answer was written)
-    SENDING = "sending"
-    CAPTURED = "captured"
-    #: accepted by the gateway, final status not yet known; a replay returns the current one
-    PENDING = "pending"
-    #: a definite refusal: a business code, or a capture whose status is FAILED
-    FAILED = "failed"
-    #: may or may not have happened
-    UNKNOWN = "unknown"
-    #: certainly not acted on (not delivered, or refused before processing)
-    NOT_PROCESSED = "not_processed"
-
-
-#: states a re-run skips; every other state is replayed under the recorded request_id
-DONE_STATES = frozenset({EntryState.CAPTURED, EntryState.FAILED})
-
-
-class Verdict(str, enum.Enum):
-    SEND = "send"  # first time seen: recorded under a new request_id, send it
-    RESEND = "resend"  # in flight or unknown in an earlier run: replay the recorded request_id
-    DONE = "done"  # a definite outcome is recorded: skip
-    CONFLICT = "conflict"  # recorded with another amount, currency or request_id: do not send
-    DUPLICATE = "duplicate"  # already claimed earlier in this same run: do not send twice
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """One order a run wants to capture. ``amount`` is canonical decimal text (quantized)."""
-
-    out_trade_no: str
-    amount: str
-    currency: str
-    request_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
-    out_trade_no: str
-    request_id: str
-    amount: str
-    currency: str
-    state: EntryState
-    run_id: str
-    sends: int  # how many runs have sent (or replayed) this capture
-    capture_no: str | None = None
-    result: bytes | None = None  # the CaptureResult as JSON, when one was received
-    error_class: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-    updated_at: float = 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class Reservation:
-    verdict: Verdict
-    #: the id to send under (SEND, RESEND), or the one on record (DONE, CONFLICT, DUPLICATE)
-    request_id: str
-    #: the row as it was before this run touched it; None for SEND (and a repeat of one)
-    entry: JournalEntry | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """An outcome to write. Applied only to the row with this request_id, and never over a done one."""
-
-    out_trade_no: str
-    request_id: str
-    state: EntryState
-    capture_no: str | None = None
-    result: bytes | None = None
-    error_class: str | None = None
-    error_code: str | None = None
-    error_message: str | None = None
-
+_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
 _COLUMNS = (
     "out_trade_no, request_id, amount, currency, state, run_id, sends, capture_no, result, "
@@ -146,25 +82,6 @@ CREATE INDEX IF NOT EXISTS captures_state ON captures(state);
 _DONE_SQL = ", ".join(f"'{s.value}'" for s in sorted(DONE_STATES))
 
 
-def _entry(row: tuple[object, ...]) -> JournalEntry:
-    (otn, rid, amount, currency, state, run_id, sends, cno, result, ecls, ecode, emsg, updated) = row
-    return JournalEntry(
-        out_trade_no=str(otn),
-        request_id=str(rid),
-        amount=str(amount),
-        currency=str(currency),
-        state=EntryState(state),
-        run_id=str(run_id),
-        sends=int(sends),  # type: ignore[call-overload]
-        capture_no=None if cno is None else str(cno),
-        result=None if result is None else bytes(result),  # type: ignore[call-overload]
-        error_class=None if ecls is None else str(ecls),
-        error_code=None if ecode is None else str(ecode),
-        error_message=None if emsg is None else str(emsg),
-        updated_at=float(updated),  # type: ignore[arg-type]
-    )
-
-
 class Journal:
     """The journal file. Its methods are blocking and must not be called from two threads at once.
 
@@ -179,29 +96,45 @@ class Journal:
         *,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
         busy_timeout: float = 30.0,
+        identity: JournalIdentity | None = None,
+        owner: bool = True,
     ) -> None:
+        """``identity``: whose captures these are; a journal stamped with another is refused.
+        ``owner``: this process runs the run, so it takes the run lock (one run at a time) and
+        keeps the copy check's token; a run's worker processes open the journal with ``False``."""
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be 'FULL' or 'NORMAL'")
         self.path = os.fspath(path)
+        self._closed = True
+        self._lock = RunLock(self.path) if owner else None
+        existed = os.path.exists(self.path)
+        had_wal = refuse_unusable_file(self.path)
+        if self._lock is not None:
+            self._lock.acquire()
         try:
             self._db = sqlite3.connect(
                 self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
+            self._release()
             raise JournalError(f"cannot open journal {self.path!r}: {exc}") from exc
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous}")
-            self._migrate()
+            self._migrate(existed, had_wal, identity)
+            if self._lock is not None:
+                self._db.execute("PRAGMA wal_checkpoint(FULL)")  # the open marker into the main file
         except sqlite3.Error as exc:
             self._db.close()
+            self._release()
             raise JournalError(f"cannot use journal {self.path!r}: {exc}") from exc
-        except JournalError:
+        except BaseException:
             self._db.close()
+            self._release()
             raise
         self._closed = False
 
-    def _migrate(self) -> None:
+    def _migrate(self, existed: bool, had_wal: bool, identity: JournalIdentity | None) -> None:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -210,15 +143,44 @@ class Journal:
                 raise JournalError(
                     f"journal {self.path!r} has schema {version}; this version reads {SCHEMA_VERSION}"
                 )
+            if version == 0 and existed and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise JournalError(f"{self.path!r} is an SQLite database but not a journal; refusing it")
             if version < SCHEMA_VERSION:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute(_META)
+            if identity is not None:
+                check_identity(db, self.path, identity)
+            if self._lock is not None:
+                self._mark_open(had_wal)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _mark_open(self, had_wal: bool) -> None:
+        """Refuse a file copied without its ``-wal``, then mark this run open.
+
+        While a run is open the main file carries its token (checkpointed), and so does the lock
+        file beside it. Finding a token with no ``-wal`` beside the file and no matching lock file
+        means the file was moved or copied without the WAL that holds its latest reservations.
+        """
+        assert self._lock is not None
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'open_run'").fetchone()
+        if row and row[0] and not had_wal and self._lock.read_token() != row[0]:
+            raise JournalError(
+                f"journal {self.path!r} was left open by a run and its -wal file is not beside it (copied "
+                "or moved without it?): its latest reservations may be missing, so it is refused"
+            )
+        token = uuid.uuid4().hex
+        self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('open_run', ?)", (token,))
+        self._lock.write_token(token)
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
     # ------------------------------------------------------------------ writing
 
@@ -241,7 +203,7 @@ class Journal:
                 for row in db.execute(
                     f"SELECT {_COLUMNS} FROM captures WHERE out_trade_no IN ({marks})", chunk
                 ):
-                    found = _entry(row)
+                    found = entry_from_row(row)
                     known[found.out_trade_no] = found
             inserts: list[tuple[object, ...]] = []
             resends: list[tuple[object, ...]] = []
@@ -330,26 +292,37 @@ class Journal:
     # ------------------------------------------------------------------ reading
 
     def get(self, out_trade_no: str) -> JournalEntry | None:
-        row = self._db.execute(
-            f"SELECT {_COLUMNS} FROM captures WHERE out_trade_no = ?", (out_trade_no,)
-        ).fetchone()
-        return None if row is None else _entry(row)
+        with self._reading():
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM captures WHERE out_trade_no = ?", (out_trade_no,)
+            ).fetchone()
+        return None if row is None else entry_from_row(row)
 
     def entries(self, state: EntryState | None = None) -> Iterator[JournalEntry]:
         """Every row (or those in ``state``), in out_trade_no order, fetched lazily."""
-        if state is None:
-            cursor = self._db.execute(f"SELECT {_COLUMNS} FROM captures ORDER BY out_trade_no")
-        else:
-            cursor = self._db.execute(
-                f"SELECT {_COLUMNS} FROM captures WHERE state = ? ORDER BY out_trade_no",
-                (EntryState(state).value,),
-            )
-        for row in cursor:
-            yield _entry(row)
+        with self._reading():
+            if state is None:
+                cursor = self._db.execute(f"SELECT {_COLUMNS} FROM captures ORDER BY out_trade_no")
+            else:
+                cursor = self._db.execute(
+                    f"SELECT {_COLUMNS} FROM captures WHERE state = ? ORDER BY out_trade_no",
+                    (EntryState(state).value,),
+                )
+            for row in cursor:
+                yield entry_from_row(row)
 
     def counts(self) -> dict[EntryState, int]:
-        found = dict(self._db.execute("SELECT state, COUNT(*) FROM captures GROUP BY state").fetchall())
+        with self._reading():
+            found = dict(self._db.execute("SELECT state, COUNT(*) FROM captures GROUP BY state").fetchall())
         return {s: int(found.get(s.value, 0)) for s in EntryState}
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A damaged or vanished file is a JournalError, never a raw sqlite3 exception."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot read journal {self.path!r}: {exc}") from exc
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -360,7 +333,13 @@ class Journal:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._db.close()
+            try:
+                if self._lock is not None:  # a clean end: no open run to vouch for any more
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("UPDATE meta SET value = '' WHERE key = 'open_run'")
+            finally:
+                self._db.close()
+                self._release()
 
     def __enter__(self) -> Journal:
         return self

@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import Enum
 
 from ..codes import FailureKind, Processed, describe
-from ..errors import ApiError, InvalidRequestError, MalformedResponseError
+from ..errors import ApiError, InvalidRequestError
 from ..retry import classify
 from ..types.auth_capture import CaptureResult
 from ..types.common import CaptureStatus
@@ -95,11 +95,8 @@ def outcome_status(error: BaseException) -> OutcomeStatus:
     kind = classify(error)
     if kind is FailureKind.NOT_SENT:
         return OutcomeStatus.NOT_PROCESSED
-    if kind is FailureKind.FATAL:
-        if isinstance(error, ApiError):
-            return OutcomeStatus.FAILED
-        if isinstance(error, MalformedResponseError):
-            return OutcomeStatus.NOT_PROCESSED  # refused in front of the gateway
+    if kind is FailureKind.FATAL and isinstance(error, ApiError):
+        return OutcomeStatus.FAILED  # a refusal PayerMax signed (the pipeline raises no other)
     return OutcomeStatus.UNKNOWN
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import multiprocessing
 import os
 import queue
@@ -35,7 +36,9 @@ from typing import Any
 from ..errors import WorkerProcessError
 from .codec import EncodedOutcome, decode_outcome, encode_outcome
 from .engine import capture_many
+from .guard import identity_of
 from .journal import Journal
+from .orphans import die_with_parent, stop_hooks
 from .outcomes import CaptureItem, CaptureOutcome
 
 __all__ = ["WorkerProcessError", "capture_many_processes", "partition"]
@@ -98,8 +101,6 @@ def capture_many_processes(
     if rate_limit is not None and not rate_limit > 0:
         raise ValueError("rate_limit must be > 0")
     journal_path = None if journal is None else os.fspath(journal)
-    if journal_path is not None:
-        Journal(journal_path).close()  # create the schema once, before writers race for it
     return _run_processes(
         client,
         items,
@@ -112,6 +113,25 @@ def capture_many_processes(
 
 
 def _run_processes(
+    factory: Callable[[], Any],
+    items: Iterable[CaptureItem],
+    processes: int,
+    concurrency: int,
+    rate_each: float | None,
+    journal: str | None,
+    run_id: str,
+) -> Generator[CaptureOutcome, None, None]:
+    # The parent owns the run: it creates the schema before the writers race for it, and holds the
+    # run lock (and the copy check's token) until every worker is done.
+    owned = None if journal is None else Journal(journal)
+    try:
+        yield from _run_workers(factory, items, processes, concurrency, rate_each, journal, run_id)
+    finally:
+        if owned is not None:
+            owned.close()
+
+
+def _run_workers(
     factory: Callable[[], Any],
     items: Iterable[CaptureItem],
     processes: int,
@@ -253,6 +273,7 @@ class WorkerPlan:
 
 def _worker_main(index: int, plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
     error: str | None = None
+    die_with_parent(plan.parent_pid, outbox)
     try:
         asyncio.run(_worker(plan, inbox, outbox))
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -267,12 +288,23 @@ async def _worker(plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
+
+    def stop() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop already closed
+            loop.call_soon_threadsafe(main.cancel)
+
+    stop_hooks.append(stop)
     handled = False
     with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or Windows
         loop.add_signal_handler(signal.SIGTERM, main.cancel)
         handled = True
     client = plan.factory()
+    journal = None
     try:
+        if plan.journal is not None:  # the parent holds the run lock; this worker shares the file
+            journal = await asyncio.to_thread(
+                functools.partial(Journal, plan.journal, owner=False, identity=identity_of(client))
+            )
         async with client:
             pending: list[Flat] = []
             last = time.monotonic()
@@ -282,7 +314,7 @@ async def _worker(plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
                 source,
                 concurrency=plan.concurrency,
                 rate_limit=plan.rate,
-                journal=plan.journal,
+                journal=journal,
                 run_id=plan.run_id,
             )
             async for outcome in outcomes:
@@ -294,6 +326,9 @@ async def _worker(plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
             if pending:
                 outbox.put(("outcomes", pending))
     finally:
+        stop_hooks.remove(stop)
+        if journal is not None:
+            journal.close()
         if handled:
             loop.remove_signal_handler(signal.SIGTERM)
 

@@ -13,10 +13,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import __version__
+from ..errors import PayerMaxError
 from .args import OneLineErrorParser, command_names
 from .capture import add_capture
 from .demo import add_demo, add_simulate
 from .fleet import add_status, add_worker
+from .report import EXIT_UNRESOLVED
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
@@ -24,6 +26,8 @@ Subparsers = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every failure ends as a message and an exit code: 3 (unresolved) when a command stopped on
+    an error it did not expect, since what it had sent by then is unknown."""
     parser = build_parser()
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
@@ -35,6 +39,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except KeyboardInterrupt:
         return 130
+    except PayerMaxError as exc:
+        print(f"payermax-async: {exc.message}", file=sys.stderr)
+        return EXIT_UNRESOLVED
+    except Exception as exc:  # MemoryError, a damaged database, a bug: a line and a code, not a trace
+        print(f"payermax-async: stopped by {type(exc).__name__}: {str(exc)[:300]}", file=sys.stderr)
+        return EXIT_UNRESOLVED
 
 
 def build_parser() -> argparse.ArgumentParser:

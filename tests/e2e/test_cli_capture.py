@@ -7,6 +7,7 @@ loop, so the subprocess is a real separate client; killing it with SIGKILL is a 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -417,7 +418,7 @@ async def test_a_run_killed_midway_resumes_without_capturing_twice(
     assert code == EXIT_OK, err + out
     assert captured_once(sim, trade_nos)  # every order exactly once, across the crash
     with Journal(journal) as j:
-        assert j.counts()[EntryState.CAPTURED] == 300
+        assert j.counts()[EntryState.CAPTURED] == 300, (j.counts(), out, err)
 
 
 async def test_ctrl_c_stops_cleanly_and_the_run_resumes(
@@ -533,3 +534,67 @@ def test_bad_input_journal_or_options_exit_2_before_sending(
     assert main(["capture", "-i", str(good), "--max-retries", "-1"]) == EXIT_USAGE
     with pytest.raises(SystemExit):
         main(["capture", "-i", str(good), "--concurrency", "0"])
+
+
+def _children(pid: int) -> set[int]:
+    """Every descendant of ``pid`` (Linux /proc)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            text = Path(f"/proc/{current}/task/{current}/children").read_text()
+        except OSError:
+            continue
+        for child in map(int, text.split()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")  # a zombie has exited: only its reaper is missing
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+async def test_workers_die_with_a_parent_killed_by_sigkill(
+    payermax_simulator: GatewaySimulator, tmp_path: Path
+) -> None:
+    """Defect 6: kill -9 of the parent alone (as the OOM killer does) must not leave its workers
+    capturing headless or hanging; a re-run then captures every order exactly once."""
+    sim = payermax_simulator
+    source = tmp_path / "captures.csv"
+    journal = tmp_path / "run.db"
+    trade_nos = write_orders(sim, source, 400)
+    sim.inject(Fault(FaultKind.DELAY, api_name="capture", delay=0.02, probability=1.0))
+    args = ("--input", source, "--journal", journal, "--concurrency", "8", "--processes", "2")
+    proc = await start_cli(*args, env=sim_env(sim))
+    try:
+        await wait_for_captures(sim, 40)
+        workers = _children(proc.pid)
+        assert len(workers) >= 2  # the two workers (and multiprocessing's resource tracker)
+        os.kill(proc.pid, signal.SIGKILL)  # the parent only
+        for _ in range(300):  # bounded: 30 s (proc.wait() would wait on the pipes the workers hold)
+            if not any(_alive(w) for w in workers):
+                break
+            await asyncio.sleep(0.1)
+        survivors = [w for w in workers if _alive(w)]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever survived, so the test leaves nothing behind
+        await asyncio.wait_for(proc.wait(), 30)
+    assert survivors == []
+    after_death = len(sim.requests_for("capture"))
+    await asyncio.sleep(0.5)
+    assert len(sim.requests_for("capture")) == after_death  # nobody is capturing any more
+    assert sum(e.kind == "captured" for e in sim.events) < 400  # it really died midway
+    sim.clear_faults()
+
+    code, out, err = await run_cli(*args, "-q", env=sim_env(sim))
+    assert code == EXIT_OK, err + out
+    assert captured_once(sim, trade_nos)

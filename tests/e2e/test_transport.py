@@ -203,3 +203,35 @@ async def test_connection_refused_is_a_transport_error_after_retries(
     assert {e.ids["request_id"] for e in events} == {"R_3"}
     assert info.value.request_id == "R_3"
     assert isinstance(info.value.__cause__, aiohttp.ClientConnectorError)
+
+
+async def test_the_deadline_bounds_the_wait_for_a_pooled_connection(server: Server) -> None:
+    """Defect 9: a call whose deadline passes while it queues for the one connection was never
+    sent: a TransportError, and the server sees only the request that held the connection."""
+    release, holding = asyncio.Event(), asyncio.Event()
+
+    async def hold(request: web.Request, hit: int) -> None:
+        if hit == 1:
+            holding.set()
+            await release.wait()
+        return None
+
+    server.behaviour = hold
+    transport = AiohttpTransport(max_connections=1)
+    url = server.base_url + "/aggregate-pay/api/gateway/capture"
+    body = b'{"data":{"requestId":"R","outTradeNo":"O","amount":1,"currency":"USD"}}'
+    loop = asyncio.get_running_loop()
+    try:
+        first = asyncio.ensure_future(transport.post(url, body, {}, timeout=30.0))
+        await holding.wait()
+        with pytest.raises(TransportError, match="not sent"):
+            await transport.post(url, body, {}, timeout=30.0, deadline=loop.time() + 0.2)
+        assert server.hits == 1
+        release.set()
+        assert (await first).status == 200
+        # the slot given up was not leaked: the pool still serves
+        again = await transport.post(url, body, {}, timeout=5.0, deadline=loop.time() + 5.0)
+        assert again.status == 200 and server.hits == 2
+    finally:
+        release.set()
+        await transport.aclose()

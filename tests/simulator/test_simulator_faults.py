@@ -364,6 +364,11 @@ async def test_client_refuses_unverifiable_answers(
     sim = payermax_simulator
     sim.authorize("CL_7", "10.00", "USD")
     sim.inject(Fault(kind, api_name="capture"))
-    with pytest.raises(SignatureError):
+    with pytest.raises((SignatureError, OutcomeUnknownError)) as caught:
         await sim.client(max_retries=0).capture("CL_7", "10.00", "USD")
+    if kind is FaultKind.UNSIGNED:  # no answer at all: unknown, the unsigned one kept as the cause
+        assert isinstance(caught.value, OutcomeUnknownError)
+        assert isinstance(caught.value.__cause__, SignatureError) and not caught.value.__cause__.forged
+    else:  # a forged signature surfaces as itself
+        assert isinstance(caught.value, SignatureError) and caught.value.forged
     assert len(sim.captures_of("CL_7")) == 1  # fail closed: the capture happened, the answer is untrusted

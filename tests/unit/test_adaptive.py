@@ -182,10 +182,10 @@ async def test_capture_hands_a_rate_limit_refusal_back_when_asked(
 ) -> None:
     gateway.post(URL, callback=_answers(keys, "TOO_MANY_REQUEST", "APPLY_SUCCESS"), repeat=True)
     with pytest.raises(ApiError) as info:
-        await client.capture("ORD_1", "10.00", "USD", retry_rate_limited=False)
+        await client.capture("ORD_1", "10.00", "USD", "R-1", retry_rate_limited=False)
     assert info.value.code == "TOO_MANY_REQUEST" and len(sent_bodies(gateway)) == 1
     # by default the refusal is retried inside the call
-    result = await client.capture("ORD_1", "10.00", "USD")
+    result = await client.capture("ORD_1", "10.00", "USD", "R-1")
     assert result.capture_no == "CP-1" and len(sent_bodies(gateway)) == 2
 
 
@@ -195,5 +195,5 @@ async def test_a_refusal_after_a_lost_answer_is_still_an_unknown_outcome(
     gateway.post(URL, exception=ResponseLostError("no response"))
     gateway.post(URL, callback=_answers(keys, "TOO_MANY_REQUEST"), repeat=True)
     with pytest.raises(OutcomeUnknownError):
-        await client.capture("ORD_1", "10.00", "USD", retry_rate_limited=False)
+        await client.capture("ORD_1", "10.00", "USD", "R-1", retry_rate_limited=False)
     assert len(sent_bodies(gateway)) == 2

@@ -527,7 +527,7 @@ async def test_invalid_items_are_reported_and_never_journaled_or_sent(tmp_path: 
 
 async def test_nothing_is_sent_before_its_request_id_is_committed(tmp_path: Path) -> None:
     path = tmp_path / "run.db"
-    reader = Journal(path)  # a second connection: sees only what was committed
+    reader = Journal(path, owner=False)  # a second connection: sees only what was committed
     unrecorded: list[str] = []
 
     def behave(otn: str, rid: str) -> CaptureResult:
@@ -587,7 +587,8 @@ async def test_an_open_journal_passed_in_stays_open(tmp_path: Path) -> None:
         (SignatureError("bad sign"), OutcomeStatus.UNKNOWN),
         (ResponseLostError("timeout"), OutcomeStatus.UNKNOWN),
         (MalformedResponseError("html", http_status=502), OutcomeStatus.UNKNOWN),
-        (MalformedResponseError("proxy says no", http_status=403), OutcomeStatus.NOT_PROCESSED),
+        # unsigned: for all we know written after forwarding (defect 12), so not a refusal
+        (MalformedResponseError("proxy says no", http_status=403), OutcomeStatus.UNKNOWN),
         (ValueError("anything else"), OutcomeStatus.UNKNOWN),
     ],
 )
@@ -670,3 +671,46 @@ def test_an_unrecognised_exception_is_an_unknown_outcome() -> None:
 @pytest.mark.parametrize("status", list(OutcomeStatus))
 def test_only_captured_and_failed_are_final(status: OutcomeStatus) -> None:
     assert status.is_final is (status in (OutcomeStatus.CAPTURED, OutcomeStatus.FAILED))
+
+
+async def test_a_journal_write_whose_caller_was_cancelled_still_lands(tmp_path: Path) -> None:
+    """The run's end cancels the periodic writer; a write it had queued behind another must still
+    happen, or the outcomes it carried are lost (a re-run then finds them 'sending')."""
+    import threading
+
+    from payermax_async.bulk.engine import _JournalThread
+
+    journal = Journal(tmp_path / "run.db")
+    jt = _JournalThread(journal)
+    gate = threading.Event()
+    written: list[str] = []
+    busy = asyncio.ensure_future(jt.call(gate.wait, 5))
+    queued = asyncio.ensure_future(jt.call(written.append, "outcomes"))
+    await asyncio.sleep(0.01)
+    queued.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await queued  # the caller is gone before the thread comes free
+    gate.set()
+    await busy
+    await jt.finish(close=True)  # waits for what was queued, then closes
+    assert written == ["outcomes"] and journal.closed
+
+
+@pytest.mark.parametrize(
+    "error",
+    [MemoryError(), TypeError("bad"), __import__("sqlite3").DatabaseError("disk image is malformed")],
+)
+def test_the_cli_turns_an_unexpected_error_into_a_line_and_an_exit_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: Exception
+) -> None:
+    """Defect 10: no raw traceback from the command line, whatever stops a command."""
+    from payermax_async.cli import capture as capture_command
+    from payermax_async.cli import main
+
+    def boom(args: object) -> int:
+        raise error
+
+    monkeypatch.setattr(capture_command, "run_capture", boom)
+    assert main(["capture", "--input", "-"]) == 3
+    err = capsys.readouterr().err
+    assert type(error).__name__ in err and "Traceback" not in err

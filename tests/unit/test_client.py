@@ -82,9 +82,13 @@ async def test_tampered_response_signature(
 async def test_missing_response_signature(
     client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway
 ) -> None:
+    """An unsigned success is no answer: replayed, then unknown, carrying the code it showed."""
     gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(), sign=False), repeat=True)
-    with pytest.raises(SignatureError, match="no sign header"):
-        await client.capture("ORD_1", "100", "USD")
+    with pytest.raises(OutcomeUnknownError) as info:
+        await client.capture("ORD_1", "100", "USD", request_id="R-1")
+    cause = info.value.__cause__
+    assert isinstance(cause, SignatureError) and cause.shown_code == "APPLY_SUCCESS" and not cause.forged
+    assert len(sent_bodies(gateway)) == 3
 
 
 async def test_an_unverifiable_answer_is_replayed_and_the_verified_one_wins(
@@ -92,7 +96,7 @@ async def test_an_unverifiable_answer_is_replayed_and_the_verified_one_wins(
 ) -> None:
     gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(status="FAILED"), sign=False))
     gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
-    result = await client.capture("ORD_1", "100", "USD")
+    result = await client.capture("ORD_1", "100", "USD", request_id="R-1")
     assert result.status is CaptureStatus.SUCCESS  # the unsigned FAILED was never believed
 
 
@@ -104,22 +108,21 @@ async def test_signed_error_response_with_a_bad_signature_is_not_trusted(
         await client.capture("ORD_1", "100", "USD")
 
 
-@pytest.mark.parametrize("signed", [True, False])
-@pytest.mark.parametrize(
-    "code",
-    [
-        "AUTH_EXPIRED",
-        "PARAMS_INVALID",
-        "SIGN_VERIFY_FAILED",
-        "MERCHANT_INVALID",
-        "ORDER_NOT_EXIST",
-        "ORDER_REPEAT",
-    ],
-)
+CODES_THAT_REFUSE = [
+    "AUTH_EXPIRED",
+    "PARAMS_INVALID",
+    "SIGN_VERIFY_FAILED",
+    "MERCHANT_INVALID",
+    "ORDER_NOT_EXIST",
+    "ORDER_REPEAT",
+]
+
+
+@pytest.mark.parametrize("code", CODES_THAT_REFUSE)
 async def test_business_and_configuration_codes_are_api_errors_never_retried(
-    client: PayerMaxClient, keys: Keys, code: str, signed: bool, gateway: ScriptedGateway
+    client: PayerMaxClient, keys: Keys, code: str, gateway: ScriptedGateway
 ) -> None:
-    gateway.post(URL, callback=lambda url, **kw: reply(keys, code, {"detail": 1.5}, sign=signed), repeat=True)
+    gateway.post(URL, callback=lambda url, **kw: reply(keys, code, {"detail": 1.5}), repeat=True)
     with pytest.raises(ApiError) as info:
         await client.capture("ORD_1", "100", "USD", request_id="R-9")
     assert len(sent_bodies(gateway)) == 1
@@ -159,12 +162,32 @@ async def test_malformed_answers_are_maybe_sent_and_end_as_outcome_unknown(
     assert cause.http_status == status
 
 
-async def test_404_html_is_not_retried(client: PayerMaxClient, gateway: ScriptedGateway) -> None:
-    """A routing refusal never reached the gateway: no retry, and no 'outcome unknown' either."""
-    gateway.post(URL, status=404, body=b"not found", headers={"Content-Type": "text/plain"}, repeat=True)
-    with pytest.raises(MalformedResponseError) as info:
-        await client.capture("ORD_1", "100", "USD")
-    assert len(sent_bodies(gateway)) == 1 and info.value.http_status == 404
+@pytest.mark.parametrize("code", CODES_THAT_REFUSE)
+async def test_unsigned_refusals_are_not_believed(
+    client: PayerMaxClient, keys: Keys, code: str, gateway: ScriptedGateway
+) -> None:
+    """Defect 1: anything between us and PayerMax can write an unsigned refusal after forwarding
+    the request, so it is no answer: replayed under the same id, then unknown, never a refusal."""
+    gateway.post(URL, callback=lambda url, **kw: reply(keys, code, {"detail": 1.5}, sign=False), repeat=True)
+    with pytest.raises(OutcomeUnknownError) as info:
+        await client.capture("ORD_1", "100", "USD", request_id="R-9")
+    assert len(sent_bodies(gateway)) == 3  # 1 + max_retries, every one under R-9
+    assert {json.loads(b)["data"]["requestId"] for b, _ in sent_bodies(gateway)} == {"R-9"}
+    cause = info.value.__cause__
+    assert isinstance(cause, SignatureError) and cause.shown_code == code
+    assert code in str(info.value) and not info.value.landed
+
+
+async def test_an_unsigned_4xx_after_forwarding_is_maybe_sent(
+    client: PayerMaxClient, gateway: ScriptedGateway
+) -> None:
+    """Defect 12: a 403/404 page from an intermediary may come after it forwarded the request."""
+    gateway.post(URL, status=403, body=b"forbidden", headers={"Content-Type": "text/plain"}, repeat=True)
+    with pytest.raises(OutcomeUnknownError) as info:
+        await client.capture("ORD_1", "100", "USD", request_id="R-1")
+    cause = info.value.__cause__
+    assert isinstance(cause, MalformedResponseError) and cause.http_status == 403 and not cause.verified
+    assert len(sent_bodies(gateway)) == 3
 
 
 async def test_success_body_that_does_not_match_the_model(
@@ -251,7 +274,7 @@ async def test_merchant_auth_token_header_is_sent_for_isv(
 ) -> None:
     async with make_client(merchant_auth_token="tok-1", sp_merchant_no="SP-1") as client:
         gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
-        await client.capture("ORD_1", "100", "USD")
+        await client.capture("ORD_1", "100", "USD", request_id="R-1")
     [(_, headers)] = sent_bodies(gateway)
     assert headers["merchant_auth_token"] == "tok-1"  # the header name of PayerMax's ISV docs and SDKs
 
@@ -271,7 +294,7 @@ async def test_async_signer_is_awaited(
 
     async with make_client(private_key=None, signer=Kms()) as client:
         gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
-        await client.capture("ORD_1", "100", "USD")
+        await client.capture("ORD_1", "100", "USD", request_id="R-1")
     [(body, headers)] = sent_bodies(gateway)
     assert calls == [len(body)]
     assert RsaVerifier(keys.merchant_public).verify(body, base64.b64decode(headers["sign"]))

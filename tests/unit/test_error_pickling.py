@@ -21,6 +21,8 @@ def examples() -> dict[str, errors.PayerMaxError]:
         "InvalidRequestError": errors.InvalidRequestError("bad amount", field="amount", ids=IDS),
         "TransportError": errors.TransportError("refused", operation="capture", ids=IDS),
         "ResponseLostError": errors.ResponseLostError("timed out", operation="refund"),
+        "UnboundResponseError": errors.UnboundResponseError("another order's answer", ids=IDS),
+        "ClientClosedError": errors.ClientClosedError("closed", operation="capture"),
         "SignatureError": errors.SignatureError("bad sign", ids=IDS),
         "NotificationError": errors.NotificationError("not for us"),
         "NotificationInFlightError": errors.NotificationInFlightError("busy elsewhere", ids=IDS),
@@ -42,6 +44,9 @@ def examples() -> dict[str, errors.PayerMaxError]:
         "CsvFormatError": errors.CsvFormatError("no header"),
     }
     made["ApiError"].retry_after = 2.5
+    unsigned = errors.SignatureError("unsigned answer", ids=IDS)
+    unsigned.shown_code = "ORDER_NOT_EXIST"
+    made["SignatureError"] = unsigned
     return made
 
 

@@ -26,6 +26,7 @@ from payermax_async import (
     RetryPolicy,
     SignatureError,
     TransportError,
+    errors,
 )
 from payermax_async.operations.auth_capture import CAPTURE
 from payermax_async.retry import FailureKind, RetryBudget, classify, parse_retry_after
@@ -43,11 +44,13 @@ from ..support import URL, Keys, Reply, ScriptedGateway, capture_data, reply, se
         (MalformedResponseError("junk", http_status=502), FailureKind.MAYBE_SENT),
         (MalformedResponseError("junk", http_status=429), FailureKind.MAYBE_SENT),
         (MalformedResponseError("junk", http_status=None), FailureKind.MAYBE_SENT),
-        (MalformedResponseError("junk", http_status=404), FailureKind.FATAL),
+        (MalformedResponseError("junk", http_status=404), FailureKind.MAYBE_SENT),  # unsigned: defect 12
+        (MalformedResponseError("junk", http_status=403), FailureKind.MAYBE_SENT),
         (ApiError("SYSTEM_ERROR", ""), FailureKind.MAYBE_SENT),
         (ApiError("UNEXPECTED_ERROR", ""), FailureKind.MAYBE_SENT),
         (ApiError("REQUEST_TIMEOUT", ""), FailureKind.MAYBE_SENT),
-        (ApiError("TOO_MANY_REQUEST", ""), FailureKind.MAYBE_SENT),
+        (ApiError("TOO_MANY_REQUEST", ""), FailureKind.NOT_SENT),  # signed: PayerMax refused it
+        (ApiError("ANYTHING", "", http_status=429), FailureKind.NOT_SENT),
         (ApiError("ANYTHING", "", http_status=503), FailureKind.MAYBE_SENT),
         (ApiError("REQ_TIME_OVER_TIME", ""), FailureKind.CLOCK_SKEW),
         (ApiError("SIGN_VERIFY_FAILED", ""), FailureKind.FATAL),
@@ -58,6 +61,7 @@ from ..support import URL, Keys, Reply, ScriptedGateway, capture_data, reply, se
         (ApiError("AUTH_EXPIRED", ""), FailureKind.FATAL),
         (ApiError("ORDER_REPEAT", ""), FailureKind.FATAL),
         (SignatureError("bad"), FailureKind.MAYBE_SENT),
+        (errors.UnboundResponseError("another order's"), FailureKind.MAYBE_SENT),
         (InvalidRequestError("bad"), FailureKind.FATAL),
         (ValueError("not ours"), FailureKind.FATAL),
     ],
@@ -189,10 +193,21 @@ async def test_a_refused_replay_after_a_lost_answer_is_not_a_failure(
 
 
 async def test_per_call_max_retries(client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway) -> None:
-    gateway.post(URL, callback=_sequence(keys, _code(keys, "TOO_MANY_REQUEST")), repeat=True)
+    gateway.post(URL, callback=_sequence(keys, _code(keys, "SYSTEM_ERROR")), repeat=True)
     with pytest.raises(OutcomeUnknownError):
         await client.capture("ORD_1", "10.00", "USD", max_retries=0)
     assert len(sent_bodies(gateway)) == 1
+
+
+async def test_a_signed_rate_limit_is_not_sent_so_never_unknown(
+    client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway
+) -> None:
+    """Defect 12: PayerMax's signed TOO_MANY_REQUEST proves the request was not processed; when
+    retries run out the caller gets that refusal, not an 'unknown' that sends them reconciling."""
+    gateway.post(URL, callback=_sequence(keys, _code(keys, "TOO_MANY_REQUEST")), repeat=True)
+    with pytest.raises(ApiError) as info:
+        await client.capture("ORD_1", "10.00", "USD", max_retries=1)
+    assert info.value.code == "TOO_MANY_REQUEST" and len(sent_bodies(gateway)) == 2
 
 
 async def test_clock_skew_is_learnt_from_the_date_header(
@@ -303,7 +318,7 @@ async def test_the_deadline_bounds_the_whole_call(
     async with make_client(retry=RetryPolicy(max_retries=5, deadline=0.5)) as client:
         gateway.post(
             URL,
-            callback=_sequence(keys, _code(keys, "TOO_MANY_REQUEST", headers={"Retry-After": "10"})),
+            callback=_sequence(keys, _code(keys, "SYSTEM_ERROR", headers={"Retry-After": "10"})),
             repeat=True,
         )
         loop = asyncio.get_running_loop()
