@@ -243,7 +243,7 @@ async def _demo(
         report.retries[event.kind.value] += 1
 
     run_id = uuid.uuid4().hex[:8]
-    trade_nos = [f"DEMO-{run_id}-{i:06d}" for i in range(orders)]
+    trade_nos = [f"DEMO_{run_id}_{i:06d}" for i in range(orders)]
     amount = Decimal("25.00")
     # The gateway gets its own thread and loop: its RSA work then overlaps the client's.
     from ..testing import SimulatorThread  # the test kit loads only when the demo runs
@@ -309,11 +309,19 @@ async def _demo_run(
                     "country": "US",
                     "userId": "demo-user",
                     "integrate": "Direct_Payment",
+                    "terminalType": "WEB",
                     "captureMode": "MANUAL",
                     "authorizationType": "FINAL_AUTH",
                     "paymentDetail": {
                         "paymentMethodType": "CARD",
-                        "cardInfo": {"cardNo": "4111111111111111"},
+                        "cardInfo": {
+                            "cardIdentifierNo": "4111111111111111",
+                            "cardHolderFullName": "Demo Payer",
+                            "cardExpirationMonth": "12",
+                            "cardExpirationYear": "30",
+                            "cvv": "123",
+                        },
+                        "buyerInfo": {"clientIp": "127.0.0.1", "userAgent": "payermax-async demo"},
                     },
                 },
                 idempotency_key=trade_no,

@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from ..config import API_PATH
 from ..signing import RsaSigner, RsaVerifier, verify_sign_header
-from .wire import encode, rfc3339_millis
+from .wire import API_PATH, encode, rfc3339_millis
 
 if TYPE_CHECKING:
     from .simulator import GatewaySimulator
@@ -122,7 +121,13 @@ class RawCaller:
             return RawAnswer(resp.status, resp.headers, await resp.read())
 
     async def call(self, api_name: str, data: Any, **overrides: Any) -> RawAnswer:
-        """A correctly signed request, but for the envelope ``overrides``."""
+        """A correctly signed request, but for the envelope ``overrides``.
+
+        The version is the newest PayerMax documents for ``api_name`` unless overridden.
+        """
+        documented = self.sim.gateway.facts.versions(api_name)
+        if documented and "version" not in overrides:
+            overrides["version"] = max(documented, key=lambda v: tuple(int(p) for p in v.split(".")))
         body = encode(self.envelope(data, **overrides))
         return await self.post(api_name, body, self.sign(body))
 
