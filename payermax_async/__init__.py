@@ -16,7 +16,9 @@ from .errors import (
     StaleNotificationError,
     TransportError,
 )
-from .models import (
+from .retry import RetryBudget, RetryEvent, RetryPolicy
+from .signing import RsaSigner, RsaVerifier, Signer, Verifier
+from .types import (
     AuthorizationType,
     BillingInfo,
     BuyerInfo,
@@ -27,7 +29,9 @@ from .models import (
     CaptureStatus,
     CardInfo,
     CloseStatus,
+    EnvInfo,
     GoodsDetail,
+    Info3dSecure,
     Integrate,
     OrderAndPayResult,
     OrderCloseResult,
@@ -38,7 +42,9 @@ from .models import (
     PayeeDocument,
     PayeeInfo,
     PayeeName,
+    PayerInfo,
     PaymentDetail,
+    PaymentDetailResult,
     PaymentStatus,
     PayoutQueryResult,
     PayoutResult,
@@ -47,9 +53,8 @@ from .models import (
     RefundResult,
     RefundStatus,
     ShippingInfo,
+    TerminalType,
 )
-from .retry import RetryBudget, RetryEvent, RetryPolicy
-from .signing import RsaSigner, RsaVerifier, Signer, Verifier
 from .webhooks import (
     ACK_BODY,
     CancelNotification,
@@ -139,5 +144,10 @@ __all__ = [
     "Verifier",
     "WebhookVerifier",
     "parse_notification",
+    "EnvInfo",
+    "Info3dSecure",
+    "PayerInfo",
+    "PaymentDetailResult",
+    "TerminalType",
     "__version__",
 ]

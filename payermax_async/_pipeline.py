@@ -21,9 +21,11 @@ from typing import Any, Generic, TypeVar, cast
 
 import msgspec
 
+from ._envelope import RequestEnvelope, decode_envelope, decode_exact, format_request_time
 from ._log import logger, redact
 from .codes import APPLY_SUCCESS, ORDER_REPEAT, REQ_TIME_OVER_TIME
 from .config import ClientConfig
+from .endpoints import ENDPOINTS
 from .errors import (
     ApiError,
     InvalidRequestError,
@@ -33,40 +35,31 @@ from .errors import (
     ResponseLostError,
     SignatureError,
 )
-from .models.common import (
-    RequestEnvelope,
-    decode_envelope,
-    decode_exact,
-    decode_model,
-    encode,
-    format_request_time,
-)
 from .retry import FailureKind, RetryBudget, RetryEvent, classify, parse_retry_after
 from .signing import sign_to_header, verify_sign_header
 from .transport import HttpResponse, Transport
+from .types._base import decode_data as decode_model
+from .types._base import encode_request as encode
 
 __all__ = ["DEFAULT_VERSIONS", "Operation", "Pipeline", "RequestOptions"]
 
 T = TypeVar("T")
 
-# PayerMax documents a version per endpoint; anything not listed here is 1.4.
-DEFAULT_VERSIONS: dict[str, str] = {
-    "capture": "1.5",
-    "cancel": "1.5",
-    "orderQuery": "1.5",
-    "applyDropinSession": "1.6",
-    "applyDDC": "1.6",
-}
+# The endpoint table's default version per apiName (a variant may say otherwise: Operation.version);
+# an apiName the schema lacks (``call()``) is sent as 1.4.
+DEFAULT_VERSIONS: dict[str, str] = {e.api_name: e.version for e in ENDPOINTS.values() if e.variant is None}
 _DEFAULT_VERSION = "1.4"
 
 
 @dataclass(frozen=True, slots=True)
 class Operation(Generic[T]):
-    """An API operation: its name, what its ``data`` decodes into, and which id makes it idempotent."""
+    """An API operation: its name, what its ``data`` decodes into, which id makes it idempotent,
+    and its default version (the endpoint table's, for the variant; None: DEFAULT_VERSIONS)."""
 
     api_name: str
     result_type: type[T]
     id_field: str | None = None  # the ids key that identifies this request to the gateway
+    version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +149,7 @@ class Pipeline:
             ids=dict(ids),
             version=options.version
             or config.versions.get(op.api_name)
+            or op.version
             or DEFAULT_VERSIONS.get(op.api_name, _DEFAULT_VERSION),
             timeout=options.timeout or config.timeout,
             retries_allowed=config.retry.max_retries if options.max_retries is None else options.max_retries,

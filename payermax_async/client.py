@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import aiohttp
 import msgspec
@@ -138,6 +138,32 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
 
     # ------------------------------------------------------------------ any operation
 
+    @overload
+    async def call(
+        self,
+        api_name: str,
+        data: Mapping[str, Any] | msgspec.Struct,
+        *,
+        result_type: type[T],
+        idempotency_key: str | None = None,
+        version: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> T: ...
+
+    @overload
+    async def call(
+        self,
+        api_name: str,
+        data: Mapping[str, Any] | msgspec.Struct,
+        *,
+        result_type: None = None,
+        idempotency_key: str | None = None,
+        version: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+    ) -> Any: ...
+
     async def call(
         self,
         api_name: str,
@@ -151,6 +177,9 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
     ) -> Any:
         """Any endpoint by name, signed and verified like the typed ones.
 
+        For an apiName the schema lacks, or a field the typed methods do not cover yet; every
+        documented endpoint has a typed method (flat, or under a resource such as ``client.tokens``).
+        The version defaults to the endpoint table's (1.4 for an apiName it lacks).
         Without ``result_type`` the ``data`` comes back as a dict with exact Decimal numbers.
         Retries replay the same ``data``; pass the operation's business id as
         ``idempotency_key`` so that concurrent duplicates share one request. An operation

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, cast
 import msgspec
 from aiohttp import web
 
+from ._envelope import decode_exact
 from .dedup import (
     DEFAULT_DEDUP_LEASE,
     DEFAULT_DEDUP_TTL,
@@ -31,20 +32,29 @@ from .dedup import (
     SqliteSeenStore,
 )
 from .errors import NotificationError, NotificationInFlightError, SignatureError, StaleNotificationError
-from .models.common import decode_exact, decode_model
-from .models.notification import (
-    NOTIFICATION_TYPES,
+from .signing import Backend, PublicKey, RsaVerifier, Verifier, verify_sign_header
+from .types._base import NotificationEnvelope, decode_data
+from .types.common import NotificationType
+from .types.notifications import (
+    BY_NOTIFY_TYPE,
+    BalanceNotification,
+    BillPaymentNotification,
+    BillPaymentValidationNotification,
     CancelNotification,
     CaptureNotification,
+    DisputeNotification,
+    FraudNotification,
     GenericNotification,
-    Notification,
-    NotificationBase,
-    NotificationType,
+    PayLinkNotification,
     PaymentNotification,
     PayoutNotification,
     RefundNotification,
+    RfiNotification,
+    SubscriptionNotification,
+    SubscriptionPaymentNotification,
+    TokenizationNotification,
+    VirtualAccountReceiptNotification,
 )
-from .signing import Backend, PublicKey, RsaVerifier, Verifier, verify_sign_header
 
 if TYPE_CHECKING:
     from starlette.responses import Response as StarletteResponse
@@ -65,6 +75,7 @@ __all__ = [
     "Notification",
     "NotificationBase",
     "NotificationDeduplicator",
+    "NotificationEnvelope",
     "NotificationError",
     "NotificationInFlightError",
     "NotificationType",
@@ -92,6 +103,36 @@ ACK_CONTENT_TYPE = "application/json"
 DEFAULT_MAX_AGE = 24 * 3600.0
 
 
+#: Every notification the library types, by ``notifyType`` (a type without one of its own, or one
+#: PayerMax adds later, parses as :class:`GenericNotification` with ``data`` as a dict).
+Notification = (
+    PaymentNotification
+    | CaptureNotification
+    | CancelNotification
+    | RefundNotification
+    | PayoutNotification
+    | TokenizationNotification
+    | BillPaymentNotification
+    | VirtualAccountReceiptNotification
+    | FraudNotification
+    | DisputeNotification
+    | SubscriptionNotification
+    | SubscriptionPaymentNotification
+    | PayLinkNotification
+    | BillPaymentValidationNotification
+    | BalanceNotification
+    | RfiNotification
+    | GenericNotification
+)
+
+#: Kept for code written against 0.1: the base every typed notification shares.
+NotificationBase = NotificationEnvelope
+
+NOTIFICATION_TYPES: dict[str, type[NotificationEnvelope]] = {
+    k: v for k, v in BY_NOTIFY_TYPE.items() if issubclass(v, NotificationEnvelope)
+}
+
+
 class _Probe(msgspec.Struct):
     notifyType: str  # the wire name, decoded as is
 
@@ -113,8 +154,8 @@ def _decode(raw: bytes) -> Notification:
         notify_type = _PROBE.decode(raw).notifyType
         typed = NOTIFICATION_TYPES.get(notify_type)
         if typed is not None:
-            return cast(Notification, decode_model(raw, typed))
-        generic = decode_model(raw, GenericNotification)
+            return cast(Notification, decode_data(raw, typed))
+        generic = decode_data(raw, GenericNotification)
         # The data of an unknown type comes back as a dict; its numbers as exact Decimals.
         exact = decode_exact(raw)
         return msgspec.structs.replace(generic, data=exact.get("data"))
@@ -178,21 +219,23 @@ class WebhookVerifier:
         self._check_recipient(notification)
         return notification
 
-    def _check_freshness(self, notification: NotificationBase) -> None:
+    def _check_freshness(self, notification: NotificationEnvelope) -> None:
         if self.max_age is None:
             return
-        if notification.notify_time is None:
+        notify_time: datetime | None = getattr(notification, "notify_time", None)
+        if notify_time is None:
             raise StaleNotificationError("notification carries no notifyTime; cannot check freshness")
         now = datetime.fromtimestamp(self._clock(), tz=timezone.utc)
-        age = (now - notification.notify_time).total_seconds()
+        age = (now - notify_time).total_seconds()
         if abs(age) > self.max_age:
             raise StaleNotificationError(
                 f"notifyTime is {age:+.0f}s from now; at most {self.max_age:.0f}s accepted"
             )
 
-    def _check_recipient(self, notification: NotificationBase) -> None:
-        if self.merchant_no is not None and notification.merchant_no not in (None, self.merchant_no):
-            raise NotificationError(f"notification is for merchant {notification.merchant_no!r}")
+    def _check_recipient(self, notification: NotificationEnvelope) -> None:
+        merchant_no = getattr(notification, "merchant_no", None)
+        if self.merchant_no is not None and merchant_no not in (None, self.merchant_no):
+            raise NotificationError(f"notification is for merchant {merchant_no!r}")
         app = notification.application_id
         if self.app_id is not None and app not in (None, self.app_id):
             raise NotificationError(f"notification is for app {app!r}")

@@ -56,7 +56,14 @@ def _imports(built: Built, module: str, bodies: str, names: list[str]) -> str:
         lines.append("")
     base = [
         n
-        for n in ("AwareDatetime", "TolerantEnum", "WireRequest", "WireResult", "as_str_decimal")
+        for n in (
+            "AwareDatetime",
+            "NotificationEnvelope",
+            "TolerantEnum",
+            "WireRequest",
+            "WireResult",
+            "as_str_decimal",
+        )
         if re.search(rf"\b{n}\b", bodies)
     ]
     if base:
@@ -85,8 +92,13 @@ def _module(built: Built, module: str, doc: str, extra: str = "") -> tuple[str, 
                 values.extend(v for v in spec_values if v not in values)
             parts.append(enum_source(name, values, rule.get("final")))
             names.append(name)
+    envelopes = _notification_envelopes(built) if module == "notifications" else set()
     for name in _ordered(built, module):
-        parts.append(struct_source(built.model.specs[name], sensitive))
+        part = struct_source(built.model.specs[name], sensitive)
+        if name in envelopes:
+            # a whole notification: its application id and event key come from NotificationEnvelope
+            part = part.replace(f"class {name}(WireResult,", f"class {name}(NotificationEnvelope,", 1)
+        parts.append(part)
         names.append(name)
     bodies = "\n\n".join(parts) + extra
     all_names = names + re.findall(r"^([A-Z_]+): ", extra, re.M)
@@ -119,6 +131,13 @@ def _schema_enum_values(built: Built, rule: dict[str, Any]) -> list[list[str]]:
             if "enum" in node:
                 found.append(node["enum"])
     return found
+
+
+def _notification_envelopes(built: Built) -> set[str]:
+    """The top-level notification structs (not their ``data``): every callback's, and the generic one."""
+    return {top.result.name for top in built.notifications if top.result is not None} | {
+        "GenericNotification"
+    }
 
 
 def _notify_table(built: Built) -> str:

@@ -22,7 +22,7 @@ from ..errors import (
     SignatureError,
     TransportError,
 )
-from ..models.capture import CaptureResult
+from ..types.auth_capture import CaptureResult
 from .journal import EntryState, JournalEntry, Record
 from .outcomes import CaptureItem, CaptureOutcome, OutcomeStatus
 

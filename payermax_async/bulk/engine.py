@@ -36,7 +36,7 @@ from os import PathLike
 from typing import Any, Protocol, TypeVar
 
 from ..errors import InvalidRequestError
-from ..models.capture import CaptureResult
+from ..types.auth_capture import CaptureResult
 from ..validation import check_amount, check_currency, check_id, new_request_id
 from .codec import from_entry, to_record
 from .journal import Claim, Journal, Record, Reservation, Verdict

@@ -12,8 +12,9 @@ from enum import Enum
 
 from ..codes import FailureKind, Processed, describe
 from ..errors import ApiError, InvalidRequestError, MalformedResponseError
-from ..models.capture import CaptureResult, CaptureStatus
 from ..retry import classify
+from ..types.auth_capture import CaptureResult
+from ..types.common import CaptureStatus
 
 __all__ = ["CaptureItem", "CaptureOutcome", "OutcomeStatus", "outcome_status", "result_status"]
 
@@ -111,4 +112,7 @@ _RESULT_STATUS = {
 
 def result_status(result: CaptureResult) -> OutcomeStatus:
     """Which outcome a capture the gateway answered means."""
-    return _RESULT_STATUS[result.status]
+    if result.status is None:
+        return OutcomeStatus.UNKNOWN  # an answer without a status proves nothing either way
+    # A status PayerMax added since (a TolerantEnum member of its own) is not final: pending.
+    return _RESULT_STATUS.get(result.status, OutcomeStatus.PENDING)

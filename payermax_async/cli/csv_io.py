@@ -137,7 +137,7 @@ class _Output:
                 outcome.status.value,
                 outcome.request_id or "",
                 result.capture_no if result is not None else "",
-                result.status.value if result is not None else "",
+                str(result.status or "") if result is not None else "",
                 "yes" if outcome.skipped else "",
                 cls,
                 code or "",

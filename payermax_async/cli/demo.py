@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..bulk import CaptureItem, CaptureOutcome, capture_many
 from ..client import PayerMaxClient
 from ..errors import ApiError, OutcomeUnknownError
-from ..models import CaptureResult, CaptureStatus
 from ..retry import RetryEvent
+from ..types import CaptureResult, CaptureStatus
 from .args import _port, positive_int
 from .report import Progress, keep_ticking, quiet_logging
 
@@ -188,7 +188,7 @@ class DemoReport:
             self.captured += 1
         else:
             self.failed += 1
-            self.errors[f"capture {outcome.status.value if result is None else result.status.value}"] += 1
+            self.errors[f"capture {outcome.status.value if result is None else result.status}"] += 1
 
     def progress_line(self) -> str:
         done = self.captured + self.failed + self.unknown

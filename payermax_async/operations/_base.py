@@ -1,26 +1,88 @@
-"""What every family of operations shares: one way into the request pipeline, and two helpers."""
+"""What every family of operations shares: one way into the request pipeline, and its helpers.
+
+Every typed method, flat or in a resource, ends in :meth:`OperationsBase._send`: the request struct
+is checked against its endpoint (the variant its fields select) before any byte is sent, and the
+endpoint table supplies the default version and the business-id field of the single flight.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import msgspec
 
-from .._pipeline import Pipeline
+from .._endpoint import Endpoint
+from .._pipeline import Operation, Pipeline, RequestOptions
 from ..codes import ORDER_REPEAT
+from ..endpoints import validate_request
 from ..errors import ApiError, InvalidRequestError
+from ..types._base import to_wire
 
-__all__ = ["OperationsBase", "check_reconciled", "with_extra"]
+__all__ = [
+    "OperationsBase",
+    "as_amount",
+    "check_reconciled",
+    "operation_for",
+    "with_extra",
+]
 
 T = TypeVar("T")
+
+# Only plain decimal text: Decimal() also reads "1e3", "1_000", "NaN" and non-ASCII digits.
+_PLAIN_DECIMAL = re.compile(r"[+]?[0-9]+(\.[0-9]+)?")
+
+
+def as_amount(amount: object, field: str) -> Any:
+    """A caller's amount as the exact value the wire types hold: a Decimal (or an int).
+
+    Decimal strings are read here; floats and other types are left for the endpoint's check to
+    refuse by wire path, so every amount error reads the same.
+    """
+    if isinstance(amount, str):
+        text = amount.strip(" \t\r\n")
+        if not _PLAIN_DECIMAL.fullmatch(text.lstrip("-")):
+            raise InvalidRequestError(f"{field} {amount!r} is not a decimal number", field=field)
+        return Decimal(text)
+    return amount
+
+
+_OPERATIONS: dict[tuple[str, type[Any]], Operation[Any]] = {}
+
+
+def operation_for(endpoint: Endpoint, result_type: type[T]) -> Operation[T]:
+    """The pipeline's view of one endpoint (variant): its first business id names the single flight."""
+    key = (endpoint.key, result_type)
+    op = _OPERATIONS.get(key)
+    if op is None:
+        id_field = endpoint.idempotency[0] if endpoint.idempotency else None
+        op = _OPERATIONS[key] = Operation(endpoint.api_name, result_type, id_field, endpoint.version)
+    return op
 
 
 class OperationsBase:
     """What every family's methods stand on: the client's request pipeline."""
 
     _pipeline: Pipeline
+
+    async def _send(
+        self,
+        api_name: str,
+        request: msgspec.Struct,
+        result_type: type[T],
+        ids: Mapping[str, str],
+        options: RequestOptions,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        reconcile: Callable[[], Any] | None = None,
+    ) -> T:
+        """Check ``request`` against its endpoint, then send it (plus ``extra`` wire fields)."""
+        endpoint = validate_request(api_name, request)
+        op: Operation[T] = operation_for(endpoint, result_type)
+        data = with_extra(request, extra)
+        return await self._pipeline.execute(op, data, ids, options, reconcile)
 
 
 def check_reconciled(
@@ -54,6 +116,6 @@ def with_extra(request: msgspec.Struct, extra: Mapping[str, Any] | None) -> Any:
         )
     if not all(isinstance(k, str) and k for k in extra):
         raise InvalidRequestError("extra keys must be non-empty strings", field="extra")
-    data: dict[str, Any] = msgspec.to_builtins(request, builtin_types=(Decimal,))
+    data: dict[str, Any] = to_wire(request)
     data.update(extra)
     return data

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .._pipeline import Operation, RequestOptions
-from ..models.cancel import CancelRequest, CancelResult
-from ..models.capture import CaptureRequest, CaptureResult
-from ..validation import (
-    check_amount,
-    check_currency,
-    check_id,
-    new_request_id,
-)
-from ._base import OperationsBase
+from .._pipeline import RequestOptions
+from ..endpoints import ENDPOINTS
+from ..types.auth_capture import CancelRequest, CancelResult, CaptureRequest, CaptureResult
+from ..validation import new_request_id
+from ._base import OperationsBase, as_amount, operation_for
 
-CAPTURE = Operation("capture", CaptureResult, "request_id")
-CANCEL = Operation("cancel", CancelResult, "request_id")
+# Fixed once: the capture path is the hot one of bulk runs.
+_CAPTURE = ENDPOINTS["capture"]
+CAPTURE = operation_for(_CAPTURE, CaptureResult)
+CANCEL = operation_for(ENDPOINTS["cancel"], CancelResult)
 
-__all__ = ["CAPTURE", "CANCEL", "AuthCaptureMethods"]
+__all__ = ["CANCEL", "CAPTURE", "AuthCaptureMethods"]
 
 
 class AuthCaptureMethods(OperationsBase):
@@ -29,6 +26,7 @@ class AuthCaptureMethods(OperationsBase):
         currency: str,
         request_id: str | None = None,
         *,
+        final_capture: bool | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
         version: str | None = None,
@@ -36,21 +34,21 @@ class AuthCaptureMethods(OperationsBase):
         """Capture an authorization (created by ``orderAndPay`` with ``captureMode=MANUAL``).
 
         ``request_id`` is the idempotency key: generated once when omitted and reused by every
-        retry. Pass your own (and persist it first) to make a re-run after a crash safe.
+        retry. Pass your own (and persist it first) to make a re-run after a crash safe. The
+        answer's ``is_final`` says whether this was the authorization's final capture.
         """
-        check_id(out_trade_no, "out_trade_no")
-        currency = check_currency(currency)
-        value = check_amount(amount, currency)
-        request_id = (
-            new_request_id()
-            if request_id is None
-            else check_id(request_id, "request_id", strict_charset=False)
+        request = CaptureRequest(
+            request_id=new_request_id() if request_id is None else request_id,
+            out_trade_no=out_trade_no,
+            currency=currency,
+            amount=as_amount(amount, "amount"),
+            final_capture=final_capture,
         )
-        data = CaptureRequest(
-            request_id=request_id, out_trade_no=out_trade_no, currency=currency, amount=value
+        _CAPTURE.check(request)
+        ids = {"out_trade_no": out_trade_no, "request_id": request.request_id}
+        return await self._pipeline.execute(
+            CAPTURE, request, ids, RequestOptions(timeout, max_retries, version)
         )
-        ids = {"out_trade_no": out_trade_no, "request_id": request_id}
-        return await self._pipeline.execute(CAPTURE, data, ids, RequestOptions(timeout, max_retries, version))
 
     async def cancel(
         self,
@@ -66,15 +64,13 @@ class AuthCaptureMethods(OperationsBase):
         ``request_id`` is the idempotency key, generated once when omitted and reused by every
         retry; persist your own first to make a re-run after a crash safe.
         """
-        check_id(out_trade_no, "out_trade_no")
-        request_id = (
-            new_request_id()
-            if request_id is None
-            else check_id(request_id, "request_id", strict_charset=False)
+        request = CancelRequest(
+            request_id=new_request_id() if request_id is None else request_id, out_trade_no=out_trade_no
         )
-        return await self._pipeline.execute(
-            CANCEL,
-            CancelRequest(request_id=request_id, out_trade_no=out_trade_no),
-            {"out_trade_no": out_trade_no, "request_id": request_id},
+        return await self._send(
+            "cancel",
+            request,
+            CancelResult,
+            {"out_trade_no": out_trade_no, "request_id": request.request_id},
             RequestOptions(timeout, max_retries, version),
         )

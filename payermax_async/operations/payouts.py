@@ -6,28 +6,19 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from .._pipeline import Operation, RequestOptions
-from ..errors import InvalidRequestError
-from ..models.payout import (
+from .._pipeline import RequestOptions
+from ..types._base import reconciled
+from ..types.payouts import (
     PayeeInfo,
+    PayerInfo,
     PayoutQueryRequest,
     PayoutQueryResult,
     PayoutRequest,
     PayoutResult,
     PayoutTrade,
+    RiskParams,
 )
-from ..validation import (
-    check_amount,
-    check_country,
-    check_currency,
-    check_id,
-    check_optional_text,
-    check_url,
-)
-from ._base import OperationsBase, check_reconciled, with_extra
-
-PAYOUT = Operation("paymentOrderPay", PayoutResult, "out_trade_no")
-PAYOUT_QUERY = Operation("paymentOrderQry", PayoutQueryResult, "out_trade_no")
+from ._base import OperationsBase, as_amount, check_reconciled
 
 __all__ = ["PayoutMethods"]
 
@@ -49,7 +40,12 @@ class PayoutMethods(OperationsBase):
         destination_currency: str | None = None,
         notify_email: str | None = None,
         notify_phone: str | None = None,
-        expiry_days: int | None = None,
+        expiry_days: int | str | None = None,
+        user_id: str | None = None,
+        charge_option: str | None = None,
+        clearing_rail: str | None = None,
+        payer_info: PayerInfo | None = None,
+        risk_params: RiskParams | None = None,
         extra: Mapping[str, Any] | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
@@ -57,58 +53,53 @@ class PayoutMethods(OperationsBase):
     ) -> PayoutResult:
         """Pay money out (``paymentOrderPay``). ``out_trade_no`` is the idempotency key.
 
+        ``trade.amount`` goes out as a JSON string, as PayerMax types it (exact, never a float).
         When a retry meets ORDER_REPEAT after a lost answer, the result comes from
-        :meth:`payout_query` (``reconciled=True``): a payout is never sent twice by this client.
+        :meth:`payout_query` (``reconciled`` is True): this client never pays out twice.
         """
-        check_id(out_trade_no, "out_trade_no", max_length=63)
-        currency = check_currency(currency)
-        value = check_amount(amount, currency)
-        country = check_country(country)
-        if not isinstance(payee_info, PayeeInfo):
-            raise InvalidRequestError("payee_info must be a PayeeInfo", field="payee_info")
-        if notify_url is not None:
-            check_url(notify_url, "notify_url")
-        if destination_currency is not None:
-            destination_currency = check_currency(destination_currency, "destination_currency")
-        if expiry_days is not None and (
-            isinstance(expiry_days, bool) or not isinstance(expiry_days, int) or not 1 <= expiry_days <= 15
-        ):
-            raise InvalidRequestError("expiry_days must be an int from 1 to 15", field="expiry_days")
+        value = as_amount(amount, "amount")
         request = PayoutRequest(
             out_trade_no=out_trade_no,
             country=country,
-            # A string on the wire; format() of a Decimal is exact, never through a float.
-            trade=PayoutTrade(amount=format(value, "f"), currency=currency),
-            payee_info=payee_info,
-            source_account=check_optional_text(source_account, "source_account", max_length=64),
+            charge_option=charge_option,
+            clearing_rail=clearing_rail,
+            user_id=user_id,
+            source_account=source_account,
             destination_currency=destination_currency,
-            remark=check_optional_text(remark, "remark", max_length=256),
-            reference=check_optional_text(reference, "reference", max_length=512),
-            notify_url=notify_url,
-            notify_email=check_optional_text(notify_email, "notify_email", max_length=128),
-            notify_phone=check_optional_text(notify_phone, "notify_phone", max_length=32),
-            purpose=check_optional_text(purpose, "purpose", max_length=64),
+            trade=PayoutTrade(amount=value, currency=currency),
+            payee_info=payee_info,
+            payer_info=payer_info,
+            risk_params=risk_params,
             expiry_days=None if expiry_days is None else str(expiry_days),
+            remark=remark,
+            reference=reference,
+            notify_url=notify_url,
+            notify_email=notify_email,
+            notify_phone=notify_phone,
+            purpose=purpose,
         )
+        ids = {"out_trade_no": out_trade_no}
 
         async def reconcile() -> PayoutResult:
             found = await self.payout_query(out_trade_no, timeout=timeout, max_retries=max_retries)
             trade = found.trade
             check_reconciled(
                 "paymentOrderPay",
-                {"out_trade_no": out_trade_no},
+                ids,
                 (None, None) if trade is None else (trade.amount, trade.currency),
                 (value, currency),
             )
-            return PayoutResult(
-                out_trade_no=found.out_trade_no, status=found.status, trade_no=found.trade_no, reconciled=True
+            return reconciled(
+                PayoutResult(out_trade_no=found.out_trade_no, status=found.status, trade_no=found.trade_no)
             )
 
-        return await self._pipeline.execute(
-            PAYOUT,
-            with_extra(request, extra),
-            {"out_trade_no": out_trade_no},
+        return await self._send(
+            "paymentOrderPay",
+            request,
+            PayoutResult,
+            ids,
             RequestOptions(timeout, max_retries, version),
+            extra=extra,
             reconcile=reconcile,
         )
 
@@ -121,10 +112,10 @@ class PayoutMethods(OperationsBase):
         version: str | None = None,
     ) -> PayoutQueryResult:
         """A payout now (``paymentOrderQry``)."""
-        check_id(out_trade_no, "out_trade_no", max_length=63)
-        return await self._pipeline.execute(
-            PAYOUT_QUERY,
+        return await self._send(
+            "paymentOrderQry",
             PayoutQueryRequest(out_trade_no=out_trade_no),
+            PayoutQueryResult,
             {"out_trade_no": out_trade_no},
             RequestOptions(timeout, max_retries, version),
         )

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .._pipeline import Operation, RequestOptions
+from .._pipeline import RequestOptions
 from ..errors import InvalidRequestError
-from ..models.refund import RefundQueryRequest, RefundQueryResult, RefundRequest, RefundResult
-from ..validation import (
-    check_amount,
-    check_currency,
-    check_id,
-    check_optional_text,
-    check_url,
-)
-from ._base import OperationsBase, check_reconciled
-
-REFUND = Operation("refund", RefundResult, "out_refund_no")
+from ..types._base import reconciled
+from ..types.refunds import RefundQueryRequest, RefundQueryResult, RefundRequest, RefundResult
+from ._base import OperationsBase, as_amount, check_reconciled
 
 __all__ = ["RefundMethods"]
 
@@ -37,21 +29,17 @@ class RefundMethods(OperationsBase):
     ) -> RefundResult:
         """Refund (part of) a paid order. ``out_refund_no`` is the refund's idempotency key.
 
-        The outcome usually arrives later: a REFUND notification or :meth:`refund_query`. When a
-        retry meets ORDER_REPEAT after a lost answer, the result comes from ``refund_query``.
+        The answer names the payment by PayerMax's ``trade_order_no``; the outcome usually arrives
+        later (a REFUND notification or :meth:`refund_query`). When a retry meets ORDER_REPEAT
+        after a lost answer, the result comes from ``refund_query`` (``reconciled`` is True).
         """
-        check_id(out_trade_no, "out_trade_no")
-        check_id(out_refund_no, "out_refund_no")
-        currency = check_currency(currency)
-        value = check_amount(amount, currency)
-        if refund_notify_url is not None:
-            check_url(refund_notify_url, "refund_notify_url")
-        data = RefundRequest(
+        value = as_amount(amount, "amount")
+        request = RefundRequest(
             out_refund_no=out_refund_no,
             refund_amount=value,
             refund_currency=currency,
             out_trade_no=out_trade_no,
-            comments=check_optional_text(comments, "comments", max_length=256),
+            comments=comments,
             refund_notify_url=refund_notify_url,
         )
         refund_ids = {"out_trade_no": out_trade_no, "out_refund_no": out_refund_no}
@@ -66,17 +54,18 @@ class RefundMethods(OperationsBase):
                 (found.out_trade_no or out_trade_no, found.refund_amount, found.refund_currency),
                 (out_trade_no, value, currency),
             )
-            return RefundResult(
-                out_refund_no=found.out_refund_no,
-                status=found.status,
-                refund_trade_no=found.refund_trade_no,
-                out_trade_no=found.out_trade_no or out_trade_no,
-                reconciled=True,
+            return reconciled(
+                RefundResult(
+                    out_refund_no=found.out_refund_no,
+                    status=found.status,
+                    refund_trade_no=found.refund_trade_no,
+                )
             )
 
-        return await self._pipeline.execute(
-            REFUND,
-            data,
+        return await self._send(
+            "refund",
+            request,
+            RefundResult,
             refund_ids,
             RequestOptions(timeout, max_retries, version),
             reconcile=reconcile,
@@ -94,16 +83,15 @@ class RefundMethods(OperationsBase):
         """A refund now, by your ``out_refund_no`` or PayerMax's ``refund_trade_no`` (exactly one)."""
         if (out_refund_no is None) == (refund_trade_no is None):
             raise InvalidRequestError(
-                "pass exactly one of out_refund_no or refund_trade_no", field="out_refund_no"
+                "pass exactly one of out_refund_no or refund_trade_no", field="outRefundNo"
             )
-        if out_refund_no is not None:
-            field, value = "out_refund_no", check_id(out_refund_no, "out_refund_no")
-        else:
-            field = "refund_trade_no"
-            value = check_id(refund_trade_no, "refund_trade_no", strict_charset=False)
-        return await self._pipeline.execute(
-            Operation("refundQuery", RefundQueryResult, field),
+        ids: dict[str, str] = {} if out_refund_no is None else {"out_refund_no": out_refund_no}
+        if refund_trade_no is not None:
+            ids["refund_trade_no"] = refund_trade_no
+        return await self._send(
+            "refundQuery",
             RefundQueryRequest(out_refund_no=out_refund_no, refund_trade_no=refund_trade_no),
-            {field: value},
+            RefundQueryResult,
+            ids,
             RequestOptions(timeout, max_retries, version),
         )

@@ -21,6 +21,7 @@ from .._sensitive import SENSITIVE
 
 __all__ = [
     "AwareDatetime",
+    "NotificationEnvelope",
     "StrDecimal",
     "TolerantEnum",
     "WireRequest",
@@ -29,6 +30,7 @@ __all__ = [
     "convert_data",
     "decode_data",
     "encode_request",
+    "reconciled",
     "to_wire",
 ]
 
@@ -111,12 +113,91 @@ class WireRequest(msgspec.Struct, omit_defaults=True, kw_only=True):
 
 
 class WireResult(msgspec.Struct, omit_defaults=True, kw_only=True, frozen=True):
-    """An answer or notification object: every field optional, unknown fields ignored."""
+    """An answer or notification object: every field optional, unknown fields ignored.
+
+    ``reconciled`` is not a wire field: it is True only on a result the client rebuilt from a
+    query after ORDER_REPEAT (the lost first attempt had landed), see :func:`reconciled`.
+    """
 
     __sensitive__: ClassVar[frozenset[str]] = frozenset()
+    reconciled: ClassVar[bool] = False
 
     def __repr__(self) -> str:
         return _masked_repr(self, self.__sensitive__)
+
+
+R = TypeVar("R", bound=WireResult)
+
+
+@functools.cache
+def _reconciled_class(cls: type[R]) -> type[R]:
+    # Same name, same fields, same wire shape: only the class-level flag differs.
+    return type(cls.__name__, (cls,), {"reconciled": True, "__module__": cls.__module__})
+
+
+def reconciled(result: R) -> R:
+    """``result`` marked as rebuilt from a query (``result.reconciled`` is True); the wire fields
+    are untouched, so ``msgspec.to_builtins`` gives the same dict."""
+    cls = _reconciled_class(type(result))
+    marked: R = cls(**{name: getattr(result, name) for name in result.__struct_fields__})
+    return marked
+
+
+# The business ids of a notification's ``data``, in key order (Python names; absent ones skipped).
+_EVENT_IDS = (
+    "out_trade_no",
+    "request_id",
+    "capture_no",
+    "cancel_no",
+    "out_refund_no",
+    "refund_trade_no",
+    "trade_no",
+    "subscription_request_id",
+    "subscription_no",
+    "merchant_link_id",
+    "payment_token_id",
+    "case_id",
+    "dispute_no",
+    "rfi_no",
+    "trade_token",
+)
+
+
+class NotificationEnvelope(WireResult, kw_only=True, frozen=True):
+    """What every typed notification shares beyond its fields: who it is for, and its event key."""
+
+    @property
+    def application_id(self) -> str | None:
+        # Older notifications say merchantAppId where newer ones say appId.
+        return getattr(self, "app_id", None) or getattr(self, "merchant_app_id", None)
+
+    @property
+    def idempotency_key(self) -> str:
+        """Same event, same key: ``notifyType``, the business ids and the status.
+
+        PayerMax re-sends a notification until it is acknowledged; a re-send yields the same key,
+        while a real change (a SUCCESS payout turning BOUNCEBACK) yields a new one.
+        """
+        data = getattr(self, "data", None)
+        parts = [str(getattr(self, "notify_type", None) or "")]
+        if isinstance(data, dict):
+            for name in _EVENT_WIRE_IDS:
+                if data.get(name) is not None:
+                    parts.append(str(data[name]))
+            status = data.get("status")
+        else:
+            parts.extend(str(v) for n in _EVENT_IDS if (v := getattr(data, n, None)) is not None)
+            status = getattr(data, "status", None)
+        parts.append(str(getattr(status, "value", status) or ""))
+        return ":".join(parts)
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+_EVENT_WIRE_IDS = tuple("paymentTokenID" if n == "payment_token_id" else _camel(n) for n in _EVENT_IDS)
 
 
 def _enc_hook(obj: Any) -> Any:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from ._base import AwareDatetime, WireRequest, WireResult
+from ._base import AwareDatetime, NotificationEnvelope, WireRequest, WireResult
 from .common import (
     AdditionalIdentifierResult,
     DestinationResult,
@@ -144,7 +144,7 @@ class PayLinkNotificationData(WireResult, kw_only=True, frozen=True):
     )
 
 
-class PayLinkNotification(WireResult, kw_only=True, frozen=True):
+class PayLinkNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -160,7 +160,7 @@ class NotificationAck(WireResult, kw_only=True, frozen=True):
     msg: str | None = None
 
 
-class BillPaymentValidationNotification(WireResult, kw_only=True, frozen=True):
+class BillPaymentValidationNotification(NotificationEnvelope, kw_only=True, frozen=True):
     reference_no: str | None = msgspec.field(default=None, name="referenceNo")
     amount: Decimal | None = None
     currency: str | None = None
@@ -203,7 +203,7 @@ class BillPaymentNotificationData(WireResult, kw_only=True, frozen=True):
     )
 
 
-class BillPaymentNotification(WireResult, kw_only=True, frozen=True):
+class BillPaymentNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -260,7 +260,7 @@ class DisputeNotificationData(WireResult, kw_only=True, frozen=True):
     origin_trade_currency: str | None = msgspec.field(default=None, name="originTradeCurrency")
 
 
-class DisputeNotification(WireResult, kw_only=True, frozen=True):
+class DisputeNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     data: DisputeNotificationData | None = None
@@ -295,7 +295,7 @@ class TokenizationNotificationData(WireResult, kw_only=True, frozen=True):
     referral_code: str | None = msgspec.field(default=None, name="referralCode")
 
 
-class TokenizationNotification(WireResult, kw_only=True, frozen=True):
+class TokenizationNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     app_id: str | None = msgspec.field(default=None, name="appId")
@@ -353,7 +353,7 @@ class SubscriptionPaymentNotificationData(WireResult, kw_only=True, frozen=True)
     )
 
 
-class SubscriptionPaymentNotification(WireResult, kw_only=True, frozen=True):
+class SubscriptionPaymentNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -371,7 +371,7 @@ class SubscriptionNotificationData(WireResult, kw_only=True, frozen=True):
     subscription_plan: SubscriptionPlanResult | None = msgspec.field(default=None, name="subscriptionPlan")
 
 
-class SubscriptionNotification(WireResult, kw_only=True, frozen=True):
+class SubscriptionNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -445,7 +445,7 @@ class PaymentNotificationData(WireResult, kw_only=True, frozen=True):
     cashier_country: str | None = msgspec.field(default=None, name="cashierCountry")
 
 
-class PaymentNotification(WireResult, kw_only=True, frozen=True):
+class PaymentNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -473,7 +473,7 @@ class CaptureNotificationData(WireResult, kw_only=True, frozen=True):
     error_msg: str | None = msgspec.field(default=None, name="errorMsg")
 
 
-class CaptureNotification(WireResult, kw_only=True, frozen=True):
+class CaptureNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -496,7 +496,7 @@ class CancelNotificationData(WireResult, kw_only=True, frozen=True):
     error_msg: str | None = msgspec.field(default=None, name="errorMsg")
 
 
-class CancelNotification(WireResult, kw_only=True, frozen=True):
+class CancelNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -517,7 +517,7 @@ class RefundNotificationData(WireResult, kw_only=True, frozen=True):
     refund_finish_time: AwareDatetime | None = msgspec.field(default=None, name="refundFinishTime")
 
 
-class RefundNotification(WireResult, kw_only=True, frozen=True):
+class RefundNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -559,7 +559,7 @@ class PayoutNotificationData(WireResult, kw_only=True, frozen=True):
     )
 
 
-class PayoutNotification(WireResult, kw_only=True, frozen=True):
+class PayoutNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
@@ -606,7 +606,7 @@ class BalanceNotificationData(WireResult, kw_only=True, frozen=True):
     fee: FeeResult | None = None
 
 
-class BalanceNotification(WireResult, kw_only=True, frozen=True):
+class BalanceNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     version: str | None = None
@@ -670,7 +670,7 @@ class VirtualAccountReceiptNotificationData(WireResult, kw_only=True, frozen=Tru
     error_msg: str | None = msgspec.field(default=None, name="errorMsg")
 
 
-class VirtualAccountReceiptNotification(WireResult, kw_only=True, frozen=True):
+class VirtualAccountReceiptNotification(NotificationEnvelope, kw_only=True, frozen=True):
     code: str | None = None
     msg: str | None = None
     version: str | None = None
@@ -702,7 +702,7 @@ class RfiNotificationData(WireResult, kw_only=True, frozen=True):
     relate_order_id: list[str] | None = msgspec.field(default=None, name="relateOrderId")
 
 
-class RfiNotification(WireResult, kw_only=True, frozen=True):
+class RfiNotification(NotificationEnvelope, kw_only=True, frozen=True):
     version: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
     notify_time: AwareDatetime | None = msgspec.field(default=None, name="notifyTime")
@@ -722,7 +722,7 @@ class FraudNotificationData(WireResult, kw_only=True, frozen=True):
     out_user_id: str | None = msgspec.field(default=None, name="outUserId")
 
 
-class FraudNotification(WireResult, kw_only=True, frozen=True):
+class FraudNotification(NotificationEnvelope, kw_only=True, frozen=True):
     version: str | None = None
     key_version: str | None = msgspec.field(default=None, name="keyVersion")
     notify_time: AwareDatetime | None = msgspec.field(default=None, name="notifyTime")
@@ -736,7 +736,7 @@ class FraudNotification(WireResult, kw_only=True, frozen=True):
     msg: str | None = None
 
 
-class GenericNotification(WireResult, kw_only=True, frozen=True):
+class GenericNotification(NotificationEnvelope, kw_only=True, frozen=True):
     """A notification without a class of its own: the shared envelope, ``data`` left as JSON."""
 
     code: str | None = None

@@ -163,7 +163,7 @@ async def test_seed_response_example_through_the_client(
         headers={"Content-Type": "application/json", "sign": keys.payermax_sign(body)},
     )
     async with make_client() as client:
-        result = await client.capture("ORD-20230806-0001", "10", "USD", request_id="REQ-20230806-0001")
+        result = await client.capture("ORD_20230806_0001", "10", "USD", request_id="REQ-20230806-0001")
     assert result.amount == Decimal("10") and isinstance(result.amount, Decimal)  # a JSON number there
     assert result.is_final is True  # a JSON bool there, "True,False" in the field table
     assert result.status is CaptureStatus.SUCCESS

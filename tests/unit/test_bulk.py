@@ -49,7 +49,7 @@ from payermax_async.errors import (
     SignatureError,
     TransportError,
 )
-from payermax_async.models.capture import CaptureResult, CaptureStatus
+from payermax_async.types import CaptureResult, CaptureStatus
 
 T = TypeVar("T")
 Behaviour = Callable[[str, str], CaptureResult | BaseException]
@@ -152,12 +152,12 @@ async def test_every_item_gets_exactly_one_outcome_even_when_some_fail() -> None
         6: OutcomeStatus.UNKNOWN,
     }
     for i in range(70):
-        outcome = by_no[f"ORD-{i}"]
+        outcome = by_no[f"ORD_{i}"]
         assert outcome.status is expected[i % 7], outcome
         assert (outcome.result is None) == (outcome.error is not None)
-        assert outcome.request_id == client.request_ids()[f"ORD-{i}"]
-    assert by_no["ORD-0"].ok and by_no["ORD-0"].capture_no == "CAP-ORD-0"
-    assert isinstance(by_no["ORD-6"].error, RuntimeError)
+        assert outcome.request_id == client.request_ids()[f"ORD_{i}"]
+    assert by_no["ORD_0"].ok and by_no["ORD_0"].capture_no == "CAP-ORD-0"
+    assert isinstance(by_no["ORD_6"].error, RuntimeError)
 
 
 async def test_a_capture_with_status_failed_is_a_failed_outcome_with_its_result() -> None:
@@ -206,7 +206,7 @@ async def test_the_input_is_read_lazily_never_far_ahead_of_the_captures() -> Non
         nonlocal read
         for i in range(10_000):
             read += 1
-            yield CaptureItem(f"ORD-{i}", "10.00", "USD")
+            yield CaptureItem(f"ORD_{i}", "10.00", "USD")
 
     client = FakeClient()
     ahead = 0
@@ -225,7 +225,7 @@ async def test_the_journaled_pipeline_reads_ahead_by_at_most_a_few_batches(tmp_p
         nonlocal read
         for i in range(3000):
             read += 1
-            yield CaptureItem(f"ORD-{i}", "10.00", "USD")
+            yield CaptureItem(f"ORD_{i}", "10.00", "USD")
 
     ahead = 0
     seen = 0
@@ -243,11 +243,11 @@ async def test_an_async_iterable_input_is_shared_safely_by_the_workers() -> None
         for i in range(100):
             if i % 10 == 0:
                 await asyncio.sleep(0)
-            yield CaptureItem(f"ORD-{i}", "10.00", "USD")
+            yield CaptureItem(f"ORD_{i}", "10.00", "USD")
 
     client = FakeClient(delay=lambda: 0.0005)
     outcomes = await collect(client, source(), concurrency=10)
-    assert sorted(o.item.out_trade_no for o in outcomes) == sorted(f"ORD-{i}" for i in range(100))
+    assert sorted(o.item.out_trade_no for o in outcomes) == sorted(f"ORD_{i}" for i in range(100))
     assert len(client.calls) == 100
 
 
@@ -269,7 +269,7 @@ async def test_an_input_that_raises_finishes_what_was_read_then_raises(
 
     with pytest.raises(OSError, match="went away"):
         await consume()
-    assert sorted(o.item.out_trade_no for o in seen) == [f"ORD-{i}" for i in range(5)]
+    assert sorted(o.item.out_trade_no for o in seen) == [f"ORD_{i}" for i in range(5)]
     assert all(o.ok for o in seen)
 
 
@@ -277,7 +277,7 @@ async def test_an_input_that_raises_finishes_what_was_read_then_raises(
 async def test_something_that_is_not_a_capture_item_stops_the_run(tmp_path: Path, journaled: bool) -> None:
     journal = tmp_path / "j.db" if journaled else None
     with pytest.raises(TypeError, match="CaptureItem"):
-        await collect(FakeClient(), [*items(2), ("ORD-9", "1.00", "USD")], journal=journal)
+        await collect(FakeClient(), [*items(2), ("ORD_9", "1.00", "USD")], journal=journal)
 
 
 @pytest.mark.parametrize(
@@ -453,12 +453,12 @@ async def test_a_rerun_skips_done_orders_and_replays_the_rest_with_the_same_requ
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "run.db"
-    flaky = {f"ORD-{i}" for i in range(0, 30, 3)}
+    flaky = {f"ORD_{i}" for i in range(0, 30, 3)}
 
     def first_behave(otn: str, rid: str) -> CaptureResult | BaseException:
         if otn in flaky:
             return OutcomeUnknownError("the answer was lost", attempts=3)
-        if otn == "ORD-1":
+        if otn == "ORD_1":
             return ApiError("AUTH_EXPIRED", "expired")
         return result(otn, rid)
 
@@ -473,10 +473,10 @@ async def test_a_rerun_skips_done_orders_and_replays_the_rest_with_the_same_requ
     by_no = {o.item.out_trade_no: o for o in outcomes}
     assert len(by_no) == 30
     assert all(by_no[otn].ok and not by_no[otn].skipped for otn in flaky)
-    skipped = by_no["ORD-2"]
+    skipped = by_no["ORD_2"]
     assert skipped.skipped and skipped.ok and skipped.result is not None
     assert skipped.result.capture_no == "CAP-ORD-2"  # rebuilt from the journal
-    refused = by_no["ORD-1"]
+    refused = by_no["ORD_1"]
     assert refused.skipped and refused.status is OutcomeStatus.FAILED
     assert isinstance(refused.error, ApiError) and refused.error.code == "AUTH_EXPIRED"
 
@@ -487,21 +487,21 @@ async def test_changed_amounts_are_conflicts_and_repeats_are_duplicates(tmp_path
         FakeClient(lambda otn, rid: OutcomeUnknownError("lost", attempts=1)), items(3), journal=path
     )
     changed = [
-        CaptureItem("ORD-0", "12.00", "USD"),  # another amount: not sent
-        CaptureItem("ORD-1", "10.0", "USD"),  # the same amount, written differently: fine
-        CaptureItem("ORD-2", "10.00", "USD"),
-        CaptureItem("ORD-2", "10.00", "USD"),  # the same order twice in one input
+        CaptureItem("ORD_0", "12.00", "USD"),  # another amount: not sent
+        CaptureItem("ORD_1", "10.0", "USD"),  # the same amount, written differently: fine
+        CaptureItem("ORD_2", "10.00", "USD"),
+        CaptureItem("ORD_2", "10.00", "USD"),  # the same order twice in one input
     ]
     client = FakeClient()
     outcomes = await collect(client, changed, journal=path)
     statuses = sorted((o.item.out_trade_no, o.status.value) for o in outcomes)
     assert statuses == [
-        ("ORD-0", "conflict"),
-        ("ORD-1", "captured"),
-        ("ORD-2", "captured"),
-        ("ORD-2", "duplicate"),
+        ("ORD_0", "conflict"),
+        ("ORD_1", "captured"),
+        ("ORD_2", "captured"),
+        ("ORD_2", "duplicate"),
     ]
-    assert sorted(otn for otn, *_ in client.calls) == ["ORD-1", "ORD-2"]
+    assert sorted(otn for otn, *_ in client.calls) == ["ORD_1", "ORD_2"]
     conflict = next(o for o in outcomes if o.status is OutcomeStatus.CONFLICT)
     assert isinstance(conflict.error, InvalidRequestError) and "10.00 USD" in str(conflict.error)
 
@@ -510,17 +510,17 @@ async def test_invalid_items_are_reported_and_never_journaled_or_sent(tmp_path: 
     path = tmp_path / "run.db"
     bad = [
         CaptureItem("has space", "10.00", "USD"),
-        CaptureItem("ORD-A", "10.001", "USD"),
-        CaptureItem("ORD-B", "10.00", "usd"),
-        CaptureItem("ORD-C", -1, "USD"),
-        CaptureItem("ORD-D", 1.5, "USD"),  # type: ignore[arg-type]  # floats are refused
+        CaptureItem("ORD_A", "10.001", "USD"),
+        CaptureItem("ORD_B", "10.00", "usd"),
+        CaptureItem("ORD_C", -1, "USD"),
+        CaptureItem("ORD_D", 1.5, "USD"),  # type: ignore[arg-type]  # floats are refused
     ]
     client = FakeClient()
     outcomes = await collect(client, [*bad, *items(2)], journal=path)
     invalid = [o for o in outcomes if o.status is OutcomeStatus.INVALID]
     assert {o.item.out_trade_no for o in invalid} == {i.out_trade_no for i in bad}
     assert all(isinstance(o.error, InvalidRequestError) for o in invalid)
-    assert sorted(otn for otn, *_ in client.calls) == ["ORD-0", "ORD-1"]
+    assert sorted(otn for otn, *_ in client.calls) == ["ORD_0", "ORD_1"]
     with Journal(path) as journal:
         assert sum(journal.counts().values()) == 2
 
@@ -607,9 +607,9 @@ def test_outcome_status_of_each_error(error: BaseException, status: OutcomeStatu
 )
 def test_errors_survive_a_journal_or_process_boundary(error: BaseException) -> None:
     cls, code, message = error_fields(error)
-    rebuilt = rebuild_error(cls, code, message, {"out_trade_no": "ORD-1"})
+    rebuilt = rebuild_error(cls, code, message, {"out_trade_no": "ORD_1"})
     assert isinstance(rebuilt, PayerMaxError)
-    assert rebuilt.out_trade_no == "ORD-1"
+    assert rebuilt.out_trade_no == "ORD_1"
     if isinstance(error, PayerMaxError):
         assert type(rebuilt) is type(error)
         assert error_fields(rebuilt) == (cls, code, message)
@@ -618,7 +618,7 @@ def test_errors_survive_a_journal_or_process_boundary(error: BaseException) -> N
 
 
 def test_results_round_trip_through_their_stored_form() -> None:
-    original = result("ORD-1", "rid-1")
+    original = result("ORD_1", "rid-1")
     assert decode_result(encode_result(original)) == original
 
 
@@ -626,16 +626,16 @@ def test_results_round_trip_through_their_stored_form() -> None:
     "outcome",
     [
         CaptureOutcome(
-            CaptureItem("ORD-1", "10.00", "USD"), OutcomeStatus.CAPTURED, "rid-1", result("ORD-1", "rid-1")
+            CaptureItem("ORD_1", "10.00", "USD"), OutcomeStatus.CAPTURED, "rid-1", result("ORD_1", "rid-1")
         ),
         CaptureOutcome(
-            CaptureItem("ORD-2", "10.00", "USD", "rid-2"),
+            CaptureItem("ORD_2", "10.00", "USD", "rid-2"),
             OutcomeStatus.FAILED,
             "rid-2",
             error=ApiError("AUTH_EXPIRED", "too old", operation="capture"),
         ),
         CaptureOutcome(
-            CaptureItem("ORD-3", "1", "JPY"),
+            CaptureItem("ORD_3", "1", "JPY"),
             OutcomeStatus.UNKNOWN,
             "rid-3",
             error=OutcomeUnknownError("lost", attempts=3, operation="capture"),

@@ -40,7 +40,7 @@ async def test_capture_signs_exactly_the_bytes_it_sends(
             keys, data=capture_data(requestId=json.loads(kw["data"])["data"]["requestId"])
         ),
     )
-    result = await client.capture(out_trade_no="ORD-1", amount=Decimal("100.00"), currency="USD")
+    result = await client.capture(out_trade_no="ORD_1", amount=Decimal("100.00"), currency="USD")
     [(body, headers)] = sent_bodies(gateway)
     assert RsaVerifier(keys.merchant_public).verify(body, base64.b64decode(headers["sign"]))
     assert headers["Content-Type"] == "application/json"
@@ -50,7 +50,7 @@ async def test_capture_signs_exactly_the_bytes_it_sends(
     assert envelope["version"] == "1.5" and envelope["keyVersion"] == "1"
     assert envelope["appId"] == "app-test" and envelope["merchantNo"] == "M-TEST-1"
     assert TIME_RE.match(envelope["requestTime"])
-    assert envelope["data"]["outTradeNo"] == "ORD-1" and envelope["data"]["currency"] == "USD"
+    assert envelope["data"]["outTradeNo"] == "ORD_1" and envelope["data"]["currency"] == "USD"
     assert re.fullmatch(r"[0-9a-f]{32}", envelope["data"]["requestId"])
     assert result.request_id == envelope["data"]["requestId"]
     assert result.status is CaptureStatus.SUCCESS and result.amount == Decimal(100) and result.is_final
@@ -61,8 +61,8 @@ async def test_caller_request_id_and_version_override(
 ) -> None:
     async with make_client(versions={"capture": "1.6"}) as client:
         gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()), repeat=True)
-        await client.capture("ORD-1", "100", "USD", request_id="R-1")
-        await client.capture("ORD-1", "100", "USD", request_id="R-1", version="2.0")
+        await client.capture("ORD_1", "100", "USD", request_id="R-1")
+        await client.capture("ORD_1", "100", "USD", request_id="R-1", version="2.0")
         (first, _), (second, _) = sent_bodies(gateway)
     assert json.loads(first)["version"] == "1.6" and json.loads(second)["version"] == "2.0"
     assert json.loads(first)["data"]["requestId"] == "R-1"
@@ -73,9 +73,9 @@ async def test_tampered_response_signature(
 ) -> None:
     gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(), tamper=True), repeat=True)
     with pytest.raises(SignatureError, match="does not verify") as info:
-        await client.capture("ORD-1", "100", "USD", request_id="R-1")
+        await client.capture("ORD_1", "100", "USD", request_id="R-1")
     assert len(sent_bodies(gateway)) == 3  # never trusted; replayed, then reported as itself
-    assert info.value.request_id == "R-1" and info.value.out_trade_no == "ORD-1"
+    assert info.value.request_id == "R-1" and info.value.out_trade_no == "ORD_1"
     assert info.value.operation == "capture"
 
 
@@ -84,7 +84,7 @@ async def test_missing_response_signature(
 ) -> None:
     gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(), sign=False), repeat=True)
     with pytest.raises(SignatureError, match="no sign header"):
-        await client.capture("ORD-1", "100", "USD")
+        await client.capture("ORD_1", "100", "USD")
 
 
 async def test_an_unverifiable_answer_is_replayed_and_the_verified_one_wins(
@@ -92,7 +92,7 @@ async def test_an_unverifiable_answer_is_replayed_and_the_verified_one_wins(
 ) -> None:
     gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(status="FAILED"), sign=False))
     gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
-    result = await client.capture("ORD-1", "100", "USD")
+    result = await client.capture("ORD_1", "100", "USD")
     assert result.status is CaptureStatus.SUCCESS  # the unsigned FAILED was never believed
 
 
@@ -101,7 +101,7 @@ async def test_signed_error_response_with_a_bad_signature_is_not_trusted(
 ) -> None:
     gateway.post(URL, callback=lambda url, **kw: reply(keys, "AUTH_EXPIRED", tamper=True), repeat=True)
     with pytest.raises(SignatureError):
-        await client.capture("ORD-1", "100", "USD")
+        await client.capture("ORD_1", "100", "USD")
 
 
 @pytest.mark.parametrize("signed", [True, False])
@@ -121,11 +121,11 @@ async def test_business_and_configuration_codes_are_api_errors_never_retried(
 ) -> None:
     gateway.post(URL, callback=lambda url, **kw: reply(keys, code, {"detail": 1.5}, sign=signed), repeat=True)
     with pytest.raises(ApiError) as info:
-        await client.capture("ORD-1", "100", "USD", request_id="R-9")
+        await client.capture("ORD_1", "100", "USD", request_id="R-9")
     assert len(sent_bodies(gateway)) == 1
     err = info.value
     assert (err.code, err.msg, err.operation, err.http_status) == (code, "nope", "capture", 200)
-    assert err.ids == {"out_trade_no": "ORD-1", "request_id": "R-9"}
+    assert err.ids == {"out_trade_no": "ORD_1", "request_id": "R-9"}
     assert err.data == {"detail": Decimal("1.5")}
     assert code in str(err) and "R-9" in str(err)
 
@@ -151,7 +151,7 @@ async def test_malformed_answers_are_maybe_sent_and_end_as_outcome_unknown(
     async with make_client(max_retries=1) as client:
         gateway.post(URL, status=status, body=body, headers={"Content-Type": ctype}, repeat=True)
         with pytest.raises(OutcomeUnknownError) as info:
-            await client.capture("ORD-1", "100", "USD", request_id="R-2")
+            await client.capture("ORD_1", "100", "USD", request_id="R-2")
     assert len(sent_bodies(gateway)) == 2
     assert info.value.attempts == 2 and info.value.request_id == "R-2"
     cause = info.value.__cause__
@@ -163,7 +163,7 @@ async def test_404_html_is_not_retried(client: PayerMaxClient, gateway: Scripted
     """A routing refusal never reached the gateway: no retry, and no 'outcome unknown' either."""
     gateway.post(URL, status=404, body=b"not found", headers={"Content-Type": "text/plain"}, repeat=True)
     with pytest.raises(MalformedResponseError) as info:
-        await client.capture("ORD-1", "100", "USD")
+        await client.capture("ORD_1", "100", "USD")
     assert len(sent_bodies(gateway)) == 1 and info.value.http_status == 404
 
 
@@ -172,7 +172,7 @@ async def test_success_body_that_does_not_match_the_model(
 ) -> None:
     gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data(status="WEIRD")))
     with pytest.raises(OutcomeUnknownError) as info:
-        await client.capture("ORD-1", "100", "USD", max_retries=0)
+        await client.capture("ORD_1", "100", "USD", max_retries=0)
     assert "does not match CaptureResult" in str(info.value.__cause__)
 
 
@@ -197,7 +197,7 @@ BAD_INPUTS: list[tuple[dict[str, Any], str]] = [
 async def test_bad_input_is_refused_before_any_byte_is_sent(
     client: PayerMaxClient, overrides: dict[str, Any], field: str, gateway: ScriptedGateway
 ) -> None:
-    kwargs: dict[str, Any] = {"out_trade_no": "ORD-1", "amount": Decimal("1.00"), "currency": "USD"}
+    kwargs: dict[str, Any] = {"out_trade_no": "ORD_1", "amount": Decimal("1.00"), "currency": "USD"}
     kwargs.update(overrides)
     with pytest.raises(InvalidRequestError) as info:
         await client.capture(**kwargs)
@@ -237,7 +237,7 @@ async def test_no_secret_in_repr_or_errors(
         text = repr(client) + repr(client.config) + str(client.__dict__.get("config"))
         gateway.post(URL, callback=lambda url, **kw: reply(keys, "AUTH_EXPIRED"))
         with pytest.raises(ApiError) as info:
-            await client.capture("ORD-1", "100", "USD")
+            await client.capture("ORD_1", "100", "USD")
         text += str(info.value) + repr(info.value)
     for secret in (keys.merchant_private[64:120], "tok-SECRET-123", keys.payermax_private[64:120]):
         assert secret not in text
@@ -249,7 +249,7 @@ async def test_merchant_auth_token_header_is_sent_for_isv(
 ) -> None:
     async with make_client(merchant_auth_token="tok-1", sp_merchant_no="SP-1") as client:
         gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
-        await client.capture("ORD-1", "100", "USD")
+        await client.capture("ORD_1", "100", "USD")
     [(_, headers)] = sent_bodies(gateway)
     assert headers["merchant_auth_token"] == "tok-1"  # the header name of PayerMax's ISV docs and SDKs
 
@@ -269,7 +269,7 @@ async def test_async_signer_is_awaited(
 
     async with make_client(private_key=None, signer=Kms()) as client:
         gateway.post(URL, callback=lambda url, **kw: reply(keys, data=capture_data()))
-        await client.capture("ORD-1", "100", "USD")
+        await client.capture("ORD_1", "100", "USD")
     [(body, headers)] = sent_bodies(gateway)
     assert calls == [len(body)]
     assert RsaVerifier(keys.merchant_public).verify(body, base64.b64decode(headers["sign"]))
@@ -284,7 +284,7 @@ async def test_closed_client_refuses_work_and_user_session_stays_open(
         await client.aclose()  # idempotent
         assert client.closed and not session.closed
         with pytest.raises(RuntimeError, match="closed"):
-            await client.capture("ORD-1", "100", "USD")
+            await client.capture("ORD_1", "100", "USD")
 
 
 async def test_session_and_transport_are_exclusive(make_client: Callable[..., PayerMaxClient]) -> None:
@@ -298,7 +298,7 @@ async def test_debug_logs_show_bodies_with_card_and_personal_data_masked(
 ) -> None:
     url = "http://127.0.0.1:9/aggregate-pay/api/gateway/orderAndPay"
     data = {
-        "outTradeNo": "ORD-7",
+        "outTradeNo": "ORD_7",
         "totalAmount": 1,
         "userId": "u-1",
         "paymentDetail": {
@@ -309,11 +309,11 @@ async def test_debug_logs_show_bodies_with_card_and_personal_data_masked(
     caplog.set_level("DEBUG", logger="payermax_async")
     gateway.post(
         url,
-        callback=lambda u, **kw: reply(keys, data={"outTradeNo": "ORD-7", "cardNo": "4111111111111111"}),
+        callback=lambda u, **kw: reply(keys, data={"outTradeNo": "ORD_7", "cardNo": "4111111111111111"}),
     )
     got = await client.call("orderAndPay", data)
-    assert got["outTradeNo"] == "ORD-7"
+    assert got["outTradeNo"] == "ORD_7"
     text = caplog.text
-    assert "ORD-7" in text and '"cardNo":"***"' in text
+    assert "ORD_7" in text and '"cardNo":"***"' in text
     for secret in ("4111111111111111", '"123"', "jane@example.com", "Jane", keys.merchant_private[64:100]):
         assert secret not in text

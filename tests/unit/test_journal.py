@@ -24,7 +24,7 @@ def path(tmp_path: Path) -> Path:
 
 
 def claims(n: int, amount: str = "10.00", start: int = 0) -> list[Claim]:
-    return [Claim(f"ORD-{i}", amount, "USD") for i in range(start, start + n)]
+    return [Claim(f"ORD_{i}", amount, "USD") for i in range(start, start + n)]
 
 
 def test_new_orders_are_recorded_before_reserve_returns(path: Path) -> None:
@@ -35,7 +35,7 @@ def test_new_orders_are_recorded_before_reserve_returns(path: Path) -> None:
         rows = dict(other.execute("SELECT out_trade_no, request_id FROM captures").fetchall())
         other.close()
     assert [r.verdict for r in got] == [Verdict.SEND] * 3
-    assert rows == {"ORD-0": got[0].request_id, "ORD-1": got[1].request_id, "OWN": "my-id-1"}
+    assert rows == {"ORD_0": got[0].request_id, "ORD_1": got[1].request_id, "OWN": "my-id-1"}
     assert all(re.fullmatch(r"[0-9a-f]{32}", r.request_id) for r in got[:2])
     assert got[0].request_id != got[1].request_id
 
@@ -64,9 +64,9 @@ def test_a_rerun_replays_what_is_not_done_under_the_same_request_id(
     with Journal(path) as journal:
         (first,) = journal.reserve(claims(1), "run-1")
         if state is not EntryState.SENDING:
-            journal.record([Record("ORD-0", first.request_id, state, capture_no="C1")])
+            journal.record([Record("ORD_0", first.request_id, state, capture_no="C1")])
         (again,) = journal.reserve(claims(1), "run-2")
-        entry = journal.get("ORD-0")
+        entry = journal.get("ORD_0")
     assert again.verdict is verdict
     assert again.request_id == first.request_id
     assert again.entry is not None and again.entry.state is state
@@ -88,7 +88,7 @@ def test_an_order_twice_in_one_run_is_a_duplicate(path: Path) -> None:
 def test_a_done_order_seen_twice_in_a_rerun_is_skipped_then_a_duplicate(path: Path) -> None:
     with Journal(path) as journal:
         (first,) = journal.reserve(claims(1), "run-1")
-        journal.record([Record("ORD-0", first.request_id, EntryState.CAPTURED)])
+        journal.record([Record("ORD_0", first.request_id, EntryState.CAPTURED)])
         got = journal.reserve([*claims(1), *claims(1)], "run-2")
     assert [r.verdict for r in got] == [Verdict.DONE, Verdict.DUPLICATE]
 
@@ -96,16 +96,16 @@ def test_a_done_order_seen_twice_in_a_rerun_is_skipped_then_a_duplicate(path: Pa
 @pytest.mark.parametrize(
     "changed",
     [
-        Claim("ORD-0", "11.00", "USD"),
-        Claim("ORD-0", "10.00", "EUR"),
-        Claim("ORD-0", "10.00", "USD", request_id="another-id"),
+        Claim("ORD_0", "11.00", "USD"),
+        Claim("ORD_0", "10.00", "EUR"),
+        Claim("ORD_0", "10.00", "USD", request_id="another-id"),
     ],
 )
 def test_different_parameters_for_a_journaled_order_are_a_conflict(path: Path, changed: Claim) -> None:
     with Journal(path) as journal:
         (first,) = journal.reserve(claims(1), "run-1")
         (got,) = journal.reserve([changed], "run-2")
-        entry = journal.get("ORD-0")
+        entry = journal.get("ORD_0")
     assert got.verdict is Verdict.CONFLICT
     assert got.request_id == first.request_id
     assert entry is not None  # the row is left exactly as it was
@@ -114,8 +114,8 @@ def test_different_parameters_for_a_journaled_order_are_a_conflict(path: Path, c
 
 def test_the_same_request_id_given_again_is_not_a_conflict(path: Path) -> None:
     with Journal(path) as journal:
-        journal.reserve([Claim("ORD-0", "10.00", "USD", "rid-0")], "run-1")
-        (got,) = journal.reserve([Claim("ORD-0", "10.00", "USD", "rid-0")], "run-2")
+        journal.reserve([Claim("ORD_0", "10.00", "USD", "rid-0")], "run-1")
+        (got,) = journal.reserve([Claim("ORD_0", "10.00", "USD", "rid-0")], "run-2")
     assert (got.verdict, got.request_id) == (Verdict.RESEND, "rid-0")
 
 
@@ -124,15 +124,15 @@ def test_record_keeps_the_outcome_and_never_overwrites_a_done_row(path: Path) ->
         a, b = journal.reserve(claims(2), "run-1")
         journal.record(
             [
-                Record("ORD-0", a.request_id, EntryState.CAPTURED, capture_no="C-0", result=b"{}"),
-                Record("ORD-1", b.request_id, EntryState.FAILED, error_class="ApiError", error_code="X"),
+                Record("ORD_0", a.request_id, EntryState.CAPTURED, capture_no="C-0", result=b"{}"),
+                Record("ORD_1", b.request_id, EntryState.FAILED, error_class="ApiError", error_code="X"),
             ]
         )
         # A late or stray write cannot undo a definite outcome...
-        journal.record([Record("ORD-0", a.request_id, EntryState.UNKNOWN)])
+        journal.record([Record("ORD_0", a.request_id, EntryState.UNKNOWN)])
         # ...and a write under another request_id touches nothing.
-        journal.record([Record("ORD-1", "not-its-id", EntryState.CAPTURED)])
-        first, second = journal.get("ORD-0"), journal.get("ORD-1")
+        journal.record([Record("ORD_1", "not-its-id", EntryState.CAPTURED)])
+        first, second = journal.get("ORD_0"), journal.get("ORD_1")
     assert first is not None and (first.state, first.capture_no, first.result) == (
         EntryState.CAPTURED,
         "C-0",
@@ -148,10 +148,10 @@ def test_record_keeps_the_outcome_and_never_overwrites_a_done_row(path: Path) ->
 def test_pending_moves_on_when_the_replay_answers(path: Path) -> None:
     with Journal(path) as journal:
         (a,) = journal.reserve(claims(1), "run-1")
-        journal.record([Record("ORD-0", a.request_id, EntryState.PENDING)])
+        journal.record([Record("ORD_0", a.request_id, EntryState.PENDING)])
         journal.reserve(claims(1), "run-2")
-        journal.record([Record("ORD-0", a.request_id, EntryState.CAPTURED)])
-        entry = journal.get("ORD-0")
+        journal.record([Record("ORD_0", a.request_id, EntryState.CAPTURED)])
+        entry = journal.get("ORD_0")
     assert entry is not None and entry.state is EntryState.CAPTURED
 
 
@@ -159,7 +159,7 @@ def test_counts_entries_and_large_batches(path: Path) -> None:
     with Journal(path) as journal:
         got = journal.reserve(claims(1200), "run-1")  # more than one IN (...) chunk
         journal.record(
-            [Record(f"ORD-{i}", got[i].request_id, EntryState.CAPTURED) for i in range(0, 1200, 3)]
+            [Record(f"ORD_{i}", got[i].request_id, EntryState.CAPTURED) for i in range(0, 1200, 3)]
         )
         again = journal.reserve(claims(1200), "run-2")
         counts = journal.counts()
@@ -178,7 +178,7 @@ def test_reopening_keeps_everything(path: Path) -> None:
     with Journal(path) as journal:
         (a,) = journal.reserve(claims(1), "run-1")
     with Journal(path) as journal:
-        entry = journal.get("ORD-0")
+        entry = journal.get("ORD_0")
     assert entry is not None and entry.request_id == a.request_id
 
 

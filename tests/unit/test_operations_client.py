@@ -117,7 +117,7 @@ async def test_authorization_request_shape_and_result(
         ),
     )
     result = await client.order_and_pay(
-        "AUTH-1",
+        "AUTH_1",
         Decimal("25.50"),
         "USD",
         country="US",
@@ -312,13 +312,13 @@ async def test_cancel_generates_one_request_id_and_reuses_it_on_retry(
             {
                 "cancelNo": "CN-1",
                 "requestId": env["data"]["requestId"],
-                "outTradeNo": "AUTH-1",
+                "outTradeNo": "AUTH_1",
                 "status": "SUCCESS",
             },
         )
 
     gw.on("cancel", lambda env: reply(keys, code="SYSTEM_ERROR"), answer)
-    result = await client.cancel("AUTH-1")
+    result = await client.cancel("AUTH_1")
     first, second = gw.envelopes("cancel")
     assert first["version"] == "1.5"
     assert re.fullmatch(r"[0-9a-f]{32}", first["data"]["requestId"])
@@ -327,9 +327,9 @@ async def test_cancel_generates_one_request_id_and_reuses_it_on_retry(
 
 
 async def test_cancel_with_callers_request_id(client: PayerMaxClient, gw: Gateway, keys: Keys) -> None:
-    gw.on("cancel", ok(keys, requestId="MY-VOID-1", outTradeNo="AUTH-1", status="PENDING"))
-    result = await client.cancel("AUTH-1", "MY-VOID-1")
-    assert gw.envelopes("cancel")[0]["data"] == {"requestId": "MY-VOID-1", "outTradeNo": "AUTH-1"}
+    gw.on("cancel", ok(keys, requestId="MY-VOID-1", outTradeNo="AUTH_1", status="PENDING"))
+    result = await client.cancel("AUTH_1", "MY-VOID-1")
+    assert gw.envelopes("cancel")[0]["data"] == {"requestId": "MY-VOID-1", "outTradeNo": "AUTH_1"}
     assert not result.is_final
 
 
@@ -451,9 +451,9 @@ def payee() -> PayeeInfo:
 async def test_payout_sends_the_amount_as_an_exact_string(
     client: PayerMaxClient, gw: Gateway, keys: Keys
 ) -> None:
-    gw.on("paymentOrderPay", ok(keys, outTradeNo="PO-1", tradeNo="TN-1", status="PENDING"))
+    gw.on("paymentOrderPay", ok(keys, outTradeNo="PO_1", tradeNo="TN-1", status="PENDING"))
     result = await client.payout(
-        "PO-1",
+        "PO_1",
         Decimal("100.5"),
         "EGP",
         country="EG",
@@ -485,31 +485,31 @@ async def test_payout_lost_answer_is_reconciled_by_payout_query(
         "paymentOrderQry",
         ok(
             keys,
-            outTradeNo="PO-2",
+            outTradeNo="PO_2",
             tradeNo="TN-2",
             status="SUCCESS",
             trade={"amount": "1.00", "currency": "USD"},
         ),
     )
-    result = await client.payout("PO-2", 1, "USD", country="US", payee_info=payee())
+    result = await client.payout("PO_2", 1, "USD", country="US", payee_info=payee())
     assert result.reconciled and result.status is PayoutStatus.SUCCESS
     assert gw.attempts("paymentOrderPay") == 2  # the lost one and the ORDER_REPEAT, never a third
 
 
 async def test_payout_query(client: PayerMaxClient, gw: Gateway, keys: Keys) -> None:
-    gw.on("paymentOrderQry", ok(keys, outTradeNo="PO-1", status="FAILED", responseCode="ACCOUNT_INVALID"))
-    found = await client.payout_query("PO-1")
+    gw.on("paymentOrderQry", ok(keys, outTradeNo="PO_1", status="FAILED", responseCode="ACCOUNT_INVALID"))
+    found = await client.payout_query("PO_1")
     assert found.status is PayoutStatus.FAILED and found.response_code == "ACCOUNT_INVALID"
-    assert gw.envelopes("paymentOrderQry")[0]["data"] == {"outTradeNo": "PO-1"}
+    assert gw.envelopes("paymentOrderQry")[0]["data"] == {"outTradeNo": "PO_1"}
 
 
 async def test_payout_refuses_bad_input(client: PayerMaxClient, gw: Gateway) -> None:
     with pytest.raises(InvalidRequestError, match="payee_info"):
-        await client.payout("PO-1", 1, "USD", country="US", payee_info={"paymentMethod": "X"})  # type: ignore[arg-type]
+        await client.payout("PO_1", 1, "USD", country="US", payee_info={"paymentMethod": "X"})  # type: ignore[arg-type]
     with pytest.raises(InvalidRequestError, match="destination_currency"):
-        await client.payout("PO-1", 1, "USD", country="US", payee_info=payee(), destination_currency="eur")
+        await client.payout("PO_1", 1, "USD", country="US", payee_info=payee(), destination_currency="eur")
     with pytest.raises(InvalidRequestError, match="expiry_days"):
-        await client.payout("PO-1", 1, "USD", country="US", payee_info=payee(), expiry_days=30)
+        await client.payout("PO_1", 1, "USD", country="US", payee_info=payee(), expiry_days=30)
     assert not gw.m.requests
 
 

@@ -140,7 +140,7 @@ def test_order_and_pay_response_without_status_is_pending() -> None:
 def test_order_query_of_an_authorization() -> None:
     raw = json.dumps(
         {
-            "outTradeNo": "AUTH-1",
+            "outTradeNo": "AUTH_1",
             "tradeToken": "T-9",
             "totalAmount": 10.50,
             "currency": "USD",
@@ -191,7 +191,7 @@ def test_cancel_response_with_spaced_offset_timestamps() -> None:
         {
             "cancelNo": "CN-1",
             "requestId": "REQ-1",
-            "outTradeNo": "AUTH-1",
+            "outTradeNo": "AUTH_1",
             "status": "SUCCESS",
             "createdTime": "2023-08-06T23:50:59 +0000",
             "succeededTime": "2023-08-06T23:51:00 +0000",
@@ -228,13 +228,13 @@ def test_refund_and_refund_query_responses() -> None:
 
 def test_payout_response_and_query_with_string_amounts() -> None:
     accepted = decode_model(
-        b'{"outTradeNo":"PO-1","tradeNo":"20201112400101244339","status":"PENDING"}', PayoutResult
+        b'{"outTradeNo":"PO_1","tradeNo":"20201112400101244339","status":"PENDING"}', PayoutResult
     )
     assert accepted.status is PayoutStatus.PENDING and not accepted.is_final
     query = decode_model(
         json.dumps(
             {
-                "outTradeNo": "PO-1",
+                "outTradeNo": "PO_1",
                 "tradeNo": "20201112400101244339",
                 "status": "BOUNCEBACK",
                 "trade": {"amount": "100.50", "currency": "EGP"},
@@ -252,7 +252,7 @@ def test_payout_response_and_query_with_string_amounts() -> None:
     assert query.trade is not None and query.trade.amount == Decimal("100.50")
     assert query.source is not None and query.source.exchange_rate == Decimal("15.4321")
     assert "8812-7730" not in repr(query) and "redeem_code=***" in repr(query)
-    assert "PO-1" in repr(query)
+    assert "PO_1" in repr(query)
 
 
 @pytest.mark.parametrize("status", ["SUCCESS", "FAILED", "BOUNCEBACK"])
@@ -293,7 +293,7 @@ def test_payout_notification_key_changes_when_status_changes() -> None:
                 {
                     "notifyType": "PAYOUT",
                     "notifyTime": "2024-05-13T10:28:03.606Z",
-                    "data": {"outTradeNo": "PO-1", "tradeNo": "T-1", "status": status},
+                    "data": {"outTradeNo": "PO_1", "tradeNo": "T-1", "status": status},
                 }
             ).encode(),
             PayoutNotification,

@@ -27,7 +27,7 @@ from payermax_async import (
     SignatureError,
     TransportError,
 )
-from payermax_async.models import CaptureRequest
+from payermax_async.types import CaptureRequest
 from payermax_async.operations.auth_capture import CAPTURE
 from payermax_async.retry import FailureKind, RetryBudget, classify, parse_retry_after
 
@@ -139,7 +139,7 @@ async def test_retry_keeps_the_id_and_changes_time_and_signature(
     ticks = iter([1_700_000_000.0, 1_700_000_001.5])
     gateway.post(URL, callback=_sequence(keys, _code(keys, "SYSTEM_ERROR"), _ok(keys)), repeat=True)
     async with make_client(on_retry=events.append, clock=lambda: next(ticks)) as client:
-        result = await client.capture("ORD-1", "10.00", "USD", request_id="R-SAME")
+        result = await client.capture("ORD_1", "10.00", "USD", request_id="R-SAME")
     (first, h1), (second, h2) = sent_bodies(gateway)
     e1, e2 = json.loads(first), json.loads(second)
     assert e1["data"] == e2["data"] and e1["data"]["requestId"] == "R-SAME"
@@ -157,11 +157,11 @@ async def test_retries_run_out_after_maybe_sent(
 ) -> None:
     gateway.post(URL, callback=_sequence(keys, _code(keys, "SYSTEM_ERROR")), repeat=True)
     with pytest.raises(OutcomeUnknownError) as info:
-        await client.capture("ORD-1", "10.00", "USD", request_id="R-1")
+        await client.capture("ORD_1", "10.00", "USD", request_id="R-1")
     assert len(sent_bodies(gateway)) == 3
     err = info.value
     assert err.attempts == 3 and not err.landed
-    assert err.ids == {"out_trade_no": "ORD-1", "request_id": "R-1"}
+    assert err.ids == {"out_trade_no": "ORD_1", "request_id": "R-1"}
     assert isinstance(err.__cause__, ApiError) and err.__cause__.code == "SYSTEM_ERROR"
 
 
@@ -172,7 +172,7 @@ async def test_not_sent_then_maybe_sent_is_still_unknown(
     gateway.post(URL, exception=ResponseLostError("no response within 15.0s"))
     gateway.post(URL, exception=TransportError("could not connect: refused"), repeat=True)
     with pytest.raises(OutcomeUnknownError) as info:
-        await client.capture("ORD-1", "10.00", "USD")
+        await client.capture("ORD_1", "10.00", "USD")
     assert isinstance(info.value.__cause__, TransportError)
 
 
@@ -183,7 +183,7 @@ async def test_a_refused_replay_after_a_lost_answer_is_not_a_failure(
     gateway.post(URL, exception=ResponseLostError("no response within 15.0s"))
     gateway.post(URL, callback=_sequence(keys, _code(keys, "AUTH_EXPIRED")), repeat=True)
     with pytest.raises(OutcomeUnknownError) as info:
-        await client.capture("ORD-1", "10.00", "USD")
+        await client.capture("ORD_1", "10.00", "USD")
     assert isinstance(info.value.__cause__, ApiError) and info.value.__cause__.code == "AUTH_EXPIRED"
     assert info.value.attempts == 2
 
@@ -191,7 +191,7 @@ async def test_a_refused_replay_after_a_lost_answer_is_not_a_failure(
 async def test_per_call_max_retries(client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway) -> None:
     gateway.post(URL, callback=_sequence(keys, _code(keys, "TOO_MANY_REQUEST")), repeat=True)
     with pytest.raises(OutcomeUnknownError):
-        await client.capture("ORD-1", "10.00", "USD", max_retries=0)
+        await client.capture("ORD_1", "10.00", "USD", max_retries=0)
     assert len(sent_bodies(gateway)) == 1
 
 
@@ -207,8 +207,8 @@ async def test_clock_skew_is_learnt_from_the_date_header(
         repeat=True,
     )
     async with client:
-        await client.capture("ORD-1", "10.00", "USD")
-        await client.capture("ORD-2", "10.00", "USD")
+        await client.capture("ORD_1", "10.00", "USD")
+        await client.capture("ORD_2", "10.00", "USD")
     bodies = [json.loads(b) for b, _ in sent_bodies(gateway)]
     assert [b["requestTime"] for b in bodies] == [
         "2023-11-14T22:13:20.000+00:00",
@@ -223,7 +223,7 @@ async def test_clock_skew_without_a_date_header_is_reported(
 ) -> None:
     gateway.post(URL, callback=_sequence(keys, _code(keys, "REQ_TIME_OVER_TIME")), repeat=True)
     with pytest.raises(ApiError) as info:
-        await client.capture("ORD-1", "10.00", "USD")
+        await client.capture("ORD_1", "10.00", "USD")
     assert info.value.code == "REQ_TIME_OVER_TIME"
     assert len(sent_bodies(gateway)) == 2  # one resend with the same (uncorrectable) clock, then give up
 
@@ -234,7 +234,7 @@ async def test_order_repeat_after_a_lost_answer_means_it_landed(
     gateway.post(URL, exception=ResponseLostError("no response within 15.0s"))
     gateway.post(URL, callback=_sequence(keys, _code(keys, "ORDER_REPEAT")), repeat=True)
     with pytest.raises(OutcomeUnknownError) as info:
-        await client.capture("ORD-1", "10.00", "USD", request_id="R-L")
+        await client.capture("ORD_1", "10.00", "USD", request_id="R-L")
     assert info.value.landed and info.value.request_id == "R-L"
 
 
@@ -246,7 +246,7 @@ async def test_order_repeat_after_a_lost_answer_reconciles_when_it_can(
     async def reconcile() -> object:
         return sentinel
 
-    data = CaptureRequest(request_id="R-Q", out_trade_no="ORD-1", currency="USD", amount=Decimal(1))
+    data = CaptureRequest(request_id="R-Q", out_trade_no="ORD_1", currency="USD", amount=Decimal(1))
     gateway.post(URL, exception=ResponseLostError("no response within 15.0s"))
     gateway.post(URL, callback=_sequence(keys, _code(keys, "ORDER_REPEAT")), repeat=True)
     got = await client.execute(CAPTURE, data, {"request_id": "R-Q"}, reconcile=reconcile)
@@ -264,16 +264,16 @@ async def test_concurrent_calls_with_one_id_share_one_request(
 
     gateway.post(URL, callback=slow_ok, repeat=True)
     calls = [
-        asyncio.ensure_future(client.capture("ORD-1", "10.00", "USD", request_id="R-1")) for _ in range(5)
+        asyncio.ensure_future(client.capture("ORD_1", "10.00", "USD", request_id="R-1")) for _ in range(5)
     ]
     await asyncio.sleep(0.01)
     with pytest.raises(InvalidRequestError, match="already in flight with different parameters"):
-        await client.capture("ORD-1", "11.00", "USD", request_id="R-1")
+        await client.capture("ORD_1", "11.00", "USD", request_id="R-1")
     gate.set()
     results = await asyncio.gather(*calls)
     assert len(sent_bodies(gateway)) == 1
     assert all(r is results[0] for r in results)
-    await client.capture("ORD-1", "10.00", "USD", request_id="R-1")  # done: a new call sends again
+    await client.capture("ORD_1", "10.00", "USD", request_id="R-1")  # done: a new call sends again
     assert len(sent_bodies(gateway)) == 2
 
 
@@ -287,8 +287,8 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_request(
         return _ok(keys)(json.loads(kwargs["data"])["data"])
 
     gateway.post(URL, callback=slow_ok, repeat=True)
-    impatient = asyncio.ensure_future(client.capture("ORD-1", "10.00", "USD", request_id="R-1"))
-    patient = asyncio.ensure_future(client.capture("ORD-1", "10.00", "USD", request_id="R-1"))
+    impatient = asyncio.ensure_future(client.capture("ORD_1", "10.00", "USD", request_id="R-1"))
+    patient = asyncio.ensure_future(client.capture("ORD_1", "10.00", "USD", request_id="R-1"))
     await asyncio.sleep(0.01)
     impatient.cancel()
     gate.set()
@@ -309,7 +309,7 @@ async def test_the_deadline_bounds_the_whole_call(
         loop = asyncio.get_running_loop()
         started = loop.time()
         with pytest.raises(OutcomeUnknownError) as info:
-            await client.capture("ORD-1", "10.00", "USD")
+            await client.capture("ORD_1", "10.00", "USD")
         assert loop.time() - started < 5  # did not sleep the 10 s it was asked to
     assert info.value.attempts == 1
 
@@ -322,18 +322,18 @@ async def test_the_budget_turns_a_failing_gateway_into_fail_fast(
         gateway.post(URL, callback=_sequence(keys, _code(keys, "SYSTEM_ERROR")), repeat=True)
         for _ in range(3):
             with pytest.raises(OutcomeUnknownError):
-                await client.capture("ORD-1", "10.00", "USD")
+                await client.capture("ORD_1", "10.00", "USD")
         # 10 tokens buy two retries in all; the rest of the calls go out once each.
         assert len(sent_bodies(gateway)) == 3 + 2
         assert client.retry_budget.tokens == 0
         gateway.routes.clear()  # the gateway recovers
         gateway.post(URL, callback=_sequence(keys, _ok(keys)), repeat=True)
-        await client.capture("ORD-1", "10.00", "USD")
+        await client.capture("ORD_1", "10.00", "USD")
         assert client.retry_budget.tokens == 1
 
 
 async def test_bad_per_call_options(client: PayerMaxClient) -> None:
     with pytest.raises(InvalidRequestError, match="timeout"):
-        await client.capture("ORD-1", "1", "USD", timeout=0)
+        await client.capture("ORD_1", "1", "USD", timeout=0)
     with pytest.raises(InvalidRequestError, match="max_retries"):
-        await client.capture("ORD-1", "1", "USD", max_retries=-1)
+        await client.capture("ORD_1", "1", "USD", max_retries=-1)

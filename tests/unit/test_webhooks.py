@@ -29,7 +29,7 @@ from payermax_async import (
     WebhookVerifier,
     parse_notification,
 )
-from payermax_async.models import CancelStatus, CaptureStatus, PaymentStatus, PayoutStatus, RefundStatus
+from payermax_async.types import CancelStatus, CaptureStatus, PaymentStatus, PayoutStatus, RefundStatus
 from payermax_async.signing import RsaSigner, RsaVerifier, generate_key_pair
 from payermax_async.webhooks import ACK_CONTENT_TYPE, ack_response, aiohttp_ack, starlette_ack
 
@@ -73,7 +73,7 @@ DATA: dict[str, dict[str, Any]] = {
         "status": "REFUND_SUCCESS",
     },
     "PAYOUT": {
-        "outTradeNo": "PO-1",
+        "outTradeNo": "PO_1",
         "tradeNo": "TN-1",
         "status": "BOUNCEBACK",
         "trade": {"amount": "100.00", "currency": "EGP"},

@@ -1,0 +1,68 @@
+"""The gateway's envelope around every request and answer, and the exact JSON decoder.
+
+The ``data`` inside is the generated wire types' business (:mod:`payermax_async.types`); this
+module only knows the frame PayerMax puts around it, so the pipeline and the test kit share it.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+__all__ = [
+    "RawEnvelope",
+    "RequestEnvelope",
+    "decode_envelope",
+    "decode_exact",
+    "format_request_time",
+]
+
+T = TypeVar("T")
+
+
+class RequestEnvelope(msgspec.Struct, Generic[T], rename="camel", omit_defaults=True):
+    version: str
+    key_version: str
+    request_time: str
+    app_id: str
+    merchant_no: str
+    data: T
+    sp_merchant_no: str | None = None  # ISV mode: the service provider's own merchant number
+
+
+class RawEnvelope(msgspec.Struct):
+    """The answer with ``data`` left undecoded until the signature has been checked."""
+
+    code: str
+    msg: str | None = None
+    data: msgspec.Raw = msgspec.Raw(b"null")
+
+
+_ENVELOPE_DECODER = msgspec.json.Decoder(RawEnvelope)
+_EXACT_ANY = msgspec.json.Decoder(float_hook=Decimal)
+
+
+@functools.lru_cache(maxsize=8)
+def _second(whole: int) -> str:
+    # A bulk run formats thousands of times per second; the date part changes once a second.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+
+
+def format_request_time(epoch: float) -> str:
+    """RFC 3339 with milliseconds in UTC, as PayerMax's SDKs send it: 2024-11-06T03:56:13.000+00:00."""
+    whole = int(epoch)
+    millis = int((epoch - whole) * 1000)
+    return f"{_second(whole)}.{millis:03d}+00:00"
+
+
+def decode_exact(raw: bytes | msgspec.Raw) -> Any:
+    """Untyped JSON with exact numbers: fractions become Decimals, never floats."""
+    return _EXACT_ANY.decode(raw)
+
+
+def decode_envelope(raw: bytes) -> RawEnvelope:
+    return _ENVELOPE_DECODER.decode(raw)
