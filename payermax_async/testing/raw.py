@@ -123,12 +123,18 @@ class RawCaller:
     async def call(self, api_name: str, data: Any, **overrides: Any) -> RawAnswer:
         """A correctly signed request, but for the envelope ``overrides``.
 
-        The version is the newest PayerMax documents for ``api_name`` unless overridden.
+        The version is the newest PayerMax documents for ``api_name`` unless overridden; the app id
+        goes under ``merchantAppId`` for the operations whose schema spells it so.
         """
-        documented = self.sim.gateway.facts.versions(api_name)
+        facts = self.sim.gateway.facts
+        documented = facts.versions(api_name)
         if documented and "version" not in overrides:
             overrides["version"] = max(documented, key=lambda v: tuple(int(p) for p in v.split(".")))
-        body = encode(self.envelope(data, **overrides))
+        envelope = self.envelope(data, **overrides)
+        if facts.variants(api_name) and "appId" not in facts.envelope_schema(api_name)["properties"]:
+            if "appId" in envelope and "merchantAppId" not in overrides:
+                envelope["merchantAppId"] = envelope.pop("appId")
+        body = encode(envelope)
         return await self.post(api_name, body, self.sign(body))
 
     def verified(self, answer: RawAnswer) -> bool:

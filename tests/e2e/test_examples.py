@@ -137,8 +137,8 @@ async def test_notifications_reach_the_webhook_and_are_acknowledged(
     stack: tuple[GatewaySimulator, Service],
 ) -> None:
     sim, service = stack
-    await authorize(sim, "EX-AUTH-1")
-    order = {"out_trade_no": "EX-AUTH-1", "amount": "40.00", "currency": "USD", "request_id": "EX-CAP-1"}
+    await authorize(sim, "EX_AUTH_1")
+    order = {"out_trade_no": "EX_AUTH_1", "amount": "40.00", "currency": "USD", "request_id": "EX_CAP_1"}
     status, answer = await post(
         service.url + "/captures", json.dumps(order).encode(), {"Content-Type": "application/json"}
     )
@@ -146,7 +146,7 @@ async def test_notifications_reach_the_webhook_and_are_acknowledged(
     capture = json.loads(answer)
     assert (
         capture["status"] == "SUCCESS"
-        and capture["request_id"] == "EX-CAP-1"
+        and capture["request_id"] == "EX_CAP_1"
         and capture["amount"] == "40.00"
     )
 
@@ -156,8 +156,8 @@ async def test_notifications_reach_the_webhook_and_are_acknowledged(
         assert record.delivered and len(record.attempts) == 1
         assert record.attempts[0].http_status == 200 and record.attempts[0].body == ACK_BODY
     payment, captured = service.received
-    assert isinstance(payment, PaymentNotification) and payment.data.out_trade_no == "EX-AUTH-1"
-    assert isinstance(captured, CaptureNotification) and captured.data.request_id == "EX-CAP-1"
+    assert isinstance(payment, PaymentNotification) and payment.data.out_trade_no == "EX_AUTH_1"
+    assert isinstance(captured, CaptureNotification) and captured.data.request_id == "EX_CAP_1"
 
     # PayerMax re-sending an acknowledged notification: acknowledged again, not processed again.
     first = sim.notifications[0]
@@ -167,7 +167,7 @@ async def test_notifications_reach_the_webhook_and_are_acknowledged(
 
 async def test_forged_and_unsigned_notifications_are_refused(stack: tuple[GatewaySimulator, Service]) -> None:
     sim, service = stack
-    await authorize(sim, "EX-AUTH-2")
+    await authorize(sim, "EX_AUTH_2")
     assert await sim.wait_notifications(timeout=5)
     [record] = sim.notifications
     forged = record.body.replace(b'"SUCCESS"', b'"FAILED"')
@@ -181,12 +181,12 @@ async def test_forged_and_unsigned_notifications_are_refused(stack: tuple[Gatewa
 async def test_failed_handler_is_resent_and_processed_once(stack: tuple[GatewaySimulator, Service]) -> None:
     sim, service = stack
     service.fail_next[0] = 1
-    await authorize(sim, "EX-AUTH-3")
+    await authorize(sim, "EX_AUTH_3")
     assert await sim.wait_notifications(timeout=5)
     [record] = sim.notifications
     assert [a.http_status for a in record.attempts] == [500, 200] and record.delivered
     [notification] = service.received
-    assert isinstance(notification, PaymentNotification) and notification.data.out_trade_no == "EX-AUTH-3"
+    assert isinstance(notification, PaymentNotification) and notification.data.out_trade_no == "EX_AUTH_3"
 
 
 async def test_capture_endpoint_maps_errors(stack: tuple[GatewaySimulator, Service]) -> None:
@@ -197,9 +197,9 @@ async def test_capture_endpoint_maps_errors(stack: tuple[GatewaySimulator, Servi
         status, answer = await post(service.url + "/captures", json.dumps(body).encode(), headers)
         return status, json.loads(answer)
 
-    status, answer = await capture(out_trade_no="EX-1", amount="1.001", currency="USD")
+    status, answer = await capture(out_trade_no="EX_1", amount="1.001", currency="USD")
     assert status == 422 and answer["field"] == "amount"
-    status, answer = await capture(out_trade_no="EX-NOPE", amount="1.00", currency="USD")
+    status, answer = await capture(out_trade_no="EX_NOPE", amount="1.00", currency="USD")
     assert status == 409 and answer["code"] == "ORDER_NOT_EXIST"
 
 

@@ -55,25 +55,25 @@ async def authorize(client: PayerMaxClient, out_trade_no: str, amount: str = "80
 async def test_authorize_query_capture_refund_refund_query(
     sim: GatewaySimulator, client: PayerMaxClient
 ) -> None:
-    await authorize(client, "AUTH-E2E-1")
-    held = await client.order_query("AUTH-E2E-1")
+    await authorize(client, "AUTH_E2E_1")
+    held = await client.order_query("AUTH_E2E_1")
     assert held.status is PaymentStatus.SUCCESS and held.is_authorization
     assert held.total_amount == Decimal("80.00") and held.payment_details[0].payment_method_type == "CARD"
 
-    capture = await client.capture("AUTH-E2E-1", "60.00", "USD")
+    capture = await client.capture("AUTH_E2E_1", "60.00", "USD")
     assert capture.status is CaptureStatus.SUCCESS and capture.amount == Decimal("60.00")
 
-    refund = await client.refund("AUTH-E2E-1", "RF-E2E-1", "15.50", "USD", comments="one night less")
+    refund = await client.refund("AUTH_E2E_1", "RF_E2E_1", "15.50", "USD", comments="one night less")
     assert refund.status is RefundStatus.REFUND_SUCCESS and refund.refund_trade_no
     assert not refund.reconciled
 
-    by_ours = await client.refund_query(out_refund_no="RF-E2E-1")
+    by_ours = await client.refund_query(out_refund_no="RF_E2E_1")
     by_theirs = await client.refund_query(refund_trade_no=refund.refund_trade_no)
     assert by_ours == by_theirs
-    assert by_ours.refund_amount == Decimal("15.50") and by_ours.out_trade_no == "AUTH-E2E-1"
+    assert by_ours.refund_amount == Decimal("15.50") and by_ours.out_trade_no == "AUTH_E2E_1"
     assert by_ours.status is RefundStatus.REFUND_SUCCESS and by_ours.refund_finish_time is not None
 
-    kinds = [e.kind for e in sim.events if e.out_trade_no == "AUTH-E2E-1"]
+    kinds = [e.kind for e in sim.events if e.out_trade_no == "AUTH_E2E_1"]
     assert kinds[:3] == ["created", "authorized", "captured"] and "refunded" in kinds[3:]
     assert [r.api_name for r in sim.requests] == [
         "orderAndPay", "orderQuery", "capture", "refund", "refundQuery", "refundQuery",
@@ -82,27 +82,27 @@ async def test_authorize_query_capture_refund_refund_query(
 
 
 async def test_authorize_then_cancel(sim: GatewaySimulator, client: PayerMaxClient) -> None:
-    await authorize(client, "AUTH-E2E-2")
-    void = await client.cancel("AUTH-E2E-2")
+    await authorize(client, "AUTH_E2E_2")
+    void = await client.cancel("AUTH_E2E_2")
     assert void.status is CancelStatus.SUCCESS and void.cancel_no and void.succeeded_time is not None
-    again = await client.cancel("AUTH-E2E-2", void.request_id)  # a replay returns the original
+    again = await client.cancel("AUTH_E2E_2", void.request_id)  # a replay returns the original
     assert again == void
-    assert (await client.order_query("AUTH-E2E-2")).status is PaymentStatus.CLOSED
+    assert (await client.order_query("AUTH_E2E_2")).status is PaymentStatus.CLOSED
     with pytest.raises(ApiError) as info:
-        await client.capture("AUTH-E2E-2", "10", "USD")
+        await client.capture("AUTH_E2E_2", "10", "USD")
     assert info.value.code == "ORDER_CLOSED"
 
 
 async def test_hosted_checkout_then_close(sim: GatewaySimulator, client: PayerMaxClient) -> None:
     order = await client.order_and_pay(
-        "HC-E2E-1", "12.00", "USD", country="US", subject="Shoes", user_id="user-2",
+        "HC_E2E_1", "12.00", "USD", country="US", subject="Shoes", user_id="user-2",
         front_callback_url="https://merchant.test/back",
     )  # fmt: skip
     assert order.status is PaymentStatus.PENDING and order.redirect_url
     assert order.redirect_url.startswith(sim.base_url)
-    closed = await client.order_close("HC-E2E-1", "basket abandoned")
+    closed = await client.order_close("HC_E2E_1", "basket abandoned")
     assert closed.is_closed
-    assert (await client.order_query("HC-E2E-1")).status is PaymentStatus.CLOSED
+    assert (await client.order_query("HC_E2E_1")).status is PaymentStatus.CLOSED
 
 
 async def test_lost_order_answer_is_reconciled_not_repeated(
@@ -110,7 +110,7 @@ async def test_lost_order_answer_is_reconciled_not_repeated(
 ) -> None:
     sim.inject(Fault(FaultKind.DROP_AFTER_PROCESS, api_name="orderAndPay", times=1))
     result = await client.order_and_pay(
-        "AUTH-E2E-3", "20.00", "USD", country="US", subject="Deposit", user_id="user-3",
+        "AUTH_E2E_3", "20.00", "USD", country="US", subject="Deposit", user_id="user-3",
         integrate="Direct_Payment", payment_detail=CARD, capture_mode="MANUAL",
     )  # fmt: skip
     assert result.reconciled and result.status is PaymentStatus.SUCCESS
@@ -121,43 +121,43 @@ async def test_lost_order_answer_is_reconciled_not_repeated(
 async def test_lost_refund_answer_is_answered_by_the_replay(
     sim: GatewaySimulator, client: PayerMaxClient
 ) -> None:
-    sim.authorize("AUTH-E2E-4", "50.00", "USD")
-    await client.capture("AUTH-E2E-4", "50.00", "USD")
+    sim.authorize("AUTH_E2E_4", "50.00", "USD")
+    await client.capture("AUTH_E2E_4", "50.00", "USD")
     sim.inject(Fault(FaultKind.DROP_AFTER_PROCESS, api_name="refund", times=1))
-    refund = await client.refund("AUTH-E2E-4", "RF-E2E-4", "5.00", "USD")
+    refund = await client.refund("AUTH_E2E_4", "RF_E2E_4", "5.00", "USD")
     assert refund.status is RefundStatus.REFUND_SUCCESS
-    assert len(sim.refunds_of("AUTH-E2E-4")) == 1  # processed once, however often it was sent
+    assert len(sim.refunds_of("AUTH_E2E_4")) == 1  # processed once, however often it was sent
 
 
 async def test_pending_refund_settles(sim: GatewaySimulator, client: PayerMaxClient) -> None:
-    sim.authorize("AUTH-E2E-5", "30.00", "USD")
-    await client.capture("AUTH-E2E-5", "30.00", "USD")
-    pending = await client.refund("AUTH-E2E-5", "RF-E2E-5", "10.52", "USD")  # ..52: pending
+    sim.authorize("AUTH_E2E_5", "30.00", "USD")
+    await client.capture("AUTH_E2E_5", "30.00", "USD")
+    pending = await client.refund("AUTH_E2E_5", "RF_E2E_5", "10.52", "USD")  # ..52: pending
     assert pending.status is RefundStatus.REFUND_PENDING and not pending.is_final
-    sim.settle_refund("RF-E2E-5")
-    done = await client.refund_query(out_refund_no="RF-E2E-5")
+    sim.settle_refund("RF_E2E_5")
+    done = await client.refund_query(out_refund_no="RF_E2E_5")
     assert done.status is RefundStatus.REFUND_SUCCESS and done.is_final
 
 
 async def test_payout_and_payout_query(sim: GatewaySimulator, client: PayerMaxClient) -> None:
     payee = PayeeInfo(payment_method="BANK_TRANSFER", account_info=PayeeAccountInfo(account_no="12345678"))
-    paid = await client.payout("PO-E2E-1", "100.00", "USD", country="US", payee_info=payee)
+    paid = await client.payout("PO_E2E_1", "100.00", "USD", country="US", payee_info=payee)
     assert paid.status is PayoutStatus.SUCCESS and paid.trade_no
-    found = await client.payout_query("PO-E2E-1")
+    found = await client.payout_query("PO_E2E_1")
     assert found.status is PayoutStatus.SUCCESS and found.trade_no == paid.trade_no
     assert found.trade is not None and found.trade.amount == Decimal("100.00")
 
-    slow = await client.payout("PO-E2E-2", "7.52", "USD", country="US", payee_info=payee)
+    slow = await client.payout("PO_E2E_2", "7.52", "USD", country="US", payee_info=payee)
     assert slow.status is PayoutStatus.PENDING
-    sim.settle_payout("PO-E2E-2", success=False)
-    assert (await client.payout_query("PO-E2E-2")).status is PayoutStatus.FAILED
+    sim.settle_payout("PO_E2E_2", success=False)
+    assert (await client.payout_query("PO_E2E_2")).status is PayoutStatus.FAILED
     [record] = sim.requests_for("paymentOrderPay")[:1]
     assert isinstance(record.data, dict) and record.data["trade"] == {"amount": "100.00", "currency": "USD"}
 
 
 async def test_generic_call_reaches_any_endpoint(sim: GatewaySimulator, client: PayerMaxClient) -> None:
-    sim.authorize("AUTH-E2E-6", "9.99", "USD")
-    raw = await client.call("orderQuery", {"outTradeNo": "AUTH-E2E-6"}, idempotency_key="AUTH-E2E-6")
+    sim.authorize("AUTH_E2E_6", "9.99", "USD")
+    raw = await client.call("orderQuery", {"outTradeNo": "AUTH_E2E_6"}, idempotency_key="AUTH_E2E_6")
     assert raw["status"] == "SUCCESS" and raw["totalAmount"] == Decimal("9.99")
     with pytest.raises(ApiError) as info:
         await client.call("orderQuery", {"outTradeNo": "NOPE"})
