@@ -88,8 +88,8 @@ async def capture(request: web.Request) -> web.Response:
             "out_trade_no": result.out_trade_no,
             "amount": str(result.amount),
             "currency": result.currency,
-            "status": result.status.value,
-            "is_final": result.is_final,
+            "status": str(result.status),
+            "is_final": result.status is not None and result.status.is_final,
         }
     )
 

@@ -96,8 +96,8 @@ def create_app(
                 "out_trade_no": result.out_trade_no,
                 "amount": str(result.amount),
                 "currency": result.currency,
-                "status": result.status.value,
-                "is_final": result.is_final,
+                "status": str(result.status),
+                "is_final": result.status is not None and result.status.is_final,
             }
         )
 

@@ -37,21 +37,14 @@ from .types._base import NotificationEnvelope, decode_data
 from .types.common import NotificationType
 from .types.notifications import (
     BY_NOTIFY_TYPE,
-    BalanceNotification,
     BillPaymentNotification,
-    BillPaymentValidationNotification,
     CancelNotification,
     CaptureNotification,
-    DisputeNotification,
     FraudNotification,
     GenericNotification,
-    PayLinkNotification,
     PaymentNotification,
     PayoutNotification,
     RefundNotification,
-    RfiNotification,
-    SubscriptionNotification,
-    SubscriptionPaymentNotification,
     TokenizationNotification,
     VirtualAccountReceiptNotification,
 )
@@ -103,8 +96,9 @@ ACK_CONTENT_TYPE = "application/json"
 DEFAULT_MAX_AGE = 24 * 3600.0
 
 
-#: Every notification the library types, by ``notifyType`` (a type without one of its own, or one
-#: PayerMax adds later, parses as :class:`GenericNotification` with ``data`` as a dict).
+#: What :meth:`WebhookVerifier.parse` returns: a typed notification for each ``notifyType`` the
+#: schema names (``types.notifications.BY_NOTIFY_TYPE``); any other (PayerMax documents some
+#: callbacks without one) parses as :class:`GenericNotification` with ``data`` as a dict.
 Notification = (
     PaymentNotification
     | CaptureNotification
@@ -115,13 +109,6 @@ Notification = (
     | BillPaymentNotification
     | VirtualAccountReceiptNotification
     | FraudNotification
-    | DisputeNotification
-    | SubscriptionNotification
-    | SubscriptionPaymentNotification
-    | PayLinkNotification
-    | BillPaymentValidationNotification
-    | BalanceNotification
-    | RfiNotification
     | GenericNotification
 )
 

@@ -105,8 +105,8 @@ URL = "http://127.0.0.1:9/aggregate-pay/api/gateway/capture"
 
 def capture_data(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "captureNo": "CP_1",
-        "requestId": "R_1",
+        "captureNo": "CP-1",
+        "requestId": "R-1",
         "outTradeNo": "ORD_1",
         "amount": 100,
         "currency": "USD",

@@ -63,6 +63,9 @@ def merge(nodes: list[tuple[str, dict[str, Any]]]) -> MNode:
     return merged
 
 
+_CALLBACK_ROOT = re.compile(r"^(callbacks/[^/]+/(?:request|response))\.")
+
+
 @dataclass
 class SpecField:
     wire: str
@@ -98,9 +101,12 @@ class Model:
         self.verbatim: dict[tuple[str, str], str] = {}  # (family, path) -> name, as is
 
     def enum_for(self, locs: list[str]) -> str | None:
+        # A notification is built from its whole body ("callbacks/k/request.data.status"), while the
+        # enum rules name places as "section/key/part/dotted.path": compare in the rules' form.
+        places = [_CALLBACK_ROOT.sub(r"\1/", loc) for loc in locs]
         for name, rule in self.enum_at.items():
             for pattern in rule.get("at", []):
-                if any(fnmatch.fnmatchcase(loc, pattern) for loc in locs):
+                if any(fnmatch.fnmatchcase(loc, pattern) for loc in places):
                     return name
         return None
 

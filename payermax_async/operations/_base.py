@@ -20,10 +20,12 @@ from ..codes import ORDER_REPEAT
 from ..endpoints import validate_request
 from ..errors import ApiError, InvalidRequestError
 from ..types._base import to_wire
+from ..validation import check_url
 
 __all__ = [
     "OperationsBase",
     "as_amount",
+    "check_notify_url",
     "check_reconciled",
     "operation_for",
     "with_extra",
@@ -32,7 +34,7 @@ __all__ = [
 T = TypeVar("T")
 
 # Only plain decimal text: Decimal() also reads "1e3", "1_000", "NaN" and non-ASCII digits.
-_PLAIN_DECIMAL = re.compile(r"[+]?[0-9]+(\.[0-9]+)?")
+_PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 def as_amount(amount: object, field: str) -> Any:
@@ -47,6 +49,13 @@ def as_amount(amount: object, field: str) -> Any:
             raise InvalidRequestError(f"{field} {amount!r} is not a decimal number", field=field)
         return Decimal(text)
     return amount
+
+
+def check_notify_url(url: str | None, wire_name: str) -> None:
+    """A URL PayerMax will POST to must be absolute http(s): the schema types it only as a string,
+    and a relative or ftp URL would be accepted and then never called. Its length is the schema's."""
+    if url is not None:
+        check_url(url, wire_name, max_length=1 << 16)
 
 
 _OPERATIONS: dict[tuple[str, type[Any]], Operation[Any]] = {}

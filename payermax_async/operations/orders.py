@@ -25,7 +25,7 @@ from ..types.orders import (
     SubMerchant,
     SubscriptionPlan,
 )
-from ._base import OperationsBase, as_amount, check_reconciled
+from ._base import OperationsBase, as_amount, check_notify_url, check_reconciled
 
 __all__ = ["OrderMethods"]
 
@@ -86,6 +86,7 @@ class OrderMethods(OperationsBase):
         if mode == CaptureMode.MANUAL.value and auth is None:
             auth = AuthorizationType.FINAL_AUTH.value
         value = as_amount(amount, "amount")
+        check_notify_url(notify_url, "notifyUrl")
         request = OrderAndPayRequest(
             out_trade_no=out_trade_no,
             integrate=_wire(integrate),

@@ -18,7 +18,7 @@ from ..types.payouts import (
     PayoutTrade,
     RiskParams,
 )
-from ._base import OperationsBase, as_amount, check_reconciled
+from ._base import OperationsBase, as_amount, check_notify_url, check_reconciled
 
 __all__ = ["PayoutMethods"]
 
@@ -58,6 +58,7 @@ class PayoutMethods(OperationsBase):
         :meth:`payout_query` (``reconciled`` is True): this client never pays out twice.
         """
         value = as_amount(amount, "amount")
+        check_notify_url(notify_url, "notifyUrl")
         request = PayoutRequest(
             out_trade_no=out_trade_no,
             country=country,

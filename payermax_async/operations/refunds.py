@@ -8,7 +8,7 @@ from .._pipeline import RequestOptions
 from ..errors import InvalidRequestError
 from ..types._base import reconciled
 from ..types.refunds import RefundQueryRequest, RefundQueryResult, RefundRequest, RefundResult
-from ._base import OperationsBase, as_amount, check_reconciled
+from ._base import OperationsBase, as_amount, check_notify_url, check_reconciled
 
 __all__ = ["RefundMethods"]
 
@@ -34,6 +34,7 @@ class RefundMethods(OperationsBase):
         after a lost answer, the result comes from ``refund_query`` (``reconciled`` is True).
         """
         value = as_amount(amount, "amount")
+        check_notify_url(refund_notify_url, "refundNotifyUrl")
         request = RefundRequest(
             out_refund_no=out_refund_no,
             refund_amount=value,

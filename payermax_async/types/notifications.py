@@ -15,10 +15,16 @@ import msgspec
 from ._base import AwareDatetime, NotificationEnvelope, WireRequest, WireResult
 from .common import (
     AdditionalIdentifierResult,
+    CancelStatus,
+    CaptureStatus,
     DestinationResult,
+    DisputeStatus,
     FeesResult,
     LastPaymentInfoResult,
     PayAmountResult,
+    PaymentStatus,
+    PayoutStatus,
+    RefundStatus,
     SourceResult,
     SubscriptionPlanResult,
     ThreeDsResultResult,
@@ -246,7 +252,7 @@ class DisputeNotificationData(WireResult, kw_only=True, frozen=True):
     payment_method_type: str | None = msgspec.field(default=None, name="paymentMethodType")
     product_desc: str | None = msgspec.field(default=None, name="productDesc")
     retrieval_date: str | None = msgspec.field(default=None, name="retrievalDate")
-    status: str | None = None
+    status: DisputeStatus | None = None
     target_org: str | None = msgspec.field(default=None, name="targetOrg")
     total_amount: Decimal | None = msgspec.field(default=None, name="totalAmount")
     trade_amount: Decimal | None = msgspec.field(default=None, name="tradeAmount")
@@ -430,7 +436,7 @@ class PaymentNotificationData(WireResult, kw_only=True, frozen=True):
     total_amount: Decimal | None = msgspec.field(default=None, name="totalAmount")
     currency: str | None = None
     country: str | None = None
-    status: str | None = None
+    status: PaymentStatus | None = None
     capture_mode: str | None = msgspec.field(default=None, name="captureMode")
     authorization_type: str | None = msgspec.field(default=None, name="authorizationType")
     complete_time: AwareDatetime | None = msgspec.field(default=None, name="completeTime")
@@ -464,7 +470,7 @@ class CaptureNotificationData(WireResult, kw_only=True, frozen=True):
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
     amount: Decimal | None = None
     currency: str | None = None
-    status: str | None = None
+    status: CaptureStatus | None = None
     is_final: bool | None = msgspec.field(default=None, name="isFinal")
     created_time: AwareDatetime | None = msgspec.field(default=None, name="createdTime")
     succeeded_time: AwareDatetime | None = msgspec.field(default=None, name="succeededTime")
@@ -488,7 +494,7 @@ class CancelNotificationData(WireResult, kw_only=True, frozen=True):
     cancel_no: str | None = msgspec.field(default=None, name="cancelNo")
     request_id: str | None = msgspec.field(default=None, name="requestId")
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
-    status: str | None = None
+    status: CancelStatus | None = None
     created_time: AwareDatetime | None = msgspec.field(default=None, name="createdTime")
     succeeded_time: AwareDatetime | None = msgspec.field(default=None, name="succeededTime")
     failed_time: AwareDatetime | None = msgspec.field(default=None, name="failedTime")
@@ -513,7 +519,7 @@ class RefundNotificationData(WireResult, kw_only=True, frozen=True):
     out_trade_no: str | None = msgspec.field(default=None, name="outTradeNo")
     refund_amount: Decimal | None = msgspec.field(default=None, name="refundAmount")
     refund_currency: str | None = msgspec.field(default=None, name="refundCurrency")
-    status: str | None = None
+    status: RefundStatus | None = None
     refund_finish_time: AwareDatetime | None = msgspec.field(default=None, name="refundFinishTime")
 
 
@@ -544,7 +550,7 @@ class PayoutNotificationData(WireResult, kw_only=True, frozen=True):
     bounce_back_time: AwareDatetime | None = msgspec.field(default=None, name="bounceBackTime")
     redeem_code: str | None = msgspec.field(default=None, name="redeemCode")
     expiry_time: AwareDatetime | None = msgspec.field(default=None, name="expiryTime")
-    status: str | None = None
+    status: PayoutStatus | None = None
     sub_status: str | None = msgspec.field(default=None, name="subStatus")
     trade: TradeResult | None = None
     source: SourceResult | None = None

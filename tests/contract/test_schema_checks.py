@@ -60,7 +60,7 @@ def test_a_good_capture_passes_and_names_its_endpoint() -> None:
     [
         ({"request_id": None}, "requestId"),
         ({"request_id": "x" * 65}, "requestId"),
-        ({"out_trade_no": "ORD_1"}, "outTradeNo"),
+        ({"out_trade_no": "ORD-1"}, "outTradeNo"),
         ({"out_trade_no": ""}, "outTradeNo"),
         ({"amount": 10.0}, "amount"),
         ({"amount": Decimal("10.001")}, "amount"),

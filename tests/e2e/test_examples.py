@@ -21,6 +21,7 @@ from examples import aiohttp_service, fastapi_service
 from examples.settings import Settings
 from payermax_async import (
     ACK_BODY,
+    BuyerInfo,
     CaptureNotification,
     CardInfo,
     Notification,
@@ -123,8 +124,12 @@ async def authorize(sim: GatewaySimulator, out_trade_no: str) -> None:
     async with sim.client() as client:
         await client.order_and_pay(
             out_trade_no, "40.00", "USD", country="US", subject="Deposit", user_id="u-1",
-            integrate="Direct_Payment", capture_mode="MANUAL",
-            payment_detail=PaymentDetail(card_info=CardInfo(card_no="4111111111111111", cvv="123")),
+            integrate="Direct_Payment", terminal_type="WEB", capture_mode="MANUAL",
+            payment_detail=PaymentDetail(
+                payment_method_type="CARD",
+                card_info=CardInfo(card_identifier_no="4111111111111111", cvv="123"),
+                buyer_info=BuyerInfo(client_ip="127.0.0.1", user_agent="Mozilla/5.0"),
+            ),
         )  # fmt: skip
 
 
@@ -138,7 +143,7 @@ async def test_notifications_reach_the_webhook_and_are_acknowledged(
 ) -> None:
     sim, service = stack
     await authorize(sim, "EX_AUTH_1")
-    order = {"out_trade_no": "EX_AUTH_1", "amount": "40.00", "currency": "USD", "request_id": "EX_CAP_1"}
+    order = {"out_trade_no": "EX_AUTH_1", "amount": "40.00", "currency": "USD", "request_id": "EX-CAP-1"}
     status, answer = await post(
         service.url + "/captures", json.dumps(order).encode(), {"Content-Type": "application/json"}
     )
@@ -146,7 +151,7 @@ async def test_notifications_reach_the_webhook_and_are_acknowledged(
     capture = json.loads(answer)
     assert (
         capture["status"] == "SUCCESS"
-        and capture["request_id"] == "EX_CAP_1"
+        and capture["request_id"] == "EX-CAP-1"
         and capture["amount"] == "40.00"
     )
 
@@ -156,8 +161,10 @@ async def test_notifications_reach_the_webhook_and_are_acknowledged(
         assert record.delivered and len(record.attempts) == 1
         assert record.attempts[0].http_status == 200 and record.attempts[0].body == ACK_BODY
     payment, captured = service.received
-    assert isinstance(payment, PaymentNotification) and payment.data.out_trade_no == "EX_AUTH_1"
-    assert isinstance(captured, CaptureNotification) and captured.data.request_id == "EX_CAP_1"
+    assert isinstance(payment, PaymentNotification) and payment.data is not None
+    assert payment.data.out_trade_no == "EX_AUTH_1"
+    assert isinstance(captured, CaptureNotification) and captured.data is not None
+    assert captured.data.request_id == "EX-CAP-1"
 
     # PayerMax re-sending an acknowledged notification: acknowledged again, not processed again.
     first = sim.notifications[0]
@@ -186,7 +193,8 @@ async def test_failed_handler_is_resent_and_processed_once(stack: tuple[GatewayS
     [record] = sim.notifications
     assert [a.http_status for a in record.attempts] == [500, 200] and record.delivered
     [notification] = service.received
-    assert isinstance(notification, PaymentNotification) and notification.data.out_trade_no == "EX_AUTH_3"
+    assert isinstance(notification, PaymentNotification) and notification.data is not None
+    assert notification.data.out_trade_no == "EX_AUTH_3"
 
 
 async def test_capture_endpoint_maps_errors(stack: tuple[GatewaySimulator, Service]) -> None:
@@ -198,7 +206,7 @@ async def test_capture_endpoint_maps_errors(stack: tuple[GatewaySimulator, Servi
         return status, json.loads(answer)
 
     status, answer = await capture(out_trade_no="EX_1", amount="1.001", currency="USD")
-    assert status == 422 and answer["field"] == "amount"
+    assert status == 422 and answer["field"] == "amount"  # the wire name: capture sends amount
     status, answer = await capture(out_trade_no="EX_NOPE", amount="1.00", currency="USD")
     assert status == 409 and answer["code"] == "ORDER_NOT_EXIST"
 

@@ -11,6 +11,7 @@ import pytest
 
 from payermax_async import (
     ApiError,
+    BuyerInfo,
     CancelStatus,
     CaptureStatus,
     CardInfo,
@@ -27,7 +28,13 @@ from payermax_async.testing import Fault, FaultKind, GatewaySimulator
 
 CARD = PaymentDetail(
     payment_method_type="CARD",
-    card_info=CardInfo(card_no="4111111111111111", expiry_year="30", expiry_month="12", cvv="123"),
+    card_info=CardInfo(
+        card_identifier_no="4111111111111111",
+        card_expiration_year="30",
+        card_expiration_month="12",
+        cvv="123",
+    ),
+    buyer_info=BuyerInfo(client_ip="127.0.0.1", user_agent="Mozilla/5.0"),
 )
 
 
@@ -47,7 +54,7 @@ async def client(sim: GatewaySimulator) -> AsyncIterator[PayerMaxClient]:
 async def authorize(client: PayerMaxClient, out_trade_no: str, amount: str = "80.00") -> None:
     auth = await client.order_and_pay(
         out_trade_no, amount, "USD", country="US", subject="Rental deposit", user_id="user-1",
-        integrate="Direct_Payment", payment_detail=CARD, capture_mode="MANUAL",
+        integrate="Direct_Payment", terminal_type="WEB", payment_detail=CARD, capture_mode="MANUAL",
     )  # fmt: skip
     assert auth.status is PaymentStatus.SUCCESS and auth.out_trade_no == out_trade_no
 
@@ -57,17 +64,17 @@ async def test_authorize_query_capture_refund_refund_query(
 ) -> None:
     await authorize(client, "AUTH_E2E_1")
     held = await client.order_query("AUTH_E2E_1")
-    assert held.status is PaymentStatus.SUCCESS and held.is_authorization
+    assert held.status is PaymentStatus.SUCCESS and held.payment_details
     assert held.total_amount == Decimal("80.00") and held.payment_details[0].payment_method_type == "CARD"
 
     capture = await client.capture("AUTH_E2E_1", "60.00", "USD")
     assert capture.status is CaptureStatus.SUCCESS and capture.amount == Decimal("60.00")
 
-    refund = await client.refund("AUTH_E2E_1", "RF_E2E_1", "15.50", "USD", comments="one night less")
+    refund = await client.refund("AUTH_E2E_1", "RF-E2E-1", "15.50", "USD", comments="one night less")
     assert refund.status is RefundStatus.REFUND_SUCCESS and refund.refund_trade_no
     assert not refund.reconciled
 
-    by_ours = await client.refund_query(out_refund_no="RF_E2E_1")
+    by_ours = await client.refund_query(out_refund_no="RF-E2E-1")
     by_theirs = await client.refund_query(refund_trade_no=refund.refund_trade_no)
     assert by_ours == by_theirs
     assert by_ours.refund_amount == Decimal("15.50") and by_ours.out_trade_no == "AUTH_E2E_1"
@@ -101,7 +108,7 @@ async def test_hosted_checkout_then_close(sim: GatewaySimulator, client: PayerMa
     assert order.status is PaymentStatus.PENDING and order.redirect_url
     assert order.redirect_url.startswith(sim.base_url)
     closed = await client.order_close("HC_E2E_1", "basket abandoned")
-    assert closed.is_closed
+    assert closed.status is not None and closed.status.is_final
     assert (await client.order_query("HC_E2E_1")).status is PaymentStatus.CLOSED
 
 
@@ -111,7 +118,7 @@ async def test_lost_order_answer_is_reconciled_not_repeated(
     sim.inject(Fault(FaultKind.DROP_AFTER_PROCESS, api_name="orderAndPay", times=1))
     result = await client.order_and_pay(
         "AUTH_E2E_3", "20.00", "USD", country="US", subject="Deposit", user_id="user-3",
-        integrate="Direct_Payment", payment_detail=CARD, capture_mode="MANUAL",
+        integrate="Direct_Payment", terminal_type="WEB", payment_detail=CARD, capture_mode="MANUAL",
     )  # fmt: skip
     assert result.reconciled and result.status is PaymentStatus.SUCCESS
     assert [r.code for r in sim.requests_for("orderAndPay")] == [None, "ORDER_REPEAT"]
@@ -124,7 +131,7 @@ async def test_lost_refund_answer_is_answered_by_the_replay(
     sim.authorize("AUTH_E2E_4", "50.00", "USD")
     await client.capture("AUTH_E2E_4", "50.00", "USD")
     sim.inject(Fault(FaultKind.DROP_AFTER_PROCESS, api_name="refund", times=1))
-    refund = await client.refund("AUTH_E2E_4", "RF_E2E_4", "5.00", "USD")
+    refund = await client.refund("AUTH_E2E_4", "RF-E2E-4", "5.00", "USD")
     assert refund.status is RefundStatus.REFUND_SUCCESS
     assert len(sim.refunds_of("AUTH_E2E_4")) == 1  # processed once, however often it was sent
 
@@ -132,15 +139,17 @@ async def test_lost_refund_answer_is_answered_by_the_replay(
 async def test_pending_refund_settles(sim: GatewaySimulator, client: PayerMaxClient) -> None:
     sim.authorize("AUTH_E2E_5", "30.00", "USD")
     await client.capture("AUTH_E2E_5", "30.00", "USD")
-    pending = await client.refund("AUTH_E2E_5", "RF_E2E_5", "10.52", "USD")  # ..52: pending
-    assert pending.status is RefundStatus.REFUND_PENDING and not pending.is_final
-    sim.settle_refund("RF_E2E_5")
-    done = await client.refund_query(out_refund_no="RF_E2E_5")
-    assert done.status is RefundStatus.REFUND_SUCCESS and done.is_final
+    pending = await client.refund("AUTH_E2E_5", "RF-E2E-5", "10.52", "USD")  # ..52: pending
+    assert pending.status is RefundStatus.REFUND_PENDING and not pending.status.is_final
+    sim.settle_refund("RF-E2E-5")
+    done = await client.refund_query(out_refund_no="RF-E2E-5")
+    assert done.status is RefundStatus.REFUND_SUCCESS and done.status.is_final
 
 
 async def test_payout_and_payout_query(sim: GatewaySimulator, client: PayerMaxClient) -> None:
-    payee = PayeeInfo(payment_method="BANK_TRANSFER", account_info=PayeeAccountInfo(account_no="12345678"))
+    payee = PayeeInfo(
+        payment_method_type="BANK_TRANSFER", account_info=PayeeAccountInfo(account_no="12345678")
+    )
     paid = await client.payout("PO_E2E_1", "100.00", "USD", country="US", payee_info=payee)
     assert paid.status is PayoutStatus.SUCCESS and paid.trade_no
     found = await client.payout_query("PO_E2E_1")

@@ -89,7 +89,7 @@ async def test_300_concurrent_captures_reuse_a_bounded_pool(
         results = await asyncio.gather(
             *(client.capture(f"ORD-{i}", Decimal("1.00"), "USD", request_id=f"R-{i}") for i in range(300))
         )
-    assert sorted(r.request_id for r in results) == sorted(f"R-{i}" for i in range(300))
+    assert sorted(str(r.request_id) for r in results) == sorted(f"R-{i}" for i in range(300))
     assert server.hits == 300
     assert server.max_in_flight <= 10
     assert 1 < len(server.peers) <= 10  # connections were opened in parallel, never more than the limit

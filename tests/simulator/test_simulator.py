@@ -338,7 +338,7 @@ def test_simulator_thread_serves_a_synchronous_caller() -> None:
     with runner as sim:
         runner.call(lambda: sim.authorize("THR_1", "7.00", "USD"))
 
-        async def capture() -> CaptureStatus:
+        async def capture() -> CaptureStatus | None:
             async with PayerMaxClient(**sim.client_options()) as client:
                 return (await client.capture("THR_1", "7.00", "USD")).status
 

@@ -114,7 +114,7 @@ class FakeClient:
 
 
 def items(n: int, prefix: str = "ORD") -> list[CaptureItem]:
-    return [CaptureItem(f"{prefix}-{i}", "10.00", "USD") for i in range(n)]
+    return [CaptureItem(f"{prefix}_{i}", "10.00", "USD") for i in range(n)]
 
 
 async def collect(client: FakeClient, source: object, **kwargs: object) -> list[CaptureOutcome]:
@@ -126,7 +126,7 @@ async def collect(client: FakeClient, source: object, **kwargs: object) -> list[
 
 async def test_every_item_gets_exactly_one_outcome_even_when_some_fail() -> None:
     def behave(otn: str, rid: str) -> CaptureResult | BaseException:
-        kind = int(otn.split("-")[1]) % 7
+        kind = int(otn.split("_")[1]) % 7
         answers: dict[int, CaptureResult | BaseException] = {
             0: result(otn, rid),
             1: ApiError("AMOUNT_INVALID", "too much", http_status=200),
@@ -156,7 +156,7 @@ async def test_every_item_gets_exactly_one_outcome_even_when_some_fail() -> None
         assert outcome.status is expected[i % 7], outcome
         assert (outcome.result is None) == (outcome.error is not None)
         assert outcome.request_id == client.request_ids()[f"ORD_{i}"]
-    assert by_no["ORD_0"].ok and by_no["ORD_0"].capture_no == "CAP-ORD-0"
+    assert by_no["ORD_0"].ok and by_no["ORD_0"].capture_no == "CAP-ORD_0"
     assert isinstance(by_no["ORD_6"].error, RuntimeError)
 
 
@@ -475,7 +475,7 @@ async def test_a_rerun_skips_done_orders_and_replays_the_rest_with_the_same_requ
     assert all(by_no[otn].ok and not by_no[otn].skipped for otn in flaky)
     skipped = by_no["ORD_2"]
     assert skipped.skipped and skipped.ok and skipped.result is not None
-    assert skipped.result.capture_no == "CAP-ORD-2"  # rebuilt from the journal
+    assert skipped.result.capture_no == "CAP-ORD_2"  # rebuilt from the journal
     refused = by_no["ORD_1"]
     assert refused.skipped and refused.status is OutcomeStatus.FAILED
     assert isinstance(refused.error, ApiError) and refused.error.code == "AUTH_EXPIRED"

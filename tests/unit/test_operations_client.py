@@ -33,13 +33,13 @@ from payermax_async import (
     RefundStatus,
     ResponseLostError,
 )
-from payermax_async.models.common import WireModel
-from payermax_async.models.order import OrderQueryResult
 from payermax_async.signing import RsaVerifier
+from payermax_async.types import OrderQueryResult
 
 from ..support import Keys, Reply, ScriptedGateway
 
 BASE = "http://127.0.0.1:9/aggregate-pay/api/gateway/"
+BACK = "https://merchant.test/back"  # hosted checkout's frontCallbackUrl (required by PayerMax)
 
 
 def lost() -> ResponseLostError:
@@ -124,23 +124,40 @@ async def test_authorization_request_shape_and_result(
         subject="Hotel deposit",
         user_id="user-7",
         integrate="Direct_Payment",
+        terminal_type="WEB",
         capture_mode="MANUAL",
         notify_url="https://merchant.test/payermax/notify",
         payment_detail=PaymentDetail(
             payment_method_type="CARD",
-            card_info=CardInfo(card_no="4111111111111111", expiry_year="27", expiry_month="12", cvv="123"),
-            buyer_info=BuyerInfo(client_ip="127.0.0.1"),
+            card_info=CardInfo(
+                card_identifier_no="4111111111111111",
+                card_expiration_year="27",
+                card_expiration_month="12",
+                cvv="123",
+            ),
+            buyer_info=BuyerInfo(client_ip="127.0.0.1", user_agent="Mozilla/5.0"),
         ),
         goods_details=[GoodsDetail(goods_id="G1", goods_name="Night", quantity="1", price=Decimal("25.50"))],
         expire_time=1800,
     )
     [env] = gw.envelopes("orderAndPay")
-    assert env["version"] == "1.4"
+    assert env["version"] == "1.5"  # the Direct API authorization variant's
     data = env["data"]
     assert data["captureMode"] == "MANUAL" and data["authorizationType"] == "FINAL_AUTH"
     assert data["totalAmount"] == 25.5 and data["integrate"] == "Direct_Payment"
-    assert data["paymentDetail"]["cardInfo"]["cardNo"] == "4111111111111111"
-    assert data["goodsDetails"] == [{"goodsId": "G1", "goodsName": "Night", "quantity": "1", "price": 25.5}]
+    assert data["terminalType"] == "WEB"
+    card = data["paymentDetail"]["cardInfo"]
+    assert card == {
+        "cardIdentifierNo": "4111111111111111",
+        "cardExpirationYear": "27",
+        "cardExpirationMonth": "12",
+        "cvv": "123",
+    }
+    assert data["paymentDetail"]["buyerInfo"] == {"clientIp": "127.0.0.1", "userAgent": "Mozilla/5.0"}
+    # goodsDetails[].price is a string on the wire, as PayerMax types it
+    assert data["goodsDetails"] == [
+        {"goodsId": "G1", "goodsName": "Night", "quantity": "1", "price": "25.50"}
+    ]
     assert data["expireTime"] == "1800" and "frontCallbackUrl" not in data
     assert result.trade_token == "T-1" and result.redirect_url == "https://cashier.test/3ds"
     assert result.status is PaymentStatus.PENDING and not result.reconciled
@@ -150,9 +167,11 @@ async def test_authorization_request_shape_and_result(
 
 async def test_amount_is_an_exact_json_number(client: PayerMaxClient, gw: Gateway, keys: Keys) -> None:
     raw: list[bytes] = []
-    gw.on("orderAndPay", lambda env: reply(keys, {"outTradeNo": "O-1", "tradeToken": "T"}))
+    gw.on("orderAndPay", lambda env: reply(keys, {"outTradeNo": "O_1", "tradeToken": "T"}))
     gw.m.requests.clear()
-    await client.order_and_pay("O-1", "0.10", "USD", country="US", subject="s", user_id="u")
+    await client.order_and_pay(
+        "O_1", "0.10", "USD", country="US", subject="s", user_id="u", front_callback_url=BACK
+    )
     raw.extend(r.body for r in gw.m.requests)
     assert b'"totalAmount":0.10' in raw[0]
 
@@ -160,21 +179,24 @@ async def test_amount_is_an_exact_json_number(client: PayerMaxClient, gw: Gatewa
 async def test_extra_fields_ride_along_but_cannot_override(
     client: PayerMaxClient, gw: Gateway, keys: Keys
 ) -> None:
-    gw.on("orderAndPay", ok(keys, outTradeNo="O-2", tradeToken="T-2"))
+    gw.on("orderAndPay", ok(keys, outTradeNo="O_2", tradeToken="T-2"))
     await client.order_and_pay(
-        "O-2",
+        "O_2",
         5,
         "USD",
         country="US",
         subject="s",
         user_id="u",
-        extra={"riskParams": {"level": 1.25}, "environment": {"x": "y"}},
+        front_callback_url=BACK,
+        risk_params={"level": Decimal("1.25")},
+        extra={"environment": {"x": "y"}},
     )
     [env] = gw.envelopes("orderAndPay")
     assert env["data"]["riskParams"] == {"level": 1.25} and env["data"]["totalAmount"] == 5
+    assert env["data"]["environment"] == {"x": "y"} and env["version"] == "1.4"
     with pytest.raises(InvalidRequestError, match="totalAmount"):
         await client.order_and_pay(
-            "O-3", 5, "USD", country="US", subject="s", user_id="u", extra={"totalAmount": 1}
+            "O_3", 5, "USD", subject="s", user_id="u", front_callback_url=BACK, extra={"totalAmount": 1}
         )
     assert len(gw.sent) == 1
 
@@ -182,36 +204,36 @@ async def test_extra_fields_ride_along_but_cannot_override(
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"amount": 1.5}, "amount"),
-        ({"amount": "1.001"}, "amount"),
-        ({"currency": "usd"}, "currency"),
+        ({"amount": 1.5}, "totalAmount"),
+        ({"amount": "1.001"}, "totalAmount"),
+        ({"amount": "1e3"}, "amount"),  # not plain decimal text: refused before it is an amount
+        ({"currency": "usd"}, "totalAmount"),  # no ISO 4217 code, no decimals for the amount
         ({"country": "USA"}, "country"),
-        ({"subject": ""}, "subject"),
-        ({"user_id": "a b"}, "user_id"),
-        ({"out_trade_no": "bad id!"}, "out_trade_no"),
-        ({"notify_url": "ftp://x.test/n"}, "notify_url"),
-        ({"front_callback_url": "/relative"}, "front_callback_url"),
-        ({"integrate": "Direct_Payment"}, "payment_detail"),
-        ({"capture_mode": "LATER"}, "capture_mode"),
-        ({"authorization_type": "FINAL_AUTH"}, "authorization_type"),
-        ({"capture_mode": "MANUAL", "authorization_type": "PRE_AUTH"}, "authorization_type"),
-        ({"expire_time": 0}, "expire_time"),
-        ({"goods_details": [{"goodsId": "x"}]}, "goods_details"),
+        ({"subject": "x" * 257}, "subject"),
+        ({"out_trade_no": "bad id!"}, "outTradeNo"),
+        ({"out_trade_no": "ORD-1"}, "outTradeNo"),
+        ({"notify_url": "ftp://x.test/n"}, "notifyUrl"),
+        ({"front_callback_url": None}, "frontCallbackUrl"),  # hosted checkout needs it
+        ({"integrate": "Direct_Payment", "terminal_type": "WEB"}, "paymentDetail"),
+        ({"capture_mode": "LATER"}, "captureMode"),
+        ({"authorization_type": "FINAL_AUTH"}, "authorizationType"),
+        ({"goods_details": [{"goodsId": "x"}]}, "goodsDetails[0]"),
         ({"extra": {"outTradeNo": "other"}}, "extra"),
         ({"extra": {"": "blank"}}, "extra"),
-        ({"payment_detail": {"cardInfo": {}}}, "payment_detail"),
+        ({"payment_detail": {"cardInfo": {}}}, "paymentDetail"),
     ],
 )
 async def test_order_and_pay_refuses_bad_input_before_sending(
     client: PayerMaxClient, gw: Gateway, overrides: dict[str, Any], field: str
 ) -> None:
     args: dict[str, Any] = {
-        "out_trade_no": "O-1",
+        "out_trade_no": "O_1",
         "amount": "10",
         "currency": "USD",
         "country": "US",
         "subject": "s",
         "user_id": "u",
+        "front_callback_url": BACK,
     }
     args.update(overrides)
     with pytest.raises(InvalidRequestError) as info:
@@ -230,12 +252,14 @@ async def test_lost_answer_then_order_repeat_is_reconciled_by_order_query(
     )
     gw.on(
         "orderQuery",
-        ok(keys, outTradeNo="O-9", tradeToken="T-9", totalAmount=10, currency="USD", status="SUCCESS"),
+        ok(keys, outTradeNo="O_9", tradeToken="T-9", totalAmount=10, currency="USD", status="SUCCESS"),
     )
-    result = await client.order_and_pay("O-9", 10, "USD", country="US", subject="s", user_id="u")
+    result = await client.order_and_pay(
+        "O_9", 10, "USD", country="US", subject="s", user_id="u", front_callback_url=BACK
+    )
     assert result.reconciled and result.status is PaymentStatus.SUCCESS and result.trade_token == "T-9"
     assert result.redirect_url is None
-    assert [env["data"]["outTradeNo"] for env in gw.envelopes("orderQuery")] == ["O-9"]
+    assert [env["data"]["outTradeNo"] for env in gw.envelopes("orderQuery")] == ["O_9"]
 
 
 async def test_reconcile_refuses_someone_elses_order(client: PayerMaxClient, gw: Gateway, keys: Keys) -> None:
@@ -247,11 +271,13 @@ async def test_reconcile_refuses_someone_elses_order(client: PayerMaxClient, gw:
     )
     gw.on(
         "orderQuery",
-        ok(keys, outTradeNo="O-7", tradeToken="T-7", totalAmount=99, currency="USD", status="SUCCESS"),
+        ok(keys, outTradeNo="O_7", tradeToken="T-7", totalAmount=99, currency="USD", status="SUCCESS"),
     )
     with pytest.raises(ApiError) as info:
-        await client.order_and_pay("O-7", 10, "USD", country="US", subject="s", user_id="u")
-    assert info.value.code == "ORDER_REPEAT" and info.value.out_trade_no == "O-7"
+        await client.order_and_pay(
+            "O_7", 10, "USD", country="US", subject="s", user_id="u", front_callback_url=BACK
+        )
+    assert info.value.code == "ORDER_REPEAT" and info.value.out_trade_no == "O_7"
 
 
 async def test_refund_reconcile_refuses_a_different_refund(
@@ -262,11 +288,11 @@ async def test_refund_reconcile_refuses_a_different_refund(
         lost(),
         lambda env: reply(keys, code="ORDER_REPEAT"),
     )
-    other = {"outRefundNo": "R-4", "outTradeNo": "O-OTHER", "refundAmount": 3, "refundCurrency": "USD"}
+    other = {"outRefundNo": "R_4", "outTradeNo": "O_OTHER", "refundAmount": 3, "refundCurrency": "USD"}
     gw.on("refundQuery", ok(keys, status="REFUND_SUCCESS", **other))
     with pytest.raises(ApiError) as info:
-        await client.refund("O-1", "R-4", 3, "USD")
-    assert info.value.code == "ORDER_REPEAT" and info.value.out_refund_no == "R-4"
+        await client.refund("O_1", "R_4", 3, "USD")
+    assert info.value.code == "ORDER_REPEAT" and info.value.out_refund_no == "R_4"
 
 
 async def test_order_repeat_on_the_first_attempt_is_the_callers_error(
@@ -274,8 +300,10 @@ async def test_order_repeat_on_the_first_attempt_is_the_callers_error(
 ) -> None:
     gw.on("orderAndPay", lambda env: reply(keys, code="ORDER_REPEAT"))
     with pytest.raises(ApiError) as info:
-        await client.order_and_pay("O-8", 10, "USD", country="US", subject="s", user_id="u")
-    assert info.value.code == "ORDER_REPEAT" and info.value.out_trade_no == "O-8"
+        await client.order_and_pay(
+            "O_8", 10, "USD", country="US", subject="s", user_id="u", front_callback_url=BACK
+        )
+    assert info.value.code == "ORDER_REPEAT" and info.value.out_trade_no == "O_8"
     assert gw.envelopes("orderQuery") == []
 
 
@@ -286,7 +314,7 @@ async def test_order_query_and_version_defaults_and_overrides(
     make_client: Callable[..., PayerMaxClient], gw: Gateway, keys: Keys
 ) -> None:
     query = {
-        "outTradeNo": "O-1",
+        "outTradeNo": "O_1",
         "tradeToken": "T",
         "totalAmount": "12.30",
         "currency": "USD",
@@ -295,12 +323,12 @@ async def test_order_query_and_version_defaults_and_overrides(
     }
     gw.on("orderQuery", ok(keys, **query), repeat=True)
     async with make_client(versions={"orderQuery": "1.7"}) as custom, make_client() as plain:
-        found = await plain.order_query("O-1")
-        await custom.order_query("O-1")
-        await custom.order_query("O-1", version="1.9")
+        found = await plain.order_query("O_1")
+        await custom.order_query("O_1")
+        await custom.order_query("O_1", version="1.9")
     assert [env["version"] for env in gw.envelopes("orderQuery")] == ["1.5", "1.7", "1.9"]
     assert isinstance(found, OrderQueryResult) and found.total_amount == Decimal("12.30")
-    assert found.is_authorization and not found.is_final
+    assert found.status is PaymentStatus.PENDING and not found.status.is_final
 
 
 async def test_cancel_generates_one_request_id_and_reuses_it_on_retry(
@@ -330,36 +358,40 @@ async def test_cancel_with_callers_request_id(client: PayerMaxClient, gw: Gatewa
     gw.on("cancel", ok(keys, requestId="MY-VOID-1", outTradeNo="AUTH_1", status="PENDING"))
     result = await client.cancel("AUTH_1", "MY-VOID-1")
     assert gw.envelopes("cancel")[0]["data"] == {"requestId": "MY-VOID-1", "outTradeNo": "AUTH_1"}
-    assert not result.is_final
+    assert result.status is CancelStatus.PENDING and not result.status.is_final
 
 
 async def test_order_close(client: PayerMaxClient, gw: Gateway, keys: Keys) -> None:
-    gw.on("orderClose", ok(keys, outTradeNo="O-1", status="CLOSED", closedTime="2023-10-20T03:28:23.092Z"))
-    result = await client.order_close("O-1", "customer left")
+    gw.on("orderClose", ok(keys, outTradeNo="O_1", status="CLOSED", closedTime="2023-10-20T03:28:23.092Z"))
+    result = await client.order_close("O_1", "customer left")
     [env] = gw.envelopes("orderClose")
-    assert env["version"] == "1.4" and env["data"] == {"outTradeNo": "O-1", "reason": "customer left"}
-    assert result.status is CloseStatus.CLOSED and result.is_closed and result.closed_time is not None
+    assert env["version"] == "1.4" and env["data"] == {"outTradeNo": "O_1", "reason": "customer left"}
+    assert result.status is CloseStatus.CLOSED and result.closed_time is not None
 
 
 # ---------------------------------------------------------------------------- refunds
 
 
 async def test_refund_request_and_result(client: PayerMaxClient, gw: Gateway, keys: Keys) -> None:
-    gw.on("refund", ok(keys, outRefundNo="R-1", refundTradeNo="RT-1", status="REFUND_PENDING"))
+    gw.on(
+        "refund",
+        ok(keys, outRefundNo="R_1", tradeOrderNo="T-1", refundTradeNo="RT-1", status="REFUND_PENDING"),
+    )
     result = await client.refund(
-        "O-1", "R-1", "7.5", "USD", comments="damaged", refund_notify_url="https://merchant.test/refunds"
+        "O_1", "R_1", "7.5", "USD", comments="damaged", refund_notify_url="https://merchant.test/refunds"
     )
     [env] = gw.envelopes("refund")
-    assert env["version"] == "1.4"
+    assert env["version"] == "1.5"
     assert env["data"] == {
-        "outRefundNo": "R-1",
+        "outRefundNo": "R_1",
         "refundAmount": 7.5,
         "refundCurrency": "USD",
-        "outTradeNo": "O-1",
+        "outTradeNo": "O_1",
         "comments": "damaged",
         "refundNotifyUrl": "https://merchant.test/refunds",
     }
     assert result.status is RefundStatus.REFUND_PENDING and result.refund_trade_no == "RT-1"
+    assert result.trade_order_no == "T-1"  # PayerMax names the payment, not our outTradeNo
 
 
 async def test_refund_lost_answer_is_reconciled_by_refund_query(
@@ -374,17 +406,17 @@ async def test_refund_lost_answer_is_reconciled_by_refund_query(
         "refundQuery",
         ok(
             keys,
-            outRefundNo="R-2",
+            outRefundNo="R_2",
             refundTradeNo="RT-2",
-            outTradeNo="O-1",
+            outTradeNo="O_1",
             refundAmount=3,
             refundCurrency="USD",
             status="REFUND_SUCCESS",
         ),
     )
-    result = await client.refund("O-1", "R-2", 3, "USD")
+    result = await client.refund("O_1", "R_2", 3, "USD")
     assert result.reconciled and result.status is RefundStatus.REFUND_SUCCESS
-    assert gw.envelopes("refundQuery")[0]["data"] == {"outRefundNo": "R-2"}
+    assert gw.envelopes("refundQuery")[0]["data"] == {"outRefundNo": "R_2"}
 
 
 async def test_refund_without_reconcile_answer_is_outcome_unknown(
@@ -393,8 +425,8 @@ async def test_refund_without_reconcile_answer_is_outcome_unknown(
     gw.on("refund", *[lost() for _ in range(2)])
     async with make_client(max_retries=1) as client:
         with pytest.raises(OutcomeUnknownError) as info:
-            await client.refund("O-1", "R-3", 3, "USD")
-    assert info.value.out_refund_no == "R-3" and info.value.out_trade_no == "O-1"
+            await client.refund("O_1", "R_3", 3, "USD")
+    assert info.value.out_refund_no == "R_3" and info.value.out_trade_no == "O_1"
 
 
 async def test_refund_query_by_either_id_but_exactly_one(
@@ -402,13 +434,13 @@ async def test_refund_query_by_either_id_but_exactly_one(
 ) -> None:
     gw.on(
         "refundQuery",
-        ok(keys, outRefundNo="R-1", refundTradeNo="RT-1", status="REFUND_FAILED", resultMsg="issuer refused"),
+        ok(keys, outRefundNo="R_1", refundTradeNo="RT-1", status="REFUND_FAILED", resultMsg="issuer refused"),
         repeat=True,
     )
     by_trade = await client.refund_query(refund_trade_no="RT-1")
     assert gw.envelopes("refundQuery")[0]["data"] == {"refundTradeNo": "RT-1"}
-    assert by_trade.status is RefundStatus.REFUND_FAILED and by_trade.is_final
-    bad: list[dict[str, Any]] = [{}, {"out_refund_no": "R-1", "refund_trade_no": "RT-1"}]
+    assert by_trade.status is RefundStatus.REFUND_FAILED and by_trade.status.is_final
+    bad: list[dict[str, Any]] = [{}, {"out_refund_no": "R_1", "refund_trade_no": "RT-1"}]
     for kwargs in bad:
         with pytest.raises(InvalidRequestError):
             await client.refund_query(**kwargs)
@@ -418,21 +450,19 @@ async def test_refund_query_by_either_id_but_exactly_one(
 @pytest.mark.parametrize(
     ("args", "field"),
     [
-        (("O-1", "R-1", "-1", "USD"), "amount"),
-        (("O-1", "R-1", "100", "JPY", "x"), None),
-        (("O-1", "R 1", "1", "USD"), "out_refund_no"),
+        (("O_1", "R_1", "-1", "USD"), "refundAmount"),
+        (("O_1", "R_1", "100", "JPY", "x"), "refundNotifyUrl"),
+        (("O_1", "R_1", "1.5", "IDR"), "refundAmount"),  # PayerMax refunds IDR whole
+        (("O_1", "R_1", "1.001", "KWD"), "refundAmount"),  # and KWD to 2 places (ISO 4217: 3)
     ],
 )
 async def test_refund_refuses_bad_input(
     client: PayerMaxClient, gw: Gateway, args: tuple[Any, ...], field: str | None
 ) -> None:
-    if field is None:  # a refund URL that is not a URL
-        with pytest.raises(InvalidRequestError):
-            await client.refund(*args[:4], refund_notify_url=args[4])
-    else:
-        with pytest.raises(InvalidRequestError) as info:
-            await client.refund(*args)
-        assert info.value.field == field
+    url = args[4] if len(args) == 5 else None  # a refund URL that is not a URL
+    with pytest.raises(InvalidRequestError) as info:
+        await client.refund(*args[:4], refund_notify_url=url)
+    assert info.value.field == field
     assert not gw.m.requests
 
 
@@ -441,7 +471,7 @@ async def test_refund_refuses_bad_input(
 
 def payee() -> PayeeInfo:
     return PayeeInfo(
-        payment_method="BANK_TRANSFER",
+        payment_method_type="BANK_TRANSFER",
         target_org="NBE",
         account_info=PayeeAccountInfo(account_no="EG380019000500000000263180002"),
         name=PayeeName(full_name="Test Payee"),
@@ -465,8 +495,11 @@ async def test_payout_sends_the_amount_as_an_exact_string(
         extra={"merchantVersion": "2.0"},
     )
     [env] = gw.envelopes("paymentOrderPay")
-    assert env["version"] == "1.4"
-    assert env["data"]["trade"] == {"amount": "100.50", "currency": "EGP"}
+    assert env["version"] == "1.5"
+    # trade.amount is a JSON string on the wire, exact as given (never through a float)
+    assert env["data"]["trade"] == {"amount": "100.5", "currency": "EGP"}
+    assert "paymentMethod" not in env["data"]["payeeInfo"]
+    assert env["data"]["payeeInfo"]["paymentMethodType"] == "BANK_TRANSFER"
     assert env["data"]["destinationCurrency"] == "EGP" and env["data"]["expiryDays"] == "3"
     assert env["data"]["merchantVersion"] == "2.0" and env["data"]["reference"] == "batch-7"
     assert env["data"]["payeeInfo"]["accountInfo"]["accountNo"] == "EG380019000500000000263180002"
@@ -504,19 +537,22 @@ async def test_payout_query(client: PayerMaxClient, gw: Gateway, keys: Keys) -> 
 
 
 async def test_payout_refuses_bad_input(client: PayerMaxClient, gw: Gateway) -> None:
-    with pytest.raises(InvalidRequestError, match="payee_info"):
+    with pytest.raises(InvalidRequestError, match="payeeInfo"):
         await client.payout("PO_1", 1, "USD", country="US", payee_info={"paymentMethod": "X"})  # type: ignore[arg-type]
-    with pytest.raises(InvalidRequestError, match="destination_currency"):
-        await client.payout("PO_1", 1, "USD", country="US", payee_info=payee(), destination_currency="eur")
-    with pytest.raises(InvalidRequestError, match="expiry_days"):
-        await client.payout("PO_1", 1, "USD", country="US", payee_info=payee(), expiry_days=30)
+    with pytest.raises(InvalidRequestError) as info:
+        await client.payout("P-1", 1, "USD", country="US", payee_info=payee())
+    assert info.value.field == "outTradeNo"
+    no_account = PayeeInfo(payment_method_type="X", account_info=None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequestError) as info:
+        await client.payout("PO_1", 1, "USD", country="US", payee_info=no_account)
+    assert info.value.field == "payeeInfo.accountInfo"
     assert not gw.m.requests
 
 
 # ---------------------------------------------------------------------------- generic call, ISV
 
 
-class BalanceQuery(WireModel):
+class BalanceQuery(msgspec.Struct, rename="camel"):
     currency: str
 
 
@@ -532,7 +568,7 @@ async def test_call_with_dict_data_returns_exact_dict(
         "applyDropinSession",
         lambda env: reply(keys, {"sessionKey": "SK", "amount": 0.1, "echo": env["data"]}),
     )
-    result = await client.call("applyDropinSession", {"outTradeNo": "O-1", "totalAmount": Decimal("0.10")})
+    result = await client.call("applyDropinSession", {"outTradeNo": "O_1", "totalAmount": Decimal("0.10")})
     [env] = gw.envelopes("applyDropinSession")
     assert env["version"] == "1.6"  # the drop-in default
     assert result["sessionKey"] == "SK" and result["amount"] == Decimal("0.1")
@@ -562,10 +598,10 @@ async def test_isv_envelope_carries_sp_merchant_no(
 ) -> None:
     gw.on(
         "orderQuery",
-        ok(keys, outTradeNo="O-1", tradeToken="T", totalAmount=1, currency="USD", status="SUCCESS"),
+        ok(keys, outTradeNo="O_1", tradeToken="T", totalAmount=1, currency="USD", status="SUCCESS"),
     )
     async with make_client(sp_merchant_no="SP-ISV-1", merchant_auth_token="tok-1") as client:
-        await client.order_query("O-1")
+        await client.order_query("O_1")
     [env] = gw.envelopes("orderQuery")
     assert env["spMerchantNo"] == "SP-ISV-1" and env["merchantNo"] == "M-TEST-1"
 
@@ -575,7 +611,7 @@ async def test_plain_merchant_envelope_has_no_sp_merchant_no(
 ) -> None:
     gw.on(
         "orderQuery",
-        ok(keys, outTradeNo="O-1", tradeToken="T", totalAmount=1, currency="USD", status="SUCCESS"),
+        ok(keys, outTradeNo="O_1", tradeToken="T", totalAmount=1, currency="USD", status="SUCCESS"),
     )
-    await client.order_query("O-1")
+    await client.order_query("O_1")
     assert "spMerchantNo" not in gw.envelopes("orderQuery")[0]

@@ -27,9 +27,9 @@ from payermax_async import (
     SignatureError,
     TransportError,
 )
-from payermax_async.types import CaptureRequest
 from payermax_async.operations.auth_capture import CAPTURE
 from payermax_async.retry import FailureKind, RetryBudget, classify, parse_retry_after
+from payermax_async.types import CaptureRequest
 
 from ..support import URL, Keys, Reply, ScriptedGateway, capture_data, reply, sent_bodies
 
