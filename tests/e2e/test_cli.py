@@ -148,9 +148,20 @@ async def test_simulate_subprocess_serves_a_real_capture_then_stops_on_sigterm()
                     "country": "US",
                     "userId": "u",
                     "integrate": "Direct_Payment",
+                    "terminalType": "WEB",
                     "captureMode": "MANUAL",
                     "authorizationType": "FINAL_AUTH",
-                    "paymentDetail": {"cardInfo": {"cardNo": "4111111111111111"}},
+                    "paymentDetail": {
+                        "paymentMethodType": "CARD",
+                        "cardInfo": {
+                            "cardIdentifierNo": "4111111111111111",
+                            "cardHolderFullName": "A Payer",
+                            "cardExpirationMonth": "12",
+                            "cardExpirationYear": "30",
+                            "cvv": "123",
+                        },
+                        "buyerInfo": {"clientIp": "127.0.0.1", "userAgent": "cli test"},
+                    },
                 },
             )
             assert authorized["status"] == "SUCCESS"
