@@ -1,7 +1,8 @@
 """PayerMaxClient: the client's lifecycle, and the way into the request pipeline.
 
-The typed methods come from :mod:`payermax_async.operations` (one module per API family): each
-validates its input before any byte is sent, builds the typed request and names the operation;
+The flat typed methods of the core flows come from :mod:`payermax_async.operations`, every other
+documented apiName from a namespace in :mod:`payermax_async.resources` (``client.tokens``, ...): each
+builds the generated request struct, checked against its endpoint before any byte is sent;
 everything after that (single flight, retries, signing, verification, decoding) is the request
 pipeline in :mod:`payermax_async._pipeline`.
 """
@@ -20,6 +21,19 @@ from ._pipeline import DEFAULT_VERSIONS, Operation, Pipeline, RequestOptions
 from .config import ClientConfig
 from .errors import InvalidRequestError
 from .operations import AuthCaptureMethods, OrderMethods, PayoutMethods, RefundMethods
+from .resources import (
+    Balances,
+    BillPayments,
+    Disputes,
+    Dropin,
+    Fx,
+    PaymentLinks,
+    Payments,
+    Payouts,
+    Risk,
+    Subscriptions,
+    Tokens,
+)
 from .retry import RetryBudget, RetryEvent
 from .signing_thread import bulk_signer
 from .transport import AiohttpTransport, Transport
@@ -79,6 +93,18 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
             session=session,
         )
         self._pipeline = Pipeline(config, self._transport, on_retry=on_retry, clock=clock)
+        # Every other documented apiName, one namespace per API family (payermax_async.resources).
+        self.payments = Payments(self)
+        self.dropin = Dropin(self)
+        self.tokens = Tokens(self)
+        self.payment_links = PaymentLinks(self)
+        self.subscriptions = Subscriptions(self)
+        self.disputes = Disputes(self)
+        self.balances = Balances(self)
+        self.fx = Fx(self)
+        self.risk = Risk(self)
+        self.bill_payments = BillPayments(self)
+        self.payouts = Payouts(self)
 
     @classmethod
     def from_config(
