@@ -85,7 +85,7 @@ async def test_a_request_beyond_the_interfaces_limit_is_refused_unprocessed(raw:
     for _ in range(2000):  # bounded: until the first capture is in flight
         if sim.gateway.limits.in_flight("capture"):
             break
-        await asyncio.sleep(0.005)  # noqa: ASYNC110 - the gateway has no event for "in flight"
+        await asyncio.sleep(0.005)
     refused = await raw.call("capture", capture_data("LIM_2", "R_2"))
     assert (refused.code, raw.verified(refused)) == ("TOO_MANY_REQUEST", True)
     assert sim.captures_of("LIM_2") == []
