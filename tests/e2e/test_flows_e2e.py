@@ -34,6 +34,7 @@ from payermax_async.testing.plugin import SimulatorKeys
 from payermax_async.webhooks import WebhookVerifier, aiohttp_ack
 
 BUYER = BuyerInfo(client_ip="127.0.0.1", user_agent="Mozilla/5.0")
+DIRECT: dict[str, Any] = {"subject": "s", "user_id": "u1", "integrate": "Direct_Payment", "terminal_type": "WEB"}
 
 
 def card(number: str = "4111111111111111") -> PaymentDetail:
