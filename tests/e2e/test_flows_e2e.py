@@ -32,9 +32,15 @@ from payermax_async import (
 from payermax_async.testing import GatewaySimulator
 from payermax_async.testing.plugin import SimulatorKeys
 from payermax_async.webhooks import WebhookVerifier, aiohttp_ack
+from tests.simulator_v2.states import example_data
 
 BUYER = BuyerInfo(client_ip="127.0.0.1", user_agent="Mozilla/5.0")
-DIRECT: dict[str, Any] = {"subject": "s", "user_id": "u1", "integrate": "Direct_Payment", "terminal_type": "WEB"}
+DIRECT: dict[str, Any] = {
+    "subject": "s",
+    "user_id": "u1",
+    "integrate": "Direct_Payment",
+    "terminal_type": "WEB",
+}
 
 
 def card(number: str = "4111111111111111") -> PaymentDetail:
@@ -265,4 +271,100 @@ async def test_payouts_start_pending_and_end_in_success_failure_or_bounce_back(
             ("PO_BACK", PayoutStatus.SUCCESS),
             ("PO_BACK", PayoutStatus.BOUNCEBACK),
         ]
+    )
+
+
+async def test_drop_in_session_then_payment(
+    stack: tuple[GatewaySimulator, Webhook], client: PayerMaxClient
+) -> None:
+    sim, hook = stack
+    session = await client.dropin.apply_session(
+        currency="USD", country="US", user_id="u1", total_amount="30.00"
+    )
+    assert session.session_key
+    # the drop-in component hands the page a one-time paymentToken; the server pays with it
+    paid = await client.order_and_pay(
+        "DROPIN_1", "30.00", "USD", country="US", subject="s", user_id="u1", integrate="Direct_Payment",
+        terminal_type="WEB",
+        payment_detail=PaymentDetail(
+            payment_token="CPT0123456789", session_key=session.session_key, buyer_info=BUYER
+        ),
+    )  # fmt: skip
+    assert paid.status is PaymentStatus.SUCCESS
+    await settled(sim)
+    assert [n.out_trade_no for n in hook.of("PAYMENT")] == ["DROPIN_1"]
+
+
+async def test_a_token_bound_by_the_payer_then_paid_with_and_removed(
+    stack: tuple[GatewaySimulator, Webhook], client: PayerMaxClient
+) -> None:
+    sim, hook = stack
+    applied = await client.tokens.apply(
+        country="US", payment_method_type="CARD", user_id="u7", token_scope="tokenAcq",
+        front_callback_url="https://shop.example/bound", request_id="BIND_1",
+    )  # fmt: skip
+    assert applied.redirect_url and "/cashier/bind/" in applied.redirect_url
+    await open_page(applied.redirect_url)  # the payer enters the card on PayerMax's page
+    found = await client.tokens.inquire_apply(user_id="u7", token_scope="tokenAcq", request_id="BIND_1")
+    assert found.status == "SUCCESS" and found.payment_token_id
+    token = found.payment_token_id
+    paid = await client.order_and_pay(
+        "TOKEN_PAY_1", "12.00", "USD", country="US", subject="s", user_id="u7", integrate="Direct_Payment",
+        terminal_type="WEB",
+        payment_detail=PaymentDetail(payment_method_type="CARD", payment_token_id=token, buyer_info=BUYER),
+    )  # fmt: skip
+    assert paid.status is PaymentStatus.SUCCESS
+    listed = await client.tokens.inquire(user_id="u7", token_scope="tokenAcq")
+    assert [t.payment_token_id for t in listed.token_list or []] == [token]
+    await client.tokens.remove(user_id="u7", payment_token_id=token)
+    assert (await client.tokens.inquire(user_id="u7", token_scope="tokenAcq")).token_list in (None, [])
+    await settled(sim)
+    assert sorted(hook.types()) == ["PAYMENT", "TOKENIZATION"]
+
+
+async def test_pay_by_link(stack: tuple[GatewaySimulator, Webhook], client: PayerMaxClient) -> None:
+    sim, hook = stack
+    data = example_data("createPaybylink")
+    data["notifyUrl"] = hook.url
+    link = await client.call("createPaybylink", data)
+    assert link["linkStatus"] == "ACTIVE" and link["linkUrl"].startswith(sim.base_url + "/cashier/link/")
+    await open_page(link["linkUrl"])  # the payer pays through the link
+    after = await client.call("queryPaybylink", {"merchantLinkId": data["merchantLinkId"]})
+    assert after["payByLinkInfo"][0]["status"] == "SUCCESS"
+    await client.call("expirePaybylink", {"merchantLinkId": data["merchantLinkId"]})
+    await settled(sim)
+    assert hook.types() == ["PAYBYLINK"]
+
+
+async def test_a_subscription_from_first_payment_to_cancel(
+    stack: tuple[GatewaySimulator, Webhook], client: PayerMaxClient
+) -> None:
+    sim, hook = stack
+    created = await client.call(
+        "subscriptionCreate", example_data("subscriptionCreate") | {"callbackUrl": hook.url}
+    )
+    number = created["subscriptionPlan"]["subscriptionNo"]
+    assert created["subscriptionPlan"]["subscriptionStatus"] == "INACTIVE"
+    first = {
+        "outTradeNo": "SUB_FIRST_1", "subject": "s", "totalAmount": Decimal("10.00"), "currency": "USD",
+        "country": "US", "userId": created.get("userId", "u1"), "integrate": "Direct_Payment",
+        "terminalType": "WEB", "subscriptionPlan": {"subscriptionNo": number},
+        "paymentDetail": {
+            "paymentMethodType": "CARD",
+            "cardInfo": {"cardIdentifierNo": "4111111111111111", "cardExpirationMonth": "12",
+                         "cardExpirationYear": "30", "cvv": "123"},
+            "buyerInfo": {"clientIp": "127.0.0.1", "userAgent": "Mozilla/5.0"},
+        },
+    }  # fmt: skip
+    paid = await client.call("orderAndPay", first)
+    assert paid["status"] == "SUCCESS"
+    sim.charge_subscription(number)  # PayerMax charges the next period
+    view = await client.call("subscriptionQuery", {"subscriptionNo": number})
+    assert view["subscriptionPlan"]["subscriptionStatus"] == "ACTIVE"
+    assert len(view["subscriptionPaymentDetails"]) == 2
+    cancelled = await client.call("subscriptionCancel", {"subscriptionNo": number})
+    assert cancelled["subscriptionPlan"]["subscriptionStatus"] == "CANCEL"
+    await settled(sim)
+    assert sorted(hook.types()) == sorted(
+        ["PAYMENT", "SUBSCRIPTION", "SUBSCRIPTION_PAYMENT", "SUBSCRIPTION_PAYMENT", "SUBSCRIPTION"]
     )
