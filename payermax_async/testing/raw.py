@@ -131,9 +131,11 @@ class RawCaller:
         if documented and "version" not in overrides:
             overrides["version"] = max(documented, key=lambda v: tuple(int(p) for p in v.split(".")))
         envelope = self.envelope(data, **overrides)
-        if facts.variants(api_name) and "appId" not in facts.envelope_schema(api_name)["properties"]:
-            if "appId" in envelope and "merchantAppId" not in overrides:
-                envelope["merchantAppId"] = envelope.pop("appId")
+        spells_it_merchant_app_id = (
+            bool(facts.variants(api_name)) and "appId" not in facts.envelope_schema(api_name)["properties"]
+        )
+        if spells_it_merchant_app_id and "appId" in envelope and "merchantAppId" not in overrides:
+            envelope["merchantAppId"] = envelope.pop("appId")
         body = encode(envelope)
         return await self.post(api_name, body, self.sign(body))
 
