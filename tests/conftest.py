@@ -38,7 +38,7 @@ def make_client(keys: Keys, gateway: ScriptedGateway) -> Callable[..., PayerMaxC
             kwargs["transport"] = gateway.transport()
         params: dict[str, Any] = {
             "app_id": "app-test",
-            "merchant_no": "M_TEST_1",
+            "merchant_no": "M-TEST-1",
             "private_key": keys.merchant_private,
             "payermax_public_key": keys.payermax_public,
             "base_url": "http://127.0.0.1:9",
