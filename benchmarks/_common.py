@@ -114,7 +114,7 @@ def envelope(i: int) -> dict[str, Any]:
         "merchantNo": "M-BENCH",
         "data": {
             "requestId": uuid.uuid4().hex,
-            "outTradeNo": f"ORD-{i:07d}",
+            "outTradeNo": f"ORD_{i:07d}",
             "currency": "USD",
             "amount": Decimal("10.00"),
         },

@@ -29,7 +29,7 @@ from payermax_async.signing import RsaSigner, RsaVerifier
 
 CAPTURE_RESPONSE = (
     b'{"code":"APPLY_SUCCESS","msg":"Success.","data":{"captureNo":"CAP20241106000000001",'
-    b'"requestId":"0123456789abcdef0123456789abcdef","outTradeNo":"ORD-0000001","amount":10.00,'
+    b'"requestId":"0123456789abcdef0123456789abcdef","outTradeNo":"ORD_0000001","amount":10.00,'
     b'"currency":"USD","status":"SUCCESS","isFinal":true,"createdTime":"2024-11-06T03:56:13.000+00:00",'
     b'"succeededTime":"2024-11-06T03:56:13.092Z"}}'
 )

@@ -57,7 +57,7 @@ from payermax_async.signing_thread import bulk_signer
 
 
 def items(n: int) -> list[CaptureItem]:
-    return [CaptureItem(f"ORD-{i:07d}", "10.00", "USD") for i in range(n)]
+    return [CaptureItem(f"ORD_{i:07d}", "10.00", "USD") for i in range(n)]
 
 
 async def run_capture_many(keys: Keys, url: str, backend: Backend, n: int, concurrency: int) -> None:

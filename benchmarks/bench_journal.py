@@ -43,7 +43,7 @@ def journal_alone(n: int, batch: int, synchronous: Any) -> float:
     with tempfile.TemporaryDirectory() as tmp, Journal(Path(tmp) / "j.db", synchronous=synchronous) as j:
         started = time.perf_counter()
         for start in range(0, n, batch):
-            claims = [Claim(f"ORD-{i:08d}", "10.00", "USD") for i in range(start, min(n, start + batch))]
+            claims = [Claim(f"ORD_{i:08d}", "10.00", "USD") for i in range(start, min(n, start + batch))]
             got = j.reserve(claims, "run")
             j.record(
                 [
@@ -58,7 +58,7 @@ async def capture(url: str, n: int, journal: Path | None, signer: Any, verifier:
     client = PayerMaxClient(
         app_id="bench-app", merchant_no="M-BENCH", signer=signer, verifier=verifier, base_url=url
     )
-    items = (CaptureItem(f"ORD-{i:08d}", "10.00", "USD") for i in range(n))
+    items = (CaptureItem(f"ORD_{i:08d}", "10.00", "USD") for i in range(n))
     async with client:
         async for outcome in client.capture_many(items, concurrency=64, journal=journal):
             if not outcome.ok:

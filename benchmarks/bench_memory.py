@@ -51,7 +51,7 @@ def current_rss_mib() -> float:
 
 def source(n: int) -> Iterator[CaptureItem]:
     for i in range(n):
-        yield CaptureItem(f"ORD-{i:08d}", "10.00", "USD")
+        yield CaptureItem(f"ORD_{i:08d}", "10.00", "USD")
 
 
 async def child(mode: str, n: int, url: str) -> dict[str, float]:

@@ -93,7 +93,7 @@ def two_thread_speedup(signer: RsaSigner, n: int) -> float:
 
 
 async def run(keys: Keys, url: str, backend: Backend, signer: Signer, n: int) -> None:
-    items = (CaptureItem(f"ORD-{i:07d}", "10.00", "USD") for i in range(n))
+    items = (CaptureItem(f"ORD_{i:07d}", "10.00", "USD") for i in range(n))
     async with make_client(keys, url, backend, signer=signer) as client:
         async for outcome in client.capture_many(items, concurrency=64):
             if not outcome.ok:

@@ -68,7 +68,7 @@ def client() -> PayerMaxClient:
 
 
 def items(n: int) -> list[CaptureItem]:
-    return [CaptureItem(f"ORD-{i:07d}", "10.00", "USD") for i in range(n)]
+    return [CaptureItem(f"ORD_{i:07d}", "10.00", "USD") for i in range(n)]
 
 
 async def by_hand(n: int) -> None:

@@ -16,6 +16,7 @@ class Endpoint:
     ``version`` is the default; clients may override it. ``idempotency`` names the request's
     business-id fields (Python names; ``idempotency_wire`` PayerMax's), fixed before the first
     attempt. ``reconcile`` says how an unknown outcome is settled (see tools/gen_tables.py).
+    ``app_id_field`` is the envelope's name for the app id (``merchantAppId`` on a few older ones).
     """
 
     api_name: str
@@ -29,6 +30,7 @@ class Endpoint:
     idempotency_wire: tuple[str, ...]
     reconcile: str
     check: Callable[[Any], None]
+    app_id_field: str = "appId"
 
     def validate(self, data: Any) -> None:
         """Raise InvalidRequestError, naming the field, if ``data`` does not meet this variant."""

@@ -24,14 +24,18 @@ __all__ = [
 T = TypeVar("T")
 
 
-class RequestEnvelope(msgspec.Struct, Generic[T], rename="camel", omit_defaults=True):
+class RequestEnvelope(msgspec.Struct, Generic[T], rename="camel", omit_defaults=True, kw_only=True):
+    """The request frame. The app id goes out as ``appId``, or as ``merchantAppId`` for the few
+    endpoints whose schema names it so (``Endpoint.app_id_field``)."""
+
     version: str
     key_version: str
     request_time: str
-    app_id: str
+    app_id: str | None = None
     merchant_no: str
     data: T
     sp_merchant_no: str | None = None  # ISV mode: the service provider's own merchant number
+    merchant_app_id: str | None = None
 
 
 class RawEnvelope(msgspec.Struct):

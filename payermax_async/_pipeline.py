@@ -60,6 +60,7 @@ class Operation(Generic[T]):
     result_type: type[T]
     id_field: str | None = None  # the ids key that identifies this request to the gateway
     version: str | None = None
+    app_id_field: str = "appId"  # the envelope's name for the app id (Endpoint.app_id_field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,10 +292,11 @@ class Pipeline:
             version=version,
             key_version="1",
             request_time=format_request_time(self._clock() + self.clock_offset),
-            app_id=config.app_id,
+            app_id=config.app_id if op.app_id_field == "appId" else None,
             merchant_no=config.merchant_no,
             data=data,
             sp_merchant_no=config.sp_merchant_no,
+            merchant_app_id=None if op.app_id_field == "appId" else config.app_id,
         )
         body = encode(envelope)
         headers = dict(self._headers_base)

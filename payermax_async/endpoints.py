@@ -348,6 +348,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         idempotency_wire=("tradeToken",),
         reconcile="replay",
         check=_k.check_order_confirm,
+        app_id_field="merchantAppId",
     ),
     "caseSearch": Endpoint(
         api_name="caseSearch",
@@ -504,6 +505,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         idempotency_wire=("requestId",),
         reconcile="replay",
         check=_k.check_add_or_del_risk_name_list,
+        app_id_field="merchantAppId",
     ),
     "putRfiMaterialList": Endpoint(
         api_name="putRfiMaterialList",

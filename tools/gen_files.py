@@ -268,6 +268,9 @@ def _endpoints(built: Built) -> str:
                 if spec is not None:
                     imports.setdefault(built.homes[spec.name], set()).add(spec.name)
             check = f"_k.check_{snake(key)}" if top.request else "_no_data"
+            # a few older endpoints name the app id merchantAppId in the envelope
+            envelope = entry["request"].get("properties", {})
+            app_id = "merchantAppId" if "merchantAppId" in envelope and "appId" not in envelope else "appId"
             rows.append(
                 f"    {key!r}: Endpoint(\n"
                 f"        api_name={top.key!r}, variant={entry['variant']!r}, key={key!r},\n"
@@ -275,7 +278,8 @@ def _endpoints(built: Built) -> str:
                 f"        request_type={req}, result_type={res}, family={family!r},\n"
                 f"        idempotency={tuple(snake(i) for i in idem)!r}, idempotency_wire={idem!r},\n"
                 f"        reconcile={reconcile!r}, check={check},\n"
-                f"    ),"
+                + (f"        app_id_field={app_id!r},\n" if app_id != "appId" else "")
+                + "    ),"
             )
     selectors = ", ".join(f"{api!r}: _k.select_{snake(api)}" for api in sorted(MERGED))
     imp = "\n".join(f"from .types.{m} import {', '.join(sorted(ns))}" for m, ns in sorted(imports.items()))

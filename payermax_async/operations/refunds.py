@@ -23,6 +23,7 @@ class RefundMethods(OperationsBase):
         *,
         comments: str | None = None,
         refund_notify_url: str | None = None,
+        trade_token: str | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
         version: str | None = None,
@@ -40,6 +41,7 @@ class RefundMethods(OperationsBase):
             refund_amount=value,
             refund_currency=currency,
             out_trade_no=out_trade_no,
+            trade_token=trade_token,
             comments=comments,
             refund_notify_url=refund_notify_url,
         )

@@ -239,6 +239,9 @@ def decode_data(raw: bytes | msgspec.Raw, type_: type[T]) -> T:
     convert; a genuine problem still raises ``msgspec.ValidationError``.
     """
     data = bytes(raw)
+    if data == b"null":
+        # PayerMax answers some successes with "data": null (applyDDC's examples): every field absent
+        data = b"{}"
     if b" +" in data or b" -" in data:
         data = _SPACED_OFFSET.sub(rb'"\1\2"', data)
     try:
