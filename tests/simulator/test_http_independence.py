@@ -119,3 +119,25 @@ async def test_unknown_interface_is_404_and_a_body_that_is_no_object_params_inva
     for body in (b"[1,2]", b"not json", b'{"data":'):
         answer = await raw.post("orderQuery", body, raw.sign(body))
         assert (answer.status, answer.code, raw.verified(answer)) == (200, "PARAMS_INVALID", True)
+
+
+async def test_payer_pages_that_do_not_exist_or_cannot_be_completed(raw: RawCaller) -> None:
+    base = raw.sim.base_url + "/cashier"
+    for path, status in (("/link/NOLINK", 404), ("/3ds/NOTOKEN", 404), ("/bind/NOREQUEST", 409)):
+        async with raw.session.get(base + path) as page:
+            assert page.status == status, path
+
+
+async def test_a_simulator_bug_is_kept_and_answered_as_a_system_error(
+    raw: RawCaller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from payermax_async.testing.gateway.flows.gateway import AnswerShapeError
+
+    def broken(api_name: str, data: dict[str, object]) -> None:
+        raise AnswerShapeError(f"{api_name}: answer data.status is not one of the enum")
+
+    monkeypatch.setattr(raw.sim.gateway, "handle_data", broken)
+    answer = await raw.call("orderQuery", {"outTradeNo": "X"})
+    assert (answer.code, raw.verified(answer)) == ("SYSTEM_ERROR", True)
+    assert [str(e) for e in raw.sim.shape_errors] == ["orderQuery: answer data.status is not one of the enum"]
+    raw.sim.shape_errors.clear()  # the fixture's own check would fail the test otherwise
