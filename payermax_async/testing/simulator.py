@@ -73,10 +73,10 @@ def _public_of(private_b64: str) -> str:
 class GatewaySimulator(GatewayProtocol):
     """A stateful PayerMax gateway for tests, demos and local development.
 
-        ``async with GatewaySimulator() as sim`` starts it on an ephemeral port of 127.0.0.1 with fresh
-        RSA keys and ids; ``sim.client()`` is a :class:`PayerMaxClient` wired to it.
+    ``async with GatewaySimulator() as sim`` starts it on an ephemeral port of 127.0.0.1 with fresh
+    RSA keys and ids; ``sim.client()`` is a :class:`PayerMaxClient` wired to it.
 
-        Every request is checked as PayerMax checks it, from PayerMax's own schema (:mod:`.gateway`):
+    Every request is checked as PayerMax checks it, from PayerMax's own schema (:mod:`.gateway`):
     unknown ``apiName`` (HTTP 404, ``PARAMS_INVALID``); the interface's concurrency limit
     (``TOO_MANY_REQUEST``, see :meth:`set_limit`); the envelope (``PARAMS_INVALID`` naming the field,
     ``MERCHANT_APP_INVALID``); ``sign`` over the raw body (``SIGN_VERIFY_FAILED``); ``requestTime`` in
@@ -89,8 +89,13 @@ class GatewaySimulator(GatewayProtocol):
     APMs answer with a ``qrCodeUrl`` or ``vaCode``; refunds start REFUND_PENDING and payouts PENDING
     until :meth:`settle_refund` / :meth:`settle_payout`; tokens, drop-in, pay-by-link and subscriptions
     have their own payer steps (:meth:`complete_binding`, :meth:`pay_link`,
-    :meth:`charge_subscription`). Scripted outcomes by the amount's last two minor digits are listed in
-    :mod:`.gateway.flows`.
+    :meth:`charge_subscription`); the payer can also open the URLs the answers carry
+    (``/cashier/...`` on this server; ``?result=fail`` declines).
+
+    Scripted outcomes, by the card number or the amount's last two minor-unit digits: a Direct card
+    ending ``0002`` or an amount ending ``51`` is declined; a card ending ``3220`` or an amount ending
+    ``52`` needs 3DS (PENDING with a ``redirectUrl``); a capture ending ``53`` fails and one ending
+    ``54`` stays PENDING until :meth:`settle_capture`.
 
     Notifications go to the request's notify URL when it is a loopback URL, else to ``notify_url``;
     none are sent when neither exists. Each is signed and re-sent on PayerMax's schedule (0 s, 30 s,
@@ -102,15 +107,15 @@ class GatewaySimulator(GatewayProtocol):
     ``check_shapes`` (on under pytest) every answer and notification is checked against PayerMax's
     response and callback schemas; a mismatch is a simulator bug, kept in :attr:`shape_errors`.
 
-        Arguments (keyword only, all optional): ``host`` / ``port`` (127.0.0.1; 0 picks a free port);
-        ``app_id``, ``merchant_no`` and the keys (bare base64 DER or PEM; generated when absent; a
-        public half is derived when only the private one is given); ``notify_url``,
-        ``notify_retry_delays`` (replaces PayerMax's schedule), ``notify_time_scale`` (multiplies
-        it) and ``notify_timeout``; ``check_shapes``; ``clock_skew``; ``clock`` (this machine's,
-        for tests that need a fixed time); ``backend`` (the signing backend); ``max_records`` (keep
-        about that many request records, for long runs); ``on_request`` (called with each finished
-        record); ``signing_threads`` (threads that sign answers; default 1 with ``cryptography``,
-        whose RSA releases the GIL, else 0: sign on the loop).
+    Arguments (keyword only, all optional): ``host`` / ``port`` (127.0.0.1; 0 picks a free port);
+    ``app_id``, ``merchant_no`` and the keys (bare base64 DER or PEM; generated when absent; a
+    public half is derived when only the private one is given); ``notify_url``,
+    ``notify_retry_delays`` (replaces PayerMax's schedule), ``notify_time_scale`` (multiplies
+    it) and ``notify_timeout``; ``check_shapes``; ``clock_skew``; ``clock`` (this machine's,
+    for tests that need a fixed time); ``backend`` (the signing backend); ``max_records`` (keep
+    about that many request records, for long runs); ``on_request`` (called with each finished
+    record); ``signing_threads`` (threads that sign answers; default 1 with ``cryptography``,
+    whose RSA releases the GIL, else 0: sign on the loop).
     """
 
     def __init__(
