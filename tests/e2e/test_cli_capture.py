@@ -48,38 +48,38 @@ def parse(text: str) -> list[CaptureItem | RowError]:
 def test_good_rows_become_items_and_extra_columns_are_ignored() -> None:
     rows = parse(
         "outTradeNo,Amount,currency,request_id,note\n"
-        "ORD_1,10.00,USD,,first\n"
-        "ORD_2, 10.5 ,USD,my-req-2,spaces are trimmed\n"
+        "ORD-1,10.00,USD,,first\n"
+        "ORD-2, 10.5 ,USD,my-req-2,spaces are trimmed\n"
         "\n"
-        "ORD_3,1000,JPY,,\n"
+        "ORD-3,1000,JPY,,\n"
     )
     assert rows == [
-        CaptureItem("ORD_1", "10.00", "USD"),
-        CaptureItem("ORD_2", "10.5", "USD", "my-req-2"),
-        CaptureItem("ORD_3", "1000", "JPY"),
+        CaptureItem("ORD-1", "10.00", "USD"),
+        CaptureItem("ORD-2", "10.5", "USD", "my-req-2"),
+        CaptureItem("ORD-3", "1000", "JPY"),
     ]
 
 
 def test_bad_rows_are_reported_with_their_line_numbers() -> None:
     rows = parse(
         "out_trade_no,amount,currency\n"  # line 1
-        "ORD_1,10.00,USD\n"  # 2
-        "ORD_2,ten,USD\n"  # 3
+        "ORD-1,10.00,USD\n"  # 2
+        "ORD-2,ten,USD\n"  # 3
         ",10.00,USD\n"  # 4
-        "ORD_4,10.001,USD\n"  # 5
-        "ORD_5,10.00,usd\n"  # 6
+        "ORD-4,10.001,USD\n"  # 5
+        "ORD-5,10.00,usd\n"  # 6
         "ORD 6,10.00,USD\n"  # 7
-        "ORD_7,-3,USD\n"  # 8
-        "ORD_8,10.00\n"  # 9
-        'ORD_9,"10.00",USD,"a note\nover two lines"\n'  # 10-11: one field too many
-        "ORD_10,10,JPY\n"  # 12
-        "ORD_11,10.5,JPY\n"  # 13
+        "ORD-7,-3,USD\n"  # 8
+        "ORD-8,10.00\n"  # 9
+        'ORD-9,"10.00",USD,"a note\nover two lines"\n'  # 10-11: one field too many
+        "ORD-10,10,JPY\n"  # 12
+        "ORD-11,10.5,JPY\n"  # 13
     )
     good = [r for r in rows if isinstance(r, CaptureItem)]
     bad = {r.line: r for r in rows if isinstance(r, RowError)}
-    assert [g.out_trade_no for g in good] == ["ORD_1", "ORD_10"]
+    assert [g.out_trade_no for g in good] == ["ORD-1", "ORD-10"]
     assert sorted(bad) == [3, 4, 5, 6, 7, 8, 9, 10, 13]
-    assert "not a decimal number" in bad[3].message and bad[3].out_trade_no == "ORD_2"
+    assert "not a decimal number" in bad[3].message and bad[3].out_trade_no == "ORD-2"
     assert bad[4].message == "missing out_trade_no"
     assert "decimal places" in bad[5].message
     assert "ISO 4217" in bad[6].message
@@ -92,10 +92,10 @@ def test_bad_rows_are_reported_with_their_line_numbers() -> None:
 
 def test_a_byte_order_mark_and_crlf_line_ends_are_fine(tmp_path: Path) -> None:
     path = tmp_path / "excel.csv"
-    path.write_bytes("\ufeffout_trade_no,amount,currency\r\nORD_1,10.00,USD\r\nORD_2,x,USD\r\n".encode())
+    path.write_bytes("\ufeffout_trade_no,amount,currency\r\nORD-1,10.00,USD\r\nORD-2,x,USD\r\n".encode())
     with path.open(newline="", encoding="utf-8-sig") as f:
         rows = list(read_captures(f))
-    assert rows[0] == CaptureItem("ORD_1", "10.00", "USD")
+    assert rows[0] == CaptureItem("ORD-1", "10.00", "USD")
     assert isinstance(rows[1], RowError) and rows[1].line == 3
 
 
@@ -103,8 +103,8 @@ def test_a_byte_order_mark_and_crlf_line_ends_are_fine(tmp_path: Path) -> None:
     ("text", "match"),
     [
         ("", "empty"),
-        ("order,amount,currency\nORD_1,1.00,USD\n", "out_trade_no"),
-        ("out_trade_no,currency\nORD_1,USD\n", "amount"),
+        ("order,amount,currency\nORD-1,1.00,USD\n", "out_trade_no"),
+        ("out_trade_no,currency\nORD-1,USD\n", "amount"),
     ],
 )
 def test_a_csv_without_the_required_columns_is_refused_whole(text: str, match: str) -> None:
@@ -140,12 +140,12 @@ def test_credentials_come_from_the_environment_and_key_files(tmp_path: Path) -> 
 def test_credentials_from_a_toml_file_with_the_environment_winning(tmp_path: Path) -> None:
     config = tmp_path / "payermax.toml"
     config.write_text(
-        '[payermax]\napp_id = "from-file"\nmerchant_no = "M_FILE"\nprivate_key = "PRIV"\n'
+        '[payermax]\napp_id = "from-file"\nmerchant_no = "M-FILE"\nprivate_key = "PRIV"\n'
         'public_key = "PUB"\nbase_url = "http://127.0.0.1:9"\n'
     )
     options = load_client_options(config, {"PAYERMAX_APP_ID": "from-env"})
     assert options["app_id"] == "from-env"
-    assert (options["merchant_no"], options["payermax_public_key"]) == ("M_FILE", "PUB")
+    assert (options["merchant_no"], options["payermax_public_key"]) == ("M-FILE", "PUB")
     assert options["base_url"] == "http://127.0.0.1:9"
 
 
@@ -179,7 +179,7 @@ def test_usage_errors_exit_2_before_anything_is_sent(
         if name.startswith("PAYERMAX_"):
             monkeypatch.delenv(name)
     good = tmp_path / "in.csv"
-    good.write_text("out_trade_no,amount,currency\nORD_1,1.00,USD\n")
+    good.write_text("out_trade_no,amount,currency\nORD-1,1.00,USD\n")
     assert main(["capture", "--input", str(good)]) == EXIT_USAGE
     assert "missing credentials" in capsys.readouterr().err
     monkeypatch.setenv("PAYERMAX_APP_ID", "a")
@@ -196,7 +196,7 @@ def test_usage_errors_exit_2_before_anything_is_sent(
 
 def outcome(status: OutcomeStatus) -> CaptureOutcome:
     error = None if status is OutcomeStatus.CAPTURED else ApiError("X", "x")
-    return CaptureOutcome(CaptureItem("ORD_1", "1.00", "USD"), status, "rid", error=error)
+    return CaptureOutcome(CaptureItem("ORD-1", "1.00", "USD"), status, "rid", error=error)
 
 
 @pytest.mark.parametrize(
@@ -305,7 +305,7 @@ async def test_a_run_reports_every_row_and_skips_bad_ones(
         sim,
         source,
         30,
-        extra="ORD_BAD,1O.00,USD\nDECLINED,10.53,USD\nORD_00003,10.00,USD\n,5.00,USD\n",
+        extra="ORD-BAD,1O.00,USD\nDECLINED,10.53,USD\nORD_00003,10.00,USD\n,5.00,USD\n",
     )
     args: list[str | Path] = [
         "--input",
@@ -324,7 +324,7 @@ async def test_a_run_reports_every_row_and_skips_bad_ones(
     rows = list(read_output(tmp_path / "out.csv"))
     assert len(rows) == 34  # one per data row
     status = {(r["out_trade_no"], r["line"]): r["status"] for r in rows}
-    assert status[("ORD_BAD", "32")] == "invalid"
+    assert status[("ORD-BAD", "32")] == "invalid"
     assert status[("DECLINED", "")] == "failed"
     assert sorted(r["status"] for r in rows if r["out_trade_no"] == "ORD_00003") == ["captured", "duplicate"]
     declined = next(r for r in rows if r["out_trade_no"] == "DECLINED")
@@ -521,9 +521,9 @@ def test_bad_input_journal_or_options_exit_2_before_sending(
     monkeypatch.setenv("PAYERMAX_PUBLIC_KEY", keys.payermax_public)
     monkeypatch.setenv("PAYERMAX_BASE_URL", "http://127.0.0.1:9")  # nothing listens: nothing may be sent
     good = tmp_path / "in.csv"
-    good.write_text("out_trade_no,amount,currency\nORD_1,1.00,USD\n")
+    good.write_text("out_trade_no,amount,currency\nORD-1,1.00,USD\n")
     no_header = tmp_path / "bad.csv"
-    no_header.write_text("ORD_1,1.00,USD\n")
+    no_header.write_text("ORD-1,1.00,USD\n")
     assert main(["capture", "-i", str(no_header)]) == EXIT_USAGE
     assert "lacks the column(s)" in capsys.readouterr().err
     assert main(["capture", "-i", str(tmp_path / "missing.csv")]) == EXIT_USAGE
