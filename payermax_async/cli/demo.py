@@ -26,6 +26,7 @@ from ..types import CaptureResult, CaptureStatus
 from .args import _loopback_host, _port, positive_int
 from .progress import Counts, Progress, keep_ticking, open_progress
 from .report import EXIT_USAGE, quiet_logging
+from .wire_sample import wire_sample
 
 if TYPE_CHECKING:
     from ..testing import Fault, GatewaySimulator, RequestRecord
@@ -189,6 +190,8 @@ class DemoReport:
     latencies: list[float] = field(default_factory=list)
     wall: float = 0.0
     backend: str = ""
+    #: one order as it crossed the wire (PayerMax's field names)
+    wire: list[str] = field(default_factory=list)
     faults: Counter[str] = field(default_factory=Counter)
     retries: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
@@ -248,6 +251,7 @@ class DemoReport:
         width = max(len(name) for name, _ in rows)
         lines = ["", "PayerMax capture demo (embedded simulator on 127.0.0.1, throwaway keys)", ""]
         lines += [f"  {name:<{width}}  {value:>10}" for name, value in rows]
+        lines += self.wire
         if self.faults:
             injected = ", ".join(f"{n} x {kind}" for kind, n in sorted(self.faults.items()))
             retried = ", ".join(f"{n} x {kind}" for kind, n in sorted(self.retries.items()))
@@ -337,11 +341,19 @@ async def _demo_run(
                     "country": "US",
                     "userId": "demo-user",
                     "integrate": "Direct_Payment",
+                    "terminalType": "WEB",
                     "captureMode": "MANUAL",
                     "authorizationType": "FINAL_AUTH",
                     "paymentDetail": {
                         "paymentMethodType": "CARD",
-                        "cardInfo": {"cardNo": "4111111111111111"},
+                        "cardInfo": {
+                            "cardIdentifierNo": "4111111111111111",
+                            "cardHolderFullName": "Demo Payer",
+                            "cardExpirationMonth": "12",
+                            "cardExpirationYear": "30",
+                            "cvv": "123",
+                        },
+                        "buyerInfo": {"clientIp": "127.0.0.1", "userAgent": "payermax-async demo"},
                     },
                 },
                 idempotency_key=trade_no,
@@ -387,6 +399,7 @@ async def _demo_run(
     report.double_captures = sum(
         1 for t in trade_nos if sum(c.status != "FAILED" for c in sim.captures_of(t)) > 1
     )
+    report.wire = wire_sample(sim.requests)
     for record in sim.requests:
         if record.fault is not None:
             report.faults[record.fault.kind.value] += 1

@@ -6,7 +6,7 @@ fixture) lives in :mod:`payermax_async.testing.plugin`.
 """
 
 from .faults import Fault, FaultKind
-from .ledger import Cancel, Capture, Order, Payout, Refund
+from .gateway.flows.books import Cancel, Capture, Happening, Order, Payout, Refund
 from .raw import RawAnswer, RawCaller
 from .records import DeliveryAttempt, Event, NotificationRecord, RequestRecord
 from .simulator import GatewaySimulator
@@ -18,6 +18,7 @@ __all__ = [
     "DeliveryAttempt",
     "Event",
     "Fault",
+    "Happening",
     "FaultKind",
     "GatewaySimulator",
     "NotificationRecord",

@@ -15,11 +15,10 @@ from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 import aiohttp
-import msgspec
 
 from ..signing import RsaSigner
 from .records import DeliveryAttempt, NotificationRecord
-from .wire import decode_json, encode, rfc3339_millis
+from .wire import decode_json
 
 __all__ = ["DEFAULT_RETRY_DELAYS", "Notifier", "check_notify_url", "check_retry_delays", "is_loopback_url"]
 
@@ -51,25 +50,32 @@ def check_retry_delays(delays: Sequence[float]) -> None:
 
 
 class Notifier:
-    """Builds, signs and delivers notifications, one background task per notification."""
+    """Signs and delivers notifications, one background task per notification.
+
+    The gateway decides what a notification says and when PayerMax would re-send it (its
+    ``schedule``); this only signs the exact bytes and keeps POSTing them on that schedule, each
+    delay multiplied by ``time_scale`` (a test need not wait 30 s for the second attempt), unless
+    ``retry_delays`` replaces the schedule altogether.
+    """
 
     def __init__(
         self,
         *,
         signer: RsaSigner,
-        app_id: str,
-        merchant_no: str,
         default_url: str | None,
-        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        retry_delays: Sequence[float] | None = None,
+        time_scale: float = 1.0,
         timeout: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        check_retry_delays(retry_delays)
+        if retry_delays is not None:
+            check_retry_delays(retry_delays)
+        if not time_scale >= 0:
+            raise ValueError("notify_time_scale must be >= 0")
         self._signer = signer
-        self._app_id = app_id
-        self._merchant_no = merchant_no
         self.default_url = None if default_url is None else check_notify_url(default_url)
-        self._delays = tuple(float(d) for d in retry_delays)
+        self._delays = None if retry_delays is None else tuple(float(d) for d in retry_delays)
+        self._scale = float(time_scale)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._clock = clock
         self._session: aiohttp.ClientSession | None = None
@@ -86,24 +92,20 @@ class Notifier:
             return url_hint
         return self.default_url
 
-    def send(self, notify_type: str, url_hint: str | None, code: str, msg: str, data: bytes) -> None:
+    def send(
+        self,
+        notify_type: str,
+        url_hint: str | None,
+        body: bytes,
+        schedule: Sequence[float] = DEFAULT_RETRY_DELAYS,
+    ) -> None:
+        """Sign ``body`` (the whole notification, as encoded by the gateway) and deliver it."""
         url = self.target(url_hint)
         if url is None:
             return
-        body = encode(
-            {
-                "code": code,
-                "msg": msg,
-                "keyVersion": "1",
-                "appId": self._app_id,
-                "merchantNo": self._merchant_no,
-                "notifyTime": rfc3339_millis(self._clock()),
-                "notifyType": notify_type,
-                "data": msgspec.Raw(data),
-            }
-        )
         sign = base64.b64encode(self._signer.sign(body)).decode("ascii")
-        record = NotificationRecord(notify_type=notify_type, url=url, body=body, sign=sign)
+        delays = self._delays if self._delays is not None else tuple(d * self._scale for d in schedule)
+        record = NotificationRecord(notify_type=notify_type, url=url, body=body, sign=sign, schedule=delays)
         self.records.append(record)
         try:
             running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
@@ -132,7 +134,7 @@ class Notifier:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         headers = {"Content-Type": "application/json", "sign": record.sign}
         try:
-            for delay in self._delays:
+            for delay in record.schedule or (0.0,):
                 if delay > 0:
                     await asyncio.sleep(delay)
                 at = self._clock()
@@ -172,5 +174,5 @@ class Notifier:
 def _is_ack(answer: bytes) -> bool:
     try:
         return bool(decode_json(answer) == _EXPECTED_ACK)
-    except (msgspec.DecodeError, ValueError):
+    except ValueError:
         return False

@@ -55,7 +55,8 @@ if pytest_asyncio is not None:
     async def payermax_simulator(payermax_simulator_keys: SimulatorKeys) -> AsyncIterator[GatewaySimulator]:
         """A started :class:`~payermax_async.testing.GatewaySimulator` on 127.0.0.1, closed afterwards.
 
-        ``payermax_simulator.client()`` gives a client wired to it.
+        ``payermax_simulator.client()`` gives a client wired to it. An answer or notification of
+        the simulator's that PayerMax's schema does not describe fails the test at teardown.
         """
         keys = payermax_simulator_keys
         async with GatewaySimulator(
@@ -65,6 +66,8 @@ if pytest_asyncio is not None:
             payermax_public_key=keys.payermax_public_key,
         ) as sim:
             yield sim
+            if sim.shape_errors:
+                raise AssertionError(f"the simulator broke PayerMax's schema: {sim.shape_errors}")
 
 else:  # pragma: no cover - exercised only without pytest-asyncio
 

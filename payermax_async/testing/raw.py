@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from ..config import API_PATH
 from ..signing import RsaSigner, RsaVerifier, verify_sign_header
-from .wire import encode, rfc3339_millis
+from .wire import API_PATH, encode, rfc3339_millis
 
 if TYPE_CHECKING:
     from .simulator import GatewaySimulator
@@ -122,8 +121,22 @@ class RawCaller:
             return RawAnswer(resp.status, resp.headers, await resp.read())
 
     async def call(self, api_name: str, data: Any, **overrides: Any) -> RawAnswer:
-        """A correctly signed request, but for the envelope ``overrides``."""
-        body = encode(self.envelope(data, **overrides))
+        """A correctly signed request, but for the envelope ``overrides``.
+
+        The version is the newest PayerMax documents for ``api_name`` unless overridden; the app id
+        goes under ``merchantAppId`` for the operations whose schema spells it so.
+        """
+        facts = self.sim.gateway.facts
+        documented = facts.versions(api_name)
+        if documented and "version" not in overrides:
+            overrides["version"] = max(documented, key=lambda v: tuple(int(p) for p in v.split(".")))
+        envelope = self.envelope(data, **overrides)
+        spells_it_merchant_app_id = (
+            bool(facts.variants(api_name)) and "appId" not in facts.envelope_schema(api_name)["properties"]
+        )
+        if spells_it_merchant_app_id and "appId" in envelope and "merchantAppId" not in overrides:
+            envelope["merchantAppId"] = envelope.pop("appId")
+        body = encode(envelope)
         return await self.post(api_name, body, self.sign(body))
 
     def verified(self, answer: RawAnswer) -> bool:

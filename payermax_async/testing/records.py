@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .faults import Fault
+from .gateway.flows.books import Happening as Event
 from .wire import decode_json
 
 __all__ = ["DeliveryAttempt", "Event", "NotificationRecord", "RequestRecord"]
@@ -39,20 +40,6 @@ class RequestRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
-    """A state change in the ledger: ``authorized``, ``captured``, ``refunded``, ...
-
-    ``ref`` is the id of the thing that changed (capture no, refund trade no, ...).
-    """
-
-    kind: str
-    out_trade_no: str
-    ref: str | None
-    at: float
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
 class DeliveryAttempt:
     """One try at delivering a notification, so a test can see retries and what your handler answered."""
 
@@ -73,6 +60,8 @@ class NotificationRecord:
     attempts: list[DeliveryAttempt] = field(default_factory=list)
     delivered: bool = False
     finished: bool = False  # delivered, or every scheduled attempt made
+    #: seconds to wait before each attempt (PayerMax's re-send schedule, as scaled for the test)
+    schedule: tuple[float, ...] = ()
 
     @property
     def out_trade_no(self) -> str | None:

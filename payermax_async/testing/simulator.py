@@ -1,8 +1,9 @@
 """The gateway itself: an aiohttp.web server speaking PayerMax's protocol on 127.0.0.1.
 
 This module holds the simulator's lifecycle, its keys and its test-facing helpers; the protocol
-(envelope, signatures, the two-minute window, headers, faults) is :mod:`.protocol`, the business
-rules :mod:`.ledger`, notification delivery :mod:`.notifier`.
+(signatures, headers, faults, the concurrency limit) is :mod:`.protocol`; what PayerMax would check
+and answer, its flows and its notifications are :mod:`.gateway`; delivery is :mod:`.notifier`.
+Nothing here imports the client it tests (``client()`` loads it on first use).
 """
 
 from __future__ import annotations
@@ -10,18 +11,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
+import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from Crypto.PublicKey import RSA
 
-from ..client import PayerMaxClient
-from ..config import API_PATH
 from ..signing import (
     Backend,
     RsaSigner,
@@ -31,10 +31,18 @@ from ..signing import (
 )
 from ..signing_thread import ThreadedSigner
 from .faults import Fault, FaultInjector
-from .ledger import Capture, Ledger, Order, Payout, Refund
-from .notifier import DEFAULT_RETRY_DELAYS, Notifier, check_notify_url, check_retry_delays
+from .gateway.facts import Facts
+from .gateway.flows import Gateway
+from .gateway.flows.books import Capture, Happening, Notice, Order, Payout, Refund
+from .gateway.flows.gateway import AnswerShapeError
+from .gateway.wire import encode_body
+from .notifier import Notifier, check_notify_url, check_retry_delays
 from .protocol import GatewayProtocol
-from .records import Event, NotificationRecord, RequestRecord
+from .records import NotificationRecord, RequestRecord
+from .wire import API_PATH
+
+if TYPE_CHECKING:
+    from ..client import PayerMaxClient
 
 __all__ = ["GatewaySimulator"]
 
@@ -68,51 +76,43 @@ class GatewaySimulator(GatewayProtocol):
     ``async with GatewaySimulator() as sim`` starts it on an ephemeral port of 127.0.0.1 with fresh
     RSA keys and ids; ``sim.client()`` is a :class:`PayerMaxClient` wired to it.
 
-    Protocol checks, in order: unknown ``apiName`` (HTTP 404, ``PARAMS_INVALID``); a body that is
-    not an envelope (``PARAMS_INVALID``); ``appId`` / ``merchantNo`` not this merchant's
-    (``MERCHANT_APP_INVALID``); ``sign`` not verifying over the raw body with the merchant public
-    key (``SIGN_VERIFY_FAILED``); ``requestTime`` not ``yyyy-MM-dd'T'HH:mm:ss.SSSXXX``
-    (``PARAMS_INVALID``) or more than two minutes off the gateway's clock (``REQ_TIME_OVER_TIME``).
-    Every JSON answer is signed over its exact bytes with the PayerMax key and carries a ``Date``
-    header from the gateway's clock, which runs ``clock_skew`` seconds ahead of this machine's.
-    Error answers carry ``code`` and ``msg`` but no ``data``, like PayerMax's.
+    Every request is checked as PayerMax checks it, from PayerMax's own schema (:mod:`.gateway`):
+    unknown ``apiName`` (HTTP 404, ``PARAMS_INVALID``); the interface's concurrency limit
+    (``TOO_MANY_REQUEST``, see :meth:`set_limit`); the envelope (``PARAMS_INVALID`` naming the field,
+    ``MERCHANT_APP_INVALID``); ``sign`` over the raw body (``SIGN_VERIFY_FAILED``); ``requestTime`` in
+    any shape PayerMax's SDKs send, within two minutes (``REQ_TIME_OVER_TIME``); then ``data``: required
+    fields, types, lengths, enums, per-currency precision (``PARAMS_INVALID`` naming the field). Every
+    answer is signed over its exact bytes and carries a ``Date`` header from the gateway's clock.
 
-    Operations: ``orderAndPay``, ``orderQuery``, ``capture``, ``cancel``, ``refund``,
-    ``refundQuery``, ``orderClose``, ``paymentOrderPay``, ``paymentOrderQry``; rules and refusal
-    codes are listed in :mod:`payermax_async.testing.ledger`.
+    The flows are PayerMax's: hosted checkout answers PENDING with a ``redirectUrl`` (the payer opens
+    it, or a test calls :meth:`complete_payment`); Direct card payments finish at once or ask for 3DS;
+    APMs answer with a ``qrCodeUrl`` or ``vaCode``; refunds start REFUND_PENDING and payouts PENDING
+    until :meth:`settle_refund` / :meth:`settle_payout`; tokens, drop-in, pay-by-link and subscriptions
+    have their own payer steps (:meth:`complete_binding`, :meth:`pay_link`,
+    :meth:`charge_subscription`); the payer can also open the URLs the answers carry
+    (``/cashier/...`` on this server; ``?result=fail`` declines).
 
-    Scripted outcomes, chosen by the last two digits of the amount in minor units (``10.51`` USD,
-    ``1051`` JPY):
+    Scripted outcomes, by the card number or the amount's last two minor-unit digits: a Direct card
+    ending ``0002`` or an amount ending ``51`` is declined; a card ending ``3220`` or an amount ending
+    ``52`` needs 3DS (PENDING with a ``redirectUrl``); a capture ending ``53`` fails and one ending
+    ``54`` stays PENDING until :meth:`settle_capture`.
 
-    - ``orderAndPay``: ``..51`` is declined (status FAILED, resultCode PAYMENT_FAILED), as is card
-      ``4000000000000002``; ``..52`` stays PENDING until :meth:`complete_payment`. Otherwise an
-      authorization (``captureMode=MANUAL`` + ``authorizationType=FINAL_AUTH``) or a
-      ``Direct_Payment`` with card details succeeds at once, and a ``Hosted_Checkout`` payment
-      answers PENDING with a ``redirectUrl`` (GET it, or call :meth:`complete_payment`, to pay).
-    - ``capture``: ``..53`` fails (status FAILED, errorCode CAPTURE_FAILED; the authorization can
-      be captured again under a new ``requestId``); ``..54`` stays PENDING (``isFinal`` false)
-      until :meth:`settle_capture`.
-    - ``refund``: ``..51`` is REFUND_FAILED, ``..52`` REFUND_PENDING until :meth:`settle_refund`.
-    - ``paymentOrderPay``: ``..51`` FAILED, ``..52`` PENDING until :meth:`settle_payout`.
-
-    Replays: a ``requestId`` (capture, cancel) or ``outRefundNo`` seen before, with the same
-    parameters, gets the original answer's ``data`` byte for byte (for a capture that was PENDING,
-    its current state); with different parameters, ``ORDER_REPEAT``.
-
-    Notifications (PAYMENT, CAPTURE, CANCEL, REFUND, PAYOUT) go to the request's ``notifyUrl`` /
-    ``refundNotifyUrl`` when it is a loopback URL, else to ``notify_url``; none are sent when
-    neither exists. Each is retried after the ``notify_retry_delays`` until the answer is exactly
+    Notifications go to the request's notify URL when it is a loopback URL, else to ``notify_url``;
+    none are sent when neither exists. Each is signed and re-sent on PayerMax's schedule (0 s, 30 s,
+    5 min, 10 min, 1 h, 12 h; times ``notify_time_scale``) until the answer is exactly
     ``{"code":"SUCCESS","msg":"Success"}``.
 
     Faults: :meth:`inject` a :class:`~payermax_async.testing.Fault`; see :mod:`.faults`.
-    Everything seen is in :attr:`requests`, every state change in :attr:`events`.
+    Everything seen is in :attr:`requests`, every state change in :attr:`events`. With
+    ``check_shapes`` (on under pytest) every answer and notification is checked against PayerMax's
+    response and callback schemas; a mismatch is a simulator bug, kept in :attr:`shape_errors`.
 
     Arguments (keyword only, all optional): ``host`` / ``port`` (127.0.0.1; 0 picks a free port);
     ``app_id``, ``merchant_no`` and the keys (bare base64 DER or PEM; generated when absent; a
     public half is derived when only the private one is given); ``notify_url``,
-    ``notify_retry_delays`` (PayerMax's 0 s, 30 s, 5 min, 10 min, 1 h, 12 h unless given) and
-    ``notify_timeout``; ``clock_skew``; ``clock`` (this machine's, for tests that need a fixed
-    time); ``backend`` (the signing backend); ``max_records`` (keep
+    ``notify_retry_delays`` (replaces PayerMax's schedule), ``notify_time_scale`` (multiplies
+    it) and ``notify_timeout``; ``check_shapes``; ``clock_skew``; ``clock`` (this machine's,
+    for tests that need a fixed time); ``backend`` (the signing backend); ``max_records`` (keep
     about that many request records, for long runs); ``on_request`` (called with each finished
     record); ``signing_threads`` (threads that sign answers; default 1 with ``cryptography``,
     whose RSA releases the GIL, else 0: sign on the loop).
@@ -130,7 +130,8 @@ class GatewaySimulator(GatewayProtocol):
         payermax_private_key: str | bytes | None = None,
         payermax_public_key: str | None = None,
         notify_url: str | None = None,
-        notify_retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        notify_retry_delays: Sequence[float] | None = None,
+        notify_time_scale: float = 1.0,
         notify_timeout: float = 5.0,
         clock_skew: float = 0.0,
         clock: Callable[[], float] = time.time,
@@ -138,10 +139,12 @@ class GatewaySimulator(GatewayProtocol):
         max_records: int | None = None,
         on_request: Callable[[RequestRecord], None] | None = None,
         signing_threads: int | None = None,
+        check_shapes: bool | None = None,
     ) -> None:
         if notify_url is not None:  # checked before the (slow) key generation
             check_notify_url(notify_url)
-        check_retry_delays(notify_retry_delays)
+        if notify_retry_delays is not None:
+            check_retry_delays(notify_retry_delays)
         self.host = host
         self.port = port
         self.app_id = app_id or uuid.uuid4().hex
@@ -171,14 +174,25 @@ class GatewaySimulator(GatewayProtocol):
         self._faults = FaultInjector()
         self._notifier = Notifier(
             signer=self._signer,
-            app_id=self.app_id,
-            merchant_no=self.merchant_no,
             default_url=notify_url,
             retry_delays=notify_retry_delays,
+            time_scale=notify_time_scale,
             timeout=notify_timeout,
             clock=self.now,
         )
-        self.ledger = Ledger(clock=self.now, notify=self._notifier.send, redirect_url=self._checkout_url)
+        if check_shapes is None:
+            check_shapes = "pytest" in sys.modules  # a test run checks every answer it causes
+        #: PayerMax's rules and flows (pure logic); this object only carries them over HTTP
+        self.gateway = Gateway(
+            Facts.load(),
+            app_id=self.app_id,
+            merchant_no=self.merchant_no,
+            clock=self.now,
+            check_shapes=check_shapes,
+            on_notice=self._send_notice,
+        )
+        #: answers or notifications that did not match PayerMax's schema (simulator bugs)
+        self.shape_errors: list[AnswerShapeError] = []
         self.requests: list[RequestRecord] = []
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
@@ -197,7 +211,8 @@ class GatewaySimulator(GatewayProtocol):
             raise RuntimeError("the simulator is already started")
         app = web.Application(client_max_size=1 << 20)
         app.router.add_post(API_PATH + "{api_name}", self._handle)
-        app.router.add_get("/checkout/{token}", self._checkout)
+        app.router.add_get("/cashier/{ref}", self._cashier)
+        app.router.add_get("/cashier/{kind:3ds|apm|qr|bind|link}/{ref}", self._cashier)
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, backlog=1024)
@@ -214,6 +229,7 @@ class GatewaySimulator(GatewayProtocol):
         host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
         host = f"[{host}]" if ":" in host else host
         self._base_url = f"http://{host}:{self.port}"
+        self.gateway.books.cashier_base = f"{self._base_url}/cashier"
         return self
 
     async def close(self) -> None:
@@ -283,62 +299,93 @@ class GatewaySimulator(GatewayProtocol):
     def client(self, **kwargs: Any) -> PayerMaxClient:
         """A client for this gateway; ``kwargs`` go to :class:`PayerMaxClient` and win.
 
-        Clients made here are closed with the simulator if their owner has not closed them.
+        Clients made here are closed with the simulator if their owner has not closed them. The
+        client is imported here, not at the top: the gateway must not depend on what it tests.
         """
+        from ..client import PayerMaxClient
+
         client = PayerMaxClient(**self.client_options(**kwargs))
         self._clients.append(client)
         return client
+
+    # ------------------------------------------------------------------ notifications
+
+    def _send_notice(self, notice: Notice) -> None:
+        self._notifier.send(notice.notify_type, notice.url, encode_body(notice.body), notice.schedule)
 
     # ------------------------------------------------------------------ state, for tests
 
     @property
     def orders(self) -> dict[str, Order]:
-        return self.ledger.orders
+        """Every order, keyed by its case-folded ``outTradeNo`` (PayerMax's identity of an order)."""
+        return self.gateway.books.orders
 
     @property
-    def events(self) -> list[Event]:
-        return self.ledger.events
+    def events(self) -> list[Happening]:
+        return self.gateway.happenings
 
     @property
     def notifications(self) -> list[NotificationRecord]:
         return self._notifier.records
 
     def order(self, out_trade_no: str) -> Order:
-        return self.ledger.orders[out_trade_no]
+        return self.gateway.order(out_trade_no)
 
     def captures_of(self, out_trade_no: str) -> list[Capture]:
         """Every capture actually performed on this authorization (replays are not captures)."""
-        order = self.ledger.orders.get(out_trade_no)
-        return list(order.captures) if order is not None else []
+        return self.gateway.captures_of(out_trade_no) if out_trade_no.casefold() in self.orders else []
 
     def refunds_of(self, out_trade_no: str) -> list[Refund]:
-        order = self.ledger.orders.get(out_trade_no)
-        return list(order.refunds) if order is not None else []
+        return self.gateway.refunds_of(out_trade_no) if out_trade_no.casefold() in self.orders else []
 
     def requests_for(self, api_name: str) -> list[RequestRecord]:
         return [r for r in self.requests if r.api_name == api_name]
 
+    def set_limit(self, api_name: str | None, limit: int | None) -> None:
+        """At most ``limit`` requests of ``api_name`` in flight (``None`` api: every interface;
+        ``None`` limit: unlimited); the next one is refused with ``TOO_MANY_REQUEST``."""
+        if api_name is None:
+            self.gateway.limits.set_default(limit)
+        else:
+            self.gateway.limits.set(api_name, limit)
+
+    # ------------------------------------------------------------------ the payer's and PayerMax's steps
+
     def authorize(
         self, out_trade_no: str, amount: Decimal | int | str, currency: str, country: str = "US"
     ) -> Order:
-        """Put a SUCCESS authorization straight into the ledger, ready to capture."""
-        return self.ledger.authorize(out_trade_no, Decimal(amount), currency, country)
+        """Put a SUCCESS authorization straight into the books, ready to capture."""
+        return self.gateway.authorize(out_trade_no, Decimal(amount), currency, country)
 
     def age(self, out_trade_no: str, days: float) -> None:
         """Make an order ``days`` older; an authorization older than 7 days cannot be captured."""
-        self.ledger.age(out_trade_no, days)
+        self.gateway.age(out_trade_no, days)
 
     def complete_payment(self, out_trade_no: str, success: bool = True) -> Order:
-        return self.ledger.complete_payment(out_trade_no, success)
+        """The payer finishes the cashier, 3DS, wallet, QR or bank-transfer step."""
+        return self.gateway.complete_payment(out_trade_no, success)
 
     def settle_capture(self, out_trade_no: str, success: bool = True) -> Capture:
-        return self.ledger.settle_capture(out_trade_no, success)
+        return self.gateway.settle_capture(out_trade_no, success)
 
     def settle_refund(self, out_refund_no: str, success: bool = True) -> Refund:
-        return self.ledger.settle_refund(out_refund_no, success)
+        return self.gateway.settle_refund(out_refund_no, success)
 
-    def settle_payout(self, out_trade_no: str, success: bool = True) -> Payout:
-        return self.ledger.settle_payout(out_trade_no, success)
+    def settle_payout(self, out_trade_no: str, success: bool = True, *, outcome: str | None = None) -> Payout:
+        """PayerMax settles a payout: SUCCESS, FAILED, or (``outcome="BOUNCEBACK"``) returned later."""
+        return self.gateway.settle_payout(out_trade_no, success, outcome=outcome)
+
+    def complete_binding(self, request_id: str, success: bool = True) -> dict[str, Any]:
+        """The payer authenticates a token binding on PayerMax's page."""
+        return self.gateway.complete_binding(request_id, success)
+
+    def pay_link(self, merchant_link_id: str, success: bool = True) -> dict[str, Any]:
+        """The payer pays through a pay-by-link."""
+        return self.gateway.pay_link(merchant_link_id, success)
+
+    def charge_subscription(self, subscription_no: str, success: bool = True) -> dict[str, Any]:
+        """PayerMax charges a subscription's next period."""
+        return self.gateway.charge_subscription(subscription_no, success)
 
     async def wait_notifications(self, timeout: float | None = 5.0) -> bool:
         """Wait until every notification so far is delivered or out of retries; False on timeout."""

@@ -68,6 +68,11 @@ async def test_demo_subprocess_captures_everything_once() -> None:
     assert "injected faults:" in out and "drop_after_process" in out
     assert "retried by the client:" in out
     assert "capturing 40/40" in err  # the progress line
+    # one order as it crossed the wire, in PayerMax's names, the card masked
+    assert "one order on the wire, in PayerMax's field names:" in out
+    assert "paymentDetail.cardInfo.cardIdentifierNo=411111******1111" in out
+    assert re.search(r"-> APPLY_SUCCESS status=SUCCESS captureNo=\S+ isFinal=true", out)
+    assert "4111111111111111" not in out
 
 
 async def test_demo_without_faults_says_nothing_about_them() -> None:
@@ -88,6 +93,7 @@ async def test_demo_in_process_counts_faults_and_retries() -> None:
     assert sum(report.retries.values()) >= sum(report.faults.values())
     assert len(report.latencies) == 30
     assert progress.getvalue().startswith("capturing 30/30")
+    assert any("captureMode=MANUAL" in line for line in report.wire)
 
 
 def test_report_rendering_and_verdict() -> None:
@@ -148,9 +154,20 @@ async def test_simulate_subprocess_serves_a_real_capture_then_stops_on_sigterm()
                     "country": "US",
                     "userId": "u",
                     "integrate": "Direct_Payment",
+                    "terminalType": "WEB",
                     "captureMode": "MANUAL",
                     "authorizationType": "FINAL_AUTH",
-                    "paymentDetail": {"cardInfo": {"cardNo": "4111111111111111"}},
+                    "paymentDetail": {
+                        "paymentMethodType": "CARD",
+                        "cardInfo": {
+                            "cardIdentifierNo": "4111111111111111",
+                            "cardHolderFullName": "A Payer",
+                            "cardExpirationMonth": "12",
+                            "cardExpirationYear": "30",
+                            "cvv": "123",
+                        },
+                        "buyerInfo": {"clientIp": "127.0.0.1", "userAgent": "cli test"},
+                    },
                 },
             )
             assert authorized["status"] == "SUCCESS"
@@ -323,3 +340,15 @@ def test_the_production_cli_does_not_load_the_test_kit() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_wire_sample_is_empty_without_a_clean_capture() -> None:
+    from payermax_async.cli.wire_sample import wire_sample
+    from payermax_async.testing import RequestRecord
+
+    answered = RequestRecord("capture", b"{}", {}, 0.0, data={"outTradeNo": "A_1"}, code="APPLY_SUCCESS")
+    answered.response_body = b"not json"
+    assert wire_sample([]) == []
+    assert wire_sample([RequestRecord("capture", b"{}", {}, 0.0, code="ORDER_NOT_EXIST")]) == []
+    lines = wire_sample([answered])  # no orderAndPay seen, an answer that is not JSON
+    assert lines[2:] == ["    capture      outTradeNo=A_1", "                 -> APPLY_SUCCESS"]

@@ -78,6 +78,7 @@ async def raw(sim: GatewaySimulator) -> AsyncIterator[RawCaller]:
 
 
 def auth_order(out_trade_no: str, **extra: object) -> dict[str, object]:
+    """A Direct API card authorization in PayerMax's own field names."""
     return {
         "outTradeNo": out_trade_no,
         "subject": "s",
@@ -86,11 +87,48 @@ def auth_order(out_trade_no: str, **extra: object) -> dict[str, object]:
         "country": "US",
         "userId": "u",
         "integrate": "Direct_Payment",
+        "terminalType": "WEB",
         "captureMode": "MANUAL",
         "authorizationType": "FINAL_AUTH",
-        "paymentDetail": {"cardInfo": {"cardNo": "4111111111111111"}},
+        "paymentDetail": {
+            "paymentMethodType": "CARD",
+            "cardInfo": {
+                "cardIdentifierNo": "4111111111111111",
+                "cardHolderFullName": "A Payer",
+                "cardExpirationMonth": "12",
+                "cardExpirationYear": "30",
+                "cvv": "123",
+            },
+            "buyerInfo": {"clientIp": "127.0.0.1", "userAgent": "test"},
+        },
         **extra,
     }
+
+
+def payment_order(out_trade_no: str, **extra: object) -> dict[str, object]:
+    data = auth_order(out_trade_no, **extra)
+    del data["captureMode"], data["authorizationType"]
+    return data
+
+
+def hosted_order(out_trade_no: str) -> dict[str, object]:
+    return {
+        "outTradeNo": out_trade_no,
+        "subject": "s",
+        "totalAmount": Decimal("10.00"),
+        "currency": "USD",
+        "userId": "u",
+        "integrate": "Hosted_Checkout",
+        "frontCallbackUrl": "https://shop.example/back",
+    }
+
+
+PAYEE = {
+    "paymentMethodType": "WALLET",
+    "targetOrg": "GCASH",
+    "accountInfo": {"accountNo": "09171234567"},
+    "name": {"fullName": "A Payee"},
+}
 
 
 async def test_payment_and_capture_notifications_are_signed_and_shaped(
@@ -108,12 +146,15 @@ async def test_payment_and_capture_notifications_are_signed_and_shaped(
     assert payment["notifyType"] == "PAYMENT"
     assert (payment["code"], payment["msg"], payment["keyVersion"]) == ("APPLY_SUCCESS", "Success.", "1")
     assert (payment["appId"], payment["merchantNo"]) == (sim.app_id, sim.merchant_no)
-    assert isinstance(payment["notifyTime"], str) and payment["notifyTime"].endswith("+00:00")
+    assert isinstance(payment["notifyTime"], str) and payment["notifyTime"].endswith("Z")
     data = payment["data"]
     assert isinstance(data, dict)
     assert (data["outTradeNo"], data["status"], data["totalAmount"]) == ("N_1", "SUCCESS", Decimal("10.00"))
+    assert (data["captureMode"], data["authorizationType"]) == ("MANUAL", "FINAL_AUTH")
+    assert "resultCode" not in data  # not a field of PayerMax's notification
     assert capture["notifyType"] == "CAPTURE"
-    assert capture["data"] == captured.data  # same fields as the capture answer
+    # the capture answer's fields, leaving out those without a value
+    assert capture["data"] == {k: v for k, v in captured.data.items() if v is not None}
     assert all(n.delivered and n.finished and len(n.attempts) == 1 for n in sim.notifications)
 
 
@@ -142,6 +183,23 @@ async def test_gives_up_after_the_schedule(sim: GatewaySimulator, raw: RawCaller
     assert len(notification.attempts) == len(FAST)
 
 
+async def test_payermax_schedule_scaled_for_a_test(receiver: Receiver) -> None:
+    """Without ``notify_retry_delays`` the schedule is PayerMax's own, times ``notify_time_scale``."""
+    receiver.script = [(503, "busy")] * 2
+    async with GatewaySimulator(notify_url=receiver.url + "/hook", notify_time_scale=0.0001) as sim:
+        sim.authorize("N_12", "10.00", "USD")
+        async with aiohttp.ClientSession() as session:
+            await RawCaller(sim, session).call("cancel", {"requestId": "C_12", "outTradeNo": "N_12"})
+        assert await sim.wait_notifications(timeout=10)
+        (notification,) = [n for n in sim.notifications if n.notify_type == "CANCEL"]
+        facts_schedule = sim.gateway.facts.resend_schedule()
+        assert facts_schedule == (0, 30, 300, 600, 3600, 43200)
+        assert notification.schedule == tuple(d * 0.0001 for d in facts_schedule)
+        # the PAYMENT of the authorization took the two refusals; CANCEL went through at once
+        assert all(n.delivered for n in sim.notifications)
+        assert sum(len(n.attempts) for n in sim.notifications) == 4
+
+
 async def test_per_request_loopback_url_wins_and_other_urls_are_never_called(
     sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
 ) -> None:
@@ -156,10 +214,10 @@ async def test_per_request_loopback_url_wins_and_other_urls_are_never_called(
 async def test_cancel_refund_and_payout_notifications(
     sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
 ) -> None:
-    sim.authorize("N_6", "10.00", "USD")  # straight into the ledger: no PAYMENT notification
-    await raw.call("cancel", {"requestId": "C_1", "outTradeNo": "N_6"})
-    await raw.call("orderAndPay", auth_order("N_7", captureMode=None, authorizationType=None))
-    await raw.call(
+    sim.authorize("N_6", "10.00", "USD")  # straight into the books, notified as PayerMax would
+    assert (await raw.call("cancel", {"requestId": "C_1", "outTradeNo": "N_6"})).code == "APPLY_SUCCESS"
+    assert (await raw.call("orderAndPay", payment_order("N_7"))).code == "APPLY_SUCCESS"
+    refund = await raw.call(
         "refund",
         {
             "outRefundNo": "RF_1",
@@ -169,45 +227,60 @@ async def test_cancel_refund_and_payout_notifications(
             "refundNotifyUrl": receiver.url + "/refunds",
         },
     )
-    await raw.call(
+    assert refund.data["status"] == "REFUND_PENDING"  # PayerMax settles a refund later
+    payout = await raw.call(
         "paymentOrderPay",
         {
             "outTradeNo": "PO_1",
             "country": "PH",
             "trade": {"amount": "5.00", "currency": "PHP"},
-            "payeeInfo": {},
+            "payeeInfo": PAYEE,
         },
     )
+    assert (payout.code, payout.data["status"]) == ("APPLY_SUCCESS", "PENDING"), payout.json
     assert await sim.wait_notifications()
-    types = sorted(str(b["notifyType"]) for b in receiver.bodies())
-    assert types == ["CANCEL", "PAYMENT", "PAYOUT"]
-    (refund,) = receiver.bodies("/refunds")
-    assert refund["notifyType"] == "REFUND"
-    assert refund["data"]["status"] == "REFUND_SUCCESS"  # type: ignore[index]
-    assert refund["data"]["refundAmount"] == 4  # type: ignore[index]
+    assert sorted(str(b["notifyType"]) for b in receiver.bodies()) == ["CANCEL", "PAYMENT", "PAYMENT"]
+    assert receiver.bodies("/refunds") == []
+    sim.settle_refund("RF_1")
+    sim.settle_payout("PO_1")
+    sim.settle_payout("PO_1", outcome="BOUNCEBACK")  # paid out, then returned by the payee's bank
+    assert await sim.wait_notifications()
+    (settled,) = receiver.bodies("/refunds")
+    assert settled["notifyType"] == "REFUND"
+    assert settled["data"]["status"] == "REFUND_SUCCESS"  # type: ignore[index]
+    assert settled["data"]["refundAmount"] == 4  # type: ignore[index]
+    paid_out = [b["data"]["status"] for b in receiver.bodies() if b["notifyType"] == "PAYOUT"]  # type: ignore[index]
+    assert paid_out == ["SUCCESS", "BOUNCEBACK"]
 
 
 async def test_settling_later_notifies(sim: GatewaySimulator, raw: RawCaller, receiver: Receiver) -> None:
-    await raw.call("orderAndPay", auth_order("N_8", totalAmount=Decimal("10.52")))
+    answer = await raw.call("orderAndPay", payment_order("N_8", totalAmount=Decimal("10.52")))  # ..52: 3DS
+    assert answer.data["status"] == "PENDING" and answer.data["redirectUrl"].startswith(sim.base_url)
     assert await sim.wait_notifications()
     assert receiver.received == []  # PENDING is not notified
     sim.complete_payment("N_8", success=False)
     assert await sim.wait_notifications()
     (failed,) = receiver.bodies()
-    assert (failed["code"], failed["data"]["status"]) == ("PAYMENT_FAILED", "FAILED")  # type: ignore[index]
+    assert failed["data"]["status"] == "FAILED"  # type: ignore[index]
 
 
-async def test_closing_an_order_notifies_closed(
+async def test_the_payer_opens_the_cashier_page(
     sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
 ) -> None:
-    await raw.call(
-        "orderAndPay",
-        auth_order("N_9", captureMode=None, authorizationType=None, integrate="Hosted_Checkout"),
-    )
-    await raw.call("orderClose", {"outTradeNo": "N_9"})
+    answer = await raw.call("orderAndPay", hosted_order("N_9"))
+    assert answer.data["status"] == "PENDING"
+    url = str(answer.data["redirectUrl"])
+    assert url.startswith(sim.base_url + "/cashier/")
+    again = await raw.call("orderAndPay", hosted_order("n_9"))  # case-insensitively the same, still pending
+    assert again.data["redirectUrl"] == url
+    async with raw.session.get(url) as page:
+        assert page.status == 200 and "SUCCESS" in await page.text()
     assert await sim.wait_notifications()
-    (closed,) = receiver.bodies()
-    assert (closed["code"], closed["data"]["status"]) == ("ORDER_CLOSED", "CLOSED")  # type: ignore[index]
+    (paid,) = receiver.bodies()
+    assert (paid["notifyType"], paid["data"]["status"]) == ("PAYMENT", "SUCCESS")  # type: ignore[index]
+    async with raw.session.get(sim.base_url + "/cashier/nope") as page:
+        assert page.status == 404
+    assert (await raw.call("orderClose", {"outTradeNo": "N_9"})).code == "ORDER_STATUS_INVALID"
 
 
 async def test_unreachable_merchant_is_recorded(receiver: Receiver) -> None:
@@ -221,22 +294,23 @@ async def test_unreachable_merchant_is_recorded(receiver: Receiver) -> None:
         async with aiohttp.ClientSession() as session:
             await RawCaller(sim, session).call("cancel", {"requestId": "C_1", "outTradeNo": "N_10"})
         assert await sim.wait_notifications()
-        (notification,) = sim.notifications
+        (notification,) = [n for n in sim.notifications if n.notify_type == "CANCEL"]
         assert not notification.delivered
         assert [a.http_status for a in notification.attempts] == [None, None]
         assert all(a.error for a in notification.attempts)
 
 
 async def test_close_stops_pending_retries(receiver: Receiver) -> None:
-    receiver.script = [(500, "no")]
+    receiver.script = [(500, "no"), (500, "no")]
     async with GatewaySimulator(notify_url=receiver.url + "/hook", notify_retry_delays=(0, 3600)) as sim:
         sim.authorize("N_11", "10.00", "USD")
         async with aiohttp.ClientSession() as session:
             await RawCaller(sim, session).call("cancel", {"requestId": "C_1", "outTradeNo": "N_11"})
         assert not await sim.wait_notifications(timeout=0.2)  # waiting an hour for the retry
-    (notification,) = sim.notifications
-    assert notification.finished and not notification.delivered
-    assert len(notification.attempts) == 1
+    assert len(sim.notifications) == 2  # the authorization's PAYMENT, then the CANCEL
+    for notification in sim.notifications:
+        assert notification.finished and not notification.delivered
+        assert len(notification.attempts) == 1
 
 
 def test_only_loopback_notify_urls() -> None:

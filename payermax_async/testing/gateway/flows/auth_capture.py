@@ -122,6 +122,8 @@ def _settle(books: Books, order: Order, made: Capture, success: bool) -> None:
     made.finished = books.now()
     if not success:
         made.error = ("CAPTURE_FAILED", "The capture was refused by the issuer.")
+    if made.answer:  # a replay of a capture that was PENDING tells how it ended
+        made.answer.update(capture_view(order, made))
     kind = "captured" if success else "capture_failed"
     books.happened(kind, order.out_trade_no, made.capture_no, amount=made.amount, request_id=made.request_id)
     books.notify("captureResultNotifyUrl", capture_view(order, made, for_notice=True), order.notify_url)

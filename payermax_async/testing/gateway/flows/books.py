@@ -81,6 +81,8 @@ class Notice:
 
 @dataclass(slots=True)
 class Capture:
+    """One capture as the gateway recorded it; a test reads it through ``sim.captures_of``."""
+
     capture_no: str
     request_id: str
     amount: Decimal
@@ -95,6 +97,8 @@ class Capture:
 
 @dataclass(slots=True)
 class Cancel:
+    """One cancel (void) of an authorization as the gateway recorded it."""
+
     cancel_no: str
     request_id: str
     created: float
@@ -104,6 +108,8 @@ class Cancel:
 
 @dataclass(slots=True)
 class Refund:
+    """One refund as the gateway recorded it; ``sim.settle_refund`` moves it on from REFUND_PENDING."""
+
     out_refund_no: str
     refund_trade_no: str
     out_trade_no: str
@@ -163,6 +169,8 @@ class Order:
 
 @dataclass(slots=True)
 class Payout:
+    """One payout as the gateway recorded it; ``sim.settle_payout`` moves it on from PENDING."""
+
     out_trade_no: str
     trade_no: str
     amount: str
