@@ -3,8 +3,9 @@ a scripted gateway behind a MockTransport (no socket), and hand-made requests to
 
 from __future__ import annotations
 
+import logging
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +15,16 @@ from payermax_async.signing import generate_key_pair
 from payermax_async.testing import GatewaySimulator, RawCaller
 
 from .support import Keys, ScriptedGateway
+
+
+@pytest.fixture(autouse=True)
+def _library_logger_restored() -> Iterator[None]:
+    """The CLI, run in-process by some tests, configures the library's logger for the whole process
+    (as a command line program may); each test starts from the logger as it was."""
+    logger = logging.getLogger("payermax_async")
+    saved = (list(logger.handlers), logger.propagate, logger.level)
+    yield
+    logger.handlers[:], logger.propagate, logger.level = saved[0], saved[1], saved[2]
 
 
 @pytest.fixture(scope="session")
