@@ -25,7 +25,7 @@ from os import PathLike
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from .errors import NotificationInFlightError
-from .models.notification import NotificationBase
+from .types._base import NotificationEnvelope
 
 __all__ = [
     "DEFAULT_DEDUP_LEASE",
@@ -44,7 +44,7 @@ DEFAULT_DEDUP_TTL = 24 * 3600.0
 #: worker's claim must not block the event for a day). Handlers should finish well within it.
 DEFAULT_DEDUP_LEASE = 120.0
 
-N = TypeVar("N", bound=NotificationBase)
+N = TypeVar("N", bound=NotificationEnvelope)
 
 
 class Claim(enum.Enum):
@@ -279,11 +279,11 @@ class NotificationDeduplicator:
         #: events being handled in this process -> True once handled, False if the attempt failed
         self._inflight: dict[str, asyncio.Future[bool]] = {}
 
-    async def claim(self, notification: NotificationBase) -> bool:
+    async def claim(self, notification: NotificationEnvelope) -> bool:
         """True for the first delivery of this event; False for a duplicate (the store's view only)."""
         return await self.store.add(notification.idempotency_key, self.ttl)
 
-    async def release(self, notification: NotificationBase) -> None:
+    async def release(self, notification: NotificationEnvelope) -> None:
         await self.store.discard(notification.idempotency_key)
 
     async def _begin(self, key: str) -> Claim:

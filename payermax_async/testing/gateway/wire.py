@@ -1,6 +1,6 @@
 """The gateway's own wire helpers: JSON with exact amounts, PayerMax's time shapes, the answer types.
 
-Deliberately separate from the client's encoders (``payermax_async.models``): the simulator is an
+Deliberately separate from the client's encoders (``_envelope``, ``types``): the simulator is an
 independent oracle, so even "how is a number read" is decided here a second time.
 """
 
