@@ -21,8 +21,11 @@ from typing import Any, Generic, TypeVar, cast
 
 import msgspec
 
+from . import _responses, _telemetry
 from ._envelope import RequestEnvelope, decode_envelope, decode_exact, format_request_time
+from ._identity import user_agent
 from ._log import logger, redact
+from ._telemetry import Telemetry
 from .codes import APPLY_SUCCESS, ORDER_REPEAT, REQ_TIME_OVER_TIME
 from .config import ClientConfig
 from .endpoints import ENDPOINTS
@@ -105,8 +108,10 @@ class Pipeline:
         *,
         on_retry: Callable[[RetryEvent], None] | None,
         clock: Callable[[], float],
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.config = config
+        self.telemetry = telemetry or Telemetry()
         self.transport = transport
         self.budget = RetryBudget(capacity=config.retry.budget_capacity)
         self.clock_offset = 0.0
@@ -114,7 +119,7 @@ class Pipeline:
         self._on_retry = on_retry
         self._clock = clock
         self._inflight: dict[tuple[str, str], tuple[bytes, asyncio.Future[Any]]] = {}
-        self._headers_base = {"Content-Type": "application/json"}
+        self._headers_base = {"Content-Type": "application/json", "User-Agent": user_agent()}
         if config.merchant_auth_token:
             self._headers_base["merchant_auth_token"] = config.merchant_auth_token
 
@@ -158,6 +163,8 @@ class Pipeline:
             reconcile=reconcile,
         )
         run = self._run(call)
+        if self.telemetry.active:
+            run = self.telemetry.observe(op.api_name, call.ids, run)
         key_value = call.ids.get(op.id_field) if op.id_field else None
         if key_value is None:
             return cast(T, await run)
@@ -172,8 +179,10 @@ class Pipeline:
                     operation=op.api_name,
                     ids=call.ids,
                 )
-            return cast(T, await asyncio.shield(existing[1]))
-        task: asyncio.Future[T] = asyncio.ensure_future(run)
+            result = await asyncio.shield(existing[1])
+            _responses.record_flight(existing[1])
+            return cast(T, result)
+        task: asyncio.Future[T] = asyncio.ensure_future(_responses.run_flight(run))
         self._inflight[key] = (data_raw, task)
         task.add_done_callback(lambda t: self._forget(key, t))
         return await asyncio.shield(task)
@@ -200,7 +209,7 @@ class Pipeline:
             if deadline_at is not None:
                 attempt_timeout = min(call.timeout, max(deadline_at - loop.time(), 0.001))
             try:
-                result = await self._attempt(op, call.data, call.version, attempt_timeout)
+                result = await _telemetry.attempt(self._attempt(op, call.data, call.version, attempt_timeout))
             except PayerMaxError as exc:
                 exc.operation = exc.operation or op.api_name
                 exc.ids = {**ids, **exc.ids}
@@ -272,7 +281,7 @@ class Pipeline:
         exc: PayerMaxError,
         delay: float,
     ) -> None:
-        logger.warning(
+        logger.info(
             "%s attempt %d failed (%s: %s); retrying in %.3fs %s",
             op.api_name,
             attempt,
@@ -281,8 +290,11 @@ class Pipeline:
             delay,
             ids,
         )
-        if self._on_retry is not None:
-            self._on_retry(RetryEvent(op.api_name, dict(ids), attempt, kind, exc.message, delay))
+        if self._on_retry is not None or self.telemetry.active:
+            event = RetryEvent(op.api_name, dict(ids), attempt, kind, exc.message, delay)
+            self.telemetry.retry(event)
+            if self._on_retry is not None:
+                self._on_retry(event)
 
     # ------------------------------------------------------------------ one attempt
 
@@ -290,7 +302,7 @@ class Pipeline:
         config = self.config
         envelope = RequestEnvelope(
             version=version,
-            key_version="1",
+            key_version=config.key_version,
             request_time=format_request_time(self._clock() + self.clock_offset),
             app_id=config.app_id if op.app_id_field == "appId" else None,
             merchant_no=config.merchant_no,
@@ -314,7 +326,9 @@ class Pipeline:
                 (time.perf_counter() - started) * 1000,
                 redact(response.body),
             )
-        return self._interpret(op, response)
+        result = self._interpret(op, response)
+        _responses.record(response)  # verified and decoded: what with_raw_response may show
+        return result
 
     def _interpret(self, op: Operation[T], response: HttpResponse) -> T:
         """Verify, then decode. Nothing from the body is trusted before its signature checks out."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -72,6 +73,8 @@ class AiohttpTransport:
         self._closed = False
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
         self._slots = asyncio.Semaphore(max_connections)
+        #: seconds each request waited for a connection slot (telemetry sets it)
+        self.on_pool_wait: Callable[[float], None] | None = None
 
     @property
     def closed(self) -> bool:
@@ -103,7 +106,10 @@ class AiohttpTransport:
         self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float
     ) -> HttpResponse:
         session = self._get_session()
+        queued = time.perf_counter()
         async with self._slots:
+            if self.on_pool_wait is not None:
+                self.on_pool_wait(time.perf_counter() - queued)
             return await self._post(session, url, body, headers, timeout)
 
     async def _post(
