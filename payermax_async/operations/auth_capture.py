@@ -47,7 +47,7 @@ class AuthCaptureMethods(OperationsBase):
         _CAPTURE.check(request)
         ids = {"out_trade_no": out_trade_no, "request_id": request.request_id}
         return await self._pipeline.execute(
-            CAPTURE, request, ids, RequestOptions(timeout, max_retries, version)
+            CAPTURE, request, ids, self._options(RequestOptions(timeout, max_retries, version))
         )
 
     async def cancel(
