@@ -47,17 +47,17 @@ def test_blocking_calls_from_many_threads_share_one_client(
 ) -> None:
     gateway.post(URL, callback=_echo(keys), repeat=True)
     with make_sync() as client:
-        loops: set[int] = set()
+        callers: set[int] = set()
 
         def capture(n: int) -> str:
             result = client.capture(out_trade_no=f"ORD_{n}", amount=Decimal("1"), currency="USD")
-            loops.add(threading.get_ident())
+            callers.add(threading.get_ident())
             return str(result.out_trade_no)
 
         with ThreadPoolExecutor(8) as pool:
             done = list(pool.map(capture, range(40)))
         assert done == [f"ORD_{n}" for n in range(40)]
-        assert len(gateway.requests) == 40 and len(loops) > 1
+        assert len(gateway.requests) == 40 and len(callers) > 1  # from several threads at once
     assert client.closed
     client.close()  # idempotent
     with pytest.raises(RuntimeError, match="closed"):
