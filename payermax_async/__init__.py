@@ -10,6 +10,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._telemetry import CallEvent
+    from ._wrap import RawResponse
     from .bulk import CaptureItem, CaptureOutcome, OutcomeStatus
     from .client import PayerMaxClient
     from .config import PRODUCTION_URL, SANDBOX_URL, ClientConfig
@@ -84,6 +86,8 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 __all__ = [
+    "CallEvent",
+    "RawResponse",
     "ACK_BODY",
     "PRODUCTION_URL",
     "SANDBOX_URL",
@@ -163,6 +167,8 @@ __all__ = [
 
 # each public name -> the submodule that defines it
 _LAZY: dict[str, str] = {
+    "CallEvent": "._telemetry",
+    "RawResponse": "._wrap",
     "CaptureItem": ".bulk",
     "CaptureOutcome": ".bulk",
     "OutcomeStatus": ".bulk",
