@@ -163,11 +163,9 @@ class Pipeline:
             reconcile=reconcile,
         )
         run = self._run(call)
-        if self.telemetry.active:
-            run = self.telemetry.observe(op.api_name, call.ids, run)
         key_value = call.ids.get(op.id_field) if op.id_field else None
         if key_value is None:
-            return cast(T, await run)
+            return cast(T, await self.telemetry.observe(op.api_name, call.ids, run))
         key = (op.api_name, key_value)
         existing = self._inflight.get(key)
         if existing is not None:
@@ -182,7 +180,9 @@ class Pipeline:
             result = await asyncio.shield(existing[1])
             _responses.record_flight(existing[1])
             return cast(T, result)
-        task: asyncio.Future[T] = asyncio.ensure_future(_responses.run_flight(run))
+        task: asyncio.Future[T] = asyncio.ensure_future(
+            _responses.run_flight(self.telemetry.observe(op.api_name, call.ids, run))
+        )
         self._inflight[key] = (data_raw, task)
         task.add_done_callback(lambda t: self._forget(key, t))
         return await asyncio.shield(task)

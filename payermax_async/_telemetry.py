@@ -104,8 +104,12 @@ class Telemetry:
         self._instruments = tuple(instruments)
         self.active = on_call is not None or bool(self._instruments)
 
-    async def observe(self, operation: str, ids: Mapping[str, str], run: Awaitable[T]) -> T:
-        """Await ``run`` (the retry loop of one call) as one logical call."""
+    def observe(self, operation: str, ids: Mapping[str, str], run: Awaitable[T]) -> Awaitable[T]:
+        """``run`` (the retry loop of one call, or of one flight that callers share) as one logical
+        call; ``run`` itself when nobody listens."""
+        return self._observe(operation, ids, run) if self.active else run
+
+    async def _observe(self, operation: str, ids: Mapping[str, str], run: Awaitable[T]) -> T:
         scope = _Scope(operation, ids, [(i, i.start_call(operation, ids)) for i in self._instruments])
         token = _SCOPE.set(scope)
         error: BaseException | None = None

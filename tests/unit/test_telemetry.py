@@ -149,3 +149,29 @@ def test_the_core_does_not_import_opentelemetry() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+async def test_callers_sharing_one_flight_share_its_one_event(
+    make_client: Callable[..., PayerMaxClient], keys: Keys, gateway: ScriptedGateway
+) -> None:
+    import asyncio
+    import warnings
+
+    events: list[CallEvent] = []
+    client = make_client(on_call=events.append)
+    release = asyncio.Event()
+
+    async def slow(url: str, **kw: Any) -> Any:
+        await release.wait()
+        return _ok(keys)(url, **kw)
+
+    gateway.post(URL, callback=slow)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a wrapped call that never ran would warn here
+        calls = [asyncio.ensure_future(_capture(client)) for _ in range(3)]
+        await asyncio.sleep(0)
+        release.set()
+        results = await asyncio.gather(*calls)
+    assert results[0] == results[1] == results[2] and len(gateway.requests) == 1
+    assert [e.outcome for e in events] == ["success"]
+    await client.aclose()
