@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import msgspec
 from aiohttp import web
@@ -34,7 +34,7 @@ from .dedup import (
 from .errors import NotificationError, NotificationInFlightError, SignatureError, StaleNotificationError
 from .keys import PublicKeys, verifier_for
 from .signing import Backend, PublicKey, RsaVerifier, Verifier, verify_sign_header
-from .types._base import NotificationEnvelope, decode_data
+from .types._base import NotificationEnvelope, WireResult, decode_data
 from .types.common import NotificationType
 from .types.notifications import (
     BY_NOTIFY_TYPE,
@@ -119,6 +119,9 @@ NotificationBase = NotificationEnvelope
 NOTIFICATION_TYPES: dict[str, type[NotificationEnvelope]] = {
     k: v for k, v in BY_NOTIFY_TYPE.items() if issubclass(v, NotificationEnvelope)
 }
+
+
+W = TypeVar("W", bound=WireResult)
 
 
 class _Probe(msgspec.Struct):
@@ -210,7 +213,25 @@ class WebhookVerifier:
         self._check_recipient(notification)
         return notification
 
-    def _check_freshness(self, notification: NotificationEnvelope) -> None:
+    def parse_as(self, raw_body: bytes | bytearray | memoryview, sign: str | None, type_: type[W]) -> W:
+        """Verify, then decode into ``type_``: for the callbacks whose body names no ``notifyType``
+        (the RFI request, bill payment validation), which arrive at a URL of their own, so the
+        caller knows what they are. Freshness is checked where the type carries ``notifyTime``."""
+        raw = _raw(raw_body)
+        if not sign:
+            raise SignatureError("notification carries no sign header")
+        if not verify_sign_header(self._verifier, raw, sign):
+            raise SignatureError("notification signature does not verify")
+        try:
+            notification = decode_data(raw, type_)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise NotificationError(f"signed notification does not parse: {exc}") from None
+        if "notify_time" in type_.__struct_fields__:
+            self._check_freshness(notification)
+        self._check_recipient(notification)
+        return notification
+
+    def _check_freshness(self, notification: WireResult) -> None:
         if self.max_age is None:
             return
         notify_time: datetime | None = getattr(notification, "notify_time", None)
@@ -223,11 +244,11 @@ class WebhookVerifier:
                 f"notifyTime is {age:+.0f}s from now; at most {self.max_age:.0f}s accepted"
             )
 
-    def _check_recipient(self, notification: NotificationEnvelope) -> None:
+    def _check_recipient(self, notification: WireResult) -> None:
         merchant_no = getattr(notification, "merchant_no", None)
         if self.merchant_no is not None and merchant_no not in (None, self.merchant_no):
             raise NotificationError(f"notification is for merchant {merchant_no!r}")
-        app = notification.application_id
+        app = getattr(notification, "app_id", None) or getattr(notification, "merchant_app_id", None)
         if self.app_id is not None and app not in (None, self.app_id):
             raise NotificationError(f"notification is for app {app!r}")
 

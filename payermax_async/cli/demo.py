@@ -243,7 +243,7 @@ async def _demo(
         report.retries[event.kind.value] += 1
 
     run_id = uuid.uuid4().hex[:8]
-    trade_nos = [f"DEMO-{run_id}-{i:06d}" for i in range(orders)]
+    trade_nos = [f"DEMO_{run_id}_{i:06d}" for i in range(orders)]  # outTradeNo: letters, digits, _
     amount = Decimal("25.00")
     # The gateway gets its own thread and loop: its RSA work then overlaps the client's.
     from ..testing import SimulatorThread  # the test kit loads only when the demo runs

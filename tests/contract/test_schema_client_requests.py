@@ -19,10 +19,15 @@ import jsonschema
 import msgspec
 import pytest
 
-from payermax_async import ApiError, PayerMaxClient, _schema
+from payermax_async import ApiError, GenericNotification, PayerMaxClient, WebhookVerifier, _schema
 from payermax_async.endpoints import ENDPOINTS, endpoint_for
 from payermax_async.transport import HttpResponse, MockRequest, MockTransport
-from payermax_async.types._base import convert_data
+from payermax_async.types._base import NotificationEnvelope, WireResult, convert_data
+from payermax_async.types.notifications import (
+    BY_NOTIFY_TYPE,
+    BillPaymentValidationNotification,
+    RfiNotification,
+)
 
 from ..support import Keys
 
@@ -222,3 +227,37 @@ async def test_every_payermax_answer_comes_back_through_the_client(
     sent = exact(example.get("data") or {})
     lost = leaves(sent) - leaves(back)
     assert not lost, f"documented fields lost: {sorted(lost)}"
+
+
+# Callbacks whose body names no notifyType: each comes to a URL of its own, so it is parsed as its type.
+UNNAMED: dict[str, type[WireResult]] = {
+    "rfiNotifyUrl": RfiNotification,
+    "billPaymentValidationUrl": BillPaymentValidationNotification,
+}
+
+
+def callback_examples() -> Iterator[Any]:
+    for key, entry in DOC["callbacks"].items():
+        if key == "pageReturn":  # the payer's browser coming back, not a notification
+            continue
+        for index, example in enumerate(entry["request_examples"]):
+            yield pytest.param(key, example, id=f"{key}#{index}")
+
+
+@pytest.mark.parametrize(("key", "example"), list(callback_examples()))
+def test_every_payermax_notification_example_parses(keys: Keys, key: str, example: dict[str, Any]) -> None:
+    body = json.dumps(example).encode()
+    verifier = WebhookVerifier(keys.payermax_public, max_age=None)
+    notification: Any
+    if key in UNNAMED:
+        notification = verifier.parse_as(body, keys.payermax_sign(body), UNNAMED[key])
+        assert type(notification) is UNNAMED[key]
+    else:
+        notification = verifier.parse(body, keys.payermax_sign(body))
+        expected = BY_NOTIFY_TYPE.get(str(example.get("notifyType")), GenericNotification)
+        assert type(notification) is expected
+    back = exact(msgspec.to_builtins(notification, builtin_types=(Decimal,)))
+    lost = leaves(exact(example)) - leaves(back)
+    assert not lost, f"documented fields lost: {sorted(lost)}"
+    if isinstance(notification, NotificationEnvelope):
+        assert notification.idempotency_key.startswith(str(example.get("notifyType") or ""))

@@ -37,8 +37,8 @@ from payermax_async.testing import GatewaySimulator
 def authorize(sim: GatewaySimulator, n: int) -> list[CaptureItem]:
     items = []
     for i in range(n):
-        sim.authorize(f"ORD-{i}", "10.00", "USD")
-        items.append(CaptureItem(f"ORD-{i}", "10.00", "USD"))
+        sim.authorize(f"ORD_{i}", "10.00", "USD")
+        items.append(CaptureItem(f"ORD_{i}", "10.00", "USD"))
     return items
 
 
@@ -47,7 +47,7 @@ def captured_once(sim: GatewaySimulator, out_trade_no: str) -> bool:
 
 
 def test_partition_is_stable_and_spreads_orders() -> None:
-    names = [f"ORD-{i}" for i in range(4000)]
+    names = [f"ORD_{i}" for i in range(4000)]
     first = [partition(n, 4) for n in names]
     assert first == [partition(n, 4) for n in names]
     assert set(first) == {0, 1, 2, 3}
@@ -70,7 +70,7 @@ class _Alive:
 
 def test_the_feeder_sends_every_order_to_its_one_process() -> None:
     inboxes = [_Inbox(), _Inbox(), _Inbox()]
-    items = [CaptureItem(f"ORD-{i % 700}", "1.00", "USD") for i in range(1400)]  # each order twice
+    items = [CaptureItem(f"ORD_{i % 700}", "1.00", "USD") for i in range(1400)]  # each order twice
     errors: list[BaseException] = []
     _feed(items, inboxes, [_Alive()] * 3, threading.Event(), errors)  # type: ignore[list-item]
     assert errors == []
@@ -93,7 +93,7 @@ def test_bad_arguments_are_refused_at_the_call() -> None:
 
 
 def test_the_client_spec_never_shows_the_key() -> None:
-    spec = ClientSpec({"app_id": "a", "merchant_no": "m", "private_key": "SECRET-KEY-TEXT"})
+    spec = ClientSpec({"app_id": "a", "merchant_no": "m", "private_key": "SECRET_KEY_TEXT"})
     assert "SECRET" not in repr(spec) and "merchant_no='m'" in repr(spec)
 
 
@@ -113,9 +113,9 @@ async def test_two_processes_capture_everything_once_with_a_shared_journal(
     outcomes = await asyncio.to_thread(run)
     by_no = {o.item.out_trade_no: o for o in outcomes}
     assert len(outcomes) == len(by_no) == 122
-    assert all(by_no[f"ORD-{i}"].ok and captured_once(sim, f"ORD-{i}") for i in range(120))
-    assert by_no["ORD-7"].item == items[7]  # rebuilt on this side, equal to what was sent
-    assert by_no["ORD-7"].result is not None and by_no["ORD-7"].capture_no
+    assert all(by_no[f"ORD_{i}"].ok and captured_once(sim, f"ORD_{i}") for i in range(120))
+    assert by_no["ORD_7"].item == items[7]  # rebuilt on this side, equal to what was sent
+    assert by_no["ORD_7"].result is not None and by_no["ORD_7"].capture_no
     declined = by_no["DECLINED"]
     assert declined.status is OutcomeStatus.FAILED and declined.result is not None
     missing = by_no["MISSING"]
@@ -162,7 +162,7 @@ async def test_a_worker_that_cannot_start_is_reported(payermax_simulator: Gatewa
     spec = ClientSpec({**payermax_simulator.client_options(), "private_key": "not a key"})
 
     def run() -> list[CaptureOutcome]:
-        return list(capture_many_processes(spec, [CaptureItem("ORD-1", "1.00", "USD")], processes=2))
+        return list(capture_many_processes(spec, [CaptureItem("ORD_1", "1.00", "USD")], processes=2))
 
     with pytest.raises(WorkerProcessError, match="private_key"):
         await asyncio.to_thread(run)

@@ -30,7 +30,7 @@ def fast_client(sim: GatewaySimulator, **kwargs: object) -> PayerMaxClient:
 def authorize(sim: GatewaySimulator, n: int, prefix: str = "ORD", amount: str = "10.00") -> list[CaptureItem]:
     out = []
     for i in range(n):
-        otn = f"{prefix}-{i}"
+        otn = f"{prefix}_{i}"
         sim.authorize(otn, amount, "USD")
         out.append(CaptureItem(otn, amount, "USD"))
     return out
@@ -49,14 +49,14 @@ async def test_each_order_gets_its_gateway_outcome(payermax_simulator: GatewaySi
     good = authorize(sim, 20)
     sim.authorize("DECLINE", "10.53", "USD")  # ..53: the capture FAILS
     sim.authorize("SLOW", "10.54", "USD")  # ..54: the capture stays PENDING
-    sim.authorize("TOO-MUCH", "5.00", "USD")
+    sim.authorize("TOO_MUCH", "5.00", "USD")
     items = [
         *good,
         CaptureItem("DECLINE", "10.53", "USD"),
         CaptureItem("SLOW", "10.54", "USD"),
-        CaptureItem("TOO-MUCH", "9.00", "USD"),  # more than authorized: refused
-        CaptureItem("NEVER-AUTHORIZED", "1.00", "USD"),
-        CaptureItem("BAD-CURRENCY", "1.00", "XXX"),  # caught before sending
+        CaptureItem("TOO_MUCH", "9.00", "USD"),  # more than authorized: refused
+        CaptureItem("NEVER_AUTHORIZED", "1.00", "USD"),
+        CaptureItem("BAD_CURRENCY", "1.00", "XXX"),  # caught before sending
     ]
     async with fast_client(sim) as client:
         outcomes = await run(client, items, concurrency=8)
@@ -65,13 +65,13 @@ async def test_each_order_gets_its_gateway_outcome(payermax_simulator: GatewaySi
     assert all(by_no[i.out_trade_no].ok and captured_once(sim, i.out_trade_no) for i in good)
     assert by_no["DECLINE"].status is OutcomeStatus.FAILED
     assert by_no["SLOW"].status is OutcomeStatus.PENDING
-    for refused in ("TOO-MUCH", "NEVER-AUTHORIZED"):
+    for refused in ("TOO_MUCH", "NEVER_AUTHORIZED"):
         error = by_no[refused].error
         assert by_no[refused].status is OutcomeStatus.FAILED and isinstance(error, ApiError)
-    assert by_no["TOO-MUCH"].error.code == "AMOUNT_INVALID"  # type: ignore[union-attr]
-    assert by_no["BAD-CURRENCY"].status is OutcomeStatus.INVALID
-    assert isinstance(by_no["BAD-CURRENCY"].error, InvalidRequestError)
-    assert [r for r in sim.requests_for("capture") if r.out_trade_no == "BAD-CURRENCY"] == []
+    assert by_no["TOO_MUCH"].error.code == "AMOUNT_INVALID"  # type: ignore[union-attr]
+    assert by_no["BAD_CURRENCY"].status is OutcomeStatus.INVALID
+    assert isinstance(by_no["BAD_CURRENCY"].error, InvalidRequestError)
+    assert [r for r in sim.requests_for("capture") if r.out_trade_no == "BAD_CURRENCY"] == []
 
 
 async def test_lost_answers_are_retried_by_the_client_and_never_capture_twice(
@@ -191,10 +191,10 @@ async def test_the_gateway_accepts_captures_signed_on_the_thread(
 ) -> None:
     sim = payermax_simulator
     for i in range(20):
-        sim.authorize(f"ORD-{i}", "10.00", "USD")
+        sim.authorize(f"ORD_{i}", "10.00", "USD")
     signer = ThreadedSigner(RsaSigner(sim.merchant_private_key))
     async with sim.client(signer=signer) as client:
-        items = [CaptureItem(f"ORD-{i}", "10.00", "USD") for i in range(20)]
+        items = [CaptureItem(f"ORD_{i}", "10.00", "USD") for i in range(20)]
         outcomes = [o async for o in client.capture_many(items, concurrency=8)]
     signer.close()
     assert all(o.ok for o in outcomes) and len(outcomes) == 20

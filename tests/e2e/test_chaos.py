@@ -41,7 +41,7 @@ PER_RULE = 1 - (1 - 0.30) ** (1 / len(FAULTS))
 async def test_chaos_no_capture_lost_or_duplicated() -> None:
     async with GatewaySimulator() as sim:
         for i in range(N):
-            sim.authorize(f"ORD-{i}", Decimal("10.00"), "USD")
+            sim.authorize(f"ORD_{i}", Decimal("10.00"), "USD")
         for seed, (kind, processed) in enumerate(FAULTS):
             sim.inject(
                 Fault(
@@ -59,7 +59,7 @@ async def test_chaos_no_capture_lost_or_duplicated() -> None:
         async with sim.client(timeout=1.0, retry=policy) as client:
             outcomes = await asyncio.gather(
                 *(
-                    client.capture(f"ORD-{i}", Decimal("10.00"), "USD", request_id=f"REQ-{i}")
+                    client.capture(f"ORD_{i}", Decimal("10.00"), "USD", request_id=f"REQ_{i}")
                     for i in range(N)
                 ),
                 return_exceptions=True,
@@ -71,32 +71,32 @@ async def test_chaos_no_capture_lost_or_duplicated() -> None:
             believed_failed_but_captured = 0
             reconciled = 0
             for i, outcome in enumerate(outcomes):
-                performed = sim.captures_of(f"ORD-{i}")
-                assert len(performed) <= 1, f"ORD-{i} captured {len(performed)} times"
+                performed = sim.captures_of(f"ORD_{i}")
+                assert len(performed) <= 1, f"ORD_{i} captured {len(performed)} times"
                 if isinstance(outcome, CaptureResult):
                     counts["succeeded"] += 1
                     assert outcome.status is CaptureStatus.SUCCESS
                     assert len(performed) == 1
                     assert (performed[0].capture_no, performed[0].request_id) == (
                         outcome.capture_no,
-                        f"REQ-{i}",
+                        f"REQ_{i}",
                     )
                 elif isinstance(outcome, (ApiError, TransportError)):
                     counts[type(outcome).__name__] += 1
                     believed_failed_but_captured += len(performed)
                 elif isinstance(outcome, (OutcomeUnknownError, SignatureError)):
                     counts["unknown"] += 1
-                    assert outcome.request_id == f"REQ-{i}" and outcome.out_trade_no == f"ORD-{i}"
+                    assert outcome.request_id == f"REQ_{i}" and outcome.out_trade_no == f"ORD_{i}"
                     # Reconcile exactly as the error says: replay the same request_id.
-                    replay = await client.capture(f"ORD-{i}", Decimal("10.00"), "USD", request_id=f"REQ-{i}")
-                    after = sim.captures_of(f"ORD-{i}")
+                    replay = await client.capture(f"ORD_{i}", Decimal("10.00"), "USD", request_id=f"REQ_{i}")
+                    after = sim.captures_of(f"ORD_{i}")
                     assert len(after) == 1 and after[0].capture_no == replay.capture_no
                     if performed:
                         reconciled += 1  # it had landed: the replay returned the original capture
                 else:
-                    raise AssertionError(f"ORD-{i}: unexpected {outcome!r}")
+                    raise AssertionError(f"ORD_{i}: unexpected {outcome!r}")
 
-    captured_total = sum(len(sim.captures_of(f"ORD-{i}")) for i in range(N))
+    captured_total = sum(len(sim.captures_of(f"ORD_{i}")) for i in range(N))
     print(
         f"\nchaos: {N} captures, {faulted} faulted requests ({faulted / len(sim.requests_for('capture')):.0%}"
         f" of {len(sim.requests_for('capture'))}); outcomes {dict(counts)}; "

@@ -141,7 +141,7 @@ async def test_simulate_subprocess_serves_a_real_capture_then_stops_on_sigterm()
             authorized = await client.call(
                 "orderAndPay",
                 {
-                    "outTradeNo": "CLI-1",
+                    "outTradeNo": "CLI_1",
                     "subject": "cli",
                     "totalAmount": Decimal("12.00"),
                     "currency": "USD",
@@ -154,7 +154,7 @@ async def test_simulate_subprocess_serves_a_real_capture_then_stops_on_sigterm()
                 },
             )
             assert authorized["status"] == "SUCCESS"
-            result = await client.capture("CLI-1", Decimal("12.00"), "USD")
+            result = await client.capture("CLI_1", Decimal("12.00"), "USD")
             assert result.status is CaptureStatus.SUCCESS
     finally:
         if proc.returncode is None:
@@ -228,7 +228,7 @@ async def test_demo_counts_every_kind_of_outcome(
         sim.inject(fault)
     report = DemoReport(orders=3)
     client = sim.client(max_retries=0)
-    trade_nos = [f"D-{i}" for i in range(3)]
+    trade_nos = [f"D_{i}" for i in range(3)]
     await _demo_run(sim, client, trade_nos, amount, 1, report, False, 0, None)
     assert report.failed == expect.get("failed", 0)
     assert report.unknown == expect.get("unknown", 0)

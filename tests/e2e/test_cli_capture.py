@@ -237,7 +237,7 @@ def sim_env(sim: GatewaySimulator) -> dict[str, str]:
 
 
 def write_orders(sim: GatewaySimulator, path: Path, n: int, extra: str = "") -> list[str]:
-    trade_nos = [f"ORD-{i:05d}" for i in range(n)]
+    trade_nos = [f"ORD_{i:05d}" for i in range(n)]
     with path.open("w", newline="") as f:
         f.write("out_trade_no,amount,currency\n")
         for otn in trade_nos:
@@ -305,7 +305,7 @@ async def test_a_run_reports_every_row_and_skips_bad_ones(
         sim,
         source,
         30,
-        extra="ORD-BAD,1O.00,USD\nDECLINED,10.53,USD\nORD-00003,10.00,USD\n,5.00,USD\n",
+        extra="ORD-BAD,1O.00,USD\nDECLINED,10.53,USD\nORD_00003,10.00,USD\n,5.00,USD\n",
     )
     args: list[str | Path] = [
         "--input",
@@ -326,7 +326,7 @@ async def test_a_run_reports_every_row_and_skips_bad_ones(
     status = {(r["out_trade_no"], r["line"]): r["status"] for r in rows}
     assert status[("ORD-BAD", "32")] == "invalid"
     assert status[("DECLINED", "")] == "failed"
-    assert sorted(r["status"] for r in rows if r["out_trade_no"] == "ORD-00003") == ["captured", "duplicate"]
+    assert sorted(r["status"] for r in rows if r["out_trade_no"] == "ORD_00003") == ["captured", "duplicate"]
     declined = next(r for r in rows if r["out_trade_no"] == "DECLINED")
     assert (declined["capture_status"], declined["error_code"]) == ("FAILED", "CAPTURE_FAILED")
     assert "capture summary" in out and "captured" in out
@@ -460,8 +460,8 @@ async def test_in_process_run_writes_progress_output_and_summary(
 ) -> None:
     sim = sim_environ
     source = tmp_path / "captures.csv"
-    sim.authorize("PENDING-1", "10.54", "USD")
-    trade_nos = write_orders(sim, source, 12, extra="PENDING-1,10.54,USD\nBAD,1,XYZ\n")
+    sim.authorize("PENDING_1", "10.54", "USD")
+    trade_nos = write_orders(sim, source, 12, extra="PENDING_1,10.54,USD\nBAD,1,XYZ\n")
     out = tmp_path / "out.csv"
     code = await asyncio.to_thread(
         main, ["capture", "-i", str(source), "-j", str(tmp_path / "run.db"), "-o", str(out), "-c", "4"]
@@ -475,7 +475,7 @@ async def test_in_process_run_writes_progress_output_and_summary(
     rows = list(read_output(out))
     assert Counter(r["status"] for r in rows) == {"captured": 12, "pending": 1, "invalid": 1}
 
-    sim.settle_capture("PENDING-1")
+    sim.settle_capture("PENDING_1")
     code = await asyncio.to_thread(main, ["capture", "-i", str(source), "-j", str(tmp_path / "run.db"), "-q"])
     assert code == EXIT_FAILED  # settled now; only the bad row remains
     assert capsys.readouterr().err.count("row skipped") == 1

@@ -143,7 +143,7 @@ async def test_notifications_reach_the_webhook_and_are_acknowledged(
 ) -> None:
     sim, service = stack
     await authorize(sim, "EX_AUTH_1")
-    order = {"out_trade_no": "EX_AUTH_1", "amount": "40.00", "currency": "USD", "request_id": "EX-CAP-1"}
+    order = {"out_trade_no": "EX_AUTH_1", "amount": "40.00", "currency": "USD", "request_id": "EX_CAP_1"}
     status, answer = await post(
         service.url + "/captures", json.dumps(order).encode(), {"Content-Type": "application/json"}
     )
@@ -151,7 +151,7 @@ async def test_notifications_reach_the_webhook_and_are_acknowledged(
     capture = json.loads(answer)
     assert (
         capture["status"] == "SUCCESS"
-        and capture["request_id"] == "EX-CAP-1"
+        and capture["request_id"] == "EX_CAP_1"
         and capture["amount"] == "40.00"
     )
 
@@ -164,7 +164,7 @@ async def test_notifications_reach_the_webhook_and_are_acknowledged(
     assert isinstance(payment, PaymentNotification) and payment.data is not None
     assert payment.data.out_trade_no == "EX_AUTH_1"
     assert isinstance(captured, CaptureNotification) and captured.data is not None
-    assert captured.data.request_id == "EX-CAP-1"
+    assert captured.data.request_id == "EX_CAP_1"
 
     # PayerMax re-sending an acknowledged notification: acknowledged again, not processed again.
     first = sim.notifications[0]

@@ -70,11 +70,11 @@ async def test_authorize_query_capture_refund_refund_query(
     capture = await client.capture("AUTH_E2E_1", "60.00", "USD")
     assert capture.status is CaptureStatus.SUCCESS and capture.amount == Decimal("60.00")
 
-    refund = await client.refund("AUTH_E2E_1", "RF-E2E-1", "15.50", "USD", comments="one night less")
+    refund = await client.refund("AUTH_E2E_1", "RF_E2E_1", "15.50", "USD", comments="one night less")
     assert refund.status is RefundStatus.REFUND_SUCCESS and refund.refund_trade_no
     assert not refund.reconciled
 
-    by_ours = await client.refund_query(out_refund_no="RF-E2E-1")
+    by_ours = await client.refund_query(out_refund_no="RF_E2E_1")
     by_theirs = await client.refund_query(refund_trade_no=refund.refund_trade_no)
     assert by_ours == by_theirs
     assert by_ours.refund_amount == Decimal("15.50") and by_ours.out_trade_no == "AUTH_E2E_1"
@@ -131,7 +131,7 @@ async def test_lost_refund_answer_is_answered_by_the_replay(
     sim.authorize("AUTH_E2E_4", "50.00", "USD")
     await client.capture("AUTH_E2E_4", "50.00", "USD")
     sim.inject(Fault(FaultKind.DROP_AFTER_PROCESS, api_name="refund", times=1))
-    refund = await client.refund("AUTH_E2E_4", "RF-E2E-4", "5.00", "USD")
+    refund = await client.refund("AUTH_E2E_4", "RF_E2E_4", "5.00", "USD")
     assert refund.status is RefundStatus.REFUND_SUCCESS
     assert len(sim.refunds_of("AUTH_E2E_4")) == 1  # processed once, however often it was sent
 
@@ -139,10 +139,10 @@ async def test_lost_refund_answer_is_answered_by_the_replay(
 async def test_pending_refund_settles(sim: GatewaySimulator, client: PayerMaxClient) -> None:
     sim.authorize("AUTH_E2E_5", "30.00", "USD")
     await client.capture("AUTH_E2E_5", "30.00", "USD")
-    pending = await client.refund("AUTH_E2E_5", "RF-E2E-5", "10.52", "USD")  # ..52: pending
+    pending = await client.refund("AUTH_E2E_5", "RF_E2E_5", "10.52", "USD")  # ..52: pending
     assert pending.status is RefundStatus.REFUND_PENDING and not pending.status.is_final
-    sim.settle_refund("RF-E2E-5")
-    done = await client.refund_query(out_refund_no="RF-E2E-5")
+    sim.settle_refund("RF_E2E_5")
+    done = await client.refund_query(out_refund_no="RF_E2E_5")
     assert done.status is RefundStatus.REFUND_SUCCESS and done.status.is_final
 
 

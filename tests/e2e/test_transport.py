@@ -87,9 +87,9 @@ async def test_300_concurrent_captures_reuse_a_bounded_pool(
 ) -> None:
     async with make_client(base_url=server.base_url, max_connections=10) as client:
         results = await asyncio.gather(
-            *(client.capture(f"ORD-{i}", Decimal("1.00"), "USD", request_id=f"R-{i}") for i in range(300))
+            *(client.capture(f"ORD_{i}", Decimal("1.00"), "USD", request_id=f"R_{i}") for i in range(300))
         )
-    assert sorted(str(r.request_id) for r in results) == sorted(f"R-{i}" for i in range(300))
+    assert sorted(str(r.request_id) for r in results) == sorted(f"R_{i}" for i in range(300))
     assert server.hits == 300
     assert server.max_in_flight <= 10
     assert 1 < len(server.peers) <= 10  # connections were opened in parallel, never more than the limit
@@ -105,9 +105,9 @@ async def test_read_timeout_is_maybe_sent_and_ends_as_outcome_unknown(
     server.behaviour = slow
     async with make_client(base_url=server.base_url, timeout=0.05, max_retries=1) as client:
         with pytest.raises(OutcomeUnknownError) as info:
-            await client.capture("ORD-1", "1.00", "USD", request_id="R-T")
+            await client.capture("ORD_1", "1.00", "USD", request_id="R_T")
     assert isinstance(info.value.__cause__, ResponseLostError)
-    assert info.value.attempts == 2 and info.value.request_id == "R-T"
+    assert info.value.attempts == 2 and info.value.request_id == "R_T"
     assert server.hits == 2
 
 
@@ -123,8 +123,8 @@ async def test_connection_dropped_mid_response_then_success(
 
     server.behaviour = drop_first
     async with make_client(base_url=server.base_url) as client:
-        result = await client.capture("ORD-1", "1.00", "USD", request_id="R-D")
-    assert result.request_id == "R-D" and server.hits == 2
+        result = await client.capture("ORD_1", "1.00", "USD", request_id="R_D")
+    assert result.request_id == "R_D" and server.hits == 2
 
 
 async def test_retry_after_is_honoured(server: Server, make_client: Callable[..., PayerMaxClient]) -> None:
@@ -138,7 +138,7 @@ async def test_retry_after_is_honoured(server: Server, make_client: Callable[...
     async with make_client(base_url=server.base_url, on_retry=lambda e: delays.append(e.delay)) as client:
         loop = asyncio.get_running_loop()
         started = loop.time()
-        await client.capture("ORD-1", "1.00", "USD")
+        await client.capture("ORD_1", "1.00", "USD")
         waited = loop.time() - started
     assert delays == [0.2]
     assert waited >= 0.2  # a lower bound only: the sleep really happened
@@ -197,9 +197,9 @@ async def test_connection_refused_is_a_transport_error_after_retries(
     events: list[RetryEvent] = []
     async with make_client(base_url=f"http://127.0.0.1:{unused_tcp_port}", on_retry=events.append) as client:
         with pytest.raises(TransportError, match="could not connect") as info:
-            await client.capture("ORD-1", "100", "USD", request_id="R-3")
+            await client.capture("ORD_1", "100", "USD", request_id="R_3")
     assert [e.attempt for e in events] == [1, 2]
     assert all(e.kind.value == "not_sent" for e in events)
-    assert {e.ids["request_id"] for e in events} == {"R-3"}
-    assert info.value.request_id == "R-3"
+    assert {e.ids["request_id"] for e in events} == {"R_3"}
+    assert info.value.request_id == "R_3"
     assert isinstance(info.value.__cause__, aiohttp.ClientConnectorError)

@@ -35,8 +35,8 @@ API = "/aggregate-pay/api/gateway/"
 MILLIS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
 
 
-def capture_data(out_trade_no: str = "ORD-1", amount: Any = Decimal("10.00"), **extra: Any) -> dict[str, Any]:
-    return {"requestId": "REQ-1", "outTradeNo": out_trade_no, "currency": "USD", "amount": amount, **extra}
+def capture_data(out_trade_no: str = "ORD_1", amount: Any = Decimal("10.00"), **extra: Any) -> dict[str, Any]:
+    return {"requestId": "REQ_1", "outTradeNo": out_trade_no, "currency": "USD", "amount": amount, **extra}
 
 
 # ---------------------------------------------------------------------- identity and keys
@@ -80,8 +80,8 @@ async def test_keys_given_as_pem_are_normalised_to_bare_base64() -> None:
         assert sim.merchant_public_key == public
         assert sim.payermax_public_key == public
         client = sim.client()
-        sim.authorize("PEM-1", "5.00", "USD")
-        assert (await client.capture("PEM-1", "5.00", "USD")).status is CaptureStatus.SUCCESS
+        sim.authorize("PEM_1", "5.00", "USD")
+        assert (await client.capture("PEM_1", "5.00", "USD")).status is CaptureStatus.SUCCESS
 
 
 async def test_public_only_merchant_key_means_no_private_key_to_hand_out() -> None:
@@ -131,7 +131,7 @@ def _openssl_verify(
 async def test_answers_are_signed_over_the_exact_bytes_as_openssl_sees_it(
     raw: RawCaller, tmp_path: Path
 ) -> None:
-    raw.sim.authorize("ORD-1", "10.00", "USD")
+    raw.sim.authorize("ORD_1", "10.00", "USD")
     ok = await raw.call("capture", capture_data())
     assert ok.code == "APPLY_SUCCESS"
     assert ok.json["msg"] == "Success."
@@ -143,7 +143,7 @@ async def test_answers_are_signed_over_the_exact_bytes_as_openssl_sees_it(
     assert result.returncode == 1
     assert "Verification failure" in result.stdout
 
-    refused = await raw.call("capture", capture_data(out_trade_no="NOPE", requestId="REQ-2"))
+    refused = await raw.call("capture", capture_data(out_trade_no="NOPE", requestId="REQ_2"))
     assert refused.code == "ORDER_NOT_EXIST"
     assert "data" not in refused.json  # PayerMax's error answers carry code and msg only
     result = _openssl_verify(tmp_path, raw.sim.payermax_public_key, refused.headers["sign"], refused.body)
@@ -163,7 +163,7 @@ async def test_answer_headers(raw: RawCaller) -> None:
 
 async def test_sign_is_verified_over_the_raw_body(raw: RawCaller) -> None:
     data = {
-        "outTradeNo": "SIG-1",
+        "outTradeNo": "SIG_1",
         "subject": "s",
         "totalAmount": 5,
         "currency": "USD",
@@ -182,7 +182,7 @@ async def test_sign_is_verified_over_the_raw_body(raw: RawCaller) -> None:
     assert raw.sim.orders == {}
     assert not any(r.processed for r in raw.sim.requests)
     assert (await raw.post("orderAndPay", body, signature)).code == "APPLY_SUCCESS"
-    assert "SIG-1" in raw.sim.orders
+    assert "SIG_1" in raw.sim.orders
 
 
 @pytest.mark.parametrize(
@@ -236,9 +236,9 @@ def test_parse_request_time() -> None:
 async def test_clock_skew_moves_the_window_and_the_date_header(payermax_simulator: GatewaySimulator) -> None:
     sim = payermax_simulator
     sim.clock_skew = 300.0
-    sim.authorize("SKEW-1", "10.00", "USD")
+    sim.authorize("SKEW_1", "10.00", "USD")
     client = sim.client(max_retries=1)
-    result = await client.capture("SKEW-1", "10.00", "USD")  # refused once, then re-signed with the offset
+    result = await client.capture("SKEW_1", "10.00", "USD")  # refused once, then re-signed with the offset
     assert result.status is CaptureStatus.SUCCESS
     codes = [r.code for r in sim.requests]
     assert codes == ["REQ_TIME_OVER_TIME", "APPLY_SUCCESS"]
@@ -258,7 +258,7 @@ async def test_app_id_and_merchant_no_must_be_this_merchants(raw: RawCaller) -> 
         await raw.call("orderQuery", {"outTradeNo": "X"}, appId="someone-else")
     ).code == "MERCHANT_APP_INVALID"
     assert (
-        await raw.call("orderQuery", {"outTradeNo": "X"}, merchantNo="M-OTHER")
+        await raw.call("orderQuery", {"outTradeNo": "X"}, merchantNo="M_OTHER")
     ).code == "MERCHANT_APP_INVALID"
     # merchantNo is optional in PayerMax's envelope
     body = encode({k: v for k, v in raw.envelope({"outTradeNo": "X"}).items() if k != "merchantNo"})
@@ -292,22 +292,22 @@ async def test_unknown_api_name_is_404(raw: RawCaller) -> None:
 
 
 async def test_every_request_is_recorded(raw: RawCaller) -> None:
-    raw.sim.authorize("REC-1", "10.00", "USD")
-    answer = await raw.call("capture", capture_data(out_trade_no="REC-1"))
+    raw.sim.authorize("REC_1", "10.00", "USD")
+    answer = await raw.call("capture", capture_data(out_trade_no="REC_1"))
     (record,) = raw.sim.requests_for("capture")
     assert record.api_name == "capture"
     assert record.code == "APPLY_SUCCESS"
     assert record.http_status == 200
     assert record.processed
     assert record.fault is None
-    assert record.out_trade_no == "REC-1"
+    assert record.out_trade_no == "REC_1"
     assert record.data["amount"] == Decimal("10.00")
     assert MILLIS_RE.match(record.request_time or "")
     assert record.headers["sign"]
     assert record.response_body == answer.body
-    assert json.loads(record.body)["data"]["requestId"] == "REQ-1"
+    assert json.loads(record.body)["data"]["requestId"] == "REQ_1"
     kinds = [(e.kind, e.out_trade_no) for e in raw.sim.events]
-    assert kinds == [("authorized", "REC-1"), ("captured", "REC-1")]
+    assert kinds == [("authorized", "REC_1"), ("captured", "REC_1")]
 
 
 async def test_max_records_trims_the_oldest() -> None:
@@ -334,14 +334,14 @@ def test_simulator_thread_serves_a_synchronous_caller() -> None:
     """A synchronous test suite keeps the gateway in a background thread."""
     runner = SimulatorThread()
     with runner as sim:
-        runner.call(lambda: sim.authorize("THR-1", "7.00", "USD"))
+        runner.call(lambda: sim.authorize("THR_1", "7.00", "USD"))
 
         async def capture() -> CaptureStatus | None:
             async with PayerMaxClient(**sim.client_options()) as client:
-                return (await client.capture("THR-1", "7.00", "USD")).status
+                return (await client.capture("THR_1", "7.00", "USD")).status
 
         assert asyncio.run(capture()) is CaptureStatus.SUCCESS
-        assert len(sim.captures_of("THR-1")) == 1
+        assert len(sim.captures_of("THR_1")) == 1
     with pytest.raises(RuntimeError, match="already started"):
         runner.start()
 

@@ -96,9 +96,9 @@ def auth_order(out_trade_no: str, **extra: object) -> dict[str, object]:
 async def test_payment_and_capture_notifications_are_signed_and_shaped(
     sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
 ) -> None:
-    assert (await raw.call("orderAndPay", auth_order("N-1"))).code == "APPLY_SUCCESS"
+    assert (await raw.call("orderAndPay", auth_order("N_1"))).code == "APPLY_SUCCESS"
     captured = await raw.call(
-        "capture", {"requestId": "R-1", "outTradeNo": "N-1", "currency": "USD", "amount": Decimal("10.00")}
+        "capture", {"requestId": "R_1", "outTradeNo": "N_1", "currency": "USD", "amount": Decimal("10.00")}
     )
     assert await sim.wait_notifications()
     verifier = RsaVerifier(sim.payermax_public_key)
@@ -111,7 +111,7 @@ async def test_payment_and_capture_notifications_are_signed_and_shaped(
     assert isinstance(payment["notifyTime"], str) and payment["notifyTime"].endswith("+00:00")
     data = payment["data"]
     assert isinstance(data, dict)
-    assert (data["outTradeNo"], data["status"], data["totalAmount"]) == ("N-1", "SUCCESS", Decimal("10.00"))
+    assert (data["outTradeNo"], data["status"], data["totalAmount"]) == ("N_1", "SUCCESS", Decimal("10.00"))
     assert capture["notifyType"] == "CAPTURE"
     assert capture["data"] == captured.data  # same fields as the capture answer
     assert all(n.delivered and n.finished and len(n.attempts) == 1 for n in sim.notifications)
@@ -123,19 +123,19 @@ async def test_retried_until_the_exact_ack(sim: GatewaySimulator, raw: RawCaller
         (200, {"code": "SUCCESS", "msg": "success"}),  # almost
         (200, "OK"),  # not JSON
     ]
-    await raw.call("orderAndPay", auth_order("N-2"))
+    await raw.call("orderAndPay", auth_order("N_2"))
     assert await sim.wait_notifications()
     (notification,) = sim.notifications
     assert notification.delivered
     assert [a.http_status for a in notification.attempts] == [500, 200, 200, 200]
     bodies = {body for _, body, _ in receiver.received}
     assert bodies == {notification.body}  # every retry resends the same signed bytes
-    assert notification.out_trade_no == "N-2"
+    assert notification.out_trade_no == "N_2"
 
 
 async def test_gives_up_after_the_schedule(sim: GatewaySimulator, raw: RawCaller, receiver: Receiver) -> None:
     receiver.script = [(503, "busy")] * len(FAST)
-    await raw.call("orderAndPay", auth_order("N-3"))
+    await raw.call("orderAndPay", auth_order("N_3"))
     assert await sim.wait_notifications()
     (notification,) = sim.notifications
     assert (notification.delivered, notification.finished) == (False, True)
@@ -145,25 +145,25 @@ async def test_gives_up_after_the_schedule(sim: GatewaySimulator, raw: RawCaller
 async def test_per_request_loopback_url_wins_and_other_urls_are_never_called(
     sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
 ) -> None:
-    await raw.call("orderAndPay", auth_order("N-4", notifyUrl=receiver.url + "/order-hook"))
-    await raw.call("orderAndPay", auth_order("N-5", notifyUrl="https://merchant.example/notify"))
+    await raw.call("orderAndPay", auth_order("N_4", notifyUrl=receiver.url + "/order-hook"))
+    await raw.call("orderAndPay", auth_order("N_5", notifyUrl="https://merchant.example/notify"))
     assert await sim.wait_notifications()
-    assert receiver.bodies("/order-hook")[0]["data"]["outTradeNo"] == "N-4"  # type: ignore[index]
-    assert [b["data"]["outTradeNo"] for b in receiver.bodies("/hook")] == ["N-5"]  # type: ignore[index]
+    assert receiver.bodies("/order-hook")[0]["data"]["outTradeNo"] == "N_4"  # type: ignore[index]
+    assert [b["data"]["outTradeNo"] for b in receiver.bodies("/hook")] == ["N_5"]  # type: ignore[index]
     assert {n.url for n in sim.notifications} == {receiver.url + "/order-hook", receiver.url + "/hook"}
 
 
 async def test_cancel_refund_and_payout_notifications(
     sim: GatewaySimulator, raw: RawCaller, receiver: Receiver
 ) -> None:
-    sim.authorize("N-6", "10.00", "USD")  # straight into the ledger: no PAYMENT notification
-    await raw.call("cancel", {"requestId": "C-1", "outTradeNo": "N-6"})
-    await raw.call("orderAndPay", auth_order("N-7", captureMode=None, authorizationType=None))
+    sim.authorize("N_6", "10.00", "USD")  # straight into the ledger: no PAYMENT notification
+    await raw.call("cancel", {"requestId": "C_1", "outTradeNo": "N_6"})
+    await raw.call("orderAndPay", auth_order("N_7", captureMode=None, authorizationType=None))
     await raw.call(
         "refund",
         {
-            "outRefundNo": "RF-1",
-            "outTradeNo": "N-7",
+            "outRefundNo": "RF_1",
+            "outTradeNo": "N_7",
             "refundAmount": 4,
             "refundCurrency": "USD",
             "refundNotifyUrl": receiver.url + "/refunds",
@@ -172,7 +172,7 @@ async def test_cancel_refund_and_payout_notifications(
     await raw.call(
         "paymentOrderPay",
         {
-            "outTradeNo": "PO-1",
+            "outTradeNo": "PO_1",
             "country": "PH",
             "trade": {"amount": "5.00", "currency": "PHP"},
             "payeeInfo": {},
@@ -188,10 +188,10 @@ async def test_cancel_refund_and_payout_notifications(
 
 
 async def test_settling_later_notifies(sim: GatewaySimulator, raw: RawCaller, receiver: Receiver) -> None:
-    await raw.call("orderAndPay", auth_order("N-8", totalAmount=Decimal("10.52")))
+    await raw.call("orderAndPay", auth_order("N_8", totalAmount=Decimal("10.52")))
     assert await sim.wait_notifications()
     assert receiver.received == []  # PENDING is not notified
-    sim.complete_payment("N-8", success=False)
+    sim.complete_payment("N_8", success=False)
     assert await sim.wait_notifications()
     (failed,) = receiver.bodies()
     assert (failed["code"], failed["data"]["status"]) == ("PAYMENT_FAILED", "FAILED")  # type: ignore[index]
@@ -202,9 +202,9 @@ async def test_closing_an_order_notifies_closed(
 ) -> None:
     await raw.call(
         "orderAndPay",
-        auth_order("N-9", captureMode=None, authorizationType=None, integrate="Hosted_Checkout"),
+        auth_order("N_9", captureMode=None, authorizationType=None, integrate="Hosted_Checkout"),
     )
-    await raw.call("orderClose", {"outTradeNo": "N-9"})
+    await raw.call("orderClose", {"outTradeNo": "N_9"})
     assert await sim.wait_notifications()
     (closed,) = receiver.bodies()
     assert (closed["code"], closed["data"]["status"]) == ("ORDER_CLOSED", "CLOSED")  # type: ignore[index]
@@ -217,9 +217,9 @@ async def test_unreachable_merchant_is_recorded(receiver: Receiver) -> None:
     async with GatewaySimulator(
         notify_url=f"http://127.0.0.1:{port}/x", notify_retry_delays=(0, 0.01)
     ) as sim:
-        sim.authorize("N-10", "10.00", "USD")
+        sim.authorize("N_10", "10.00", "USD")
         async with aiohttp.ClientSession() as session:
-            await RawCaller(sim, session).call("cancel", {"requestId": "C-1", "outTradeNo": "N-10"})
+            await RawCaller(sim, session).call("cancel", {"requestId": "C_1", "outTradeNo": "N_10"})
         assert await sim.wait_notifications()
         (notification,) = sim.notifications
         assert not notification.delivered
@@ -230,9 +230,9 @@ async def test_unreachable_merchant_is_recorded(receiver: Receiver) -> None:
 async def test_close_stops_pending_retries(receiver: Receiver) -> None:
     receiver.script = [(500, "no")]
     async with GatewaySimulator(notify_url=receiver.url + "/hook", notify_retry_delays=(0, 3600)) as sim:
-        sim.authorize("N-11", "10.00", "USD")
+        sim.authorize("N_11", "10.00", "USD")
         async with aiohttp.ClientSession() as session:
-            await RawCaller(sim, session).call("cancel", {"requestId": "C-1", "outTradeNo": "N-11"})
+            await RawCaller(sim, session).call("cancel", {"requestId": "C_1", "outTradeNo": "N_11"})
         assert not await sim.wait_notifications(timeout=0.2)  # waiting an hour for the retry
     (notification,) = sim.notifications
     assert notification.finished and not notification.delivered
@@ -265,10 +265,10 @@ async def test_state_changed_from_another_thread_still_notifies(receiver: Receiv
     sim = await asyncio.to_thread(runner.start)
     try:
         async with PayerMaxClient(**sim.client_options()) as client:
-            await client.call("orderAndPay", auth_order("T-1", totalAmount=Decimal("20.00")))  # PAYMENT
-            pending = await client.capture("T-1", Decimal("10.54"), "USD")
+            await client.call("orderAndPay", auth_order("T_1", totalAmount=Decimal("20.00")))  # PAYMENT
+            pending = await client.capture("T_1", Decimal("10.54"), "USD")
         assert pending.status is CaptureStatus.PENDING
-        sim.settle_capture("T-1")  # from this thread, not the simulator's
+        sim.settle_capture("T_1")  # from this thread, not the simulator's
         for _ in range(250):
             if len(receiver.received) == 2:
                 break

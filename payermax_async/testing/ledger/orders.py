@@ -83,9 +83,11 @@ class OrdersFamily(LedgerBase):
         if detail is not None:
             card = _obj(detail, "cardInfo", required=False, name="paymentDetail.cardInfo")
             if card is not None:
-                card_no = _req(card, "cardNo", 19, "paymentDetail.cardInfo.cardNo")
+                # PayerMax's name is cardIdentifierNo; this ledger's older tests still send cardNo
+                name = "cardNo" if "cardNo" in card and "cardIdentifierNo" not in card else "cardIdentifierNo"
+                card_no = _req(card, name, 19, f"paymentDetail.cardInfo.{name}")
                 if not card_no.isdigit() or len(card_no) < 12:
-                    raise Refusal(PARAMS_INVALID, "paymentDetail.cardInfo.cardNo is invalid.")
+                    raise Refusal(PARAMS_INVALID, f"paymentDetail.cardInfo.{name} is invalid.")
         if integrate == "Direct_Payment" and card_no is None and not (detail or {}).get("paymentToken"):
             raise _null("paymentDetail.cardInfo")
         if out_trade_no in self.orders:
