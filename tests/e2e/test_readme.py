@@ -168,7 +168,6 @@ ALL = snippets()
 NOT_SIMULATED = {
     "Every other endpoint#0": "createPaybylink",
     "Blocking code (Django, Celery, scripts)#0": "currentBalanceQuery",
-    "The authorization lifecycle#1": "the card under PayerMax's name (cardIdentifierNo; it asks for cardNo)",
 }
 
 
