@@ -13,7 +13,7 @@ A service builds one :class:`WebhookVerifier` at startup (the key is parsed once
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TypeVar, cast
 
@@ -32,6 +32,7 @@ from .dedup import (
     SqliteSeenStore,
 )
 from .errors import NotificationError, NotificationInFlightError, SignatureError, StaleNotificationError
+from .keys import PublicKeys, verifier_for
 from .signing import Backend, PublicKey, RsaVerifier, Verifier, verify_sign_header
 from .types._base import NotificationEnvelope, WireResult, decode_data
 from .types.common import NotificationType
@@ -130,12 +131,14 @@ class _Probe(msgspec.Struct):
 _PROBE = msgspec.json.Decoder(_Probe)
 
 
-def _as_verifier(key: str | bytes | PublicKey | Verifier, backend: Backend | None) -> Verifier:
+def _as_verifier(key: PublicKeys | Verifier, backend: Backend | None) -> Verifier:
     if isinstance(key, (str, bytes, PublicKey)):
         return RsaVerifier(key, backend=backend)
     if callable(getattr(key, "verify", None)):
-        return key
-    raise TypeError("expected a PayerMax public key (str, bytes, PublicKey) or a Verifier")
+        return cast(Verifier, key)
+    if isinstance(key, Sequence):  # several keys during a rotation: any of them may have signed
+        return verifier_for(key, backend=backend)
+    raise TypeError("expected a PayerMax public key (str, bytes, PublicKey), a list of them, or a Verifier")
 
 
 def _decode(raw: bytes) -> Notification:
@@ -162,13 +165,14 @@ class WebhookVerifier:
     ``max_age=None`` turns the check off. ``app_id`` / ``merchant_no``, when given,
     must match the notification's: PayerMax signs notifications for every merchant with the same
     platform key, so a signature alone does not say the notification is meant for you.
+    During a key rotation pass a list of public keys: a notification verifies if any of them does.
     """
 
     __slots__ = ("_clock", "_verifier", "app_id", "max_age", "merchant_no")
 
     def __init__(
         self,
-        payermax_public_key: str | bytes | PublicKey | None = None,
+        payermax_public_key: PublicKeys | None = None,
         *,
         verifier: Verifier | None = None,
         backend: Backend | None = None,
@@ -179,7 +183,7 @@ class WebhookVerifier:
     ) -> None:
         if (payermax_public_key is None) == (verifier is None):
             raise TypeError("pass exactly one of payermax_public_key or verifier")
-        source: str | bytes | PublicKey | Verifier
+        source: PublicKeys | Verifier
         if verifier is not None:
             source = verifier
         else:

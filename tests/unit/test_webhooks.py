@@ -138,7 +138,7 @@ def test_typed_data_is_exact_and_enumerated(verifier: WebhookVerifier, keys: Key
 
 
 def test_unknown_type_parses_generically_with_exact_numbers(verifier: WebhookVerifier, keys: Keys) -> None:
-    raw = body("DISPUTE", {"caseId": "D-1", "amount": 0.1, "nested": {"fee": 1.10}})
+    raw = body("SOMETHING_NEW", {"caseId": "D-1", "amount": 0.1, "nested": {"fee": 1.10}})
     notification = verifier.parse(raw, keys.payermax_sign(raw))
     assert isinstance(notification, GenericNotification)
     assert notification.data == {
@@ -148,7 +148,7 @@ def test_unknown_type_parses_generically_with_exact_numbers(verifier: WebhookVer
     }
     assert isinstance(notification.data["amount"], Decimal)
     # a business id the generic notification recognises still keys the event
-    assert notification.idempotency_key == "DISPUTE:D-1:"
+    assert notification.idempotency_key == "SOMETHING_NEW:D-1:"
 
 
 @pytest.mark.parametrize("sign", [None, "", "   ", "not base64 !!", "QUJD"])
