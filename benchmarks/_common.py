@@ -16,7 +16,6 @@ import resource
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,8 +24,10 @@ from typing import Any
 
 import aiohttp
 import msgspec
+from _server import order_no, request_id_for
 
 from payermax_async import PayerMaxClient
+from payermax_async.bulk import CaptureItem
 from payermax_async.signing import Backend, RsaSigner, RsaVerifier, generate_key_pair
 
 HERE = Path(__file__).resolve().parent
@@ -60,15 +61,20 @@ class Server:
 
 
 @contextlib.contextmanager
-def lean_server(keys: Keys, *, verify: bool = False, latency_ms: float = 0.0) -> Iterator[Server]:
-    """Start benchmarks/_server.py in its own process; yield where it listens; stop it after."""
+def lean_server(
+    keys: Keys, *, verify: bool = False, latency_ms: float = 0.0, presign: int = 0, signed: bool = True
+) -> Iterator[Server]:
+    """Start benchmarks/_server.py in its own process; yield where it listens; stop it after.
+
+    ``presign``: sign the answers to the first N of :func:`items` before listening (each distinct
+    answer costs the server one RSA signature, once); ``signed=False`` for stub verifiers.
+    """
     env = dict(os.environ)
     env["BENCH_PAYERMAX_PRIVATE_KEY"] = keys.payermax_private
     env["BENCH_MERCHANT_PUBLIC_KEY"] = keys.merchant_public
-    cmd = [sys.executable, str(HERE / "_server.py"), "--latency-ms", str(latency_ms)]
-    proc = subprocess.Popen(
-        [*cmd, *(["--verify"] if verify else [])], stdout=subprocess.PIPE, env=env, text=True
-    )
+    cmd = [sys.executable, str(HERE / "_server.py"), "--latency-ms", str(latency_ms), "--presign", str(presign)]
+    flags = (["--verify"] if verify else []) + ([] if signed else ["--unsigned"])
+    proc = subprocess.Popen([*cmd, *flags], stdout=subprocess.PIPE, env=env, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -105,6 +111,11 @@ def request_time() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}+00:00"
 
 
+def items(n: int) -> list[CaptureItem]:
+    """The benchmarks' orders, with fixed request ids (the server signs each answer once)."""
+    return [CaptureItem(order_no(i), "10.00", "USD", request_id_for(i)) for i in range(n)]
+
+
 def envelope(i: int) -> dict[str, Any]:
     return {
         "version": "1.5",
@@ -113,8 +124,8 @@ def envelope(i: int) -> dict[str, Any]:
         "appId": "bench-app",
         "merchantNo": "M-BENCH",
         "data": {
-            "requestId": uuid.uuid4().hex,
-            "outTradeNo": f"ORD_{i:07d}",
+            "requestId": request_id_for(i),
+            "outTradeNo": order_no(i),
             "currency": "USD",
             "amount": Decimal("10.00"),
         },

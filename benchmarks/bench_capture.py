@@ -42,6 +42,7 @@ from _common import (
     Keys,
     Timing,
     floor_run,
+    items,
     lean_server,
     make_client,
     make_keys,
@@ -54,10 +55,6 @@ from _common import (
 from payermax_async.bulk import CaptureItem
 from payermax_async.signing import Backend, Signer, available_backends
 from payermax_async.signing_thread import bulk_signer
-
-
-def items(n: int) -> list[CaptureItem]:
-    return [CaptureItem(f"ORD_{i:07d}", "10.00", "USD") for i in range(n)]
 
 
 async def run_capture_many(keys: Keys, url: str, backend: Backend, n: int, concurrency: int) -> None:
@@ -87,7 +84,7 @@ async def run_gather(keys: Keys, url: str, backend: Backend, n: int, concurrency
 
         async def one(item: CaptureItem) -> None:
             async with sem:
-                await client.capture(item.out_trade_no, item.amount, item.currency)
+                await client.capture(item.out_trade_no, item.amount, item.currency, item.request_id)
 
         await asyncio.gather(*(one(item) for item in items(n)))
 
@@ -194,7 +191,8 @@ def main() -> None:
     versus: dict[tuple[Backend, float], tuple[float, float]] = {}
     top_c = 64 if 64 in concurrencies else max(concurrencies)
     started = time.perf_counter()
-    with lean_server(keys) as server:
+    presign = max(args.n, args.n_slow)
+    with lean_server(keys, presign=presign) as server:
         url = server.url
         asyncio.run(floor_run(keys, url, backends[0], 50, 4))  # warm up server and imports
         for backend in backends:
@@ -204,7 +202,7 @@ def main() -> None:
                 print(f"  done {backend} c={concurrency}", file=sys.stderr, flush=True)
             versus[backend, 0.0] = versus_requests(keys, url, backend, args.sync_n, n, top_c, args.repeat)
     if args.latency_ms > 0:
-        with lean_server(keys, latency_ms=args.latency_ms) as server:
+        with lean_server(keys, latency_ms=args.latency_ms, presign=presign) as server:
             url = server.url
             asyncio.run(floor_run(keys, url, backends[0], 50, 4))
             for backend in backends:
