@@ -72,7 +72,8 @@ def lean_server(
     env = dict(os.environ)
     env["BENCH_PAYERMAX_PRIVATE_KEY"] = keys.payermax_private
     env["BENCH_MERCHANT_PUBLIC_KEY"] = keys.merchant_public
-    cmd = [sys.executable, str(HERE / "_server.py"), "--latency-ms", str(latency_ms), "--presign", str(presign)]
+    cmd = [sys.executable, str(HERE / "_server.py"), "--latency-ms", str(latency_ms)]
+    cmd += ["--presign", str(presign)]
     flags = (["--verify"] if verify else []) + ([] if signed else ["--unsigned"])
     proc = subprocess.Popen([*cmd, *flags], stdout=subprocess.PIPE, env=env, text=True)
     try:

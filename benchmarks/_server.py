@@ -161,7 +161,7 @@ def main() -> None:
     parser.add_argument("--verify", action="store_true", help="check each request's signature")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="hold each answer back this long")
     parser.add_argument("--presign", type=int, default=0, help="sign the answers to the first N orders now")
-    parser.add_argument("--unsigned", action="store_true", help="a constant invalid signature (stub verifiers)")
+    parser.add_argument("--unsigned", action="store_true", help="an invalid constant signature (stubs)")
     args = parser.parse_args()
     if not args.payermax_private_key:
         parser.error("--payermax-private-key (or BENCH_PAYERMAX_PRIVATE_KEY) is required")

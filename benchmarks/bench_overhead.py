@@ -3,8 +3,9 @@
 End-to-end runs (bench_capture.py) bury the library's cost under ~1 ms of RSA and ~0.3 ms of
 aiohttp per capture, and this VM's CPU speed drifts by more than the difference. Here the signer
 returns a constant, the verifier says yes and the transport hands back a canned signed answer
-without a socket (one per order: the client binds each answer to its request), so what remains is exactly what the library adds, next to the same non-RSA,
-non-HTTP work done by hand (build the envelope, encode it, base64 the signature, decode the answer):
+without a socket (one per order: the client binds each answer to its request), so what remains
+is exactly what the library adds, next to the same non-RSA, non-HTTP work done by hand (build the
+envelope, encode it, base64 the signature, decode the answer):
 
 - ``by hand``: that work in a plain loop;
 - ``client.capture``: awaited one after another;
