@@ -130,8 +130,9 @@ def bind(result: Any, ids: Mapping[str, str]) -> None:
     Generic by name, so it holds for every result type: a hand-written model or a generated one
     (attribute ``out_trade_no``), or a plain dict (wire name ``outTradeNo``).
     """
+    as_dict = isinstance(result, Mapping)
     for name, wanted in ids.items():
-        seen = result.get(_camel(name)) if isinstance(result, Mapping) else getattr(result, name, None)
+        seen = result.get(_camel(name)) if as_dict else getattr(result, name, None)
         if seen is None:
             continue
         seen_text = str(seen)

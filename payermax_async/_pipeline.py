@@ -21,7 +21,7 @@ from typing import Any, Generic, TypeVar, cast
 
 import msgspec
 
-from . import _responses, _telemetry
+from . import _responses
 from ._answer import clock_offset_from, interpret
 from ._envelope import RequestEnvelope, format_request_time
 from ._identity import user_agent
@@ -87,7 +87,7 @@ class RequestOptions:
             raise InvalidRequestError("deadline must be > 0", field="deadline")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Call:
     """Everything one call's retry loop needs, resolved once against the client's config."""
 
@@ -100,6 +100,15 @@ class _Call:
     deadline: float | None
     reconcile: Callable[[], Any] | None
     retry_rate_limited: bool = True
+
+
+@dataclass(slots=True)
+class _Flight:
+    """One request in flight under a business id, which concurrent callers of that id share."""
+
+    data: bytes  # the encoded ``data``: a caller with the same id must have sent the same
+    task: asyncio.Task[Any]
+    answers: list[HttpResponse]  # what the flight's attempts recorded, for with_raw_response
 
 
 class Pipeline:
@@ -122,7 +131,7 @@ class Pipeline:
         self.closed = False
         self._on_retry = on_retry
         self._clock = clock
-        self._inflight: dict[tuple[str, str], tuple[bytes, asyncio.Future[Any]]] = {}
+        self._inflight: dict[tuple[str, str], _Flight] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         try:
             self._post_takes_deadline = "deadline" in inspect.signature(transport.post).parameters
@@ -135,8 +144,9 @@ class Pipeline:
     def close(self) -> None:
         """Refuse new calls and cancel the ones in flight (their callers see CancelledError)."""
         self.closed = True
-        for _, fut in list(self._inflight.values()):
-            fut.cancel()
+        for flight in list(self._inflight.values()):
+            flight.task.cancel()
+        self._inflight.clear()  # a flight cancelled before it started never reaches its finally
 
     # ------------------------------------------------------------------ single flight
 
@@ -173,30 +183,28 @@ class Pipeline:
             reconcile=reconcile,
             retry_rate_limited=options.retry_rate_limited,
         )
-        run = self._run(call)
         key_value = call.ids.get(op.id_field) if op.id_field else None
         if key_value is None:
-            return cast(T, await self.telemetry.observe(op.api_name, call.ids, run))
+            return cast(T, await self.telemetry.observe(op.api_name, call.ids, self._run(call)))
         key = (op.api_name, key_value)
-        existing = self._inflight.get(key)
-        if existing is not None:
-            run.close()
-            if existing[0] != data_raw:
+        flight = self._inflight.get(key)
+        if flight is not None:
+            if flight.data != data_raw:
                 raise InvalidRequestError(
                     f"{op.id_field} {key_value!r} is already in flight with different parameters",
                     field=op.id_field,
                     operation=op.api_name,
                     ids=call.ids,
                 )
-            result = await self._await_shared(existing[1], call)
-            _responses.record_flight(existing[1])
-            return cast(T, result)
-        task: asyncio.Future[T] = asyncio.ensure_future(
-            _responses.run_flight(self.telemetry.observe(op.api_name, call.ids, run))
-        )
-        self._inflight[key] = (data_raw, task)
-        task.add_done_callback(lambda t: self._forget(key, t))
-        return cast(T, await self._await_shared(task, call))
+        else:
+            # The flight is a task of its own, so that a caller who goes away (cancelled) neither
+            # cancels the request under the others nor lets a new caller send a second one.
+            answers: list[HttpResponse] = []
+            task = _responses.start_flight(self._fly(key, call), answers)
+            flight = self._inflight[key] = _Flight(data_raw, task, answers)
+        result = await self._await_shared(flight.task, call)
+        _responses.record_last(flight.answers)
+        return cast(T, result)
 
     async def _await_shared(self, task: asyncio.Future[Any], call: _Call) -> Any:
         """A call closed under its caller is a typed outcome, not a bare CancelledError that would
@@ -226,11 +234,13 @@ class Pipeline:
                 operation=op.api_name,
             )
 
-    def _forget(self, key: tuple[str, str], task: asyncio.Future[Any]) -> None:
-        if self._inflight.get(key, (None, None))[1] is task:
-            del self._inflight[key]
-        if not task.cancelled():
-            task.exception()  # retrieved here so that a caller who went away leaves no warning
+    async def _fly(self, key: tuple[str, str], call: _Call) -> Any:
+        """One shared flight: the retry loop of the call that started it, in flight until it ends.
+        (Each caller's shield retrieves its outcome, so one left unawaited leaves no warning.)"""
+        try:
+            return await self.telemetry.observe(call.op.api_name, call.ids, self._run(call))
+        finally:
+            self._inflight.pop(key, None)
 
     # ------------------------------------------------------------------ retry loop
 
@@ -248,7 +258,7 @@ class Pipeline:
             if deadline_at is not None:
                 attempt_timeout = min(call.timeout, max(deadline_at - loop.time(), 0.001))
             try:
-                result = await _telemetry.attempt(
+                result = await self.telemetry.attempt(
                     self._attempt(op, call.data, ids, call.version, attempt_timeout, deadline_at)
                 )
             except PayerMaxError as exc:

@@ -1,27 +1,28 @@
 """Which HTTP answer a call's result came from, for ``client.with_raw_response``.
 
 Each attempt that returns a result records its (verified) answer into the sink of the current
-context. A call that joined another caller's flight (same business id in flight) reads the
-answer that flight recorded. Only answers that passed verification and decoding are recorded,
-so a raw response never shows bytes the client did not believe.
+context, if there is one: a call made through ``with_raw_response`` sets it. A shared flight (same
+business id in flight) runs with a sink of its own, so that every caller who awaited it, the one
+who started it or one who joined it, records the answer it got. Only answers that passed
+verification and decoding are recorded, so a raw response never shows bytes the client did not
+believe.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import contextvars
+from collections.abc import Awaitable, Coroutine
 from contextvars import ContextVar
 from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
 
 from .transport import HttpResponse
 
-__all__ = ["capture", "record", "record_flight", "run_flight"]
+__all__ = ["capture", "start_flight", "record", "record_last"]
 
 T = TypeVar("T")
 
 _SINK: ContextVar[list[HttpResponse] | None] = ContextVar("payermax_raw_sink", default=None)
-_FLIGHTS: WeakKeyDictionary[asyncio.Future[Any], HttpResponse] = WeakKeyDictionary()
 
 
 def record(response: HttpResponse | None) -> None:
@@ -31,25 +32,20 @@ def record(response: HttpResponse | None) -> None:
         sink.append(response)
 
 
-async def run_flight(run: Awaitable[T]) -> T:
-    """Await a shared flight, remembering its answer for the callers who join it."""
-    sink: list[HttpResponse] = []
-    token = _SINK.set(sink)
-    try:
-        result = await run
-    finally:
-        _SINK.reset(token)
+def start_flight(run: Coroutine[Any, Any, T], sink: list[HttpResponse]) -> asyncio.Task[T]:
+    """``run`` as a task of its own, whose attempts record their answers into ``sink``."""
+    return contextvars.copy_context().run(_start, run, sink)
+
+
+def _start(run: Coroutine[Any, Any, T], sink: list[HttpResponse]) -> asyncio.Task[T]:
+    _SINK.set(sink)  # in a copy of the caller's context, which the new task copies in turn
+    return asyncio.ensure_future(run)
+
+
+def record_last(sink: list[HttpResponse]) -> None:
+    """A caller of a flight sees the last answer the flight recorded."""
     if sink:
-        task = asyncio.current_task()
-        if task is not None:
-            _FLIGHTS[task] = sink[-1]
         record(sink[-1])
-    return result
-
-
-def record_flight(flight: asyncio.Future[Any]) -> None:
-    """A caller who joined ``flight`` sees the answer the flight got."""
-    record(_FLIGHTS.get(flight))
 
 
 async def capture(run: Awaitable[T]) -> tuple[T, HttpResponse | None]:

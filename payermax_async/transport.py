@@ -134,6 +134,9 @@ class AiohttpTransport:
             self._slots.release()
 
     async def _acquire_before(self, deadline: float, loop: asyncio.AbstractEventLoop) -> None:
+        if not self._slots.locked():  # a free slot is taken at once: no task, no timer
+            await self._slots.acquire()
+            return
         acquiring = asyncio.ensure_future(self._slots.acquire())
         done, _ = await asyncio.wait({acquiring}, timeout=max(deadline - loop.time(), 0.0))
         if done:
