@@ -133,7 +133,7 @@ def bind(result: Any, ids: Mapping[str, str]) -> None:
     as_dict = isinstance(result, Mapping)
     for name, wanted in ids.items():
         seen = result.get(_camel(name)) if as_dict else getattr(result, name, None)
-        if seen is None:
+        if seen is None or seen == wanted:
             continue
         seen_text = str(seen)
         if name in _CASELESS_IDS:

@@ -12,6 +12,7 @@ only here; the client above it only validates input and names the operation.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import time
@@ -111,6 +112,15 @@ class _Flight:
     answers: list[HttpResponse]  # what the flight's attempts recorded, for with_raw_response
 
 
+def _wake(waiter: asyncio.Future[None], flight: asyncio.Task[Any]) -> None:
+    """A flight ended: wake one caller (unless it went away). Its error counts as retrieved, so a
+    flight whose callers all went away leaves no "exception was never retrieved" warning."""
+    if not flight.cancelled():
+        flight.exception()
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class Pipeline:
     """The per-client pipeline state: transport, retry budget, clock offset and calls in flight."""
 
@@ -206,11 +216,19 @@ class Pipeline:
         _responses.record_last(flight.answers)
         return cast(T, result)
 
-    async def _await_shared(self, task: asyncio.Future[Any], call: _Call) -> Any:
-        """A call closed under its caller is a typed outcome, not a bare CancelledError that would
-        stop a bulk worker without a word: it may have been sent, so its outcome is unknown."""
+    async def _await_shared(self, task: asyncio.Task[Any], call: _Call) -> Any:
+        """The flight's outcome, awaited without cancelling the flight when this caller goes away.
+
+        (What ``asyncio.shield`` does, with one callback per caller instead of three and one event
+        loop turn fewer: it is on every call's path.) A call closed under its caller is a typed
+        outcome, not a bare CancelledError that would stop a bulk worker without a word: it may
+        have been sent, so its outcome is unknown.
+        """
+        waiter = asyncio.get_running_loop().create_future()
+        task.add_done_callback(functools.partial(_wake, waiter))
         try:
-            return await asyncio.shield(task)
+            await waiter
+            return task.result()
         except asyncio.CancelledError:
             if not (self.closed and task.cancelled()):
                 raise
@@ -387,7 +405,7 @@ class Pipeline:
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
             logger.debug("POST %s body=%s", op.api_name, redact(body))
-        started = time.perf_counter()
+        started = time.perf_counter() if debug else 0.0
         if deadline_at is not None and self._post_takes_deadline:
             response = await self.transport.post(
                 config.url(op.api_name), body, headers, timeout=timeout, deadline=deadline_at
