@@ -88,11 +88,9 @@ class AiohttpTransport:
             raise ClientClosedError("transport is closed; nothing was sent")
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                auto_decompress=True,
-                skip_auto_headers=("User-Agent",),
-            )
+            # No skip_auto_headers: the pipeline names its own User-Agent, and a skip list costs
+            # aiohttp a sorted copy of the headers on every request.
+            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
         return self._session
 
     def _timeout(self, total: float) -> aiohttp.ClientTimeout:
