@@ -39,7 +39,7 @@ def start_flight(run: Coroutine[Any, Any, T], sink: list[HttpResponse]) -> async
 
 def _start(run: Coroutine[Any, Any, T], sink: list[HttpResponse]) -> asyncio.Task[T]:
     _SINK.set(sink)  # in a copy of the caller's context, which the new task copies in turn
-    return asyncio.ensure_future(run)
+    return asyncio.get_running_loop().create_task(run)
 
 
 def record_last(sink: list[HttpResponse]) -> None:
