@@ -12,12 +12,11 @@ only here; the client above it only validates input and names the operation.
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
 import msgspec
@@ -108,17 +107,23 @@ class _Flight:
     """One request in flight under a business id, which concurrent callers of that id share."""
 
     data: bytes  # the encoded ``data``: a caller with the same id must have sent the same
-    task: asyncio.Task[Any]
+    call: _Call  # the first caller's, which the flight runs
     answers: list[HttpResponse]  # what the flight's attempts recorded, for with_raw_response
+    waiters: list[asyncio.Future[Any]] = field(default_factory=list)  # one per caller
+    task: asyncio.Task[None] | None = None
 
 
-def _wake(waiter: asyncio.Future[None], flight: asyncio.Task[Any]) -> None:
-    """A flight ended: wake one caller (unless it went away). Its error counts as retrieved, so a
-    flight whose callers all went away leaves no "exception was never retrieved" warning."""
-    if not flight.cancelled():
-        flight.exception()
-    if not waiter.done():
-        waiter.set_result(None)
+def _settle(waiter: asyncio.Future[Any], error: BaseException | None, result: Any = None) -> None:
+    """Hand a flight's outcome to one caller's future, unless that caller went away (cancelled)."""
+    if waiter.done():
+        return
+    if error is None:
+        waiter.set_result(result)
+    elif isinstance(error, asyncio.CancelledError):
+        waiter.cancel()
+    else:
+        waiter.set_exception(error)
+        waiter.exception()  # counted as seen: a caller cancelled just now leaves no warning
 
 
 class Pipeline:
@@ -154,22 +159,42 @@ class Pipeline:
     def close(self) -> None:
         """Refuse new calls and cancel the ones in flight (their callers see CancelledError)."""
         self.closed = True
-        for flight in list(self._inflight.values()):
-            flight.task.cancel()
-        self._inflight.clear()  # a flight cancelled before it started never reaches its finally
+        for flight in self._inflight.values():
+            if flight.task is not None:
+                flight.task.cancel()
+            # A typed outcome, not a bare CancelledError that would stop a bulk worker without a
+            # word: the request may have been sent. (Told here: a flight cancelled before it
+            # started never runs to tell anyone.)
+            for waiter in flight.waiters:
+                closed = OutcomeUnknownError(
+                    "the client was closed while this call was in flight; it may have been sent",
+                    attempts=1,
+                    operation=flight.call.op.api_name,
+                    ids=flight.call.ids,
+                )
+                _settle(waiter, closed)
+        self._inflight.clear()
 
     # ------------------------------------------------------------------ single flight
 
-    async def execute(
+    def execute(
         self,
         op: Operation[T],
         data: Any,
         ids: Mapping[str, str],
         options: RequestOptions,
         reconcile: Callable[[], Any] | None = None,
-    ) -> T:
-        """Concurrent calls for the same business id share one in-flight request; the same id with
-        different data is refused rather than silently sharing a result it did not ask for."""
+    ) -> Awaitable[T]:
+        """What the caller awaits for one call: checked, encoded and started here, before any await.
+
+        Concurrent calls for the same business id share one in-flight request; the same id with
+        different data is refused rather than silently sharing a result it did not ask for. The
+        shared request is a task of its own, so that a caller who goes away (cancelled) neither
+        cancels it under the others nor lets a new caller send a second one; each caller awaits
+        a future of its own that the flight settles when it ends. That is what ``asyncio.shield``
+        would do, without a wrapper coroutine and three callbacks per caller: this is every call's
+        path, and in a bulk run each object alive per call in flight feeds the garbage collector.
+        """
         if self.closed:
             raise ClientClosedError("PayerMaxClient is closed; nothing was sent", operation=op.api_name)
         self._check_loop(op)
@@ -195,49 +220,22 @@ class Pipeline:
         )
         key_value = call.ids.get(op.id_field) if op.id_field else None
         if key_value is None:
-            return cast(T, await self.telemetry.observe(op.api_name, call.ids, self._run(call)))
+            return self.telemetry.observe(op.api_name, call.ids, self._run(call))
         key = (op.api_name, key_value)
         flight = self._inflight.get(key)
-        if flight is not None:
-            if flight.data != data_raw:
-                raise InvalidRequestError(
-                    f"{op.id_field} {key_value!r} is already in flight with different parameters",
-                    field=op.id_field,
-                    operation=op.api_name,
-                    ids=call.ids,
-                )
-        else:
-            # The flight is a task of its own, so that a caller who goes away (cancelled) neither
-            # cancels the request under the others nor lets a new caller send a second one.
-            answers: list[HttpResponse] = []
-            task = _responses.start_flight(self._fly(key, call), answers)
-            flight = self._inflight[key] = _Flight(data_raw, task, answers)
-        result = await self._await_shared(flight.task, call)
-        _responses.record_last(flight.answers)
-        return cast(T, result)
-
-    async def _await_shared(self, task: asyncio.Task[Any], call: _Call) -> Any:
-        """The flight's outcome, awaited without cancelling the flight when this caller goes away.
-
-        (What ``asyncio.shield`` does, with one callback per caller instead of three and one event
-        loop turn fewer: it is on every call's path.) A call closed under its caller is a typed
-        outcome, not a bare CancelledError that would stop a bulk worker without a word: it may
-        have been sent, so its outcome is unknown.
-        """
-        waiter = asyncio.get_running_loop().create_future()
-        task.add_done_callback(functools.partial(_wake, waiter))
-        try:
-            await waiter
-            return task.result()
-        except asyncio.CancelledError:
-            if not (self.closed and task.cancelled()):
-                raise
-        raise OutcomeUnknownError(
-            "the client was closed while this call was in flight; it may have been sent",
-            attempts=1,
-            operation=call.op.api_name,
-            ids=call.ids,
-        )
+        if flight is None:
+            flight = self._inflight[key] = _Flight(data_raw, call, [])
+            flight.task = _responses.start_flight(self._fly(key, flight), flight.answers)
+        elif flight.data != data_raw:
+            raise InvalidRequestError(
+                f"{op.id_field} {key_value!r} is already in flight with different parameters",
+                field=op.id_field,
+                operation=op.api_name,
+                ids=call.ids,
+            )
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        flight.waiters.append(waiter)
+        return _responses.recorded(waiter, flight.answers)
 
     def _check_loop(self, op: Operation[Any]) -> None:
         """A client belongs to the event loop of its first call: aiohttp's pool cannot move."""
@@ -252,11 +250,20 @@ class Pipeline:
                 operation=op.api_name,
             )
 
-    async def _fly(self, key: tuple[str, str], call: _Call) -> Any:
-        """One shared flight: the retry loop of the call that started it, in flight until it ends.
-        (Each caller's shield retrieves its outcome, so one left unawaited leaves no warning.)"""
+    async def _fly(self, key: tuple[str, str], flight: _Flight) -> None:
+        """One shared flight: the retry loop of the call that started it. Its outcome goes to every
+        caller still waiting, in the turn of the loop it ends in."""
+        call = flight.call
         try:
-            return await self.telemetry.observe(call.op.api_name, call.ids, self._run(call))
+            result = await self.telemetry.observe(call.op.api_name, call.ids, self._run(call))
+        except BaseException as exc:
+            for waiter in flight.waiters:
+                _settle(waiter, exc)
+            if not isinstance(exc, Exception):
+                raise  # cancelled, or the process is stopping; an error is the callers' alone
+        else:
+            for waiter in flight.waiters:
+                _settle(waiter, None, result)
         finally:
             self._inflight.pop(key, None)
 

@@ -11,14 +11,13 @@ believe.
 from __future__ import annotations
 
 import asyncio
-import contextvars
 from collections.abc import Awaitable, Coroutine
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from .transport import HttpResponse
 
-__all__ = ["capture", "start_flight", "record", "record_last"]
+__all__ = ["capture", "record", "recorded", "start_flight"]
 
 T = TypeVar("T")
 
@@ -34,18 +33,25 @@ def record(response: HttpResponse | None) -> None:
 
 def start_flight(run: Coroutine[Any, Any, T], sink: list[HttpResponse]) -> asyncio.Task[T]:
     """``run`` as a task of its own, whose attempts record their answers into ``sink``."""
-    return contextvars.copy_context().run(_start, run, sink)
+    token = _SINK.set(sink)  # the new task copies the current context, sink included
+    try:
+        return asyncio.get_running_loop().create_task(run)
+    finally:
+        _SINK.reset(token)
 
 
-def _start(run: Coroutine[Any, Any, T], sink: list[HttpResponse]) -> asyncio.Task[T]:
-    _SINK.set(sink)  # in a copy of the caller's context, which the new task copies in turn
-    return asyncio.get_running_loop().create_task(run)
+def recorded(waiter: Awaitable[T], answers: list[HttpResponse]) -> Awaitable[T]:
+    """What a caller of a shared flight awaits: ``waiter`` itself, or under ``with_raw_response``
+    ``waiter`` followed by recording the last answer the flight got."""
+    sink = _SINK.get()
+    return waiter if sink is None else _then_record(waiter, answers, sink)
 
 
-def record_last(sink: list[HttpResponse]) -> None:
-    """A caller of a flight sees the last answer the flight recorded."""
-    if sink:
-        record(sink[-1])
+async def _then_record(waiter: Awaitable[T], answers: list[HttpResponse], sink: list[HttpResponse]) -> T:
+    result = await waiter
+    if answers:
+        sink.append(answers[-1])
+    return result
 
 
 async def capture(run: Awaitable[T]) -> tuple[T, HttpResponse | None]:
