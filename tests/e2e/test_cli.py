@@ -20,14 +20,9 @@ import pytest
 import payermax_async
 from payermax_async import CaptureStatus, PayerMaxClient, __version__
 from payermax_async.cli import build_parser, main
-from payermax_async.cli.demo import (
-    DemoReport,
-    _demo,
-    _demo_run,
-    _simulate,
-    _until_signalled,
-)
+from payermax_async.cli.demo import DemoReport, _demo, _demo_run
 from payermax_async.cli.progress import Progress, open_progress
+from payermax_async.cli.simulate import _simulate, _until_signalled
 from payermax_async.testing import Fault, FaultKind, GatewaySimulator
 
 ROW = re.compile(r"^\s+(?P<name>[a-z0-9 ]+?)\s{2,}(?P<value>\S.*)$")
