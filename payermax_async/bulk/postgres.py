@@ -152,14 +152,7 @@ class CaptureQueue:
             )
             new = {str(r[0]) for r in await cur.fetchall()}
             fresh = [r[0] for r in rows if r[0] in new]
-            if fresh:
-                await self.queries.enqueue(
-                    [self.entrypoint] * len(fresh),
-                    [otn.encode() for otn in fresh],
-                    [0] * len(fresh),
-                    dedupe_key=list(fresh),
-                    on_conflict="skip",
-                )
+            await self._enqueue(fresh)
             old = {r[0]: r for r in rows if r[0] not in new}
             conflicts: list[str] = []
             if old:
@@ -229,15 +222,19 @@ class CaptureQueue:
             )
             otns = [str(r[0]) for r in await cur.fetchall()]
             for i in range(0, len(otns), _CHUNK):
-                part = otns[i : i + _CHUNK]
-                await self.queries.enqueue(
-                    [self.entrypoint] * len(part),
-                    [o.encode() for o in part],
-                    [0] * len(part),
-                    dedupe_key=list(part),
-                    on_conflict="skip",
-                )
+                await self._enqueue(otns[i : i + _CHUNK])
         return len(otns)
+
+    async def _enqueue(self, otns: list[str]) -> None:
+        """One job per order, keyed by its out_trade_no: an order with a live job gets no second one."""
+        if otns:
+            await self.queries.enqueue(
+                [self.entrypoint] * len(otns),
+                [otn.encode() for otn in otns],
+                [0] * len(otns),
+                dedupe_key=list(otns),
+                on_conflict="skip",
+            )
 
     async def pending_jobs(self) -> int:
         cur = await self.conn.execute(
