@@ -18,7 +18,8 @@ The workers are in :mod:`postgres_worker`; the fleet-wide limit in :mod:`fleet` 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from dataclasses import dataclass
 
 import psycopg
@@ -180,14 +181,11 @@ class CaptureQueue:
 
     async def outcomes(self, batch: str | None = None) -> AsyncIterator[OutcomeRow]:
         """Every order with its outcome, in out_trade_no order, streamed (server-side cursor)."""
-        async with self.conn.transaction(), self.conn.cursor(name="payermax_outcomes") as cur:
-            await cur.execute(
-                "SELECT out_trade_no, request_id, amount, currency, state, sends, capture_no, error_code, "
-                "error_message FROM payermax_captures "
-                "WHERE %s::text IS NULL OR batch = %s ORDER BY out_trade_no",
-                (batch, batch),
-            )
-            async for r in cur:
+        columns = (
+            "out_trade_no, request_id, amount, currency, state, sends, capture_no, error_code, error_message"
+        )
+        async with contextlib.aclosing(self._rows("payermax_outcomes", columns, batch)) as rows:
+            async for r in rows:
                 yield OutcomeRow(*r)
 
     async def capture_outcomes(self, batch: str | None = None) -> AsyncIterator[CaptureOutcome]:
@@ -195,19 +193,29 @@ class CaptureQueue:
 
         An order still queued or in flight reads as ``UNKNOWN`` without an error.
         """
-        async with self.conn.transaction(), self.conn.cursor(name="payermax_capture_outcomes") as cur:
-            await cur.execute(
-                "SELECT out_trade_no, amount, currency, state, request_id, capture_no, result::text, "
-                "error_class, error_code, error_message FROM payermax_captures "
-                "WHERE %s::text IS NULL OR batch = %s ORDER BY out_trade_no",
-                (batch, batch),
-            )
-            async for otn, amount, currency, state, rid, cno, result, ecls, ecode, emsg in cur:
+        columns = (
+            "out_trade_no, amount, currency, state, request_id, capture_no, result::text, "
+            "error_class, error_code, error_message"
+        )
+        async with contextlib.aclosing(self._rows("payermax_capture_outcomes", columns, batch)) as rows:
+            async for otn, amount, currency, state, rid, cno, result, ecls, ecode, emsg in rows:
                 status = _STATUS.get(state, OutcomeStatus.UNKNOWN)
                 encoded = EncodedOutcome(
                     status.value, rid, cno, None if result is None else result.encode(), ecls, ecode, emsg
                 )
                 yield decode_outcome(CaptureItem(otn, amount, currency, rid), encoded, skipped=False)
+
+    async def _rows(self, cursor: str, columns: str, batch: str | None) -> AsyncGenerator[TupleRow, None]:
+        """The orders (of ``batch``, or all), in out_trade_no order, through a server-side cursor;
+        read it under ``aclosing`` so that stopping early ends the cursor and its transaction."""
+        async with self.conn.transaction(), self.conn.cursor(name=cursor) as cur:
+            await cur.execute(
+                f"SELECT {columns} FROM payermax_captures "
+                "WHERE %s::text IS NULL OR batch = %s ORDER BY out_trade_no",
+                (batch, batch),
+            )
+            async for r in cur:
+                yield r
 
     async def requeue(
         self, states: Iterable[str] = ("unknown", "not_processed", "pending", "sending")
