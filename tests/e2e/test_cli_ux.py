@@ -33,7 +33,7 @@ from payermax_async.cli.report import Tally
 from payermax_async.cli.simulate import _simulate
 from payermax_async.testing import GatewaySimulator
 
-from .test_cli_capture import sim_env, write_orders
+from .clikit import sim_env, write_orders
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 NO_RICH = "import sys; sys.modules['rich'] = None; from payermax_async.cli import main; sys.exit(main())"
