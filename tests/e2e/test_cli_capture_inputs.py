@@ -221,3 +221,23 @@ def test_bad_input_journal_or_options_exit_2_before_sending(
     assert main(["capture", "-i", str(good), "--max-retries", "-1"]) == EXIT_USAGE
     with pytest.raises(SystemExit):
         main(["capture", "-i", str(good), "--concurrency", "0"])
+
+
+@pytest.mark.parametrize(
+    "error",
+    [MemoryError(), TypeError("bad"), __import__("sqlite3").DatabaseError("disk image is malformed")],
+)
+def test_the_cli_turns_an_unexpected_error_into_a_line_and_an_exit_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: Exception
+) -> None:
+    """Defect 10: no raw traceback from the command line, whatever stops a command."""
+    from payermax_async.cli import capture as capture_command
+    from payermax_async.cli import main
+
+    def boom(args: object) -> int:
+        raise error
+
+    monkeypatch.setattr(capture_command, "run_capture", boom)
+    assert main(["capture", "--input", "-"]) == 3
+    err = capsys.readouterr().err
+    assert type(error).__name__ in err and "Traceback" not in err
