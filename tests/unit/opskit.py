@@ -13,7 +13,7 @@ from payermax_async.signing import RsaVerifier
 
 from ..support import Keys, Reply, ScriptedGateway
 
-__all__ = ["BACK", "BASE", "Gateway", "Handler", "lost", "ok", "reply"]
+__all__ = ["BACK", "BASE", "Gateway", "Handler", "lost", "lost_then_repeated", "ok", "reply"]
 
 BASE = "http://127.0.0.1:9/aggregate-pay/api/gateway/"
 BACK = "https://merchant.test/back"  # hosted checkout's frontCallbackUrl (required by PayerMax)
@@ -68,3 +68,8 @@ class Gateway:
 
 def ok(keys: Keys, **data: Any) -> Handler:
     return lambda env: reply(keys, data)
+
+
+def lost_then_repeated(gw: Gateway, api: str) -> None:
+    """The first answer is lost after the gateway acted; the retry meets ORDER_REPEAT."""
+    gw.on(api, lost(), lambda env: reply(gw.keys, code="ORDER_REPEAT"))

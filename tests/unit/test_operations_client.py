@@ -28,7 +28,7 @@ from payermax_async import (
 from payermax_async.types import OrderQueryResult
 
 from ..support import Keys, Reply
-from .opskit import BACK, Gateway, lost, ok, reply
+from .opskit import BACK, Gateway, lost_then_repeated, ok, reply
 
 # ---------------------------------------------------------------------------- orderAndPay
 
@@ -177,11 +177,7 @@ async def test_order_and_pay_refuses_bad_input_before_sending(
 async def test_lost_answer_then_order_repeat_is_reconciled_by_order_query(
     client: PayerMaxClient, gw: Gateway, keys: Keys
 ) -> None:
-    gw.on(
-        "orderAndPay",
-        lost(),
-        lambda env: reply(keys, code="ORDER_REPEAT"),
-    )
+    lost_then_repeated(gw, "orderAndPay")
     gw.on(
         "orderQuery",
         ok(keys, outTradeNo="O_9", tradeToken="T-9", totalAmount=10, currency="USD", status="SUCCESS"),
@@ -196,11 +192,7 @@ async def test_lost_answer_then_order_repeat_is_reconciled_by_order_query(
 
 async def test_reconcile_refuses_someone_elses_order(client: PayerMaxClient, gw: Gateway, keys: Keys) -> None:
     # The id was taken before (another amount): ORDER_REPEAT after a lost answer is not "ours landed".
-    gw.on(
-        "orderAndPay",
-        lost(),
-        lambda env: reply(keys, code="ORDER_REPEAT"),
-    )
+    lost_then_repeated(gw, "orderAndPay")
     gw.on(
         "orderQuery",
         ok(keys, outTradeNo="O_7", tradeToken="T-7", totalAmount=99, currency="USD", status="SUCCESS"),

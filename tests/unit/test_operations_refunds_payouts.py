@@ -23,7 +23,7 @@ from payermax_async import (
 )
 
 from ..support import Keys
-from .opskit import Gateway, lost, ok, reply
+from .opskit import Gateway, lost, lost_then_repeated, ok
 
 # ---------------------------------------------------------------------------- refunds
 
@@ -53,11 +53,7 @@ async def test_refund_request_and_result(client: PayerMaxClient, gw: Gateway, ke
 async def test_refund_lost_answer_is_reconciled_by_refund_query(
     client: PayerMaxClient, gw: Gateway, keys: Keys
 ) -> None:
-    gw.on(
-        "refund",
-        lost(),
-        lambda env: reply(keys, code="ORDER_REPEAT"),
-    )
+    lost_then_repeated(gw, "refund")
     gw.on(
         "refundQuery",
         ok(
@@ -78,11 +74,7 @@ async def test_refund_lost_answer_is_reconciled_by_refund_query(
 async def test_refund_reconcile_refuses_a_different_refund(
     client: PayerMaxClient, gw: Gateway, keys: Keys
 ) -> None:
-    gw.on(
-        "refund",
-        lost(),
-        lambda env: reply(keys, code="ORDER_REPEAT"),
-    )
+    lost_then_repeated(gw, "refund")
     other = {"outRefundNo": "R_4", "outTradeNo": "O_OTHER", "refundAmount": 3, "refundCurrency": "USD"}
     gw.on("refundQuery", ok(keys, status="REFUND_SUCCESS", **other))
     with pytest.raises(ApiError) as info:
@@ -180,11 +172,7 @@ async def test_payout_sends_the_amount_as_an_exact_string(
 async def test_payout_lost_answer_is_reconciled_by_payout_query(
     client: PayerMaxClient, gw: Gateway, keys: Keys
 ) -> None:
-    gw.on(
-        "paymentOrderPay",
-        lost(),
-        lambda env: reply(keys, code="ORDER_REPEAT"),
-    )
+    lost_then_repeated(gw, "paymentOrderPay")
     gw.on(
         "paymentOrderQry",
         ok(
