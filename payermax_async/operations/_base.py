@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
+from enum import Enum
 from typing import Any, TypeVar
 
 import msgspec
@@ -20,14 +21,17 @@ from ..codes import ORDER_REPEAT
 from ..endpoints import validate_request
 from ..errors import ApiError, InvalidRequestError
 from ..types._base import to_wire
+from ..types.common import AuthorizationType, CaptureMode
 from ..validation import check_url
 
 __all__ = [
     "OperationsBase",
     "as_amount",
+    "authorization_terms",
     "check_notify_url",
     "check_reconciled",
     "operation_for",
+    "wire_value",
     "with_extra",
 ]
 
@@ -49,6 +53,20 @@ def as_amount(amount: object, field: str) -> Any:
             raise InvalidRequestError(f"{field} {amount!r} is not a decimal number", field=field)
         return Decimal(text)
     return amount
+
+
+def wire_value(value: Any) -> Any:
+    """An enum argument as its wire value; anything else as given (the endpoint check judges it)."""
+    return value.value if isinstance(value, Enum) else value
+
+
+def authorization_terms(capture_mode: Any, authorization_type: Any) -> tuple[Any, Any]:
+    """``captureMode`` and ``authorizationType`` as sent: a MANUAL capture is an authorization, and
+    PayerMax needs its type; unless the caller names one it is a final authorization."""
+    mode, auth = wire_value(capture_mode), wire_value(authorization_type)
+    if mode == CaptureMode.MANUAL.value and auth is None:
+        auth = AuthorizationType.FINAL_AUTH.value
+    return mode, auth
 
 
 def check_notify_url(url: str | None, wire_name: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 from .._pipeline import RequestOptions
@@ -25,14 +24,16 @@ from ..types.orders import (
     SubMerchant,
     SubscriptionPlan,
 )
-from ._base import OperationsBase, as_amount, check_notify_url, check_reconciled
+from ._base import (
+    OperationsBase,
+    as_amount,
+    authorization_terms,
+    check_notify_url,
+    check_reconciled,
+    wire_value,
+)
 
 __all__ = ["OrderMethods"]
-
-
-def _wire(value: Any) -> Any:
-    """An enum argument as its wire value; anything else as given (the endpoint check judges it)."""
-    return value.value if isinstance(value, Enum) else value
 
 
 class OrderMethods(OperationsBase):
@@ -81,15 +82,12 @@ class OrderMethods(OperationsBase):
         first attempt did land, the result is rebuilt from :meth:`order_query` (``reconciled``
         is True, no ``redirect_url``). ``extra`` adds top-level wire fields the schema lacks.
         """
-        mode = _wire(capture_mode)
-        auth = _wire(authorization_type)
-        if mode == CaptureMode.MANUAL.value and auth is None:
-            auth = AuthorizationType.FINAL_AUTH.value
+        mode, auth = authorization_terms(capture_mode, authorization_type)
         value = as_amount(amount, "amount")
         check_notify_url(notify_url, "notifyUrl")
         request = OrderAndPayRequest(
             out_trade_no=out_trade_no,
-            integrate=_wire(integrate),
+            integrate=wire_value(integrate),
             subject=subject,
             total_amount=value,
             currency=currency,
@@ -102,7 +100,7 @@ class OrderMethods(OperationsBase):
             payment_detail=payment_detail,
             sub_merchant=sub_merchant,
             language=language,
-            terminal_type=_wire(terminal_type),
+            terminal_type=wire_value(terminal_type),
             os_type=os_type,
             front_callback_url=front_callback_url,
             notify_url=notify_url,
