@@ -137,21 +137,14 @@ DOCS = {
     "GoodsDetail": "``price`` is sent as a JSON string, as PayerMax types it.",
 }
 
-# The flat methods of the core flows: hand-written in ``payermax_async/operations/`` (DESIGN.md's
-# public API), so no resource method is generated for them.
-FLAT = frozenset(
-    {
-        "orderAndPay",
-        "orderQuery",
-        "orderClose",
-        "capture",
-        "cancel",
-        "refund",
-        "refundQuery",
-        "paymentOrderPay",
-        "paymentOrderQry",
-    }
-)
+# The flat methods of the core flows with logic of their own (reconciling a lost answer, the capture hot
+# path): hand-written in ``payermax_async/operations/`` (DESIGN.md's public API). Every other apiName
+# is a row of METHODS below, and its method is generated.
+HAND_WRITTEN = frozenset({"orderAndPay", "capture", "refund", "paymentOrderPay"})
+
+# Where the generated flat methods of the core flows go (``operations/<module>.py``): the ones that
+# only build their request and send it. PayerMaxClient inherits them through the family classes.
+FLAT = ("simple", "SimpleMethods", "The flat methods that build their request and send it, nothing more.")
 
 # The resource modules (``payermax_async/resources/<module>.py``): module -> (class, module docstring).
 RESOURCES: dict[str, tuple[str, str]] = {
@@ -199,7 +192,8 @@ class Method(NamedTuple):
     may leave it out: one is made before the first attempt and every retry reuses it.
     ``ids``: the ids the answer is bound to, where they are not the business ids.
     ``prepare``: a helper of ``operations/_base.py`` and the parameters it settles together.
-    ``one_of``: parameters of which at least one must be given.
+    ``one_of``: parameters of which at least one must be given (``only_one``: exactly one). An id
+    whose parameter may be left out binds the answer only when it is given.
     """
 
     module: str
@@ -209,12 +203,52 @@ class Method(NamedTuple):
     ids: tuple[str, ...] | None = None
     prepare: tuple[str, ...] = ()
     one_of: tuple[str, ...] = ()
+    only_one: bool = False
     new_id: bool = False
 
 
-# apiName -> its method; every apiName of API is here or in FLAT. The docstring is ours: why and
+# apiName -> its method (module "simple": a flat one, on the client itself); every apiName of API is
+# here or in HAND_WRITTEN. The docstring is ours: why and
 # when to call it (the idempotency sentence is added for a method that fixes a business id).
 METHODS: dict[str, Method] = {
+    "orderQuery": Method(
+        "simple",
+        "order_query",
+        "out_trade_no, *",
+        "The payment or authorization now. The way to learn a capture's effect without its answer.",
+        ids=("out_trade_no",),
+    ),
+    "orderClose": Method(
+        "simple",
+        "order_close",
+        "out_trade_no, reason, *",
+        "Close an unpaid order so that it can no longer be paid.",
+    ),
+    "cancel": Method(
+        "simple",
+        "cancel",
+        "out_trade_no, request_id, *",
+        "Void an uncaptured authorization, releasing the held funds.\n\n"
+        "Persist your own ``request_id`` first to make a re-run after a crash safe.",
+        ids=("out_trade_no", "request_id"),
+        new_id=True,
+    ),
+    "refundQuery": Method(
+        "simple",
+        "refund_query",
+        "*, out_refund_no, refund_trade_no",
+        "A refund now, by your ``out_refund_no`` or PayerMax's ``refund_trade_no`` (exactly one).",
+        ids=("out_refund_no", "refund_trade_no"),
+        one_of=("out_refund_no", "refund_trade_no"),
+        only_one=True,
+    ),
+    "paymentOrderQry": Method(
+        "simple",
+        "payout_query",
+        "out_trade_no, *",
+        "A payout now (``paymentOrderQry``).",
+        ids=("out_trade_no",),
+    ),
     "currentBalanceQuery": Method(
         "balances",
         "current",

@@ -21,7 +21,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 import gen_files  # noqa: E402
-import gen_resources  # noqa: E402
+import gen_methods  # noqa: E402
 from gen_model import Model, Spec, SpecField, merge  # noqa: E402
 from gen_naming import snake  # noqa: E402
 from gen_tables import API, CALLBACKS, DOCS, NESTED_NAMES  # noqa: E402
@@ -179,13 +179,13 @@ def _ruff_format(source: str, path: Path) -> str:
 def render_all() -> dict[Path, str]:
     """Every generated file's path and formatted content."""
     built = build()
-    files = {**gen_files.render(built), **gen_resources.render(built)}
+    files = {**gen_files.render(built), **gen_methods.render(built)}
     return {path: _ruff_format(text, path) for path, text in files.items()}
 
 
 def _leftovers(files: dict[Path, str]) -> list[Path]:
     """Family and resource modules no longer generated (hand-written ones start with "_")."""
-    found = [*(ROOT / "payermax_async" / "types").glob("*.py"), *gen_resources.DIR.glob("*.py")]
+    found = [*(ROOT / "payermax_async" / "types").glob("*.py"), *gen_methods.DIR.glob("*.py")]
     return sorted(p for p in found if p not in files and not p.name.startswith("_"))
 
 

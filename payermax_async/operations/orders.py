@@ -1,4 +1,4 @@
-"""Payments and authorizations: orderAndPay, orderQuery, orderClose."""
+"""Creating a payment or an authorization: orderAndPay (its query and close are in ``simple.py``)."""
 
 from __future__ import annotations
 
@@ -15,28 +15,24 @@ from ..types.orders import (
     GoodsDetail,
     OrderAndPayRequest,
     OrderAndPayResult,
-    OrderCloseRequest,
-    OrderCloseResult,
-    OrderQueryRequest,
-    OrderQueryResult,
     PaymentDetail,
     ShippingInfo,
     SubMerchant,
     SubscriptionPlan,
 )
 from ._base import (
-    OperationsBase,
     as_amount,
     authorization_terms,
     check_notify_url,
     check_reconciled,
     wire_value,
 )
+from .simple import SimpleMethods
 
 __all__ = ["OrderMethods"]
 
 
-class OrderMethods(OperationsBase):
+class OrderMethods(SimpleMethods):
     async def order_and_pay(
         self,
         out_trade_no: str,
@@ -132,39 +128,4 @@ class OrderMethods(OperationsBase):
             RequestOptions(timeout, max_retries, version),
             extra=extra,
             reconcile=reconcile,
-        )
-
-    async def order_query(
-        self,
-        out_trade_no: str,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> OrderQueryResult:
-        """The payment or authorization now. The way to learn a capture's effect without its answer."""
-        return await self._send(
-            "orderQuery",
-            OrderQueryRequest(out_trade_no=out_trade_no),
-            OrderQueryResult,
-            {"out_trade_no": out_trade_no},
-            RequestOptions(timeout, max_retries, version),
-        )
-
-    async def order_close(
-        self,
-        out_trade_no: str,
-        reason: str | None = None,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> OrderCloseResult:
-        """Close an unpaid order so that it can no longer be paid."""
-        return await self._send(
-            "orderClose",
-            OrderCloseRequest(out_trade_no=out_trade_no, reason=reason),
-            OrderCloseResult,
-            {"out_trade_no": out_trade_no},
-            RequestOptions(timeout, max_retries, version),
         )

@@ -1,4 +1,4 @@
-"""Payouts: paymentOrderPay, paymentOrderQry."""
+"""Paying out: paymentOrderPay (its query is in ``simple.py``)."""
 
 from __future__ import annotations
 
@@ -11,19 +11,18 @@ from ..types._base import reconciled
 from ..types.payouts import (
     PayeeInfo,
     PayerInfo,
-    PayoutQueryRequest,
-    PayoutQueryResult,
     PayoutRequest,
     PayoutResult,
     PayoutTrade,
     RiskParams,
 )
-from ._base import OperationsBase, as_amount, check_notify_url, check_reconciled
+from ._base import as_amount, check_notify_url, check_reconciled
+from .simple import SimpleMethods
 
 __all__ = ["PayoutMethods"]
 
 
-class PayoutMethods(OperationsBase):
+class PayoutMethods(SimpleMethods):
     async def payout(
         self,
         out_trade_no: str,
@@ -102,21 +101,4 @@ class PayoutMethods(OperationsBase):
             RequestOptions(timeout, max_retries, version),
             extra=extra,
             reconcile=reconcile,
-        )
-
-    async def payout_query(
-        self,
-        out_trade_no: str,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> PayoutQueryResult:
-        """A payout now (``paymentOrderQry``)."""
-        return await self._send(
-            "paymentOrderQry",
-            PayoutQueryRequest(out_trade_no=out_trade_no),
-            PayoutQueryResult,
-            {"out_trade_no": out_trade_no},
-            RequestOptions(timeout, max_retries, version),
         )

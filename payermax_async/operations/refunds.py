@@ -1,19 +1,19 @@
-"""Refunds: refund, refundQuery."""
+"""Refunding: refund (its query is in ``simple.py``)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from .._pipeline import RequestOptions
-from ..errors import InvalidRequestError
 from ..types._base import reconciled
-from ..types.refunds import RefundQueryRequest, RefundQueryResult, RefundRequest, RefundResult
-from ._base import OperationsBase, as_amount, check_notify_url, check_reconciled
+from ..types.refunds import RefundRequest, RefundResult
+from ._base import as_amount, check_notify_url, check_reconciled
+from .simple import SimpleMethods
 
 __all__ = ["RefundMethods"]
 
 
-class RefundMethods(OperationsBase):
+class RefundMethods(SimpleMethods):
     async def refund(
         self,
         out_trade_no: str,
@@ -72,29 +72,4 @@ class RefundMethods(OperationsBase):
             refund_ids,
             RequestOptions(timeout, max_retries, version),
             reconcile=reconcile,
-        )
-
-    async def refund_query(
-        self,
-        *,
-        out_refund_no: str | None = None,
-        refund_trade_no: str | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> RefundQueryResult:
-        """A refund now, by your ``out_refund_no`` or PayerMax's ``refund_trade_no`` (exactly one)."""
-        if (out_refund_no is None) == (refund_trade_no is None):
-            raise InvalidRequestError(
-                "pass exactly one of out_refund_no or refund_trade_no", field="outRefundNo"
-            )
-        ids: dict[str, str] = {} if out_refund_no is None else {"out_refund_no": out_refund_no}
-        if refund_trade_no is not None:
-            ids["refund_trade_no"] = refund_trade_no
-        return await self._send(
-            "refundQuery",
-            RefundQueryRequest(out_refund_no=out_refund_no, refund_trade_no=refund_trade_no),
-            RefundQueryResult,
-            ids,
-            RequestOptions(timeout, max_retries, version),
         )
