@@ -2,9 +2,11 @@
 
 A retry after a lost answer that meets ORDER_REPEAT proves only that an attempt landed, not what it
 did. The endpoint table's ``reconcile`` kind (tools/gen_tables.py) says how to learn that: a
-``*_query`` kind names a query keyed by the business id; "read" and "replay" need nothing (a repeat
-is harmless or answered as the original); "none" has no id to ask by, so the pipeline reports the
-outcome as unknown. One dispatcher serves every resource method, driven by two facts per query:
+``*_query`` kind names a query keyed by the business id. The other kinds get no query: "read" is
+simply asked again; "replay" is answered as the original, and an ORDER_REPEAT there stays an
+unknown outcome that landed; "none" has no business id, so nothing can tell a retry from a new
+request and a retry may act twice (its methods say so). One dispatcher serves every resource
+method, driven by two facts per query:
 
 - the query's request is filled from the original request's fields of the same wire name (the
   schema's own names: ``requestId``, ``merchantLinkId``, ``outTradeNo``...);
