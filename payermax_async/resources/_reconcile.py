@@ -22,7 +22,6 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
 from typing import Any, TypeVar, cast
 
 import msgspec
@@ -75,9 +74,7 @@ def _at(obj: Any, path: str) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """A value as compared: enums by value, text without regard to case (as PayerMax's ids)."""
-    if isinstance(value, Enum):
-        value = value.value
+    """A value as compared: text (enums too) without regard to case, as PayerMax's ids; numbers exact."""
     if isinstance(value, str):
         return value.casefold()
     return Decimal(value) if isinstance(value, int) and not isinstance(value, bool) else value

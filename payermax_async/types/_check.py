@@ -66,7 +66,7 @@ def money(
     path: str,
     decimals: Mapping[str, int],
     required: bool,
-    currency_path: str | None = None,
+    currency_path: str = "currency",
 ) -> None:
     """An exact amount: Decimal or int (never float), finite, positive when required (else not
     negative), and no finer than its currency allows (``decimals``: per currency, "*" default).
@@ -80,9 +80,7 @@ def money(
     if currency is None or not isinstance(value, Decimal):
         return
     if not isinstance(currency, str) or currency not in ISO_4217:
-        if currency_path is not None:
-            raise not_currency(currency_path)
-        raise InvalidRequestError(f"the currency of {path} must be an ISO 4217 code", field=path)
+        raise not_currency(currency_path)
     places = decimals.get(currency, decimals["*"])
     exponent = value.as_tuple().exponent
     if not isinstance(exponent, int) or exponent >= -places:

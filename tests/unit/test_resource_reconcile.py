@@ -17,10 +17,18 @@ import pytest
 from payermax_async import ApiError, OutcomeUnknownError, PayerMaxClient, ResponseLostError
 from payermax_async._pipeline import RequestOptions
 from payermax_async.endpoints import ENDPOINTS
-from payermax_async.resources._reconcile import QUERIES, query_request, reconciler
+from payermax_async.resources._reconcile import QUERIES, _at, query_request, reconciler
 from payermax_async.types import MerchantInfo, UserInfo
 from payermax_async.types.links import CreatePaybylinkGoodsDetail, CreatePaybylinkResult
-from payermax_async.types.payouts import PayeeAccountInfo, PayeeInfo, PayoutRequest, PayoutResult, PayoutTrade
+from payermax_async.types.payouts import (
+    PayeeAccountInfo,
+    PayeeInfo,
+    PayoutQueryResult,
+    PayoutRequest,
+    PayoutResult,
+    PayoutTrade,
+    PayoutTradeResult,
+)
 from payermax_async.types.refunds import RefundRequest, RefundResult
 from payermax_async.types.subscriptions import (
     SubscriptionCreatePeriodAmount,
@@ -78,6 +86,11 @@ def test_each_query_is_asked_and_compared_by_the_schemas_own_names(key: str) -> 
         assert any(
             _has(e.request_type, path) for e in ENDPOINTS.values() if e.reconcile == endpoint.reconcile
         ), path
+
+
+def test_a_field_the_query_does_not_return_is_not_held_against_it() -> None:
+    assert _at(PayoutQueryResult(out_trade_no="PO_1"), "trade.amount") is None
+    assert _at(PayoutQueryResult(trade=PayoutTradeResult(currency="BRL")), "trade.currency") == "BRL"
 
 
 def _has(cls: Any, path: str) -> bool:
