@@ -87,7 +87,7 @@ def build() -> Built:
     notifications: list[Top] = []
     stems: dict[str, list[str]] = {}
     for key in doc["callbacks"]:
-        stems.setdefault(CALLBACKS[key][0], []).append(key)
+        stems.setdefault(CALLBACKS[key], []).append(key)
     for stem, keys in stems.items():
         model.verbatim[("notifications", "data")] = f"{stem}NotificationData"
         roots = [(f"callbacks/{k}/request", doc["callbacks"][k]["request"]) for k in keys]

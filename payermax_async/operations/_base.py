@@ -77,6 +77,19 @@ class OperationsBase:
     """What every family's methods stand on: the client's request pipeline."""
 
     _pipeline: Pipeline
+    _defaults: RequestOptions = RequestOptions()  # a with_options() view's; None fields: the config's
+
+    def _options(self, options: RequestOptions) -> RequestOptions:
+        """A call's own options over the defaults of the client view it was made on."""
+        defaults = self._defaults
+        if defaults.timeout is None and defaults.max_retries is None and defaults.deadline is None:
+            return options
+        return RequestOptions(
+            options.timeout if options.timeout is not None else defaults.timeout,
+            options.max_retries if options.max_retries is not None else defaults.max_retries,
+            options.version,
+            options.deadline if options.deadline is not None else defaults.deadline,
+        )
 
     async def _send(
         self,
@@ -93,7 +106,7 @@ class OperationsBase:
         endpoint = validate_request(api_name, request)
         op: Operation[T] = operation_for(endpoint, result_type)
         data = with_extra(request, extra)
-        return await self._pipeline.execute(op, data, ids, options, reconcile)
+        return await self._pipeline.execute(op, data, ids, self._options(options), reconcile)
 
 
 def check_reconciled(

@@ -50,7 +50,7 @@ class AuthCaptureMethods(OperationsBase):
         _CAPTURE.check(request)
         ids = {"out_trade_no": out_trade_no, "request_id": request.request_id}
         options = RequestOptions(timeout, max_retries, version, retry_rate_limited=retry_rate_limited)
-        return await self._pipeline.execute(CAPTURE, request, ids, options)
+        return await self._pipeline.execute(CAPTURE, request, ids, self._options(options))
 
     async def cancel(
         self,
