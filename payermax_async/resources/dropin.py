@@ -38,7 +38,12 @@ class Dropin(Resource):
         version: str | None = None,
     ) -> ApplyDropinSessionResult:
         """A drop-in session (its ``session_key`` and client key); an authorization session is
-        ``capture_mode="MANUAL"`` (``authorization_type`` then defaults to ``FINAL_AUTH``)."""
+        ``capture_mode="MANUAL"`` (``authorization_type`` then defaults to ``FINAL_AUTH``).
+
+        It has no business id, so PayerMax cannot tell a retry from a new request: a retry after a
+        lost answer may open a second session (no money moves until a payment uses one of them).
+        ``max_retries=0`` rules that out.
+        """
         mode = None if capture_mode is None else str(capture_mode)
         auth = None if authorization_type is None else str(authorization_type)
         if mode == CaptureMode.MANUAL.value and auth is None:

@@ -44,7 +44,8 @@ class Tokens(Resource):
         version: str | None = None,
     ) -> ApplyPaymentTokenResult:
         """Apply for a payment token (``applyPaymentToken``). ``request_id`` is the idempotency key,
-        generated once when omitted; the outcome may come later: :meth:`inquire_apply`."""
+        generated once when omitted; the outcome may come later: :meth:`inquire_apply`. When a retry
+        meets ORDER_REPEAT after a lost answer, the result comes from that query (``reconciled``)."""
         request = ApplyPaymentTokenRequest(
             request_id=business_id(request_id),
             country=country,
