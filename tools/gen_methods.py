@@ -280,10 +280,11 @@ def _ids(ids: tuple[str, ...], params: dict[str, Param], new_ids: list[str]) -> 
 
 
 def _docstring(doc: str, added: list[str]) -> str:
-    """Our docstring, the idempotency sentence joined to its first paragraph, wrapped to the line."""
+    """Our docstring, the idempotency sentence after its first line, wrapped to the line."""
     first, *rest = doc.split("\n\n")
-    paragraphs = [" ".join([first.replace("\n", " "), *added]), *(p.replace("\n", " ") for p in rest)]
-    wrapped = [textwrap.fill(p, 98, initial_indent="   ").lstrip() for p in paragraphs]
+    head, _, tail = first.partition("\n")
+    paragraphs = [" ".join([head, *added, tail]).strip(), *rest]
+    wrapped = [textwrap.fill(p.replace("\n", " "), 96, initial_indent="   ").lstrip() for p in paragraphs]
     text = "\n\n".join(wrapped)
     return f'"""{text}\n"""' if rest else f'"""{text}"""'
 

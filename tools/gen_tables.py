@@ -208,8 +208,8 @@ class Method(NamedTuple):
 
 
 # apiName -> its method (module "simple": a flat one, on the client itself); every apiName of API is
-# here or in HAND_WRITTEN. The docstring is ours: why and
-# when to call it (the idempotency sentence is added for a method that fixes a business id).
+# here or in HAND_WRITTEN. The docstring is ours: why and when to call it, its first line a sentence
+# of its own (a method that makes its business id gets the idempotency sentence after that line).
 METHODS: dict[str, Method] = {
     "orderQuery": Method(
         "simple",
@@ -282,7 +282,10 @@ METHODS: dict[str, Method] = {
         "*, currency, country, user_id, total_amount, component_list, token_for_future_use, mit_type,"
         " referral_code, capture_mode: CaptureMode | str, authorization_type: AuthorizationType | str",
         "A drop-in session (its ``session_key`` and client key); an authorization session is\n"
-        '``capture_mode="MANUAL"`` (``authorization_type`` then defaults to ``FINAL_AUTH``).',
+        '``capture_mode="MANUAL"`` (``authorization_type`` then defaults to ``FINAL_AUTH``).\n\n'
+        "It has no business id, so PayerMax cannot tell a retry from a new request: a retry after a\n"
+        "lost answer may open a second session (no money moves until a payment uses one of them).\n"
+        "``max_retries=0`` rules that out.",
         prepare=("authorization_terms", "capture_mode", "authorization_type"),
     ),
     "quoteQuery": Method(
@@ -298,7 +301,9 @@ METHODS: dict[str, Method] = {
         "fx",
         "exchange",
         "*, ccy_pair, side, transaction_amount, transaction_ccy, target_ccy, out_trade_no, rate_version",
-        "Exchange between balances (``exchange``).",
+        "Exchange between balances (``exchange``).\n"
+        "When a retry meets ORDER_REPEAT after a lost answer, the result comes from\n"
+        ":meth:`exchange_query` (``reconciled``): never twice.",
         new_id=True,
     ),
     "exchangeQuery": Method(
@@ -313,7 +318,9 @@ METHODS: dict[str, Method] = {
         "create",
         "*, link_type, country, currency, total_amount, description, user_info, goods_details,"
         " merchant_info, notify_url, merchant_link_id, expires_time, language, link_description",
-        "Create a payment link (``createPaybylink``).",
+        "Create a payment link (``createPaybylink``).\n"
+        "When a retry meets ORDER_REPEAT after a lost answer, the result comes from :meth:`query`\n"
+        "(``reconciled``): never a second link.",
         new_id=True,
     ),
     "queryPaybylink": Method(
@@ -333,14 +340,18 @@ METHODS: dict[str, Method] = {
         "payments",
         "confirm",
         "out_trade_no, *, trade_token, payment_detail.verification_code",
-        "Confirm a payment that waits for the payer's verification code (``confirmPayment``).",
+        "Confirm a payment that waits for the payer's verification code (``confirmPayment``).\n"
+        "When a retry meets ORDER_REPEAT after a lost answer, the result comes from ``order_query``\n"
+        "(``reconciled``; only ``status`` is known then).",
     ),
     "applyDDC": Method(
         "payments",
         "apply_ddc",
         "*, payment_method_type, payment_amount, payment_currency, user_id, card_identifier_no,"
         " payment_token_id",
-        "A device-data-collection session for a card payment (``applyDDC``); nothing is charged.",
+        "A device-data-collection session for a card payment (``applyDDC``); nothing is charged.\n\n"
+        "It has no business id, so PayerMax cannot tell a retry from a new request: a retry after a\n"
+        "lost answer may open a second session. Harmless here; ``max_retries=0`` rules it out.",
     ),
     "paymentFieldValidation": Method(
         "payouts",
@@ -367,7 +378,9 @@ METHODS: dict[str, Method] = {
         "subscriptions",
         "create",
         "*, user_id, callback_url, subscription_plan, subscription_request_id",
-        "Create a subscription (``subscriptionCreate``).",
+        "Create a subscription (``subscriptionCreate``).\n"
+        "When a retry meets ORDER_REPEAT after a lost answer, the result comes from :meth:`query`\n"
+        "(``reconciled``).",
         new_id=True,
     ),
     "subscriptionQuery": Method(
@@ -388,8 +401,9 @@ METHODS: dict[str, Method] = {
         "apply",
         "*, country, payment_method_type, user_id, front_callback_url, token_scope, request_id,"
         " target_org, mit_type, card_info, env_info, risk_params",
-        "Apply for a payment token (``applyPaymentToken``); the outcome may come later:\n"
-        ":meth:`inquire_apply`.",
+        "Apply for a payment token (``applyPaymentToken``).\n"
+        "The outcome may come later: :meth:`inquire_apply`. When a retry meets ORDER_REPEAT after a\n"
+        "lost answer, the result comes from that query (``reconciled``).",
         new_id=True,
     ),
     "InquireApplyRequest": Method(

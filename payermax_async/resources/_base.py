@@ -2,7 +2,8 @@
 
 A resource method builds its generated request struct and hands it to the client's ``_send``,
 which checks it against the endpoint table (variant, required fields, lengths, money) before
-any byte is sent, and takes the default version and the business id from the same table.
+any byte is sent, and takes the default version and the business id from the same table. The
+same table says how a lost answer is settled: ``_reconcile`` turns its kind into the query.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import msgspec
 from .._pipeline import RequestOptions
 from ..operations._base import OperationsBase
 from ..validation import new_request_id
+from ._reconcile import reconciler
 
 __all__ = ["Resource", "business_id"]
 
@@ -45,9 +47,9 @@ class Resource:
         max_retries: int | None,
         version: str | None,
     ) -> T:
-        return await self._client._send(
-            api_name, request, result_type, ids, RequestOptions(timeout, max_retries, version)
-        )
+        options = RequestOptions(timeout, max_retries, version)
+        settle = reconciler(self._client, api_name, request, result_type, ids, options)
+        return await self._client._send(api_name, request, result_type, ids, options, reconcile=settle)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -42,7 +42,12 @@ class Dropin(Resource):
         version: str | None = None,
     ) -> ApplyDropinSessionResult:
         """A drop-in session (its ``session_key`` and client key); an authorization session is
-        ``capture_mode="MANUAL"`` (``authorization_type`` then defaults to ``FINAL_AUTH``)."""
+        ``capture_mode="MANUAL"`` (``authorization_type`` then defaults to ``FINAL_AUTH``).
+
+        It has no business id, so PayerMax cannot tell a retry from a new request: a retry after a
+        lost answer may open a second session (no money moves until a payment uses one of them).
+        ``max_retries=0`` rules that out.
+        """
         capture_mode, authorization_type = authorization_terms(capture_mode, authorization_type)
         request = ApplyDropinSessionRequest(
             total_amount=None if total_amount is None else as_amount(total_amount, "totalAmount"),

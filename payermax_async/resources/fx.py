@@ -82,7 +82,8 @@ class Fx(Resource):
         version: str | None = None,
     ) -> ExchangeResult:
         """Exchange between balances (``exchange``). ``out_trade_no`` is the idempotency key, generated
-        once when omitted and reused by every retry."""
+        once when omitted and reused by every retry. When a retry meets ORDER_REPEAT after a lost
+        answer, the result comes from :meth:`exchange_query` (``reconciled``): never twice."""
         request = ExchangeRequest(
             ccy_pair=ccy_pair,
             out_trade_no=business_id(out_trade_no),

@@ -51,7 +51,8 @@ class PaymentLinks(Resource):
         version: str | None = None,
     ) -> CreatePaybylinkResult:
         """Create a payment link (``createPaybylink``). ``merchant_link_id`` is the idempotency key,
-        generated once when omitted and reused by every retry."""
+        generated once when omitted and reused by every retry. When a retry meets ORDER_REPEAT after a
+        lost answer, the result comes from :meth:`query` (``reconciled``): never a second link."""
         check_notify_url(notify_url, "notifyUrl")
         request = CreatePaybylinkRequest(
             merchant_link_id=business_id(merchant_link_id),

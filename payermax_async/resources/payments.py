@@ -36,7 +36,9 @@ class Payments(Resource):
         max_retries: int | None = None,
         version: str | None = None,
     ) -> ConfirmPaymentResult:
-        """Confirm a payment that waits for the payer's verification code (``confirmPayment``)."""
+        """Confirm a payment that waits for the payer's verification code (``confirmPayment``). When a
+        retry meets ORDER_REPEAT after a lost answer, the result comes from ``order_query``
+        (``reconciled``; only ``status`` is known then)."""
         request = ConfirmPaymentRequest(
             out_trade_no=out_trade_no,
             trade_token=trade_token,
@@ -64,7 +66,11 @@ class Payments(Resource):
         max_retries: int | None = None,
         version: str | None = None,
     ) -> ApplyDdcResult:
-        """A device-data-collection session for a card payment (``applyDDC``); nothing is charged."""
+        """A device-data-collection session for a card payment (``applyDDC``); nothing is charged.
+
+        It has no business id, so PayerMax cannot tell a retry from a new request: a retry after a
+        lost answer may open a second session. Harmless here; ``max_retries=0`` rules it out.
+        """
         request = ApplyDdcRequest(
             payment_method_type=payment_method_type,
             payment_amount=as_amount(payment_amount, "paymentAmount"),

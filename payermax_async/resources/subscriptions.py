@@ -36,8 +36,9 @@ class Subscriptions(Resource):
         max_retries: int | None = None,
         version: str | None = None,
     ) -> SubscriptionCreateResult:
-        """Create a subscription (``subscriptionCreate``). ``subscription_request_id`` is the idempotency
-        key, generated once when omitted and reused by every retry."""
+        """Create a subscription (``subscriptionCreate``). ``subscription_request_id`` is the
+        idempotency key, generated once when omitted and reused by every retry. When a retry meets
+        ORDER_REPEAT after a lost answer, the result comes from :meth:`query` (``reconciled``)."""
         request = SubscriptionCreateRequest(
             subscription_request_id=business_id(subscription_request_id),
             user_id=user_id,

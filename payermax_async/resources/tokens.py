@@ -48,9 +48,10 @@ class Tokens(Resource):
         max_retries: int | None = None,
         version: str | None = None,
     ) -> ApplyPaymentTokenResult:
-        """Apply for a payment token (``applyPaymentToken``); the outcome may come later:
-        :meth:`inquire_apply`. ``request_id`` is the idempotency key, generated once when omitted and
-        reused by every retry."""
+        """Apply for a payment token (``applyPaymentToken``). ``request_id`` is the idempotency key,
+        generated once when omitted and reused by every retry. The outcome may come later:
+        :meth:`inquire_apply`. When a retry meets ORDER_REPEAT after a lost answer, the result comes
+        from that query (``reconciled``)."""
         request = ApplyPaymentTokenRequest(
             request_id=business_id(request_id),
             country=country,

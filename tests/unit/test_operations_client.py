@@ -139,7 +139,7 @@ async def test_extra_fields_ride_along_but_cannot_override(
         ({"amount": 1.5}, "totalAmount"),
         ({"amount": "1.001"}, "totalAmount"),
         ({"amount": "1e3"}, "amount"),  # not plain decimal text: refused before it is an amount
-        ({"currency": "usd"}, "totalAmount"),  # no ISO 4217 code, no decimals for the amount
+        ({"currency": "usd"}, "currency"),  # not an ISO 4217 code: named as itself
         ({"country": "USA"}, "country"),
         ({"subject": "x" * 257}, "subject"),
         ({"out_trade_no": "bad id!"}, "outTradeNo"),

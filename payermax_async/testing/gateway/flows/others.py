@@ -103,7 +103,7 @@ def exchange(books: Books, key: str, data: dict[str, Any]) -> Answer:
         targetAmount=str(target),
         rate=str(rate),
         completeTime=now,
-        rateTime=str(int(books.now() * 1000)),  # 13 characters: the schema's limit
+        rateTime=now,  # RFC 3339, as PayerMax's exchange and exchangeQuery examples send it
         status="SUCCESS",
         errorCode="",
         errorMsg="",
