@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from .._pipeline import RequestOptions
-from ..types._base import reconciled
 from ..types.common import AuthorizationType, CaptureMode, Integrate, TerminalType
 from ..types.orders import (
     BillingInfo,
@@ -24,7 +23,6 @@ from ._base import (
     as_amount,
     authorization_terms,
     check_notify_url,
-    check_reconciled,
     wire_value,
 )
 from .simple import SimpleMethods
@@ -111,15 +109,6 @@ class OrderMethods(SimpleMethods):
         )
         ids = {"out_trade_no": out_trade_no}
 
-        async def reconcile() -> OrderAndPayResult:
-            found = await self.order_query(out_trade_no, timeout=timeout, max_retries=max_retries)
-            check_reconciled("orderAndPay", ids, (found.total_amount, found.currency), (value, currency))
-            return reconciled(
-                OrderAndPayResult(
-                    out_trade_no=found.out_trade_no, trade_token=found.trade_token, status=found.status
-                )
-            )
-
         return await self._send(
             "orderAndPay",
             request,
@@ -127,5 +116,4 @@ class OrderMethods(SimpleMethods):
             ids,
             RequestOptions(timeout, max_retries, version),
             extra=extra,
-            reconcile=reconcile,
         )

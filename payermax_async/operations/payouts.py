@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from .._pipeline import RequestOptions
-from ..types._base import reconciled
 from ..types.payouts import (
     PayeeInfo,
     PayerInfo,
@@ -16,7 +15,7 @@ from ..types.payouts import (
     PayoutTrade,
     RiskParams,
 )
-from ._base import as_amount, check_notify_url, check_reconciled
+from ._base import as_amount, check_notify_url
 from .simple import SimpleMethods
 
 __all__ = ["PayoutMethods"]
@@ -80,19 +79,6 @@ class PayoutMethods(SimpleMethods):
         )
         ids = {"out_trade_no": out_trade_no}
 
-        async def reconcile() -> PayoutResult:
-            found = await self.payout_query(out_trade_no, timeout=timeout, max_retries=max_retries)
-            trade = found.trade
-            check_reconciled(
-                "paymentOrderPay",
-                ids,
-                (None, None) if trade is None else (trade.amount, trade.currency),
-                (value, currency),
-            )
-            return reconciled(
-                PayoutResult(out_trade_no=found.out_trade_no, status=found.status, trade_no=found.trade_no)
-            )
-
         return await self._send(
             "paymentOrderPay",
             request,
@@ -100,5 +86,4 @@ class PayoutMethods(SimpleMethods):
             ids,
             RequestOptions(timeout, max_retries, version),
             extra=extra,
-            reconcile=reconcile,
         )

@@ -5,9 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from .._pipeline import RequestOptions
-from ..types._base import reconciled
 from ..types.refunds import RefundRequest, RefundResult
-from ._base import as_amount, check_notify_url, check_reconciled
+from ._base import as_amount, check_notify_url
 from .simple import SimpleMethods
 
 __all__ = ["RefundMethods"]
@@ -47,29 +46,10 @@ class RefundMethods(SimpleMethods):
         )
         refund_ids = {"out_trade_no": out_trade_no, "out_refund_no": out_refund_no}
 
-        async def reconcile() -> RefundResult:
-            found = await self.refund_query(
-                out_refund_no=out_refund_no, timeout=timeout, max_retries=max_retries
-            )
-            check_reconciled(
-                "refund",
-                refund_ids,
-                (found.out_trade_no or out_trade_no, found.refund_amount, found.refund_currency),
-                (out_trade_no, value, currency),
-            )
-            return reconciled(
-                RefundResult(
-                    out_refund_no=found.out_refund_no,
-                    status=found.status,
-                    refund_trade_no=found.refund_trade_no,
-                )
-            )
-
         return await self._send(
             "refund",
             request,
             RefundResult,
             refund_ids,
             RequestOptions(timeout, max_retries, version),
-            reconcile=reconcile,
         )

@@ -17,7 +17,7 @@ import pytest
 from payermax_async import ApiError, OutcomeUnknownError, PayerMaxClient, ResponseLostError
 from payermax_async._pipeline import RequestOptions
 from payermax_async.endpoints import ENDPOINTS
-from payermax_async.resources._reconcile import QUERIES, _at, query_request, reconciler
+from payermax_async.operations._reconcile import QUERIES, _at, query_request, reconciler
 from payermax_async.types import MerchantInfo, UserInfo
 from payermax_async.types.links import CreatePaybylinkGoodsDetail, CreatePaybylinkResult
 from payermax_async.types.payouts import (
@@ -309,7 +309,7 @@ async def test_the_dispatcher_settles_the_flat_kinds_the_same_way(
     answer: dict[str, Any],
     fields: dict[str, Any],
 ) -> None:
-    # The flat methods keep their own closures; the one dispatcher covers their kinds too.
+    # The flat methods are settled by the same dispatcher (OperationsBase._send runs it).
     settle = reconciler(client, api, request_, result_type, {"key": "k"}, RequestOptions())
     assert settle is not None
     answers(gateway, keys, query, answer)
