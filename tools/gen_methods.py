@@ -1,11 +1,11 @@
 """The typed methods: one per apiName, from its request struct, in ``resources/<family>.py`` (one
-namespace per family on the client) or ``operations/simple.py`` (flat on the client).
+namespace per family on the client) or ``operations/flat.py`` (flat on the client).
 
 A method's parameters mirror its generated request struct (names, types, which are required); what
 the schema cannot say (the method's name, parameter order, docstring, a widened type) is a row of
 ``METHODS`` in gen_tables.py. The body is always the same: check what the struct cannot, build the
 struct, fix the business id, send it (a resource through ``Resource._call``, a flat method through
-``OperationsBase._send``). Only the core flows with logic of their own stay hand-written.
+``OperationsBase._send``). Only capture, the hot path of bulk runs, is written by hand.
 """
 
 from __future__ import annotations
@@ -84,6 +84,15 @@ class Param:
     field: SpecField  # the request field it fills (for a flattened one, the outer field)
     inner: SpecField | None = None  # a flattened one: the nested struct's field
     widened: bool = False
+    default: str | None = None  # a default other than None
+
+
+def _parse(item: str) -> tuple[str, str, str, str]:
+    """``field[.inner] [as name][: type][ = default]`` -> (field path, name, type, default)."""
+    head, _, default = (s.strip() for s in item.partition("="))
+    head, _, widened = (s.strip() for s in head.partition(":"))
+    path, _, name = (s.strip() for s in head.partition(" as "))
+    return path, name or path.rpartition(".")[2], widened, default
 
 
 class _Writer:
@@ -114,25 +123,26 @@ class _Writer:
         id_fields = {snake(w) for w in API[api][2]}
         order: list[str] = []
         params: list[Param] = []
-        covered: set[str] = set()
         for item in (p.strip() for p in method.params.split(",")):
-            if item == "*":
-                order.append("*")
+            if item in ("*", "extra"):
+                order.append(item)
                 continue
-            name, _, widened = (s.strip() for s in item.partition(":"))
-            outer, _, inner_name = name.partition(".")
+            path, name, widened, default = _parse(item)
+            outer, _, inner_name = path.partition(".")
             f = by_py[outer]
-            covered.add(outer)
+            inner = None
             if inner_name:
-                nested = self.built.model.specs[f.ref or ""]
-                inner = next(g for g in nested.fields if g.py == inner_name)
-                params.append(Param(inner_name, widened or _ann(inner), True, f, inner))
-            else:
-                new_id = method.new_id and outer in id_fields
-                optional = not f.required or new_id or outer in method.one_of
-                params.append(Param(outer, widened or _ann(f), optional, f, None, bool(widened)))
-            order.append(params[-1].name)
-        missing = [f.py for f in spec.fields if f.py not in covered]
+                inner = next(g for g in self.built.model.specs[f.ref or ""].fields if g.py == inner_name)
+            own = inner or f
+            new_id = method.new_id and inner is None and outer in id_fields
+            optional = (
+                not (f.required and own.required) or new_id or name in method.one_of
+            ) and name not in method.required
+            ann = widened or _ann(own)
+            optional = optional and not default
+            params.append(Param(name, ann, optional, f, inner, bool(widened), default or None))
+            order.append(name)
+        missing = [f.py for f in spec.fields if not any(p.field is f for p in params)]
         if missing:
             raise SystemExit(f"METHODS[{api!r}] leaves out request fields {missing}")
         return order, params
@@ -141,7 +151,7 @@ class _Writer:
         method = METHODS[api]
         spec = top.request
         if spec is None:
-            raise SystemExit(f"{api} has no request data; a resource method needs one")
+            raise SystemExit(f"{api} has no request data; a typed method needs one")
         order, params = self.params(api, method, spec)
         by_name = {p.name: p for p in params}
         result = top.result.name if top.result is not None else "dict"
@@ -152,24 +162,34 @@ class _Writer:
             self.types.add(top.result.name)
         sig = ["self"]
         for name in order:
-            if name == "*":
-                sig.append("*")
+            if name in ("*", "extra"):
+                sig.append("extra: Mapping[str, Any] | None = None" if name == "extra" else name)
+                self.use_types("Mapping Any" if name == "extra" else "")
                 continue
             p = by_name[name]
             self.use_types(p.ann)
-            sig.append(f"{name}: {p.ann} | None = None" if p.optional else f"{name}: {p.ann}")
+            if p.default is not None:
+                self.use_types(p.default)
+                sig.append(f"{name}: {p.ann} = {p.default}")
+            else:
+                sig.append(f"{name}: {p.ann} | None = None" if p.optional else f"{name}: {p.ann}")
         sig.extend(OPTIONS)
         id_fields = [snake(w) for w in API[api][2]]
-        new_ids = [i for i in id_fields if method.new_id and i in by_name]
+        fields = {p.field.py: p for p in params if p.inner is None}
+        new_ids = [i for i in id_fields if method.new_id and i in fields]
         lines = [f"async def {method.name}(", *(f"    {s}," for s in sig), f") -> {returns}:"]
-        lines.append(_docstring(method.doc, [NEW_ID.format(i) for i in new_ids]))
+        lines.append(_docstring(method.doc, [NEW_ID.format(fields[i].name) for i in new_ids]))
         lines.extend(self._checks(method, params))
         prepared = set(method.prepare[1:])
         values = ", ".join(self._value(f, params, prepared, new_ids) for f in spec.fields)
         lines.append(f"request = {spec.name}({values})")
         ids = method.ids if method.ids is not None else tuple(id_fields)
-        lines.extend(_ids(ids, by_name, new_ids))
+        lines.extend(_ids(ids, fields, new_ids))
         send = self.target.send.format(api=api, result=result, ids="ids" if ids else "{}")
+        if "extra" in order:
+            if "RequestOptions" not in send:
+                raise SystemExit(f"METHODS[{api!r}]: only a flat method takes extra")
+            send = send[:-1] + ", extra=extra)"
         lines.append(f"return await {send}")
         return textwrap.indent(lines[0] + "\n" + textwrap.indent("\n".join(lines[1:]), "    "), "    ")
 
@@ -203,8 +223,10 @@ class _Writer:
         if inners:
             nested = f.ref or ""
             self.types.add(nested)
+            args = ", ".join(f"{p.inner.py}={self._convert(p, p.inner)}" for p in inners if p.inner)
+            if not any(p.optional for p in inners):
+                return f"{f.py}={nested}({args})"
             given = " and ".join(f"{p.name} is None" for p in inners)
-            args = ", ".join(f"{p.inner.py}={p.name}" for p in inners if p.inner is not None)
             return f"{f.py}=(None if {given} else {nested}({args}))"
         p = next(p for p in params if p.field is f)
         if f.py in new_ids:
@@ -213,21 +235,28 @@ class _Writer:
             else:
                 self.validation = True
             return f"{f.py}=" + self.target.new_id.format(p.name)
-        conv = None
         if p.name in prepared:
-            pass  # the helper returned wire values
-        elif f.kind in ("decimal", "strdecimal"):
+            return f"{f.py}={p.name}"  # the helper returned wire values
+        return f"{f.py}={self._convert(p, f)}"
+
+    def _convert(self, p: Param, f: SpecField) -> str:
+        """The parameter as the field holds it (None stays None)."""
+        conv = None
+        if f.kind in ("decimal", "strdecimal"):
             self.helpers.add("as_amount")
             conv = f'as_amount({p.name}, "{f.wire}")'
         elif f.kind == "list":
             conv = f"list({p.name})"
         elif f.kind == "dict":
             conv = f"dict({p.name})"
+        elif p.widened and any(w in self.built.homes for w in re.findall(r"\w+", p.ann)):
+            self.helpers.add("wire_value")
+            conv = f"wire_value({p.name})"  # an enum member as its value; text as given
         elif p.widened:
             conv = f"str({p.name})"
         if conv is None:
-            return f"{f.py}={p.name}"
-        return f"{f.py}=None if {p.name} is None else {conv}" if p.optional else f"{f.py}={conv}"
+            return p.name
+        return f"None if {p.name} is None else {conv}" if p.optional else conv
 
     def imports(self) -> str:
         lines = []
@@ -268,14 +297,15 @@ def _ann(f: SpecField) -> str:
 
 
 def _ids(ids: tuple[str, ...], params: dict[str, Param], new_ids: list[str]) -> list[str]:
-    """The ids the answer is bound to, from the request; one the caller may leave out (and that is
-    not made for them) only when given."""
+    """The ids the answer is bound to: a business id made here as the request holds it, the others
+    as the caller gave them; one the caller may leave out only when given."""
     if not ids:
         return []
+    value = {i: f"request.{i}" if i in new_ids else params[i].name for i in ids}
     optional = [i for i in ids if params[i].optional and i not in new_ids]
-    fixed = ", ".join(f'"{i}": request.{i}' for i in ids if i not in optional)
+    fixed = ", ".join(f'"{i}": {value[i]}' for i in ids if i not in optional)
     lines = [f"ids: dict[str, str] = {{{fixed}}}" if optional else f"ids = {{{fixed}}}"]
-    lines.extend(f'if request.{i} is not None:\n    ids["{i}"] = request.{i}' for i in optional)
+    lines.extend(f'if {value[i]} is not None:\n    ids["{i}"] = {value[i]}' for i in optional)
     return lines
 
 

@@ -137,14 +137,19 @@ DOCS = {
     "GoodsDetail": "``price`` is sent as a JSON string, as PayerMax types it.",
 }
 
-# The flat methods of the core flows with logic of their own (reconciling a lost answer, the capture hot
-# path): hand-written in ``payermax_async/operations/`` (DESIGN.md's public API). Every other apiName
-# is a row of METHODS below, and its method is generated.
-HAND_WRITTEN = frozenset({"orderAndPay", "capture", "refund", "paymentOrderPay"})
+# The one typed method written by hand: capture, the hot path of bulk runs (its endpoint and operation
+# are fixed once, in ``payermax_async/operations/auth_capture.py``). Every other apiName is a row of
+# METHODS below, and its method is generated.
+HAND_WRITTEN = frozenset({"capture"})
 
-# Where the generated flat methods of the core flows go (``operations/<module>.py``): the ones that
-# only build their request and send it. PayerMaxClient inherits them through the family classes.
-FLAT = ("simple", "SimpleMethods", "The flat methods that build their request and send it, nothing more.")
+# Where the generated flat methods of the core flows (DESIGN.md's public API) go:
+# ``operations/<module>.py``, a class PayerMaxClient inherits.
+FLAT = (
+    "flat",
+    "FlatMethods",
+    "The client's flat typed methods of the core flows (all but capture, which is written by hand);\n"
+    "each sends its request struct through ``OperationsBase._send``, as every resource method does.",
+)
 
 # The resource modules (``payermax_async/resources/<module>.py``): module -> (class, module docstring).
 RESOURCES: dict[str, tuple[str, str]] = {
@@ -185,9 +190,13 @@ class Method(NamedTuple):
 
     ``params``: the public parameters in order, "*" where the keyword-only ones begin. Each is the
     snake_case of a request field (its type, default and conversion follow from the field: a list is
-    taken as any Sequence, a JSON object as any Mapping, an amount as Decimal, int or decimal text);
-    ``name: type`` widens the type a caller may pass (converted with ``str``), and
-    ``field.inner`` takes one field of a nested object flat (the object is sent when it is given).
+    taken as any Sequence, a JSON object as any Mapping, an amount as Decimal, int or decimal text),
+    written ``field[.inner] [as name][: type][ = default]``: ``.inner`` takes one field of a nested
+    object flat (the object is sent when one of them is given), ``as`` names the parameter
+    otherwise, ``: type`` widens what a caller may pass (an enum member sent as its value, anything
+    else converted with ``str``), ``= default``
+    replaces None. ``extra`` (flat methods only) adds top-level wire fields the schema lacks.
+    ``required``: parameters required here though PayerMax's schema leaves them optional.
     ``new_id``: the business id (the endpoint's idempotency field) names a new object, so the caller
     may leave it out: one is made before the first attempt and every retry reuses it.
     ``ids``: the ids the answer is bound to, where they are not the business ids.
@@ -205,27 +214,48 @@ class Method(NamedTuple):
     one_of: tuple[str, ...] = ()
     only_one: bool = False
     new_id: bool = False
+    required: tuple[str, ...] = ()
 
 
-# apiName -> its method (module "simple": a flat one, on the client itself); every apiName of API is
+# apiName -> its method (module "flat": on the client itself); every apiName of API is
 # here or in HAND_WRITTEN. The docstring is ours: why and when to call it, its first line a sentence
 # of its own (a method that makes its business id gets the idempotency sentence after that line).
 METHODS: dict[str, Method] = {
+    "orderAndPay": Method(
+        "flat",
+        "order_and_pay",
+        "out_trade_no, total_amount as amount, currency, *, country, subject, user_id,"
+        " integrate: Integrate | str = Integrate.HOSTED_CHECKOUT, notify_url, front_callback_url,"
+        " payment_detail, goods_details, shipping_info, billing_info, language, reference,"
+        " expire_time: int | str, terminal_type: TerminalType | str, os_type,"
+        " capture_mode: CaptureMode | str, authorization_type: AuthorizationType | str, env_info,"
+        " sub_merchant, subscription_plan, referral_code, mit_management_url, risk_params, extra",
+        "Create a payment: hosted checkout, Direct API, drop-in, or an authorization.\n\n"
+        "The fields select PayerMax's variant (``integrate``, ``capture_mode``, a drop-in\n"
+        "``payment_detail.payment_token``), and that variant's own rules are checked before any\n"
+        "byte is sent: hosted checkout needs ``front_callback_url``, Direct API needs\n"
+        "``terminal_type`` and ``payment_detail`` (with ``buyer_info``). An authorization is\n"
+        '``capture_mode="MANUAL"`` (``authorization_type`` then defaults to ``FINAL_AUTH``).\n'
+        "``out_trade_no`` is the idempotency key: when a retry meets ORDER_REPEAT because the lost\n"
+        "first attempt did land, the result is rebuilt from :meth:`order_query` (``reconciled``\n"
+        "is True, no ``redirect_url``). ``extra`` adds top-level wire fields the schema lacks.",
+        prepare=("authorization_terms", "capture_mode", "authorization_type"),
+    ),
     "orderQuery": Method(
-        "simple",
+        "flat",
         "order_query",
         "out_trade_no, *",
         "The payment or authorization now. The way to learn a capture's effect without its answer.",
         ids=("out_trade_no",),
     ),
     "orderClose": Method(
-        "simple",
+        "flat",
         "order_close",
         "out_trade_no, reason, *",
         "Close an unpaid order so that it can no longer be paid.",
     ),
     "cancel": Method(
-        "simple",
+        "flat",
         "cancel",
         "out_trade_no, request_id, *",
         "Void an uncaptured authorization, releasing the held funds.\n\n"
@@ -233,8 +263,20 @@ METHODS: dict[str, Method] = {
         ids=("out_trade_no", "request_id"),
         new_id=True,
     ),
+    "refund": Method(
+        "flat",
+        "refund",
+        "out_trade_no, out_refund_no, refund_amount as amount, refund_currency as currency, *,"
+        " comments, refund_notify_url, trade_token",
+        "Refund (part of) a paid order. ``out_refund_no`` is the refund's idempotency key.\n\n"
+        "The answer names the payment by PayerMax's ``trade_order_no``; the outcome usually arrives\n"
+        "later (a REFUND notification or :meth:`refund_query`). When a retry meets ORDER_REPEAT\n"
+        "after a lost answer, the result comes from ``refund_query`` (``reconciled`` is True).",
+        ids=("out_trade_no", "out_refund_no"),
+        required=("out_trade_no",),
+    ),
     "refundQuery": Method(
-        "simple",
+        "flat",
         "refund_query",
         "*, out_refund_no, refund_trade_no",
         "A refund now, by your ``out_refund_no`` or PayerMax's ``refund_trade_no`` (exactly one).",
@@ -242,8 +284,19 @@ METHODS: dict[str, Method] = {
         one_of=("out_refund_no", "refund_trade_no"),
         only_one=True,
     ),
+    "paymentOrderPay": Method(
+        "flat",
+        "payout",
+        "out_trade_no, trade.amount, trade.currency, *, country, payee_info, notify_url, reference,"
+        " remark, purpose, source_account, destination_currency, notify_email, notify_phone,"
+        " expiry_days: int | str, user_id, charge_option, clearing_rail, payer_info, risk_params, extra",
+        "Pay money out (``paymentOrderPay``). ``out_trade_no`` is the idempotency key.\n\n"
+        "``trade.amount`` goes out as a JSON string, as PayerMax types it (exact, never a float).\n"
+        "When a retry meets ORDER_REPEAT after a lost answer, the result comes from\n"
+        ":meth:`payout_query` (``reconciled`` is True): this client never pays out twice.",
+    ),
     "paymentOrderQry": Method(
-        "simple",
+        "flat",
         "payout_query",
         "out_trade_no, *",
         "A payout now (``paymentOrderQry``).",

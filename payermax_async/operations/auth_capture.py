@@ -1,6 +1,6 @@
 """Capturing an authorization: the hot path of bulk runs, so its endpoint and operation are fixed once.
 
-Voiding one (``cancel``) is generated, with the other flat methods that only send: ``simple.py``.
+Every other flat method (``cancel`` too) is generated: ``flat.py``.
 """
 
 from __future__ import annotations

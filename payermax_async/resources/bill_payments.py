@@ -41,7 +41,7 @@ class BillPayments(Resource):
             confirmation=confirmation,
             failure_reason=failure_reason,
         )
-        ids = {"trade_token": request.trade_token}
+        ids = {"trade_token": trade_token}
         return await self._call(
             "orderConfirm", request, BillOrderConfirmResult, ids, timeout, max_retries, version
         )

@@ -28,7 +28,7 @@ class Disputes(Resource):
     ) -> CaseSearchResult:
         """A dispute case (``caseSearch``)."""
         request = CaseSearchRequest(case_id=case_id)
-        ids = {"case_id": request.case_id}
+        ids = {"case_id": case_id}
         return await self._call("caseSearch", request, CaseSearchResult, ids, timeout, max_retries, version)
 
     async def reply(
@@ -51,5 +51,5 @@ class Disputes(Resource):
             response_content=response_content,
             representment_file=None if representment_file is None else list(representment_file),
         )
-        ids = {"case_id": request.case_id}
+        ids = {"case_id": case_id}
         return await self._call("caseReplay", request, CaseReplayResult, ids, timeout, max_retries, version)

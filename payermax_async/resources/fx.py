@@ -106,7 +106,7 @@ class Fx(Resource):
     ) -> ExchangeQueryResult:
         """An exchange now (``exchangeQuery``)."""
         request = ExchangeQueryRequest(out_trade_no=out_trade_no)
-        ids = {"out_trade_no": request.out_trade_no}
+        ids = {"out_trade_no": out_trade_no}
         return await self._call(
             "exchangeQuery", request, ExchangeQueryResult, ids, timeout, max_retries, version
         )

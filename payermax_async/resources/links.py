@@ -84,7 +84,7 @@ class PaymentLinks(Resource):
     ) -> QueryPaybylinkResult:
         """A payment link now, with the payments made through it (``queryPaybylink``)."""
         request = QueryPaybylinkRequest(merchant_link_id=merchant_link_id)
-        ids = {"merchant_link_id": request.merchant_link_id}
+        ids = {"merchant_link_id": merchant_link_id}
         return await self._call(
             "queryPaybylink", request, QueryPaybylinkResult, ids, timeout, max_retries, version
         )
@@ -99,7 +99,7 @@ class PaymentLinks(Resource):
     ) -> ExpirePaybylinkResult:
         """Expire a payment link so that it can no longer be paid (``expirePaybylink``)."""
         request = ExpirePaybylinkRequest(merchant_link_id=merchant_link_id)
-        ids = {"merchant_link_id": request.merchant_link_id}
+        ids = {"merchant_link_id": merchant_link_id}
         return await self._call(
             "expirePaybylink", request, ExpirePaybylinkResult, ids, timeout, max_retries, version
         )

@@ -48,7 +48,7 @@ class Payments(Resource):
                 else ConfirmPaymentPaymentDetail(verification_code=verification_code)
             ),
         )
-        ids = {"out_trade_no": request.out_trade_no}
+        ids = {"out_trade_no": out_trade_no}
         return await self._call(
             "confirmPayment", request, ConfirmPaymentResult, ids, timeout, max_retries, version
         )

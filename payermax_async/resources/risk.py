@@ -65,5 +65,5 @@ class Risk(Resource):
         PayerMax documents no answer ``data`` for it: whatever comes back is a dict (exact numbers).
         """
         request = RfiMaterialListRequest(rfi_no=rfi_no, material_list=list(material_list))
-        ids = {"rfi_no": request.rfi_no}
+        ids = {"rfi_no": rfi_no}
         return await self._call("putRfiMaterialList", request, dict, ids, timeout, max_retries, version)

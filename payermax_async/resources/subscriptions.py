@@ -81,7 +81,7 @@ class Subscriptions(Resource):
     ) -> SubscriptionCancelResult:
         """Cancel a subscription (``subscriptionCancel``); a replay cancels nothing more."""
         request = SubscriptionCancelRequest(subscription_no=subscription_no)
-        ids = {"subscription_no": request.subscription_no}
+        ids = {"subscription_no": subscription_no}
         return await self._call(
             "subscriptionCancel", request, SubscriptionCancelResult, ids, timeout, max_retries, version
         )

@@ -82,7 +82,7 @@ class Tokens(Resource):
     ) -> InquireApplyRequestResult:
         """How a token application went (PayerMax's ``InquireApplyRequest``)."""
         request = InquireApplyRequestRequest(user_id=user_id, token_scope=token_scope, request_id=request_id)
-        ids = {"request_id": request.request_id}
+        ids = {"request_id": request_id}
         return await self._call(
             "InquireApplyRequest", request, InquireApplyRequestResult, ids, timeout, max_retries, version
         )
@@ -129,7 +129,7 @@ class Tokens(Resource):
         request = RemovePaymentTokenRequest(
             user_id=user_id, payment_token_id=payment_token_id, remove_reason=remove_reason
         )
-        ids = {"payment_token_id": request.payment_token_id}
+        ids = {"payment_token_id": payment_token_id}
         return await self._call(
             "removePaymentToken", request, RemovePaymentTokenResult, ids, timeout, max_retries, version
         )
