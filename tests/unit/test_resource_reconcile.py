@@ -325,6 +325,18 @@ async def test_the_dispatcher_settles_the_flat_kinds_the_same_way(
     assert info.value.code == "ORDER_REPEAT"
 
 
+async def test_a_flat_method_is_settled_by_its_endpoints_kind_too(
+    client: PayerMaxClient, gateway: ScriptedGateway, keys: Keys
+) -> None:
+    # order_close's kind is order_query: a close whose answer was lost is read back, not guessed.
+    assert ENDPOINTS["orderClose"].reconcile == "order_query"
+    lost_then_repeat(gateway, keys, "orderClose")
+    answers(gateway, keys, "orderQuery", {"outTradeNo": "O_7", "status": "CLOSED", "totalAmount": 5})
+    closed = await client.order_close("O_7", "no stock")
+    assert closed.reconciled and closed.status == "CLOSED" and closed.out_trade_no == "O_7"
+    assert sent(gateway, "orderQuery") == [{"outTradeNo": "O_7"}]
+
+
 # ---------------------------------------------------------------------------- read, replay, none
 
 
