@@ -31,14 +31,19 @@ def record(response: HttpResponse | None) -> None:
         sink.append(response)
 
 
-async def run_flight(run: Awaitable[T]) -> T:
-    """Await a shared flight, remembering its answer for the callers who join it."""
+async def _caught(run: Awaitable[T]) -> tuple[T, list[HttpResponse]]:
+    """Await ``run`` with a sink of its own: its result and the verified answers it was read from."""
     sink: list[HttpResponse] = []
     token = _SINK.set(sink)
     try:
-        result = await run
+        return await run, sink
     finally:
         _SINK.reset(token)
+
+
+async def run_flight(run: Awaitable[T]) -> T:
+    """Await a shared flight, remembering its answer for the callers who join it."""
+    result, sink = await _caught(run)
     if sink:
         task = asyncio.current_task()
         if task is not None:
@@ -54,10 +59,5 @@ def record_flight(flight: asyncio.Future[Any]) -> None:
 
 async def capture(run: Awaitable[T]) -> tuple[T, HttpResponse | None]:
     """Await ``run``; its result and the last verified answer it was decoded from."""
-    sink: list[HttpResponse] = []
-    token = _SINK.set(sink)
-    try:
-        result = await run
-    finally:
-        _SINK.reset(token)
+    result, sink = await _caught(run)
     return result, (sink[-1] if sink else None)

@@ -3,7 +3,7 @@
 A resource method builds its generated request struct and hands it to the client's ``_send``,
 which checks it against the endpoint table (variant, required fields, lengths, money) before
 any byte is sent, and takes the default version and the business id from the same table. The
-same table says how a lost answer is settled: ``_reconcile`` turns its kind into the query.
+same table says how a lost answer is settled: ``operations/_reconcile`` turns its kind into the query.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import msgspec
 from .._pipeline import RequestOptions
 from ..operations._base import OperationsBase
 from ..validation import new_request_id
-from ._reconcile import reconciler
 
 __all__ = ["Resource", "business_id"]
 
@@ -47,9 +46,9 @@ class Resource:
         max_retries: int | None,
         version: str | None,
     ) -> T:
-        options = RequestOptions(timeout, max_retries, version)
-        settle = reconciler(self._client, api_name, request, result_type, ids, options)
-        return await self._client._send(api_name, request, result_type, ids, options, reconcile=settle)
+        return await self._client._send(
+            api_name, request, result_type, ids, RequestOptions(timeout, max_retries, version)
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

@@ -138,7 +138,7 @@ async def test_extra_fields_ride_along_but_cannot_override(
     [
         ({"amount": 1.5}, "totalAmount"),
         ({"amount": "1.001"}, "totalAmount"),
-        ({"amount": "1e3"}, "amount"),  # not plain decimal text: refused before it is an amount
+        ({"amount": "1e3"}, "totalAmount"),  # not plain decimal text: refused under its wire name too
         ({"currency": "usd"}, "currency"),  # not an ISO 4217 code: named as itself
         ({"country": "USA"}, "country"),
         ({"subject": "x" * 257}, "subject"),

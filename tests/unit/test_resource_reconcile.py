@@ -17,7 +17,7 @@ import pytest
 from payermax_async import ApiError, OutcomeUnknownError, PayerMaxClient, ResponseLostError
 from payermax_async._pipeline import RequestOptions
 from payermax_async.endpoints import ENDPOINTS
-from payermax_async.resources._reconcile import QUERIES, _at, query_request, reconciler
+from payermax_async.operations._reconcile import QUERIES, _at, query_request, reconciler
 from payermax_async.types import MerchantInfo, UserInfo
 from payermax_async.types.links import CreatePaybylinkGoodsDetail, CreatePaybylinkResult
 from payermax_async.types.payouts import (
@@ -309,7 +309,7 @@ async def test_the_dispatcher_settles_the_flat_kinds_the_same_way(
     answer: dict[str, Any],
     fields: dict[str, Any],
 ) -> None:
-    # The flat methods keep their own closures; the one dispatcher covers their kinds too.
+    # The flat methods are settled by the same dispatcher (OperationsBase._send runs it).
     settle = reconciler(client, api, request_, result_type, {"key": "k"}, RequestOptions())
     assert settle is not None
     answers(gateway, keys, query, answer)
@@ -323,6 +323,18 @@ async def test_the_dispatcher_settles_the_flat_kinds_the_same_way(
     with pytest.raises(ApiError) as info:
         await settle()
     assert info.value.code == "ORDER_REPEAT"
+
+
+async def test_a_flat_method_is_settled_by_its_endpoints_kind_too(
+    client: PayerMaxClient, gateway: ScriptedGateway, keys: Keys
+) -> None:
+    # order_close's kind is order_query: a close whose answer was lost is read back, not guessed.
+    assert ENDPOINTS["orderClose"].reconcile == "order_query"
+    lost_then_repeat(gateway, keys, "orderClose")
+    answers(gateway, keys, "orderQuery", {"outTradeNo": "O_7", "status": "CLOSED", "totalAmount": 5})
+    closed = await client.order_close("O_7", "no stock")
+    assert closed.reconciled and closed.status == "CLOSED" and closed.out_trade_no == "O_7"
+    assert sent(gateway, "orderQuery") == [{"outTradeNo": "O_7"}]
 
 
 # ---------------------------------------------------------------------------- read, replay, none

@@ -1,17 +1,17 @@
-"""Settling a resource call whose answer was lost, by the query its endpoint names.
+"""Settling a call whose answer was lost, by the query its endpoint names.
 
 A retry after a lost answer that meets ORDER_REPEAT proves only that an attempt landed, not what it
 did. The endpoint table's ``reconcile`` kind (tools/gen_tables.py) says how to learn that: a
 ``*_query`` kind names a query keyed by the business id. The other kinds get no query: "read" is
 simply asked again; "replay" is answered as the original, and an ORDER_REPEAT there stays an
 unknown outcome that landed; "none" has no business id, so nothing can tell a retry from a new
-request and a retry may act twice (its methods say so). One dispatcher serves every resource
-method, driven by two facts per query:
+request and a retry may act twice (its methods say so). One dispatcher serves every typed method
+(``OperationsBase._send`` runs it), driven by two facts per query:
 
 - the query's request is filled from the original request's fields of the same wire name (the
   schema's own names: ``requestId``, ``merchantLinkId``, ``outTradeNo``...);
 - ``same``: the wire paths the query answers with that must equal what was sent. When they differ,
-  the id was taken by another request: the flat methods' ORDER_REPEAT error (check_reconciled).
+  the id was taken by another request: an ORDER_REPEAT error (check_reconciled).
 
 The answer's ids are bound to the request's by the pipeline itself, so only content is compared.
 """
@@ -22,16 +22,20 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import msgspec
 
 from .._pipeline import RequestOptions
+from ..codes import ORDER_REPEAT
 from ..endpoints import ENDPOINTS, endpoint_for
-from ..operations._base import OperationsBase, check_reconciled
+from ..errors import ApiError
 from ..types._base import WireResult, decode_data, encode_request, reconciled
 
-__all__ = ["QUERIES", "Query", "reconciler"]
+if TYPE_CHECKING:
+    from ._base import OperationsBase
+
+__all__ = ["QUERIES", "Query", "check_reconciled", "reconciler"]
 
 T = TypeVar("T")
 
@@ -98,6 +102,25 @@ def _types(query: Query) -> tuple[type[msgspec.Struct], type[Any]]:
     return cast(type[msgspec.Struct], endpoint.request_type), cast(type[Any], endpoint.result_type)
 
 
+def check_reconciled(
+    api_name: str, ids: Mapping[str, str], found: tuple[object, ...], sent: tuple[object, ...]
+) -> None:
+    """After ORDER_REPEAT, the object found under our id must be the one we asked for.
+
+    If it differs (another amount, currency or order), the id was already taken by something
+    else: our request was refused, not lost, and reporting the other object's state as ours
+    would be wrong. A field the query does not return (None) is not held against it.
+    """
+    for got, wanted in zip(found, sent, strict=True):
+        if got is not None and got != wanted:
+            raise ApiError(
+                ORDER_REPEAT,
+                "the id is already used by a different request; nothing new was created",
+                operation=api_name,
+                ids=ids,
+            )
+
+
 def reconciler(
     client: OperationsBase,
     api_name: str,
@@ -113,12 +136,12 @@ def reconciler(
         return None
 
     async def settle() -> T:
+        asked = query_request(query, request)
+        # The query's answer is bound to the ids it asked by; the others are compared as content
+        # (``same``), so another request under our id is a refusal, not an unreadable answer.
+        by = {k: v for k, v in ids.items() if k in _names(type(asked)).values()}
         found = await client._send(
-            query.api_name,
-            query_request(query, request),
-            _types(query)[1],
-            ids,
-            RequestOptions(options.timeout, options.max_retries),
+            query.api_name, asked, _types(query)[1], by, RequestOptions(options.timeout, options.max_retries)
         )
         pairs = [(_at(found, p), _at(request, p)) for p in query.same]
         pairs = [(got, sent) for got, sent in pairs if sent is not None]
