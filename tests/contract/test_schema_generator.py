@@ -70,6 +70,7 @@ def test_snake_case_refuses_what_it_cannot_split() -> None:
 
 gen_methods = importlib.import_module("gen_methods")
 gen_tables = importlib.import_module("gen_tables")
+rows = importlib.import_module("gen_method_rows")
 
 
 def test_every_api_name_has_a_typed_method_that_sends_it() -> None:
@@ -78,25 +79,25 @@ def test_every_api_name_has_a_typed_method_that_sends_it() -> None:
     import payermax_async.resources as resources
     from payermax_async import PayerMaxClient
 
-    assert set(gen_tables.API) == set(gen_tables.METHODS) | gen_tables.HAND_WRITTEN
-    for api, row in gen_tables.METHODS.items():
-        if row.module == gen_tables.FLAT[0]:
+    assert set(gen_tables.API) == set(rows.METHODS) | rows.HAND_WRITTEN
+    for api, row in rows.METHODS.items():
+        if row.module == rows.FLAT[0]:
             method = getattr(PayerMaxClient, row.name)
         else:
-            method = getattr(getattr(resources, gen_tables.RESOURCES[row.module][0]), row.name)
+            method = getattr(getattr(resources, rows.RESOURCES[row.module][0]), row.name)
         assert f'"{api}"' in inspect.getsource(method), (api, row.name)
 
 
 def test_a_row_that_leaves_out_a_request_field_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    row = gen_tables.METHODS["removePaymentToken"]
+    row = rows.METHODS["removePaymentToken"]
     short = row._replace(params="*, user_id, payment_token_id")
-    monkeypatch.setattr(gen_methods, "METHODS", {**gen_tables.METHODS, "removePaymentToken": short})
+    monkeypatch.setattr(gen_methods, "METHODS", {**rows.METHODS, "removePaymentToken": short})
     with pytest.raises(SystemExit, match=r"removePaymentToken.*remove_reason"):
         gen_methods.render(generate.build())
 
 
 def test_an_api_name_without_a_method_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    fewer = {k: v for k, v in gen_tables.METHODS.items() if k != "caseSearch"}
+    fewer = {k: v for k, v in rows.METHODS.items() if k != "caseSearch"}
     monkeypatch.setattr(gen_methods, "METHODS", fewer)
     with pytest.raises(SystemExit, match="caseSearch"):
         gen_methods.render(generate.build())
