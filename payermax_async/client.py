@@ -23,7 +23,7 @@ from ._pipeline import DEFAULT_VERSIONS, Operation, Pipeline, RequestOptions
 from ._telemetry import CallEvent, Instrument, Telemetry
 from .config import ClientConfig
 from .errors import InvalidRequestError
-from .operations import AuthCaptureMethods, OrderMethods, PayoutMethods, RefundMethods
+from .operations import AuthCaptureMethods, FlatMethods
 from .resources import (
     Balances,
     BillPayments,
@@ -59,7 +59,7 @@ __all__ = ["DEFAULT_VERSIONS", "ClientSpec", "Operation", "PayerMaxClient"]
 T = TypeVar("T")
 
 
-class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMethods):
+class PayerMaxClient(FlatMethods, AuthCaptureMethods):
     """An asyncio PayerMax client. Share one per merchant across the whole service.
 
     It owns a pooled HTTP session (created lazily inside the running loop), a retry budget and

@@ -164,7 +164,9 @@ class WebhookVerifier:
     captured notification can be replayed, while covering PayerMax's whole re-send schedule.
     ``max_age=None`` turns the check off. ``app_id`` / ``merchant_no``, when given,
     must match the notification's: PayerMax signs notifications for every merchant with the same
-    platform key, so a signature alone does not say the notification is meant for you.
+    platform key, so a signature alone does not say the notification is meant for you. A notification
+    without ``merchantNo`` is refused then (every one PayerMax documents carries it); one without an
+    app id is not (PayerMax's TOKENIZATION example has none).
     During a key rotation pass a list of public keys: a notification verifies if any of them does.
     """
 
@@ -246,7 +248,7 @@ class WebhookVerifier:
 
     def _check_recipient(self, notification: WireResult) -> None:
         merchant_no = getattr(notification, "merchant_no", None)
-        if self.merchant_no is not None and merchant_no not in (None, self.merchant_no):
+        if self.merchant_no is not None and merchant_no != self.merchant_no:
             raise NotificationError(f"notification is for merchant {merchant_no!r}")
         app = getattr(notification, "app_id", None) or getattr(notification, "merchant_app_id", None)
         if self.app_id is not None and app not in (None, self.app_id):

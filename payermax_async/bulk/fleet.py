@@ -51,6 +51,13 @@ RETURNING s.seat
 """
 
 
+async def _install(conn: psycopg.AsyncConnection[TupleRow], schema: str) -> None:
+    """Create a table once for the whole fleet: CREATE IF NOT EXISTS races with itself, so serialise."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('payermax_capture_install'))")
+        await conn.execute(schema)
+
+
 class FleetSemaphore:
     """``async with sem.seat():`` around each capture. Run :meth:`run` alongside (renews leases)."""
 
@@ -91,9 +98,7 @@ class FleetSemaphore:
 
     async def setup(self) -> None:
         async with self._db:
-            async with self._conn.transaction():  # CREATE IF NOT EXISTS races with itself: serialise
-                await self._conn.execute("SELECT pg_advisory_xact_lock(hashtext('payermax_capture_install'))")
-                await self._conn.execute(_SEATS_SCHEMA)
+            await _install(self._conn, _SEATS_SCHEMA)
             await self._conn.execute(
                 "INSERT INTO payermax_capture_seats (name, seat) "
                 "SELECT %s, g FROM generate_series(0, %s - 1) g "
@@ -288,9 +293,7 @@ class FleetLimit:
 
     async def setup(self) -> None:
         """Create the row once; an existing row keeps its learnt value (a restart resumes)."""
-        async with self._conn.transaction():  # CREATE IF NOT EXISTS races with itself: serialise
-            await self._conn.execute("SELECT pg_advisory_xact_lock(hashtext('payermax_capture_install'))")
-            await self._conn.execute(_LIMITS_SCHEMA)
+        await _install(self._conn, _LIMITS_SCHEMA)
         await self._conn.execute(
             "INSERT INTO payermax_capture_limits (name, value, floor, ceiling) VALUES (%s, %s, %s, %s) "
             "ON CONFLICT (name) DO UPDATE SET floor = EXCLUDED.floor, ceiling = EXCLUDED.ceiling, "

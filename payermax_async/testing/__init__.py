@@ -10,8 +10,9 @@ plugin, does not import the whole library.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from .. import _lazy
 
 if TYPE_CHECKING:
     from .faults import Fault, FaultKind
@@ -62,17 +63,7 @@ _LAZY: dict[str, str] = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        try:
-            return importlib.import_module(f"{__name__}.{name}")  # a submodule, e.g. .sync
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+    return _lazy.resolve(__name__, _LAZY, globals(), name)
 
 
 def __dir__() -> list[str]:

@@ -65,6 +65,15 @@ def _as_wire(data: Mapping[str, Any] | msgspec.Struct) -> dict[str, Any]:
     return dict(data)
 
 
+def _lay_over(base: dict[str, Any], given: Mapping[str, Any]) -> None:
+    """``given`` over ``base``: objects merge field by field, anything else (lists too) replaces."""
+    for name, value in given.items():
+        if isinstance(value, Mapping) and isinstance(base.get(name), dict):
+            _lay_over(base[name], value)
+        else:
+            base[name] = value
+
+
 def make_notification(
     notify_type: str | Enum,
     data: Mapping[str, Any] | msgspec.Struct | None = None,
@@ -82,7 +91,8 @@ def make_notification(
     """``(raw_body, sign_header)`` of one notification as PayerMax sends it.
 
     ``data`` (PayerMax's wire names, or a notification-data struct) is laid over PayerMax's example
-    ``data`` for ``notify_type``, top-level field by field; an undocumented type takes ``data`` as
+    ``data`` for ``notify_type``, field by field (nested objects too; a list replaces the example's);
+    an undocumented type takes ``data`` as
     given. ``callback`` picks between the URL settings of one type (``authResultNotifyUrl`` for an
     authorization's PAYMENT). The key, ``app_id`` and ``merchant_no`` default to ``simulator``'s;
     ``notify_time`` (epoch seconds) to now, so ``WebhookVerifier``'s freshness check passes.
@@ -116,7 +126,7 @@ def make_notification(
             "notifyType": kind,
         }
     )
-    body["data"].update(_as_wire(data) if data is not None else {})
+    _lay_over(body["data"], _as_wire(data) if data is not None else {})
     if documented is not None:
         found = notification_violations(facts, documented, body)
         if found:

@@ -255,9 +255,12 @@ def test_notification_for_another_merchant_is_refused(keys: Keys) -> None:
     )
     ours = body()
     assert mine.parse(ours, keys.payermax_sign(ours)).merchant_no == "M-TEST-1"
-    for theirs in (body(merchantNo="M-OTHER"), body(appId="app-other")):
+    for theirs in (body(merchantNo="M-OTHER"), body(appId="app-other"), body(merchantNo=None)):
         with pytest.raises(NotificationError):
             mine.parse(theirs, keys.payermax_sign(theirs))
+    # no app id: accepted (PayerMax's own TOKENIZATION example carries none), the merchant still checked
+    no_app = body(appId=None)
+    assert mine.parse(no_app, keys.payermax_sign(no_app)).merchant_no == "M-TEST-1"
 
 
 def test_verifier_construction_rules(keys: Keys) -> None:
