@@ -100,6 +100,8 @@ class _Call:
     deadline: float | None
     reconcile: Callable[[], Any] | None
     retry_rate_limited: bool = True
+    #: the verified answer the result was decoded from (what with_raw_response shows)
+    answer: HttpResponse | None = None
 
 
 @dataclass(slots=True)
@@ -108,7 +110,6 @@ class _Flight:
 
     data: bytes  # the encoded ``data``: a caller with the same id must have sent the same
     call: _Call  # the first caller's, which the flight runs
-    answers: list[HttpResponse]  # what the flight's attempts recorded, for with_raw_response
     waiters: list[asyncio.Future[Any]] = field(default_factory=list)  # one per caller
     task: asyncio.Task[None] | None = None
 
@@ -220,12 +221,12 @@ class Pipeline:
         )
         key_value = call.ids.get(op.id_field) if op.id_field else None
         if key_value is None:
-            return self.telemetry.observe(op.api_name, call.ids, self._run(call))
+            return _responses.recorded(self.telemetry.observe(op.api_name, call.ids, self._run(call)), call)
         key = (op.api_name, key_value)
         flight = self._inflight.get(key)
         if flight is None:
-            flight = self._inflight[key] = _Flight(data_raw, call, [])
-            flight.task = _responses.start_flight(self._fly(key, flight), flight.answers)
+            flight = self._inflight[key] = _Flight(data_raw, call)
+            flight.task = asyncio.get_running_loop().create_task(self._fly(key, flight))
         elif flight.data != data_raw:
             raise InvalidRequestError(
                 f"{op.id_field} {key_value!r} is already in flight with different parameters",
@@ -235,7 +236,7 @@ class Pipeline:
             )
         waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         flight.waiters.append(waiter)
-        return _responses.recorded(waiter, flight.answers)
+        return _responses.recorded(waiter, flight.call)
 
     def _check_loop(self, op: Operation[Any]) -> None:
         """A client belongs to the event loop of its first call: aiohttp's pool cannot move."""
@@ -283,9 +284,7 @@ class Pipeline:
             if deadline_at is not None:
                 attempt_timeout = min(call.timeout, max(deadline_at - loop.time(), 0.001))
             try:
-                result = await self.telemetry.attempt(
-                    self._attempt(op, call.data, ids, call.version, attempt_timeout, deadline_at)
-                )
+                result = await self.telemetry.attempt(self._attempt(call, attempt_timeout, deadline_at))
             except PayerMaxError as exc:
                 exc.operation = exc.operation or op.api_name
                 exc.ids = {**ids, **exc.ids}
@@ -315,7 +314,8 @@ class Pipeline:
                             ids=ids,
                         ) from exc
                     logger.info("%s %s: ORDER_REPEAT after a lost answer, reconciling", op.api_name, ids)
-                    return await call.reconcile()
+                    result, call.answer = await _responses.capture(call.reconcile())
+                    return result
                 if kind is FailureKind.CLOCK_SKEW and not clock_fixed and attempt <= call.retries_allowed:
                     clock_fixed = True
                     self._emit(op, ids, attempt, kind, exc, 0.0)
@@ -386,23 +386,15 @@ class Pipeline:
 
     # ------------------------------------------------------------------ one attempt
 
-    async def _attempt(
-        self,
-        op: Operation[T],
-        data: msgspec.Raw,
-        ids: Mapping[str, str],
-        version: str,
-        timeout: float,
-        deadline_at: float | None = None,
-    ) -> T:
-        config = self.config
+    async def _attempt(self, call: _Call, timeout: float, deadline_at: float | None) -> Any:
+        config, op = self.config, call.op
         envelope = RequestEnvelope(
-            version=version,
+            version=call.version,
             key_version=config.key_version,
             request_time=format_request_time(self._clock() + self.clock_offset),
             app_id=config.app_id if op.app_id_field == "appId" else None,
             merchant_no=config.merchant_no,
-            data=data,
+            data=call.data,
             sp_merchant_no=config.sp_merchant_no,
             merchant_app_id=None if op.app_id_field == "appId" else config.app_id,
         )
@@ -427,8 +419,8 @@ class Pipeline:
                 (time.perf_counter() - started) * 1000,
                 redact(response.body),
             )
-        result = self._interpret(op, response, ids)
-        _responses.record(response)  # verified and decoded: what with_raw_response may show
+        result = self._interpret(op, response, call.ids)
+        call.answer = response  # verified, decoded and bound: what with_raw_response may show
         return result
 
     def _interpret(self, op: Operation[T], response: HttpResponse, ids: Mapping[str, str]) -> T:

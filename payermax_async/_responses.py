@@ -1,56 +1,45 @@
 """Which HTTP answer a call's result came from, for ``client.with_raw_response``.
 
-Each attempt that returns a result records its (verified) answer into the sink of the current
-context, if there is one: a call made through ``with_raw_response`` sets it. A shared flight (same
-business id in flight) runs with a sink of its own, so that every caller who awaited it, the one
-who started it or one who joined it, records the answer it got. Only answers that passed
-verification and decoding are recorded, so a raw response never shows bytes the client did not
-believe.
+A call made through ``with_raw_response`` runs with a sink in its context; the pipeline keeps the
+answer each call's result came from on the call, and a caller with a sink records it there once
+its result is in: the one who started a shared flight (same business id in flight) and those who
+joined it alike. Nothing is recorded for the callers without one, which is nearly all of them.
+Only answers that passed verification, decoding and binding are kept, so a raw response never
+shows bytes the client did not believe.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Awaitable
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Protocol, TypeVar
 
 from .transport import HttpResponse
 
-__all__ = ["capture", "record", "recorded", "start_flight"]
+__all__ = ["Answered", "capture", "recorded"]
 
 T = TypeVar("T")
 
 _SINK: ContextVar[list[HttpResponse] | None] = ContextVar("payermax_raw_sink", default=None)
 
 
-def record(response: HttpResponse | None) -> None:
-    """Called by the pipeline with the answer a result was decoded from."""
+class Answered(Protocol):
+    """A call, with the verified answer its result was decoded from once it has one."""
+
+    answer: HttpResponse | None
+
+
+def recorded(run: Awaitable[T], call: Answered) -> Awaitable[T]:
+    """What a caller awaits: ``run`` itself, or under ``with_raw_response`` ``run`` followed by
+    recording the answer the call's result came from (a shared flight's: the one it got)."""
     sink = _SINK.get()
-    if sink is not None and response is not None:
-        sink.append(response)
+    return run if sink is None else _then_record(run, call, sink)
 
 
-def start_flight(run: Coroutine[Any, Any, T], sink: list[HttpResponse]) -> asyncio.Task[T]:
-    """``run`` as a task of its own, whose attempts record their answers into ``sink``."""
-    token = _SINK.set(sink)  # the new task copies the current context, sink included
-    try:
-        return asyncio.get_running_loop().create_task(run)
-    finally:
-        _SINK.reset(token)
-
-
-def recorded(waiter: Awaitable[T], answers: list[HttpResponse]) -> Awaitable[T]:
-    """What a caller of a shared flight awaits: ``waiter`` itself, or under ``with_raw_response``
-    ``waiter`` followed by recording the last answer the flight got."""
-    sink = _SINK.get()
-    return waiter if sink is None else _then_record(waiter, answers, sink)
-
-
-async def _then_record(waiter: Awaitable[T], answers: list[HttpResponse], sink: list[HttpResponse]) -> T:
-    result = await waiter
-    if answers:
-        sink.append(answers[-1])
+async def _then_record(run: Awaitable[T], call: Answered, sink: list[HttpResponse]) -> T:
+    result = await run
+    if call.answer is not None:
+        sink.append(call.answer)
     return result
 
 

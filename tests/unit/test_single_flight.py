@@ -1,5 +1,5 @@
-"""The shared flight under a business id, at its edges: who sees which raw answer, and what a flight
-that fails, or whose only caller went away, leaves behind."""
+"""The shared flight under a business id, at its edges: who sees which raw answer (also after a
+reconcile), and what a flight that fails, or whose only caller went away, leaves behind."""
 
 from __future__ import annotations
 
@@ -12,9 +12,13 @@ from typing import Any
 
 import pytest
 
-from payermax_async import ApiError, CaptureResult, PayerMaxClient
+from payermax_async import ApiError, CaptureResult, PayerMaxClient, ResponseLostError
+from payermax_async.types import MerchantInfo, UserInfo
+from payermax_async.types.links import CreatePaybylinkGoodsDetail
 
 from ..support import URL, Keys, Reply, ScriptedGateway, capture_data, reply
+
+LINKS = "http://127.0.0.1:9/aggregate-pay/api/gateway/"
 
 
 def _echo(keys: Keys, code: str = "APPLY_SUCCESS") -> Callable[..., Reply]:
@@ -92,3 +96,43 @@ async def test_a_flight_whose_only_caller_went_away_still_lands_and_leaves_no_wa
     finally:
         loop.set_exception_handler(None)
     assert reported == []
+
+
+async def test_the_raw_answer_of_a_reconciled_call_is_the_querys(
+    client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway
+) -> None:
+    """The first attempt landed but its answer was lost, the replay met ORDER_REPEAT, and the result
+    was read back by the endpoint's query: the raw answer shown is that query's, the one the
+    result came from."""
+    gateway.post(LINKS + "createPaybylink", exception=ResponseLostError("connection reset mid-response"))
+    gateway.post(LINKS + "createPaybylink", callback=lambda url, **kw: reply(keys, "ORDER_REPEAT"))
+    found = {"linkId": "LK_9", "merchantLinkId": "L_1", "totalAmount": "10.5", "currency": "SAR"}
+    gateway.post(LINKS + "queryPaybylink", callback=lambda url, **kw: reply(keys, data=found))
+    raw = await client.with_raw_response.payment_links.create(
+        merchant_link_id="L_1",
+        link_type="ONETIME",
+        country="SA",
+        currency="SAR",
+        total_amount="10.50",
+        description="Order 3",
+        user_info=UserInfo(user_id="u1"),
+        goods_details=[
+            CreatePaybylinkGoodsDetail(
+                goods_name="Cup",
+                goods_description="A cup",
+                quantity="1",
+                price=Decimal("10.50"),
+                goods_currency="SAR",
+                show_url="https://merchant.test/cup",
+            )
+        ],
+        merchant_info=MerchantInfo(contact_email="shop@merchant.test"),
+        notify_url="https://merchant.test/notify",
+    )
+    assert raw.parse().reconciled and raw.parse().link_id == "LK_9"
+    assert json.loads(raw.content)["data"]["linkId"] == "LK_9"
+    assert [r.url.rsplit("/", 1)[1] for r in gateway.requests] == [
+        "createPaybylink",
+        "createPaybylink",
+        "queryPaybylink",
+    ]
