@@ -11,6 +11,7 @@ import asyncio
 import base64
 import contextlib
 import functools
+import gc
 import os
 import resource
 import subprocess
@@ -137,11 +138,22 @@ _ENC = msgspec.json.Encoder(decimal_format="number")
 
 
 async def floor_run(
-    keys: Keys, base_url: str, backend: Backend, n: int, concurrency: int, max_connections: int = 100
+    keys: Keys | None,
+    base_url: str,
+    backend: Backend,
+    n: int,
+    concurrency: int,
+    max_connections: int = 100,
+    *,
+    signer: Any = None,
+    verifier: Any = None,
 ) -> None:
-    """The hand-written floor: aiohttp + the same signer, N workers, no library."""
-    signer = signer_for(keys.merchant_private, backend)
-    verifier = verifier_for(keys.payermax_public, backend)
+    """The hand-written floor: aiohttp + the same signer, N workers, no library. (``signer`` and
+    ``verifier`` replace the keys' own: the stubs of the RSA-free benchmarks.)"""
+    if signer is None or verifier is None:
+        assert keys is not None
+        signer = signer_for(keys.merchant_private, backend)
+        verifier = verifier_for(keys.payermax_public, backend)
     url = base_url + PATH
     counter = iter(range(n))
     connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=0)
@@ -186,6 +198,7 @@ class Timing:
     n: int
     wall: float
     cpu: float  # this process's CPU seconds, all threads
+    collections: int = 0  # garbage collections (any generation) during the run
 
     @property
     def rate(self) -> float:
@@ -195,12 +208,21 @@ class Timing:
     def cpu_us(self) -> float:
         return self.cpu / self.n * 1e6
 
+    @property
+    def gc_per_1000(self) -> float:
+        return self.collections / self.n * 1000
+
+
+def _collections() -> int:
+    return sum(s["collections"] for s in gc.get_stats())
+
 
 @contextlib.contextmanager
 def timed(n: int, into: list[Timing]) -> Iterator[None]:
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu, collections = time.perf_counter(), time.process_time(), _collections()
     yield
-    into.append(Timing(n, time.perf_counter() - wall, time.process_time() - cpu))
+    elapsed_cpu = time.process_time() - cpu
+    into.append(Timing(n, time.perf_counter() - wall, elapsed_cpu, _collections() - collections))
 
 
 def peak_rss_mib() -> float:

@@ -126,6 +126,9 @@ class Cell:
         quarter = len(values) // 4
         return f"{values[quarter]:.2f}-{values[-1 - quarter]:.2f}"
 
+    def gc_per_1000(self, mode: str) -> float:
+        return median([r[mode].gc_per_1000 for r in self.rounds])
+
     def overhead_us(self, mode: str) -> float:
         return median([r[mode].cpu_us - r["floor"].cpu_us for r in self.rounds])
 
@@ -223,9 +226,9 @@ def main() -> None:
     print(
         "| signer | concurrency | floor | capture_many | gather | capture_many / floor "
         "| (middle half) | gather / floor | (middle half) | CPU µs floor | CPU µs capture_many "
-        "| overhead µs | with bulk_signer (/ floor) |"
+        "| overhead µs | GCs per 1,000 (floor / capture_many) | with bulk_signer (/ floor) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (backend, c), cell in cells.items():
         print(
             f"| {backend} | {c} | {cell.rate('floor'):,.0f} | {cell.rate('capture_many'):,.0f} "
@@ -233,6 +236,7 @@ def main() -> None:
             f"| {cell.spread('capture_many')} | {cell.ratio('gather'):.2f} | {cell.spread('gather')} "
             f"| {cell.cpu_us('floor'):,.0f} | {cell.cpu_us('capture_many'):,.0f} "
             f"| {cell.overhead_us('capture_many'):+,.0f} "
+            f"| {cell.gc_per_1000('floor'):.0f} / {cell.gc_per_1000('capture_many'):.0f} "
             + (f"| {cell.rate('thread'):,.0f} ({cell.ratio('thread'):.2f}) |" if "thread" in names else "| |")
         )
     print(f"\n## Against the synchronous requests loop (what users write today), capture_many at {top_c}\n")
