@@ -11,12 +11,12 @@ import asyncio
 import base64
 import contextlib
 import functools
+import gc
 import os
 import resource
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,8 +25,10 @@ from typing import Any
 
 import aiohttp
 import msgspec
+from _server import order_no, request_id_for
 
 from payermax_async import PayerMaxClient
+from payermax_async.bulk import CaptureItem
 from payermax_async.signing import Backend, RsaSigner, RsaVerifier, generate_key_pair
 
 HERE = Path(__file__).resolve().parent
@@ -60,15 +62,21 @@ class Server:
 
 
 @contextlib.contextmanager
-def lean_server(keys: Keys, *, verify: bool = False, latency_ms: float = 0.0) -> Iterator[Server]:
-    """Start benchmarks/_server.py in its own process; yield where it listens; stop it after."""
+def lean_server(
+    keys: Keys, *, verify: bool = False, latency_ms: float = 0.0, presign: int = 0, signed: bool = True
+) -> Iterator[Server]:
+    """Start benchmarks/_server.py in its own process; yield where it listens; stop it after.
+
+    ``presign``: sign the answers to the first N of :func:`items` before listening (each distinct
+    answer costs the server one RSA signature, once); ``signed=False`` for stub verifiers.
+    """
     env = dict(os.environ)
     env["BENCH_PAYERMAX_PRIVATE_KEY"] = keys.payermax_private
     env["BENCH_MERCHANT_PUBLIC_KEY"] = keys.merchant_public
     cmd = [sys.executable, str(HERE / "_server.py"), "--latency-ms", str(latency_ms)]
-    proc = subprocess.Popen(
-        [*cmd, *(["--verify"] if verify else [])], stdout=subprocess.PIPE, env=env, text=True
-    )
+    cmd += ["--presign", str(presign)]
+    flags = (["--verify"] if verify else []) + ([] if signed else ["--unsigned"])
+    proc = subprocess.Popen([*cmd, *flags], stdout=subprocess.PIPE, env=env, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -105,6 +113,11 @@ def request_time() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}+00:00"
 
 
+def items(n: int) -> list[CaptureItem]:
+    """The benchmarks' orders, with fixed request ids (the server signs each answer once)."""
+    return [CaptureItem(order_no(i), "10.00", "USD", request_id_for(i)) for i in range(n)]
+
+
 def envelope(i: int) -> dict[str, Any]:
     return {
         "version": "1.5",
@@ -113,8 +126,8 @@ def envelope(i: int) -> dict[str, Any]:
         "appId": "bench-app",
         "merchantNo": "M-BENCH",
         "data": {
-            "requestId": uuid.uuid4().hex,
-            "outTradeNo": f"ORD_{i:07d}",
+            "requestId": request_id_for(i),
+            "outTradeNo": order_no(i),
             "currency": "USD",
             "amount": Decimal("10.00"),
         },
@@ -125,11 +138,22 @@ _ENC = msgspec.json.Encoder(decimal_format="number")
 
 
 async def floor_run(
-    keys: Keys, base_url: str, backend: Backend, n: int, concurrency: int, max_connections: int = 100
+    keys: Keys | None,
+    base_url: str,
+    backend: Backend,
+    n: int,
+    concurrency: int,
+    max_connections: int = 100,
+    *,
+    signer: Any = None,
+    verifier: Any = None,
 ) -> None:
-    """The hand-written floor: aiohttp + the same signer, N workers, no library."""
-    signer = signer_for(keys.merchant_private, backend)
-    verifier = verifier_for(keys.payermax_public, backend)
+    """The hand-written floor: aiohttp + the same signer, N workers, no library. (``signer`` and
+    ``verifier`` replace the keys' own: the stubs of the RSA-free benchmarks.)"""
+    if signer is None or verifier is None:
+        assert keys is not None
+        signer = signer_for(keys.merchant_private, backend)
+        verifier = verifier_for(keys.payermax_public, backend)
     url = base_url + PATH
     counter = iter(range(n))
     connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=0)
@@ -174,6 +198,7 @@ class Timing:
     n: int
     wall: float
     cpu: float  # this process's CPU seconds, all threads
+    collections: int = 0  # garbage collections (any generation) during the run
 
     @property
     def rate(self) -> float:
@@ -183,12 +208,21 @@ class Timing:
     def cpu_us(self) -> float:
         return self.cpu / self.n * 1e6
 
+    @property
+    def gc_per_1000(self) -> float:
+        return self.collections / self.n * 1000
+
+
+def _collections() -> int:
+    return sum(s["collections"] for s in gc.get_stats())
+
 
 @contextlib.contextmanager
 def timed(n: int, into: list[Timing]) -> Iterator[None]:
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu, collections = time.perf_counter(), time.process_time(), _collections()
     yield
-    into.append(Timing(n, time.perf_counter() - wall, time.process_time() - cpu))
+    elapsed_cpu = time.process_time() - cpu
+    into.append(Timing(n, time.perf_counter() - wall, elapsed_cpu, _collections() - collections))
 
 
 def peak_rss_mib() -> float:

@@ -42,6 +42,7 @@ from _common import (
     Keys,
     Timing,
     floor_run,
+    items,
     lean_server,
     make_client,
     make_keys,
@@ -54,10 +55,6 @@ from _common import (
 from payermax_async.bulk import CaptureItem
 from payermax_async.signing import Backend, Signer, available_backends
 from payermax_async.signing_thread import bulk_signer
-
-
-def items(n: int) -> list[CaptureItem]:
-    return [CaptureItem(f"ORD_{i:07d}", "10.00", "USD") for i in range(n)]
 
 
 async def run_capture_many(keys: Keys, url: str, backend: Backend, n: int, concurrency: int) -> None:
@@ -87,7 +84,7 @@ async def run_gather(keys: Keys, url: str, backend: Backend, n: int, concurrency
 
         async def one(item: CaptureItem) -> None:
             async with sem:
-                await client.capture(item.out_trade_no, item.amount, item.currency)
+                await client.capture(item.out_trade_no, item.amount, item.currency, item.request_id)
 
         await asyncio.gather(*(one(item) for item in items(n)))
 
@@ -129,13 +126,17 @@ class Cell:
         quarter = len(values) // 4
         return f"{values[quarter]:.2f}-{values[-1 - quarter]:.2f}"
 
+    def gc_per_1000(self, mode: str) -> float:
+        return median([r[mode].gc_per_1000 for r in self.rounds])
+
     def overhead_us(self, mode: str) -> float:
         return median([r[mode].cpu_us - r["floor"].cpu_us for r in self.rounds])
 
 
-def measure(keys: Keys, url: str, backend: Backend, n: int, concurrency: int, repeat: int) -> Cell:
+def measure(
+    keys: Keys, url: str, backend: Backend, n: int, concurrency: int, repeat: int, names: list[str]
+) -> Cell:
     cell = Cell()
-    names = list(MODES)
     for round_no in range(repeat):
         timings: list[Timing] = []
         order = names[round_no % len(names) :] + names[: round_no % len(names)]
@@ -169,7 +170,10 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,16,64,256")
     parser.add_argument("--backends", default=",".join(available_backends()))
     parser.add_argument("--repeat", type=int, default=8, help="rounds per cell (medians are reported)")
-    parser.add_argument("--sync-n", type=int, default=300, help="captures per requests-loop run")
+    parser.add_argument("--no-thread", action="store_true", help="leave out the bulk_signer mode")
+    parser.add_argument(
+        "--sync-n", type=int, default=300, help="captures per requests-loop run (0: no requests comparison)"
+    )
     parser.add_argument(
         "--latency-ms",
         type=float,
@@ -178,6 +182,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     concurrencies = [int(c) for c in args.concurrency.split(",")]
+    names = [m for m in MODES if not (args.no_thread and m == "thread")]
     backends: list[Backend] = [b for b in available_backends() if b in args.backends.split(",")]
 
     print(
@@ -194,17 +199,19 @@ def main() -> None:
     versus: dict[tuple[Backend, float], tuple[float, float]] = {}
     top_c = 64 if 64 in concurrencies else max(concurrencies)
     started = time.perf_counter()
-    with lean_server(keys) as server:
+    presign = max(args.n, args.n_slow, args.sync_n)
+    with lean_server(keys, presign=presign) as server:
         url = server.url
         asyncio.run(floor_run(keys, url, backends[0], 50, 4))  # warm up server and imports
         for backend in backends:
             n = args.n if backend == "cryptography" else args.n_slow
             for concurrency in concurrencies:
-                cells[backend, concurrency] = measure(keys, url, backend, n, concurrency, args.repeat)
+                cells[backend, concurrency] = measure(keys, url, backend, n, concurrency, args.repeat, names)
                 print(f"  done {backend} c={concurrency}", file=sys.stderr, flush=True)
-            versus[backend, 0.0] = versus_requests(keys, url, backend, args.sync_n, n, top_c, args.repeat)
-    if args.latency_ms > 0:
-        with lean_server(keys, latency_ms=args.latency_ms) as server:
+            if args.sync_n > 0:
+                versus[backend, 0.0] = versus_requests(keys, url, backend, args.sync_n, n, top_c, args.repeat)
+    if args.latency_ms > 0 and args.sync_n > 0:
+        with lean_server(keys, latency_ms=args.latency_ms, presign=presign) as server:
             url = server.url
             asyncio.run(floor_run(keys, url, backends[0], 50, 4))
             for backend in backends:
@@ -218,18 +225,19 @@ def main() -> None:
     print("\n## Throughput (captures/s) and CPU per capture\n")
     print(
         "| signer | concurrency | floor | capture_many | gather | capture_many / floor "
-        "| (middle half) | gather / floor | CPU µs floor | CPU µs capture_many | overhead µs "
-        "| with bulk_signer (/ floor) |"
+        "| (middle half) | gather / floor | (middle half) | CPU µs floor | CPU µs capture_many "
+        "| overhead µs | GCs per 1,000 (floor / capture_many) | with bulk_signer (/ floor) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for (backend, c), cell in cells.items():
         print(
             f"| {backend} | {c} | {cell.rate('floor'):,.0f} | {cell.rate('capture_many'):,.0f} "
             f"| {cell.rate('gather'):,.0f} | {cell.ratio('capture_many'):.2f} "
-            f"| {cell.spread('capture_many')} | {cell.ratio('gather'):.2f} "
+            f"| {cell.spread('capture_many')} | {cell.ratio('gather'):.2f} | {cell.spread('gather')} "
             f"| {cell.cpu_us('floor'):,.0f} | {cell.cpu_us('capture_many'):,.0f} "
             f"| {cell.overhead_us('capture_many'):+,.0f} "
-            f"| {cell.rate('thread'):,.0f} ({cell.ratio('thread'):.2f}) |"
+            f"| {cell.gc_per_1000('floor'):.0f} / {cell.gc_per_1000('capture_many'):.0f} "
+            + (f"| {cell.rate('thread'):,.0f} ({cell.ratio('thread'):.2f}) |" if "thread" in names else "| |")
         )
     print(f"\n## Against the synchronous requests loop (what users write today), capture_many at {top_c}\n")
     print("| signer | server latency | requests loop /s | capture_many /s | ratio |")

@@ -21,10 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import lean_server, make_keys, verifier_for
+from _common import items, lean_server, make_keys, verifier_for
 
 from payermax_async import PayerMaxClient
-from payermax_async.bulk import CaptureItem
 from payermax_async.bulk.journal import Claim, EntryState, Journal, Record
 from payermax_async.signing_thread import ThreadedSigner, bulk_signer
 
@@ -58,9 +57,8 @@ async def capture(url: str, n: int, journal: Path | None, signer: Any, verifier:
     client = PayerMaxClient(
         app_id="bench-app", merchant_no="M-BENCH", signer=signer, verifier=verifier, base_url=url
     )
-    items = (CaptureItem(f"ORD_{i:08d}", "10.00", "USD") for i in range(n))
     async with client:
-        async for outcome in client.capture_many(items, concurrency=64, journal=journal):
+        async for outcome in client.capture_many(items(n), concurrency=64, journal=journal):
             if not outcome.ok:
                 raise RuntimeError(str(outcome))
 
@@ -85,7 +83,7 @@ def main() -> None:
     real = bulk_signer(keys.merchant_private, backend="cryptography", concurrency=64)
     real_verifier = verifier_for(keys.payermax_public, "cryptography")
     rates: dict[tuple[str, bool], list[float]] = {}
-    with lean_server(keys) as server, tempfile.TemporaryDirectory() as tmp:
+    with lean_server(keys, presign=args.n) as server, tempfile.TemporaryDirectory() as tmp:
         asyncio.run(capture(server.url, 50, None, StubSigner(), StubVerifier()))
         for round_no in range(args.repeat):
             for rsa in ("real RSA (cryptography, signing thread)", "stub RSA"):

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from _common import lean_server, make_keys, peak_rss_mib
+from _server import order_no, request_id_for
 
 from payermax_async import PayerMaxClient
 from payermax_async.bulk import CaptureItem
@@ -51,7 +52,7 @@ def current_rss_mib() -> float:
 
 def source(n: int) -> Iterator[CaptureItem]:
     for i in range(n):
-        yield CaptureItem(f"ORD_{i:08d}", "10.00", "USD")
+        yield CaptureItem(order_no(i), "10.00", "USD", request_id_for(i))
 
 
 async def child(mode: str, n: int, url: str) -> dict[str, float]:
@@ -59,7 +60,7 @@ async def child(mode: str, n: int, url: str) -> dict[str, float]:
         app_id="bench-app", merchant_no="M-BENCH", signer=StubSigner(), verifier=StubVerifier(), base_url=url
     )
     async with client:
-        await client.capture("WARM-UP", "1.00", "USD")  # session, pool and imports are baseline
+        await client.capture("WARM_UP", "1.00", "USD")  # session, pool and imports are baseline
         baseline = current_rss_mib()
         started = time.perf_counter()
         ok = 0
@@ -69,7 +70,7 @@ async def child(mode: str, n: int, url: str) -> dict[str, float]:
             async def one(item: CaptureItem) -> None:
                 nonlocal ok
                 async with sem:
-                    await client.capture(item.out_trade_no, item.amount, item.currency)
+                    await client.capture(item.out_trade_no, item.amount, item.currency, item.request_id)
                     ok += 1
 
             await asyncio.gather(*(one(item) for item in source(n)))
@@ -98,7 +99,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     modes = [m for m in MODES if m in args.modes.split(",")]
     results: dict[tuple[str, int], dict[str, float]] = {}
-    with lean_server(make_keys()) as server:
+    with lean_server(make_keys(), signed=False) as server:  # the verifier is a stub
         url = server.url
         for mode in modes:
             for n in sizes:

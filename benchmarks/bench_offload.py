@@ -24,9 +24,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
-from _common import Keys, lean_server, make_client, make_keys, signer_for, verifier_for
+from _common import Keys, items, lean_server, make_client, make_keys, signer_for, verifier_for
 
-from payermax_async.bulk import CaptureItem
 from payermax_async.signing import Backend, RsaSigner, Signer, available_backends
 
 MESSAGE = b'{"version":"1.5","keyVersion":"1","requestTime":"2024-11-06T03:56:13.000+00:00",' * 3
@@ -93,9 +92,8 @@ def two_thread_speedup(signer: RsaSigner, n: int) -> float:
 
 
 async def run(keys: Keys, url: str, backend: Backend, signer: Signer, n: int) -> None:
-    items = (CaptureItem(f"ORD_{i:07d}", "10.00", "USD") for i in range(n))
     async with make_client(keys, url, backend, signer=signer) as client:
-        async for outcome in client.capture_many(items, concurrency=64):
+        async for outcome in client.capture_many(items(n), concurrency=64):
             if not outcome.ok:
                 raise RuntimeError(str(outcome))
 
@@ -121,7 +119,7 @@ def main() -> None:
         print(f"| {backend} | {speedup:.2f}x |")
 
     rates: dict[tuple[Backend, str], list[float]] = {}
-    with lean_server(keys) as server:
+    with lean_server(keys, presign=max(args.n, args.n_slow)) as server:
         asyncio.run(run(keys, server.url, backends[0], signer_for(keys.merchant_private, backends[0]), 50))
         for backend in backends:
             n = args.n if backend == "cryptography" else args.n_slow

@@ -3,8 +3,9 @@
 End-to-end runs (bench_capture.py) bury the library's cost under ~1 ms of RSA and ~0.3 ms of
 aiohttp per capture, and this VM's CPU speed drifts by more than the difference. Here the signer
 returns a constant, the verifier says yes and the transport hands back a canned signed answer
-without a socket, so what remains is exactly what the library adds, next to the same non-RSA,
-non-HTTP work done by hand (build the envelope, encode it, base64 the signature, decode the answer):
+without a socket (one per order: the client binds each answer to its request), so what remains
+is exactly what the library adds, next to the same non-RSA, non-HTTP work done by hand (build the
+envelope, encode it, base64 the signature, decode the answer):
 
 - ``by hand``: that work in a plain loop;
 - ``client.capture``: awaited one after another;
@@ -24,8 +25,8 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 import msgspec
-from _common import envelope
-from _server import CAPTURE_RESPONSE
+from _common import envelope, items
+from _server import capture_answer
 
 from payermax_async import PayerMaxClient
 from payermax_async.bulk import CaptureItem
@@ -46,11 +47,26 @@ class StubVerifier:
         return True
 
 
+_ANSWERS: dict[bytes, bytes] = {}
+
+
+def answer_for(body: bytes) -> bytes:
+    """The canned answer about the order in ``body`` (built once per order, outside the timing)."""
+    start = body.index(b'"outTradeNo":"') + 14
+    return _ANSWERS[body[start : body.index(b'"', start)]]
+
+
+def prepare(n: int) -> None:
+    for item in items(n):
+        assert item.request_id is not None
+        _ANSWERS[item.out_trade_no.encode()] = capture_answer(item.out_trade_no, item.request_id)
+
+
 class CannedTransport:
     async def post(
         self, url: str, body: bytes, headers: Mapping[str, str], *, timeout: float
     ) -> HttpResponse:
-        return HttpResponse(200, HEADERS, CAPTURE_RESPONSE)
+        return HttpResponse(200, HEADERS, answer_for(body))
 
     async def aclose(self) -> None:
         pass
@@ -67,22 +83,18 @@ def client() -> PayerMaxClient:
     )
 
 
-def items(n: int) -> list[CaptureItem]:
-    return [CaptureItem(f"ORD_{i:07d}", "10.00", "USD") for i in range(n)]
-
-
 async def by_hand(n: int) -> None:
     for i in range(n):
         body = _ENC.encode(envelope(i))
         base64.b64encode(StubSigner().sign(body))
-        if msgspec.json.decode(CAPTURE_RESPONSE)["code"] != "APPLY_SUCCESS":
+        if msgspec.json.decode(answer_for(body))["code"] != "APPLY_SUCCESS":
             raise RuntimeError("refused")
 
 
 async def one_by_one(n: int) -> None:
     async with client() as c:
         for item in items(n):
-            await c.capture(item.out_trade_no, item.amount, item.currency)
+            await c.capture(item.out_trade_no, item.amount, item.currency, item.request_id)
 
 
 def capture_many_at(concurrency: int) -> Callable[[int], Coroutine[Any, Any, None]]:
@@ -101,7 +113,7 @@ async def gather64(n: int) -> None:
 
         async def one(item: CaptureItem) -> None:
             async with sem:
-                await c.capture(item.out_trade_no, item.amount, item.currency)
+                await c.capture(item.out_trade_no, item.amount, item.currency, item.request_id)
 
         await asyncio.gather(*(one(item) for item in items(n)))
 
@@ -120,6 +132,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    prepare(args.n)
     cpu: dict[str, list[float]] = {m: [] for m in MODES}
     for _ in range(args.repeat):
         for mode, run in MODES.items():

@@ -20,16 +20,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import Keys, Server, lean_server, make_client, make_keys, signer_for, verifier_for
+from _common import Keys, Server, items, lean_server, make_client, make_keys, signer_for, verifier_for
 
-from payermax_async.bulk import CaptureItem, capture_many_processes
+from payermax_async.bulk import capture_many_processes
 from payermax_async.client import ClientSpec
 from payermax_async.signing import Backend, available_backends
 from payermax_async.signing_thread import bulk_signer
-
-
-def items(n: int) -> list[CaptureItem]:
-    return [CaptureItem(f"ORD_{i:07d}", "10.00", "USD") for i in range(n)]
 
 
 class Stamps:
@@ -126,7 +122,7 @@ def main() -> None:
     modes = MODES
     runs: dict[tuple[Backend, str], list[Run]] = {}
     print(f"# {os.cpu_count()} CPUs; concurrency {args.concurrency} per loop; medians of {args.repeat}")
-    with lean_server(keys) as server:
+    with lean_server(keys, presign=max(args.n, args.n_slow)) as server:
         asyncio.run(one_loop(keys, server.url, backends[0], 50, 4, Stamps()))  # warm up
         for backend in backends:
             n = args.n if backend == "cryptography" else args.n_slow

@@ -128,11 +128,12 @@ def bind(result: Any, ids: Mapping[str, str]) -> None:
     """Every business id the request carried that the answer echoes must be the request's.
 
     Generic by name, so it holds for every result type: a hand-written model or a generated one
-    (attribute ``out_trade_no``), or a plain dict (wire name ``outTradeNo``).
+    (attribute ``out_trade_no``), or a plain dict (wire name ``outTradeNo``: ``call()`` without a type).
     """
+    as_dict = isinstance(result, dict)
     for name, wanted in ids.items():
-        seen = result.get(_camel(name)) if isinstance(result, Mapping) else getattr(result, name, None)
-        if seen is None:
+        seen = result.get(_camel(name)) if as_dict else getattr(result, name, None)
+        if seen is None or seen == wanted:
             continue
         seen_text = str(seen)
         if name in _CASELESS_IDS:

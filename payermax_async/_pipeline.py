@@ -15,13 +15,13 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
 import msgspec
 
-from . import _responses, _telemetry
+from . import _responses
 from ._answer import clock_offset_from, interpret
 from ._envelope import RequestEnvelope, format_request_time
 from ._identity import user_agent
@@ -87,7 +87,7 @@ class RequestOptions:
             raise InvalidRequestError("deadline must be > 0", field="deadline")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Call:
     """Everything one call's retry loop needs, resolved once against the client's config."""
 
@@ -100,6 +100,31 @@ class _Call:
     deadline: float | None
     reconcile: Callable[[], Any] | None
     retry_rate_limited: bool = True
+    #: the verified answer the result was decoded from (what with_raw_response shows)
+    answer: HttpResponse | None = None
+
+
+@dataclass(slots=True)
+class _Flight:
+    """One request in flight under a business id, which concurrent callers of that id share."""
+
+    data: bytes  # the encoded ``data``: a caller with the same id must have sent the same
+    call: _Call  # the first caller's, which the flight runs
+    waiters: list[asyncio.Future[Any]] = field(default_factory=list)  # one per caller
+    task: asyncio.Task[None] | None = None
+
+
+def _settle(waiter: asyncio.Future[Any], error: BaseException | None, result: Any = None) -> None:
+    """Hand a flight's outcome to one caller's future, unless that caller went away (cancelled)."""
+    if waiter.done():
+        return
+    if error is None:
+        waiter.set_result(result)
+    elif isinstance(error, asyncio.CancelledError):
+        waiter.cancel()
+    else:
+        waiter.set_exception(error)
+        waiter.exception()  # counted as seen: a caller cancelled just now leaves no warning
 
 
 class Pipeline:
@@ -122,7 +147,7 @@ class Pipeline:
         self.closed = False
         self._on_retry = on_retry
         self._clock = clock
-        self._inflight: dict[tuple[str, str], tuple[bytes, asyncio.Future[Any]]] = {}
+        self._inflight: dict[tuple[str, str], _Flight] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         try:
             self._post_takes_deadline = "deadline" in inspect.signature(transport.post).parameters
@@ -135,21 +160,42 @@ class Pipeline:
     def close(self) -> None:
         """Refuse new calls and cancel the ones in flight (their callers see CancelledError)."""
         self.closed = True
-        for _, fut in list(self._inflight.values()):
-            fut.cancel()
+        for flight in self._inflight.values():
+            if flight.task is not None:
+                flight.task.cancel()
+            # A typed outcome, not a bare CancelledError that would stop a bulk worker without a
+            # word: the request may have been sent. (Told here: a flight cancelled before it
+            # started never runs to tell anyone.)
+            for waiter in flight.waiters:
+                closed = OutcomeUnknownError(
+                    "the client was closed while this call was in flight; it may have been sent",
+                    attempts=1,
+                    operation=flight.call.op.api_name,
+                    ids=flight.call.ids,
+                )
+                _settle(waiter, closed)
+        self._inflight.clear()
 
     # ------------------------------------------------------------------ single flight
 
-    async def execute(
+    def execute(
         self,
         op: Operation[T],
         data: Any,
         ids: Mapping[str, str],
         options: RequestOptions,
         reconcile: Callable[[], Any] | None = None,
-    ) -> T:
-        """Concurrent calls for the same business id share one in-flight request; the same id with
-        different data is refused rather than silently sharing a result it did not ask for."""
+    ) -> Awaitable[T]:
+        """What the caller awaits for one call: checked, encoded and started here, before any await.
+
+        Concurrent calls for the same business id share one in-flight request; the same id with
+        different data is refused rather than silently sharing a result it did not ask for. The
+        shared request is a task of its own, so that a caller who goes away (cancelled) neither
+        cancels it under the others nor lets a new caller send a second one; each caller awaits
+        a future of its own that the flight settles when it ends. That is what ``asyncio.shield``
+        would do, without a wrapper coroutine and three callbacks per caller: this is every call's
+        path, and in a bulk run each object alive per call in flight feeds the garbage collector.
+        """
         if self.closed:
             raise ClientClosedError("PayerMaxClient is closed; nothing was sent", operation=op.api_name)
         self._check_loop(op)
@@ -173,45 +219,24 @@ class Pipeline:
             reconcile=reconcile,
             retry_rate_limited=options.retry_rate_limited,
         )
-        run = self._run(call)
         key_value = call.ids.get(op.id_field) if op.id_field else None
         if key_value is None:
-            return cast(T, await self.telemetry.observe(op.api_name, call.ids, run))
+            return _responses.recorded(self.telemetry.observe(op.api_name, call.ids, self._run(call)), call)
         key = (op.api_name, key_value)
-        existing = self._inflight.get(key)
-        if existing is not None:
-            run.close()
-            if existing[0] != data_raw:
-                raise InvalidRequestError(
-                    f"{op.id_field} {key_value!r} is already in flight with different parameters",
-                    field=op.id_field,
-                    operation=op.api_name,
-                    ids=call.ids,
-                )
-            result = await self._await_shared(existing[1], call)
-            _responses.record_flight(existing[1])
-            return cast(T, result)
-        task: asyncio.Future[T] = asyncio.ensure_future(
-            _responses.run_flight(self.telemetry.observe(op.api_name, call.ids, run))
-        )
-        self._inflight[key] = (data_raw, task)
-        task.add_done_callback(lambda t: self._forget(key, t))
-        return cast(T, await self._await_shared(task, call))
-
-    async def _await_shared(self, task: asyncio.Future[Any], call: _Call) -> Any:
-        """A call closed under its caller is a typed outcome, not a bare CancelledError that would
-        stop a bulk worker without a word: it may have been sent, so its outcome is unknown."""
-        try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
-            if not (self.closed and task.cancelled()):
-                raise
-        raise OutcomeUnknownError(
-            "the client was closed while this call was in flight; it may have been sent",
-            attempts=1,
-            operation=call.op.api_name,
-            ids=call.ids,
-        )
+        flight = self._inflight.get(key)
+        if flight is None:
+            flight = self._inflight[key] = _Flight(data_raw, call)
+            flight.task = asyncio.get_running_loop().create_task(self._fly(key, flight))
+        elif flight.data != data_raw:
+            raise InvalidRequestError(
+                f"{op.id_field} {key_value!r} is already in flight with different parameters",
+                field=op.id_field,
+                operation=op.api_name,
+                ids=call.ids,
+            )
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        flight.waiters.append(waiter)
+        return _responses.recorded(waiter, flight.call)
 
     def _check_loop(self, op: Operation[Any]) -> None:
         """A client belongs to the event loop of its first call: aiohttp's pool cannot move."""
@@ -226,11 +251,22 @@ class Pipeline:
                 operation=op.api_name,
             )
 
-    def _forget(self, key: tuple[str, str], task: asyncio.Future[Any]) -> None:
-        if self._inflight.get(key, (None, None))[1] is task:
-            del self._inflight[key]
-        if not task.cancelled():
-            task.exception()  # retrieved here so that a caller who went away leaves no warning
+    async def _fly(self, key: tuple[str, str], flight: _Flight) -> None:
+        """One shared flight: the retry loop of the call that started it. Its outcome goes to every
+        caller still waiting, in the turn of the loop it ends in."""
+        call = flight.call
+        try:
+            result = await self.telemetry.observe(call.op.api_name, call.ids, self._run(call))
+        except BaseException as exc:
+            for waiter in flight.waiters:
+                _settle(waiter, exc)
+            if not isinstance(exc, Exception):
+                raise  # cancelled, or the process is stopping; an error is the callers' alone
+        else:
+            for waiter in flight.waiters:
+                _settle(waiter, None, result)
+        finally:
+            self._inflight.pop(key, None)
 
     # ------------------------------------------------------------------ retry loop
 
@@ -248,9 +284,7 @@ class Pipeline:
             if deadline_at is not None:
                 attempt_timeout = min(call.timeout, max(deadline_at - loop.time(), 0.001))
             try:
-                result = await _telemetry.attempt(
-                    self._attempt(op, call.data, ids, call.version, attempt_timeout, deadline_at)
-                )
+                result = await self.telemetry.attempt(self._attempt(call, attempt_timeout, deadline_at))
             except PayerMaxError as exc:
                 exc.operation = exc.operation or op.api_name
                 exc.ids = {**ids, **exc.ids}
@@ -280,7 +314,8 @@ class Pipeline:
                             ids=ids,
                         ) from exc
                     logger.info("%s %s: ORDER_REPEAT after a lost answer, reconciling", op.api_name, ids)
-                    return await call.reconcile()
+                    result, call.answer = await _responses.capture(call.reconcile())
+                    return result
                 if kind is FailureKind.CLOCK_SKEW and not clock_fixed and attempt <= call.retries_allowed:
                     clock_fixed = True
                     self._emit(op, ids, attempt, kind, exc, 0.0)
@@ -351,23 +386,15 @@ class Pipeline:
 
     # ------------------------------------------------------------------ one attempt
 
-    async def _attempt(
-        self,
-        op: Operation[T],
-        data: msgspec.Raw,
-        ids: Mapping[str, str],
-        version: str,
-        timeout: float,
-        deadline_at: float | None = None,
-    ) -> T:
-        config = self.config
+    async def _attempt(self, call: _Call, timeout: float, deadline_at: float | None) -> Any:
+        config, op = self.config, call.op
         envelope = RequestEnvelope(
-            version=version,
+            version=call.version,
             key_version=config.key_version,
             request_time=format_request_time(self._clock() + self.clock_offset),
             app_id=config.app_id if op.app_id_field == "appId" else None,
             merchant_no=config.merchant_no,
-            data=data,
+            data=call.data,
             sp_merchant_no=config.sp_merchant_no,
             merchant_app_id=None if op.app_id_field == "appId" else config.app_id,
         )
@@ -377,7 +404,7 @@ class Pipeline:
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
             logger.debug("POST %s body=%s", op.api_name, redact(body))
-        started = time.perf_counter()
+        started = time.perf_counter() if debug else 0.0
         if deadline_at is not None and self._post_takes_deadline:
             response = await self.transport.post(
                 config.url(op.api_name), body, headers, timeout=timeout, deadline=deadline_at
@@ -392,8 +419,8 @@ class Pipeline:
                 (time.perf_counter() - started) * 1000,
                 redact(response.body),
             )
-        result = self._interpret(op, response, ids)
-        _responses.record(response)  # verified and decoded: what with_raw_response may show
+        result = self._interpret(op, response, call.ids)
+        call.answer = response  # verified, decoded and bound: what with_raw_response may show
         return result
 
     def _interpret(self, op: Operation[T], response: HttpResponse, ids: Mapping[str, str]) -> T:

@@ -1,63 +1,54 @@
 """Which HTTP answer a call's result came from, for ``client.with_raw_response``.
 
-Each attempt that returns a result records its (verified) answer into the sink of the current
-context. A call that joined another caller's flight (same business id in flight) reads the
-answer that flight recorded. Only answers that passed verification and decoding are recorded,
-so a raw response never shows bytes the client did not believe.
+A call made through ``with_raw_response`` runs with a sink in its context; the pipeline keeps the
+answer each call's result came from on the call, and a caller with a sink records it there once
+its result is in: the one who started a shared flight (same business id in flight) and those who
+joined it alike. Nothing is recorded for the callers without one, which is nearly all of them.
+Only answers that passed verification, decoding and binding are kept, so a raw response never
+shows bytes the client did not believe.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from contextvars import ContextVar
-from typing import Any, TypeVar
-from weakref import WeakKeyDictionary
+from typing import Protocol, TypeVar
 
 from .transport import HttpResponse
 
-__all__ = ["capture", "record", "record_flight", "run_flight"]
+__all__ = ["Answered", "capture", "recorded"]
 
 T = TypeVar("T")
 
 _SINK: ContextVar[list[HttpResponse] | None] = ContextVar("payermax_raw_sink", default=None)
-_FLIGHTS: WeakKeyDictionary[asyncio.Future[Any], HttpResponse] = WeakKeyDictionary()
 
 
-def record(response: HttpResponse | None) -> None:
-    """Called by the pipeline with the answer a result was decoded from."""
+class Answered(Protocol):
+    """A call, with the verified answer its result was decoded from once it has one."""
+
+    answer: HttpResponse | None
+
+
+def recorded(run: Awaitable[T], call: Answered) -> Awaitable[T]:
+    """What a caller awaits: ``run`` itself, or under ``with_raw_response`` ``run`` followed by
+    recording the answer the call's result came from (a shared flight's: the one it got)."""
     sink = _SINK.get()
-    if sink is not None and response is not None:
-        sink.append(response)
+    return run if sink is None else _then_record(run, call, sink)
 
 
-async def _caught(run: Awaitable[T]) -> tuple[T, list[HttpResponse]]:
-    """Await ``run`` with a sink of its own: its result and the verified answers it was read from."""
-    sink: list[HttpResponse] = []
-    token = _SINK.set(sink)
-    try:
-        return await run, sink
-    finally:
-        _SINK.reset(token)
-
-
-async def run_flight(run: Awaitable[T]) -> T:
-    """Await a shared flight, remembering its answer for the callers who join it."""
-    result, sink = await _caught(run)
-    if sink:
-        task = asyncio.current_task()
-        if task is not None:
-            _FLIGHTS[task] = sink[-1]
-        record(sink[-1])
+async def _then_record(run: Awaitable[T], call: Answered, sink: list[HttpResponse]) -> T:
+    result = await run
+    if call.answer is not None:
+        sink.append(call.answer)
     return result
-
-
-def record_flight(flight: asyncio.Future[Any]) -> None:
-    """A caller who joined ``flight`` sees the answer the flight got."""
-    record(_FLIGHTS.get(flight))
 
 
 async def capture(run: Awaitable[T]) -> tuple[T, HttpResponse | None]:
     """Await ``run``; its result and the last verified answer it was decoded from."""
-    result, sink = await _caught(run)
+    sink: list[HttpResponse] = []
+    token = _SINK.set(sink)
+    try:
+        result = await run
+    finally:
+        _SINK.reset(token)
     return result, (sink[-1] if sink else None)

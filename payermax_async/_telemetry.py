@@ -10,7 +10,7 @@ imports OpenTelemetry, so the core does not depend on it.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeVar
@@ -104,10 +104,16 @@ class Telemetry:
         self._instruments = tuple(instruments)
         self.active = on_call is not None or bool(self._instruments)
 
-    def observe(self, operation: str, ids: Mapping[str, str], run: Awaitable[T]) -> Awaitable[T]:
+    def observe(
+        self, operation: str, ids: Mapping[str, str], run: Coroutine[Any, Any, T]
+    ) -> Coroutine[Any, Any, T]:
         """``run`` (the retry loop of one call, or of one flight that callers share) as one logical
         call; ``run`` itself when nobody listens."""
         return self._observe(operation, ids, run) if self.active else run
+
+    def attempt(self, run: Coroutine[Any, Any, T]) -> Coroutine[Any, Any, T]:
+        """``run`` (one attempt of the current call) with a child span, when traced; else itself."""
+        return _attempt(run) if self.active else run
 
     async def _observe(self, operation: str, ids: Mapping[str, str], run: Awaitable[T]) -> T:
         scope = _Scope(operation, ids, [(i, i.start_call(operation, ids)) for i in self._instruments])
@@ -147,8 +153,7 @@ class Telemetry:
             instrument.pool_wait(None if scope is None else scope.operation, seconds)
 
 
-async def attempt(run: Awaitable[T]) -> T:
-    """Await one attempt of the current call (a child span per attempt, when traced)."""
+async def _attempt(run: Awaitable[T]) -> T:
     scope = _SCOPE.get()
     if scope is None:
         return await run

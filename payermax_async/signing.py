@@ -373,7 +373,7 @@ def verify_sign_header(verifier: Verifier, message: bytes, sign_header: str | No
 async def sign_to_header(signer: Signer, message: bytes) -> str:
     """Run a sync or async signer and base64 the result for the ``sign`` header."""
     signature = signer.sign(message)
-    if inspect.isawaitable(signature):
+    if not isinstance(signature, (bytes, bytearray)) and inspect.isawaitable(signature):
         signature = await signature
     if not isinstance(signature, (bytes, bytearray)):
         raise TypeError(f"Signer.sign must return bytes, got {type(signature).__name__}")

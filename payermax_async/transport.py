@@ -88,11 +88,9 @@ class AiohttpTransport:
             raise ClientClosedError("transport is closed; nothing was sent")
         if self._session is None:
             connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                auto_decompress=True,
-                skip_auto_headers=("User-Agent",),
-            )
+            # No skip_auto_headers: the pipeline names its own User-Agent, and a skip list costs
+            # aiohttp a sorted copy of the headers on every request.
+            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
         return self._session
 
     def _timeout(self, total: float) -> aiohttp.ClientTimeout:
@@ -118,48 +116,20 @@ class AiohttpTransport:
         runs out of time in the queue was never sent, and gets only the time left once it is."""
         session = self._get_session()
         queued = time.perf_counter()
-        if deadline is None:
-            async with self._slots:
-                self._waited(queued)
-                return await self._post(session, url, body, headers, timeout)
-        loop = asyncio.get_running_loop()
-        await self._acquire_before(deadline, loop)
+        if deadline is None or not self._slots.locked():  # a free slot is taken at once
+            await self._slots.acquire()
+        else:
+            await self._acquire_before(deadline)
         try:
-            self._waited(queued)
-            left = deadline - loop.time()
-            if left <= 0:
-                raise TransportError("the deadline passed while waiting for a pooled connection; not sent")
-            return await self._post(session, url, body, headers, min(timeout, left))
-        finally:
-            self._slots.release()
-
-    async def _acquire_before(self, deadline: float, loop: asyncio.AbstractEventLoop) -> None:
-        acquiring = asyncio.ensure_future(self._slots.acquire())
-        done, _ = await asyncio.wait({acquiring}, timeout=max(deadline - loop.time(), 0.0))
-        if done:
-            return
-        acquiring.cancel()
-        try:
-            await acquiring
-        except asyncio.CancelledError:
-            pass
-        else:  # the slot came just as we gave up: hand it back
-            self._slots.release()
-        raise TransportError("no pooled connection came free before the deadline; not sent")
-
-    def _waited(self, queued: float) -> None:
-        if self.on_pool_wait is not None:
-            self.on_pool_wait(time.perf_counter() - queued)
-
-    async def _post(
-        self,
-        session: aiohttp.ClientSession,
-        url: str,
-        body: bytes,
-        headers: Mapping[str, str],
-        timeout: float,
-    ) -> HttpResponse:
-        try:
+            if self.on_pool_wait is not None:
+                self.on_pool_wait(time.perf_counter() - queued)
+            if deadline is not None:
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    raise TransportError(
+                        "the deadline passed while waiting for a pooled connection; not sent"
+                    )
+                timeout = min(timeout, left)
             async with session.post(
                 url, data=body, headers=headers, timeout=self._timeout(timeout), allow_redirects=False
             ) as resp:
@@ -177,6 +147,23 @@ class AiohttpTransport:
             raise ResponseLostError(
                 f"connection failed mid-request: {exc.__class__.__name__}: {exc}"
             ) from exc
+        finally:
+            self._slots.release()
+
+    async def _acquire_before(self, deadline: float) -> None:
+        loop = asyncio.get_running_loop()
+        acquiring = asyncio.ensure_future(self._slots.acquire())
+        done, _ = await asyncio.wait({acquiring}, timeout=max(deadline - loop.time(), 0.0))
+        if done:
+            return
+        acquiring.cancel()
+        try:
+            await acquiring
+        except asyncio.CancelledError:
+            pass
+        else:  # the slot came just as we gave up: hand it back
+            self._slots.release()
+        raise TransportError("no pooled connection came free before the deadline; not sent")
 
     async def aclose(self) -> None:
         if self._closed:

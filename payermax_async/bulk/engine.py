@@ -339,8 +339,8 @@ class _Run:
             args = (job.out_trade_no, job.amount, job.currency, job.request_id)
             if self.adaptive is None:
                 result = await self.send(*args)
-            else:
-                result = await self.adaptive.run(lambda: self.send(*args))
+            else:  # a partial, not a lambda: a closure would make args a cell on every call
+                result = await self.adaptive.run(functools.partial(self.send, *args))
         except Exception as exc:
             return CaptureOutcome(job.item, outcome_status(exc), job.request_id, error=exc)
         return CaptureOutcome(job.item, result_status(result), job.request_id, result=result)

@@ -266,7 +266,7 @@ def decode_data(raw: bytes | msgspec.Raw, type_: type[T]) -> T:
     if data == b"null":
         # PayerMax answers some successes with "data": null (applyDDC's examples): every field absent
         data = b"{}"
-    if b" +" in data or b" -" in data:
+    if b" " in data and (b" +" in data or b" -" in data):  # one memchr when there is no space at all
         data = _SPACED_OFFSET.sub(rb'"\1\2"', data)
     try:
         return msgspec.json.decode(data, type=type_, strict=False)
