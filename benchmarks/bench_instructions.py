@@ -57,8 +57,10 @@ async def run_library(url: str, n: int, concurrency: int, gather: bool) -> None:
 def child(mode: str, n: int, url: str) -> None:
     name, concurrency = mode.split("@")
     if name == "floor":
-        stubs = {"signer": StubSigner(), "verifier": StubVerifier()}
-        asyncio.run(floor_run(None, url, "cryptography", n, int(concurrency), **stubs))
+        stub = floor_run(
+            None, url, "cryptography", n, int(concurrency), signer=StubSigner(), verifier=StubVerifier()
+        )
+        asyncio.run(stub)
     else:
         asyncio.run(run_library(url, n, int(concurrency), gather=name == "gather"))
 
