@@ -19,6 +19,7 @@ import asyncio
 import itertools
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -77,6 +78,7 @@ async def fleet(server_dsn: str, port: int, n: int, workers: int, mode: str, val
         "seconds": seconds,
         "captured": status.get("captured", 0),
         "learnt": outs[0]["learnt"],
+        "worker_cpu": sum(o["cpu"] for o in outs),
         **(await stats(port)),
     }
 
@@ -96,12 +98,22 @@ async def worker(dsn: str, port: int, mode: str, value: int) -> None:
             tolerance = float(os.environ.get("BENCH_LATENCY_TOLERANCE", "2.0"))
             limit = FleetLimit(conn, "capture", AimdSettings(ceiling=value, latency_tolerance=tolerance))
             await limit.setup()
+            seen: list[int] = []
+
+            async def sample() -> None:  # the permits this worker saw, every 50 ms
+                while True:
+                    seen.append(limit.permits)
+                    await asyncio.sleep(0.05)
+
+            sampler = asyncio.create_task(sample())
             await run_worker(
                 dsn, client, concurrency=value, limit=limit, heartbeat_timeout=10, max_sends=10_000
             )
+            sampler.cancel()
             cur = await conn.execute("SELECT value, cuts FROM payermax_capture_limits WHERE name = 'capture'")
             row = await cur.fetchone()
-            learnt = None if row is None else f"{row[0]:.1f} after {row[1]} cuts"
+            mean = sum(seen) / max(len(seen), 1)
+            learnt = None if row is None else f"{row[0]:.1f} after {row[1]} cuts (mean {mean:.1f})"
         else:  # fixed: a fleet-wide limit of `value` seats (0: none, 50 in flight per worker)
             await run_worker(
                 dsn,
@@ -113,7 +125,9 @@ async def worker(dsn: str, port: int, mode: str, value: int) -> None:
                 max_sends=10_000,
             )
         end = time.time()
-    print(json.dumps({"start": start, "end": end, "learnt": learnt}), flush=True)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(json.dumps({"start": start, "end": end, "learnt": learnt, "cpu": cpu}), flush=True)
 
 
 def line(name: str, r: dict[str, Any], n: int, base: float | None) -> float:
@@ -121,6 +135,8 @@ def line(name: str, r: dict[str, Any], n: int, base: float | None) -> float:
     refused = 100 * r["refused"] / max(r["requests"], 1)
     ratio = f"{rate / base:5.2f}x" if base else "  1.00x"
     extra = f"  learnt limit {r['learnt']}" if r.get("learnt") else ""
+    if "worker_cpu" in r:
+        extra += f"  worker CPU {r['worker_cpu']:.1f} s"
     print(
         f"  {name:<26} {r['captured']:>6}/{n} captured  {rate:7.1f}/s  {ratio}  refused {refused:5.2f}%  "
         f"peak in flight {r['max_in_flight']:>3}  doubles {r['doubles']}{extra}",

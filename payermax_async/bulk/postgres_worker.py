@@ -123,6 +123,8 @@ async def run_worker(
             rid, amount, currency, sends = row
             result = error = None
             async with seats.seat() if seats is not None else contextlib.nullcontext(0):
+                # the limit's epoch this is sent in, and the fleet-wide limit this worker knows
+                stamp, level = (fleet.stamp(), fleet.permits) if fleet is not None else (None, 0)
                 started = time.monotonic()
                 try:
                     result = await send(otn, Decimal(str(amount)), str(currency), request_id=str(rid))
@@ -133,14 +135,14 @@ async def run_worker(
             if result is not None:
                 status = result_status(result)
                 if fleet is not None:
-                    fleet.success(started, finished - started)
+                    fleet.success(stamp, finished - started)
             else:
                 assert error is not None
                 status = outcome_status(error)
                 if isinstance(error, ApiError) and error.code == RATE_LIMIT_CODE:
                     stats.rate_limited += 1
                     if fleet is not None:
-                        fleet.rate_limited(started)
+                        fleet.rate_limited(stamp, level)
             state = _STATE.get(status, "unknown")
             item = CaptureItem(otn, str(amount), str(currency), str(rid))
             enc = encode_outcome(CaptureOutcome(item, status, str(rid), result=result, error=error))
