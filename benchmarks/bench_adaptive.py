@@ -60,7 +60,9 @@ async def _fresh_db(server_dsn: str) -> str:
     return server_dsn.replace("/postgres?", f"/{name}?")
 
 
-async def fleet(server_dsn: str, port: int, n: int, workers: int, mode: str, value: int) -> dict[str, Any]:
+async def fleet(
+    server_dsn: str, port: int, n: int, workers: int, mode: str, value: int, per_worker: int = 0
+) -> dict[str, Any]:
     from payermax_async.bulk.postgres import CaptureQueue
 
     dsn = await _fresh_db(server_dsn)
@@ -68,7 +70,7 @@ async def fleet(server_dsn: str, port: int, n: int, workers: int, mode: str, val
     await queue.install()
     await queue.enqueue(items(n))
     await stats(port, reset=True)
-    cmd = [sys.executable, __file__, "--worker", dsn, str(port), mode, str(value)]
+    cmd = [sys.executable, __file__, "--worker", dsn, str(port), mode, str(value), str(per_worker)]
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(workers)]  # noqa: ASYNC220
     outs = [json.loads((await asyncio.to_thread(p.communicate))[0].splitlines()[-1]) for p in procs]
     seconds = max(o["end"] for o in outs) - min(o["start"] for o in outs)
@@ -83,7 +85,7 @@ async def fleet(server_dsn: str, port: int, n: int, workers: int, mode: str, val
     }
 
 
-async def worker(dsn: str, port: int, mode: str, value: int) -> None:
+async def worker(dsn: str, port: int, mode: str, value: int, per_worker: int) -> None:
     import psycopg
 
     from payermax_async.bulk.adaptive import AimdSettings
@@ -107,7 +109,12 @@ async def worker(dsn: str, port: int, mode: str, value: int) -> None:
 
             sampler = asyncio.create_task(sample())
             await run_worker(
-                dsn, client, concurrency=value, limit=limit, heartbeat_timeout=10, max_sends=10_000
+                dsn,
+                client,
+                concurrency=per_worker or value,
+                limit=limit,
+                heartbeat_timeout=10,
+                max_sends=10_000,
             )
             sampler.cancel()
             cur = await conn.execute("SELECT value, cuts FROM payermax_capture_limits WHERE name = 'capture'")
@@ -118,7 +125,7 @@ async def worker(dsn: str, port: int, mode: str, value: int) -> None:
             await run_worker(
                 dsn,
                 client,
-                concurrency=value or 50,
+                concurrency=per_worker or value or 50,
                 limit=value,
                 heartbeat_timeout=10,
                 retry_delay=0.05,
@@ -200,7 +207,7 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--worker"]:
         a = sys.argv[2:]
-        asyncio.run(worker(a[0], int(a[1]), a[2], int(a[3])))
+        asyncio.run(worker(a[0], int(a[1]), a[2], int(a[3]), int(a[4])))
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=10_000, help="orders per one-machine run (10000)")

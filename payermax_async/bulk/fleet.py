@@ -40,6 +40,8 @@ ALTER TABLE payermax_capture_limits ADD COLUMN IF NOT EXISTS refused boolean NOT
 #   only if nobody cut since (one congestion episode, one cut for the whole fleet), and a refusal
 #   from the epoch just closed can only deepen that cut to its own level (the limit its worker knew
 #   when it sent the request).
+# * A worker cannot see how many the fleet had in flight, only the limit it knew, which slow start
+#   overshoots by up to 2x before the first refusal lands: so slow start ends halving, as TCP's.
 # * The limit grows only while the fleet uses it (seats in use within ``slack`` of it): a worker
 #   learns the limit a flush late and takes seats a poll later, and a limit that grows on answers
 #   alone ran ahead of the captures in flight to 2.4x the gateway's before the first refusal.
@@ -50,7 +52,8 @@ WITH seats AS (
 )
 UPDATE payermax_capture_limits SET
     value = CASE
-        WHEN cuts = %(epoch)s::bigint THEN GREATEST(floor, LEAST(value, %(level)s::float8) * %(cut)s::float8)
+        WHEN cuts = %(epoch)s::bigint THEN GREATEST(floor, LEAST(value, %(level)s::float8)
+             * CASE WHEN cuts = 0 AND %(rate)s THEN LEAST(0.5, %(cut)s::float8) ELSE %(cut)s::float8 END)
         WHEN cuts = %(epoch)s::bigint + 1 AND %(rate)s
             THEN LEAST(value, GREATEST(floor, %(level)s::float8 * %(cut)s::float8))
         WHEN seats.in_use + %(slack)s < value THEN value
@@ -112,6 +115,11 @@ class FleetLimit:
     @property
     def permits(self) -> int:
         return max(self.settings.floor, int(self.value))
+
+    @property
+    def round_trip(self) -> float:
+        """The best round trip seen recently (50 ms before any)."""
+        return self.latency.baseline or 0.05
 
     def stamp(self) -> int | None:
         """The epoch a request sent now belongs to; None for one round trip after a cut.
