@@ -36,6 +36,27 @@ async def test_refusals_are_sent_again_under_the_same_request_id(
     assert refused and all(not r.processed for r in refused)
 
 
+async def test_capture_many_finds_the_simulators_concurrency_limit(
+    payermax_simulator: GatewaySimulator,
+) -> None:
+    from payermax_async.bulk import CaptureItem
+
+    sim = payermax_simulator
+    items = [CaptureItem(f"LIM{i}", "3.00", "USD") for i in range(120)]
+    for item in items:
+        sim.authorize(item.out_trade_no, "3.00", "USD")
+    sim.set_limit("capture", 3)  # the simulator counts captures in flight itself
+    sim.inject(Fault(FaultKind.DELAY, api_name="capture", delay=0.01, probability=1.0))
+    async with sim.client(max_retries=0) as client:
+        outcomes = [o async for o in client.capture_many(items, concurrency=50, adaptive=True)]
+    assert [o.status for o in outcomes] == [OutcomeStatus.CAPTURED] * 120
+    assert all(len(sim.captures_of(i.out_trade_no)) == 1 for i in items)
+    requests = sim.requests_for("capture")
+    refused = [r for r in requests if r.code == "TOO_MANY_REQUEST"]
+    assert refused and all(not r.processed for r in refused)
+    assert len(refused) <= 0.2 * len(requests)  # a ceiling of 50 over a limit of 3: found, not hammered
+
+
 async def test_capture_command_adaptive(
     payermax_simulator: GatewaySimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -57,33 +57,35 @@ async def test_fleet_limit_is_shared_grows_only_while_used_and_cuts_once_per_epi
         for _ in range(4):
             a.rate_limited(stamp_a, level=12)
         b.rate_limited(stamp_b, level=12)
-        assert await a.flush() == 11  # 0.95 x 12: slow start is over
-        assert await b.flush() == 11  # b's refusal came from the same episode: no second cut
+        assert await a.flush() == 6  # slow start overshoots up to 2x: it ends halving, as TCP's
+        assert await b.flush() == 6  # b's refusal came from the same episode: no second cut
         assert (a.epoch, b.epoch) == (1, 1)
 
         # for one round trip after a cut, a refusal is the seats above the new limit draining
         a.success(a.stamp(), 0.05)
         assert a.stamp() is None
-        a.rate_limited(a.stamp(), level=11)
-        assert await a.flush() == 11 and a.epoch == 1
+        a.rate_limited(a.stamp(), level=6)
+        assert await a.flush() == 6 and a.epoch == 1
         clock.now += 1.0
         assert a.stamp() == 1
 
-        b.rate_limited(0, level=10)  # from the episode just cut for: it can only deepen that cut
-        assert await b.flush() == 9 and b.epoch == 1  # 0.95 x 10
-        b.rate_limited(1, level=9)  # a new episode
-        assert await b.flush() == 8 and b.epoch == 2  # 0.95 x 9 = 8.55
+        b.rate_limited(0, level=10)  # from the episode just cut for: it can only deepen that cut...
+        assert await b.flush() == 6 and b.epoch == 1
+        b.rate_limited(0, level=5)  # ...to 0.95 x its own level
+        assert await b.flush() == 4 and b.epoch == 1
+        b.rate_limited(1, level=4)  # a new episode
+        assert await b.flush() == 3 and b.epoch == 2  # 0.95 x 4
         b.rate_limited(0, level=1)  # two episodes old: answered
-        assert await b.flush() == 8
+        assert await b.flush() == 3
         cur = await c1.execute(
             "SELECT w_max, cuts, refused FROM payermax_capture_limits WHERE name = %s", ("capture",)
         )
-        assert await cur.fetchone() == (9.0, 2, True)
+        assert await cur.fetchone() == (4.0, 2, True)
 
-        await _hold_seats(c1, "capture", 8)
+        await _hold_seats(c1, "capture", 3)
         for _ in range(1000):
             a.success(a.stamp(), 0.05)
-        assert 8 < await a.flush() <= 30
+        assert 3 < await a.flush() <= 30
         restarted = FleetLimit(c2, "capture", s)
         await restarted.setup()
         assert restarted.permits == a.permits and restarted.epoch == 2  # a restart resumes
