@@ -10,7 +10,9 @@ not say what the limit is. :class:`Aimd` probes for it the way TCP probes a path
   (not of the refusal that ends slow start: that one comes in a burst and its level is rough);
 * **multiplicative decrease** on a refusal: ``decrease`` x the number in flight when the refused
   request was sent (the level that proved too many). That is also how slow start ends: TCP halves
-  there because it cannot tell where in the last doubling the path filled up; a refusal can;
+  there because it cannot tell where in the last doubling the path filled up; a refusal can. A
+  refusal at (or above) the level of the last one says the gateway has not moved: the limit steps
+  back one request instead, to the level that last worked;
 * **one cut per congestion episode**: every request carries the *epoch* it was sent in (the number
   of cuts so far), and only a request sent since the last cut can cut again. The overshoot behind
   a cut is answered by several refusals, and they are one signal, not several: one sent in the
@@ -34,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import math
 import random
 import time
 from collections import deque
@@ -107,6 +110,7 @@ class Aimd:
         self.epoch = 0  # cuts so far; slow start while 0
         self.refused = False  # the gateway has refused at least once: latency only holds
         self.latency = settings.watch()
+        self._level = math.inf  # the level of the refusal that cut last
 
     @property
     def cuts(self) -> int:
@@ -135,21 +139,24 @@ class Aimd:
         """A ``TOO_MANY_REQUEST`` for a request sent in ``epoch`` with ``level`` in flight (itself too)."""
         self.refused = True
         if epoch == self.epoch:
-            level = self.limit if level is None else min(level, self.limit)
-            if self.epoch > 0:
-                self.w_max = level
-            self._cut(self.settings.decrease, level)
-        elif epoch == self.epoch - 1 and level is not None:  # the episode just cut for: deeper, at most
-            lower = self.settings.cut(level, self.settings.decrease)
-            if lower < self.limit:
-                self.limit = lower
-                if self.w_max is not None:
-                    self.w_max = min(self.w_max, level)
+            self._refused_at(self.limit if level is None else min(level, self.limit), epoch)
+            self.epoch += 1
+            self.latency.reset()
+        elif epoch == self.epoch - 1 and level is not None and level < self._level:
+            self._refused_at(level, epoch)  # the episode just cut for, refused lower: that level tells
         # older: that overshoot is already answered
 
-    def _cut(self, factor: float, level: float | None = None) -> None:
-        level = self.limit if level is None else level
-        self.limit = self.settings.cut(level, factor)
+    def _refused_at(self, level: float, episode: int) -> None:
+        s = self.settings
+        # where the last refusal was, the gateway has not moved: step back one, to what last worked
+        unmoved = self.w_max is not None and level >= self.w_max
+        self.limit = max(float(s.floor), level - 1 if unmoved else level * s.decrease)
+        self._level = level
+        if episode > 0:  # slow start's level is a burst's, too rough to keep
+            self.w_max = level
+
+    def _cut(self, factor: float) -> None:
+        self.limit = self.settings.cut(self.limit, factor)
         self.epoch += 1
         self.latency.reset()
 

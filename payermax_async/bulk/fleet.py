@@ -28,20 +28,23 @@ CREATE TABLE IF NOT EXISTS payermax_capture_limits (
     floor         integer NOT NULL,
     ceiling       integer NOT NULL,
     w_max         double precision,
+    cut_level     double precision,
     cuts          bigint NOT NULL DEFAULT 0,
     refused       boolean NOT NULL DEFAULT false,
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE payermax_capture_limits ADD COLUMN IF NOT EXISTS cut_level double precision;
 ALTER TABLE payermax_capture_limits ADD COLUMN IF NOT EXISTS refused boolean NOT NULL DEFAULT false;
 """
 
-# One statement per flush; SET sees the old row, so every test reads the same state.
+# One statement per flush; SET sees the old row, so every test reads the same state. The rule is
+# Aimd's (see .adaptive), with two differences a fleet needs:
 # * ``cuts`` is the epoch (0: slow start). A vote names the epoch its requests were sent in: it cuts
-#   only if nobody cut since (one congestion episode, one cut for the whole fleet), and a refusal
-#   from the epoch just closed can only deepen that cut to its own level (the limit its worker knew
-#   when it sent the request).
-# * A worker cannot see how many the fleet had in flight, only the limit it knew, which slow start
-#   overshoots by up to 2x before the first refusal lands: so slow start ends halving, as TCP's.
+#   only if nobody cut since (one congestion episode, one cut for the whole fleet); one from the
+#   epoch just closed, refused lower than the level that cut (``cut_level``), deepens that cut. A
+#   vote's level is the limit its worker knew when it sent the request: a worker cannot see how
+#   many the fleet had in flight, and slow start overshoots by up to 2x before the first refusal
+#   lands, so slow start ends halving, as TCP's.
 # * The limit grows only while the fleet uses it (seats in use within ``slack`` of it): a worker
 #   learns the limit a flush late and takes seats a poll later, and a limit that grows on answers
 #   alone ran ahead of the captures in flight to 2.4x the gateway's before the first refusal.
@@ -49,29 +52,38 @@ _FLUSH = """
 WITH seats AS (
     SELECT count(*) AS in_use FROM payermax_capture_seats
     WHERE name = %(name)s AND holder IS NOT NULL AND lease_until > now()
+), vote AS (
+    SELECT %(epoch)s::bigint AS epoch, %(level)s::float8 AS level, %(rate)s::boolean AS rate,
+           %(cut)s::float8 AS factor
 )
-UPDATE payermax_capture_limits SET
+UPDATE payermax_capture_limits l SET
     value = CASE
-        WHEN cuts = %(epoch)s::bigint THEN GREATEST(floor, LEAST(value, %(level)s::float8)
-             * CASE WHEN cuts = 0 AND %(rate)s THEN LEAST(0.5, %(cut)s::float8) ELSE %(cut)s::float8 END)
-        WHEN cuts = %(epoch)s::bigint + 1 AND %(rate)s
-            THEN LEAST(value, GREATEST(floor, %(level)s::float8 * %(cut)s::float8))
-        WHEN seats.in_use + %(slack)s < value THEN value
-        WHEN cuts = 0 THEN LEAST(ceiling, value + %(n)s)
-        ELSE LEAST(ceiling, value + %(inc)s * %(n)s / GREATEST(value, 1)
-             / CASE WHEN abs(value - w_max) <= %(band)s THEN %(slow)s ELSE 1 END)
+        WHEN l.cuts = vote.epoch THEN GREATEST(l.floor, CASE
+            WHEN vote.rate AND l.cuts = 0 THEN LEAST(l.value, vote.level) * LEAST(0.5, vote.factor)
+            WHEN vote.rate AND LEAST(l.value, vote.level) >= l.w_max THEN LEAST(l.value, vote.level) - 1
+            ELSE LEAST(l.value, vote.level) * vote.factor END)
+        WHEN l.cuts = vote.epoch + 1 AND vote.rate AND vote.level < l.cut_level
+            THEN LEAST(l.value, GREATEST(l.floor, vote.level * vote.factor))
+        WHEN seats.in_use + %(slack)s < l.value THEN l.value
+        WHEN l.cuts = 0 THEN LEAST(l.ceiling, l.value + %(n)s)
+        ELSE LEAST(l.ceiling, l.value + %(inc)s * %(n)s / GREATEST(l.value, 1)
+             / CASE WHEN abs(l.value - l.w_max) <= %(band)s THEN %(slow)s ELSE 1 END)
     END,
     w_max = CASE
-        WHEN cuts = %(epoch)s::bigint AND %(rate)s AND cuts > 0 THEN LEAST(value, %(level)s::float8)
-        WHEN cuts = %(epoch)s::bigint + 1 AND %(rate)s AND w_max IS NOT NULL
-            THEN LEAST(w_max, %(level)s::float8)
-        ELSE w_max END,
-    cuts = cuts + CASE WHEN cuts = %(epoch)s::bigint THEN 1 ELSE 0 END,
-    refused = refused OR %(refused)s,
+        WHEN l.cuts = vote.epoch AND vote.rate AND l.cuts > 0 THEN LEAST(l.value, vote.level)
+        WHEN l.cuts = vote.epoch + 1 AND vote.rate AND vote.level < l.cut_level AND l.w_max IS NOT NULL
+            THEN vote.level
+        ELSE l.w_max END,
+    cut_level = CASE
+        WHEN l.cuts = vote.epoch AND vote.rate THEN LEAST(l.value, vote.level)
+        WHEN l.cuts = vote.epoch + 1 AND vote.rate AND vote.level < l.cut_level THEN vote.level
+        ELSE l.cut_level END,
+    cuts = l.cuts + CASE WHEN l.cuts = vote.epoch THEN 1 ELSE 0 END,
+    refused = l.refused OR %(refused)s,
     updated_at = now()
-FROM seats
-WHERE name = %(name)s
-RETURNING value, cuts, refused
+FROM seats, vote
+WHERE l.name = %(name)s
+RETURNING l.value, l.cuts, l.refused
 """
 
 #: seats in use this close to the limit count as using it

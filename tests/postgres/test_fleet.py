@@ -85,10 +85,13 @@ async def test_fleet_limit_is_shared_grows_only_while_used_and_cuts_once_per_epi
         await _hold_seats(c1, "capture", 3)
         for _ in range(1000):
             a.success(a.stamp(), 0.05)
-        assert 3 < await a.flush() <= 30
+        assert 4 < await a.flush() <= 30
+        clock.now += 1.0
+        a.rate_limited(a.stamp(), level=4)  # refused where the last one was: step back one
+        assert await a.flush() == 3 and a.epoch == 3
         restarted = FleetLimit(c2, "capture", s)
         await restarted.setup()
-        assert restarted.permits == a.permits and restarted.epoch == 2  # a restart resumes
+        assert restarted.permits == a.permits and restarted.epoch == 3  # a restart resumes
         with pytest.raises(LookupError):
             await FleetLimit(c1, "nope", s).flush()
 

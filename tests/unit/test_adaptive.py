@@ -110,6 +110,20 @@ def test_one_cut_per_episode_and_the_closed_epoch_can_only_deepen_it() -> None:
     assert a.limit == before and a.epoch == 2
 
 
+def test_refused_where_it_was_refused_before_the_limit_steps_back_one() -> None:
+    a = Aimd(AimdSettings(ceiling=100, initial=21))
+    a.epoch = 1  # past slow start
+    a.rate_limited(1, level=21)
+    assert a.limit == pytest.approx(0.95 * 21) and a.w_max == 21
+    a.limit = 21.3
+    a.rate_limited(2, level=21)  # the gateway has not moved: back to the level that last worked
+    assert a.limit == 20.0 and a.epoch == 3
+    a.rate_limited(2, level=21)  # the same episode, the same level: nothing new
+    assert a.limit == 20.0
+    a.rate_limited(3, level=18)  # refused lower than before: the gateway's limit came down
+    assert a.limit == pytest.approx(0.95 * 18) and a.w_max == 18
+
+
 def test_growth_is_cautious_only_near_the_last_refusal_level() -> None:
     s = AimdSettings(ceiling=60, cautious_slowdown=16.0)
     assert s.grow(20.0, 20.0, w_max=21.0) == pytest.approx(20 + 1 / 16)
