@@ -75,10 +75,19 @@ async def test_capture_command_adaptive(
         ("PAYERMAX_BASE_URL", "base_url"),
     ]:
         monkeypatch.setenv(env, options[key])
-    argv = ["capture", "-i", str(source), "--adaptive", "-c", "8", "--max-retries", "0", "-q"]
+    argv = ["capture", "-i", str(source), "-c", "8", "--max-retries", "0", "-q"]  # adaptive by default
     assert await asyncio.to_thread(main, argv) == 0
     assert all(len(sim.captures_of(f"A{i}")) == 1 for i in range(30))
-    assert main([*argv, "--processes", "2"]) == 2  # adaptive is one process's control
+    assert main([*argv, "--adaptive", "--processes", "2"]) == 2  # adaptive is one process's control
+    with pytest.raises(SystemExit):
+        main([*argv, "--adaptive", "--fixed"])
+    # --fixed leaves a refusal to the client's retries (none here): those orders are not captured
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text("out_trade_no,amount,currency\n" + "".join(f"F{i},2.00,USD\n" for i in range(30)))
+    for i in range(30):
+        sim.authorize(f"F{i}", "2.00", "USD")
+    assert await asyncio.to_thread(main, ["capture", "-i", str(fixed), "--fixed", *argv[3:]]) != 0
+    assert 0 < sum(len(sim.captures_of(f"F{i}")) for i in range(30)) < 30
 
 
 def test_the_core_install_needs_no_postgres_packages(tmp_path: Path) -> None:
