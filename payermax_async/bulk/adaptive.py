@@ -190,7 +190,7 @@ class AdaptiveLimiter:
         self.aimd = aimd
         self._clock = clock
         self._in_flight = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._waiters: deque[asyncio.Future[int]] = deque()
         self.lag = LoopLag(self._busy)
         self.refused = 0
         self.succeeded = 0
@@ -204,10 +204,10 @@ class AdaptiveLimiter:
 
     async def acquire(self) -> Ticket:
         if self._waiters or self._in_flight >= self.aimd.permits:
-            fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
             self._waiters.append(fut)
             try:
-                await fut  # the seat is counted for us by whoever resolves fut
+                level = await fut  # the seat is counted for us by whoever resolves fut, at this level
             except asyncio.CancelledError:
                 if fut.done() and not fut.cancelled():
                     self._in_flight -= 1  # handed a seat just as we were cancelled: pass it on
@@ -218,8 +218,9 @@ class AdaptiveLimiter:
                 raise
         else:
             self._in_flight += 1
+            level = self._in_flight
         self.lag.start()
-        return Ticket(self._clock(), self.aimd.epoch, self._in_flight)
+        return Ticket(self._clock(), self.aimd.epoch, level)
 
     def release(self, ticket: Ticket) -> None:
         now = self._clock()
@@ -241,7 +242,7 @@ class AdaptiveLimiter:
             fut = self._waiters.popleft()
             if not fut.done():
                 self._in_flight += 1
-                fut.set_result(None)
+                fut.set_result(self._in_flight)  # its level: a burst woken at once is not all at the top
 
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[Ticket]:

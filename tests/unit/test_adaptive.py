@@ -13,7 +13,7 @@ import pytest
 
 from payermax_async import PayerMaxClient
 from payermax_async.bulk import CaptureItem, OutcomeStatus, capture_many
-from payermax_async.bulk.adaptive import AdaptiveLimiter, Aimd, AimdSettings, refusals_back
+from payermax_async.bulk.adaptive import AdaptiveLimiter, Aimd, AimdSettings, Ticket, refusals_back
 from payermax_async.errors import ApiError, OutcomeUnknownError, ResponseLostError
 from payermax_async.types import CaptureResult, CaptureStatus
 
@@ -256,6 +256,12 @@ async def test_limiter_hands_seats_out_in_order_and_a_cancelled_waiter_passes_it
         order.append(name)
         lim.release(ticket)
 
+    levels: list[int] = []
+
+    async def level() -> None:
+        ticket = await lim.acquire()
+        levels.append(ticket.in_flight)
+
     a, b, c = (asyncio.create_task(wait(n)) for n in "abc")
     await asyncio.sleep(0)
     b.cancel()  # cancelled while waiting: it leaves the queue
@@ -265,6 +271,16 @@ async def test_limiter_hands_seats_out_in_order_and_a_cancelled_waiter_passes_it
     await asyncio.gather(a, c, return_exceptions=True)
     assert order == ["a", "c"] and lim.in_flight == 0 and lim.aimd.limit == 2.0
     assert not lim.lag.running  # idle: nothing left scheduled
+    held = [await lim.acquire(), await lim.acquire()]
+    burst = [asyncio.create_task(level()) for _ in range(2)]
+    await asyncio.sleep(0)
+    lim.aimd.limit = 4.0
+    for t in held:
+        lim.release(t)  # both waiters woken at once: each knows the level it was let in at
+    await asyncio.gather(*burst)
+    assert sorted(levels) == [2, 3] and lim.in_flight == 2  # not both the count when they ran (2)
+    lim.release(Ticket(0.0, 0, 1))
+    lim.release(Ticket(0.0, 0, 2))
 
     held = [await lim.acquire(), await lim.acquire()]
     late = asyncio.create_task(lim.acquire())
