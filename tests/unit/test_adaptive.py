@@ -281,6 +281,7 @@ async def test_limiter_hands_seats_out_in_order_and_a_cancelled_waiter_passes_it
     assert sorted(levels) == [2, 3] and lim.in_flight == 2  # not both the count when they ran (2)
     lim.release(Ticket(0.0, 0, 1))
     lim.release(Ticket(0.0, 0, 2))
+    lim.aimd.limit = 2.0
 
     held = [await lim.acquire(), await lim.acquire()]
     late = asyncio.create_task(lim.acquire())
