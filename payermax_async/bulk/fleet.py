@@ -67,7 +67,7 @@ UPDATE payermax_capture_limits l SET
         WHEN seats.in_use + %(slack)s < l.value THEN l.value
         WHEN l.cuts = 0 THEN LEAST(l.ceiling, l.value + %(n)s)
         ELSE LEAST(l.ceiling, l.value + %(inc)s * %(n)s / GREATEST(l.value, 1)
-             / CASE WHEN abs(l.value - l.w_max) <= %(band)s THEN %(slow)s ELSE 1 END)
+             / CASE WHEN l.value >= l.w_max - %(band)s AND l.value < l.w_max + 1 THEN %(slow)s ELSE 1 END)
     END,
     w_max = CASE
         WHEN l.cuts = vote.epoch AND vote.rate AND l.cuts > 0 THEN LEAST(l.value, vote.level)

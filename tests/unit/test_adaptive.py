@@ -129,6 +129,8 @@ def test_growth_is_cautious_only_near_the_last_refusal_level() -> None:
     assert s.grow(20.0, 20.0, w_max=21.0) == pytest.approx(20 + 1 / 16)
     assert s.grow(10.0, 10.0, w_max=21.0) == pytest.approx(11.0)
     assert s.grow(30.0, 30.0, w_max=21.0) == pytest.approx(31.0)  # past it: the gateway's limit grew
+    assert s.grow(22.0, 22.0, w_max=21.0) == pytest.approx(23.0)
+    assert s.grow(21.5, 21.5, w_max=21.0) == pytest.approx(21.5 + 1 / 16)  # at it: the next refusal is due
     assert s.grow(10.0, 5.0, w_max=None, slow_start=True) == 15.0
     assert s.grow(59.9, 1000.0, w_max=None, slow_start=True) == 60.0  # the ceiling
     assert s.cut(1.5, 0.5) == 1.0  # the floor
