@@ -28,23 +28,20 @@ CREATE TABLE IF NOT EXISTS payermax_capture_limits (
     floor         integer NOT NULL,
     ceiling       integer NOT NULL,
     w_max         double precision,
-    cut_level     double precision,
     cuts          bigint NOT NULL DEFAULT 0,
     refused       boolean NOT NULL DEFAULT false,
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
-ALTER TABLE payermax_capture_limits ADD COLUMN IF NOT EXISTS cut_level double precision;
 ALTER TABLE payermax_capture_limits ADD COLUMN IF NOT EXISTS refused boolean NOT NULL DEFAULT false;
 """
 
 # One statement per flush; SET sees the old row, so every test reads the same state. The rule is
-# Aimd's (see .adaptive), with two differences a fleet needs:
+# Aimd's (see .adaptive), on the fleet's own level: the permits in the row when a refusal lands.
+# A worker knows the limit only as of its last flush, so the level one worker knew when it sent a
+# refused request says little (measured: stale views turned every other step back into a cut).
 # * ``cuts`` is the epoch (0: slow start). A vote names the epoch its requests were sent in: it cuts
-#   only if nobody cut since (one congestion episode, one cut for the whole fleet); one from the
-#   epoch just closed, refused lower than the level that cut (``cut_level``), deepens that cut. A
-#   vote's level is the limit its worker knew when it sent the request: a worker cannot see how
-#   many the fleet had in flight, and slow start overshoots by up to 2x before the first refusal
-#   lands, so slow start ends halving, as TCP's.
+#   only if nobody cut since, so one congestion episode is one cut for the whole fleet.
+# * Slow start overshoots by up to 2x before the first refusal lands: it ends halving, as TCP's.
 # * The limit grows only while the fleet uses it (seats in use within ``slack`` of it): a worker
 #   learns the limit a flush late and takes seats a poll later, and a limit that grows on answers
 #   alone ran ahead of the captures in flight to 2.4x the gateway's before the first refusal.
@@ -53,31 +50,20 @@ WITH seats AS (
     SELECT count(*) AS in_use FROM payermax_capture_seats
     WHERE name = %(name)s AND holder IS NOT NULL AND lease_until > now()
 ), vote AS (
-    SELECT %(epoch)s::bigint AS epoch, %(level)s::float8 AS level, %(rate)s::boolean AS rate,
-           %(cut)s::float8 AS factor
+    SELECT %(epoch)s::bigint AS epoch, %(rate)s::boolean AS rate, %(cut)s::float8 AS factor
 )
 UPDATE payermax_capture_limits l SET
     value = CASE
         WHEN l.cuts = vote.epoch THEN GREATEST(l.floor, CASE
-            WHEN vote.rate AND l.cuts = 0 THEN LEAST(l.value, vote.level) * LEAST(0.5, vote.factor)
-            WHEN vote.rate AND LEAST(l.value, vote.level) >= l.w_max THEN LEAST(l.value, vote.level) - 1
-            ELSE LEAST(l.value, vote.level) * vote.factor END)
-        WHEN l.cuts = vote.epoch + 1 AND vote.rate AND vote.level < l.cut_level
-            THEN LEAST(l.value, GREATEST(l.floor, vote.level * vote.factor))
+            WHEN vote.rate AND l.cuts = 0 THEN l.value * LEAST(0.5, vote.factor)
+            WHEN vote.rate AND floor(l.value) >= l.w_max THEN floor(l.value) - 1
+            ELSE l.value * vote.factor END)
         WHEN seats.in_use + %(slack)s < l.value THEN l.value
         WHEN l.cuts = 0 THEN LEAST(l.ceiling, l.value + %(n)s)
         ELSE LEAST(l.ceiling, l.value + %(inc)s * %(n)s / GREATEST(l.value, 1)
              / CASE WHEN l.value >= l.w_max - %(band)s AND l.value < l.w_max + 1 THEN %(slow)s ELSE 1 END)
     END,
-    w_max = CASE
-        WHEN l.cuts = vote.epoch AND vote.rate AND l.cuts > 0 THEN LEAST(l.value, vote.level)
-        WHEN l.cuts = vote.epoch + 1 AND vote.rate AND vote.level < l.cut_level AND l.w_max IS NOT NULL
-            THEN vote.level
-        ELSE l.w_max END,
-    cut_level = CASE
-        WHEN l.cuts = vote.epoch AND vote.rate THEN LEAST(l.value, vote.level)
-        WHEN l.cuts = vote.epoch + 1 AND vote.rate AND vote.level < l.cut_level THEN vote.level
-        ELSE l.cut_level END,
+    w_max = CASE WHEN l.cuts = vote.epoch AND vote.rate AND l.cuts > 0 THEN floor(l.value) ELSE l.w_max END,
     cuts = l.cuts + CASE WHEN l.cuts = vote.epoch THEN 1 ELSE 0 END,
     refused = l.refused OR %(refused)s,
     updated_at = now()
@@ -121,7 +107,7 @@ class FleetLimit:
         self._since = -math.inf  # when this worker learnt the current epoch
         self._successes = 0
         self._saw_refusal = False
-        self._vote: tuple[int, float | None, bool] | None = None  # (epoch, level, a refusal's)
+        self._vote: tuple[int, bool] | None = None  # (epoch, a refusal's)
         self._voted = asyncio.Event()
 
     @property
@@ -164,21 +150,17 @@ class FleetLimit:
         if speed is Speed.FAST:
             self._successes += 1
         elif speed is Speed.CONGESTED and not self.refused and stamp == self.epoch:
-            self._want_cut(self.epoch, None, rate=False)
+            self._want_cut(self.epoch, rate=False)
         # else slow: no increase from this answer
 
-    def rate_limited(self, stamp: int | None, level: float | None = None) -> None:
-        """A refusal of a request sent under ``stamp`` when this worker knew the limit ``level``."""
+    def rate_limited(self, stamp: int | None) -> None:
+        """A refusal of a request sent under ``stamp``."""
         self._saw_refusal = True
-        if stamp is not None and stamp >= self.epoch - 1:  # older ones: the row ignores them too
-            self._want_cut(stamp, level, rate=True)
+        if stamp == self.epoch:  # older ones: the row ignores them too
+            self._want_cut(stamp, rate=True)
 
-    def _want_cut(self, epoch: int, level: float | None, *, rate: bool) -> None:
-        if self._vote is not None:
-            e, lv, r = self._vote
-            epoch, rate = max(epoch, e), rate or r
-            level = lv if level is None else level if lv is None else min(level, lv)
-        self._vote = (epoch, level, rate)
+    def _want_cut(self, epoch: int, *, rate: bool) -> None:
+        self._vote = (epoch, rate or (self._vote is not None and self._vote[1]))
         self._voted.set()
 
     async def flush(self) -> int:
@@ -186,12 +168,11 @@ class FleetLimit:
         self._successes, self._vote, self._saw_refusal = 0, None, False
         self._voted.clear()
         s = self.settings
-        epoch, level, rate = vote if vote is not None else (None, None, False)
+        epoch, rate = vote if vote is not None else (None, False)
         cur = await self._conn.execute(
             _FLUSH,
             {
                 "epoch": epoch,
-                "level": self.value if level is None else level,
                 "cut": s.decrease if rate else s.latency_decrease,
                 "rate": rate,
                 "refused": saw_refusal,

@@ -123,8 +123,7 @@ async def run_worker(
             rid, amount, currency, sends = row
             result = error = None
             async with seats.seat() if seats is not None else contextlib.nullcontext(0):
-                # the limit's epoch this is sent in, and the fleet-wide limit this worker knows
-                stamp, level = (fleet.stamp(), fleet.permits) if fleet is not None else (None, 0)
+                stamp = fleet.stamp() if fleet is not None else None  # the limit's epoch it is sent in
                 started = time.monotonic()
                 try:
                     result = await send(otn, Decimal(str(amount)), str(currency), request_id=str(rid))
@@ -135,7 +134,7 @@ async def run_worker(
                 if fleet is not None and result is not None:
                     fleet.success(stamp, finished - started)
                 elif fleet is not None and refused:
-                    fleet.rate_limited(stamp, level)
+                    fleet.rate_limited(stamp)
                     # The gateway is full, so the next capture in this seat would be refused too: the
                     # seat rests one round trip, or it cycles a refusal every few ms (measured: 20 per
                     # episode) until every worker has heard of the cut.

@@ -55,8 +55,8 @@ async def test_fleet_limit_is_shared_grows_only_while_used_and_cuts_once_per_epi
         stamp_a, stamp_b = a.stamp(), b.stamp()
         assert stamp_a == stamp_b == 0
         for _ in range(4):
-            a.rate_limited(stamp_a, level=12)
-        b.rate_limited(stamp_b, level=12)
+            a.rate_limited(stamp_a)
+        b.rate_limited(stamp_b)
         assert await a.flush() == 6  # slow start overshoots up to 2x: it ends halving, as TCP's
         assert await b.flush() == 6  # b's refusal came from the same episode: no second cut
         assert (a.epoch, b.epoch) == (1, 1)
@@ -64,34 +64,34 @@ async def test_fleet_limit_is_shared_grows_only_while_used_and_cuts_once_per_epi
         # for one round trip after a cut, a refusal is the seats above the new limit draining
         a.success(a.stamp(), 0.05)
         assert a.stamp() is None
-        a.rate_limited(a.stamp(), level=6)
+        a.rate_limited(a.stamp())
         assert await a.flush() == 6 and a.epoch == 1
         clock.now += 1.0
         assert a.stamp() == 1
 
-        b.rate_limited(0, level=10)  # from the episode just cut for: it can only deepen that cut...
+        b.rate_limited(0)  # from the episode already cut for
         assert await b.flush() == 6 and b.epoch == 1
-        b.rate_limited(0, level=5)  # ...to 0.95 x its own level
-        assert await b.flush() == 4 and b.epoch == 1
-        b.rate_limited(1, level=4)  # a new episode
-        assert await b.flush() == 3 and b.epoch == 2  # 0.95 x 4
-        b.rate_limited(0, level=1)  # two episodes old: answered
-        assert await b.flush() == 3
+        b.rate_limited(1)  # a new episode: the fleet's level, 6, was too many
+        assert await b.flush() == 5 and b.epoch == 2  # 0.95 x 6
         cur = await c1.execute(
             "SELECT w_max, cuts, refused FROM payermax_capture_limits WHERE name = %s", ("capture",)
         )
-        assert await cur.fetchone() == (4.0, 2, True)
+        assert await cur.fetchone() == (6.0, 2, True)
 
-        await _hold_seats(c1, "capture", 3)
+        await _hold_seats(c1, "capture", 5)
         for _ in range(1000):
             a.success(a.stamp(), 0.05)
-        assert 4 < await a.flush() <= 30
+        grown = await a.flush()
+        assert 6 < grown <= 30
         clock.now += 1.0
-        a.rate_limited(a.stamp(), level=4)  # refused where the last one was: step back one
-        assert await a.flush() == 3 and a.epoch == 3
+        a.rate_limited(a.stamp())  # refused past the last refusal level: the level before was fine
+        assert await a.flush() == grown - 1 and a.epoch == 3
+        clock.now += 1.0
+        a.rate_limited(a.stamp())  # refused below the last refusal's level: the gateway's came down
+        assert await a.flush() == int(0.95 * (grown - 1)) and a.epoch == 4
         restarted = FleetLimit(c2, "capture", s)
         await restarted.setup()
-        assert restarted.permits == a.permits and restarted.epoch == 3  # a restart resumes
+        assert restarted.permits == a.permits and restarted.epoch == 4  # a restart resumes
         with pytest.raises(LookupError):
             await FleetLimit(c1, "nope", s).flush()
 
