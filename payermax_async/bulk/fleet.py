@@ -109,6 +109,7 @@ class FleetLimit:
         self._saw_refusal = False
         self._vote: tuple[int, bool] | None = None  # (epoch, a refusal's)
         self._voted = asyncio.Event()
+        self.interval = 0.05  # between flushes (run's); every worker of a fleet uses the same
 
     @property
     def permits(self) -> int:
@@ -120,13 +121,14 @@ class FleetLimit:
         return self.latency.baseline or 0.05
 
     def stamp(self) -> int | None:
-        """The epoch a request sent now belongs to; None for one round trip after a cut.
+        """The epoch a request sent now belongs to; None while the fleet drains after a cut.
 
-        Seats above a lowered limit are handed back only as their captures finish, so for one round
-        trip the fleet may still have more in flight than the new limit: a refusal then is that
-        drain, not news.
+        Seats above a lowered limit are handed back only as their captures finish, and the other
+        workers hear of the cut only at their next flush and keep filling seats until then: for a
+        flush interval and a round trip after this worker heard of it, the fleet may still have
+        more in flight than the new limit, and a refusal then is that drain, not news.
         """
-        if self._clock() - self._since < (self.latency.smoothed or 0.0):
+        if self._clock() - self._since < self.interval + (self.latency.smoothed or 0.0):
             return None
         return self.epoch
 
@@ -195,11 +197,15 @@ class FleetLimit:
         self.value, self.epoch, self.refused = value, int(cuts), bool(refused)
         return self.permits
 
-    async def run(self, interval: float = 0.05, on_change: Callable[[int], None] | None = None) -> None:
+    async def run(
+        self, interval: float | None = None, on_change: Callable[[int], None] | None = None
+    ) -> None:
         """Flush forever (cancel to stop): at once after a vote to cut, else every ``interval``.
 
         ``on_change`` hears every new permit count. The timed wait doubles as the loop's lag probe.
         """
+        if interval is not None:
+            self.interval = interval
         loop = asyncio.get_running_loop()
         last = -1
         while True:
@@ -207,8 +213,8 @@ class FleetLimit:
             if on_change is not None and permits != last:
                 on_change(permits)
                 last = permits
-            due = loop.time() + interval
+            due = loop.time() + self.interval
             try:
-                await asyncio.wait_for(self._voted.wait(), interval)
+                await asyncio.wait_for(self._voted.wait(), self.interval)
             except asyncio.TimeoutError:
                 self.lag.sample(loop.time() - due)
