@@ -1,82 +1,96 @@
-"""payermax_async: an asyncio client for the PayerMax payment gateway."""
+"""payermax_async: an asyncio client for the PayerMax payment gateway.
 
-from .bulk import CaptureItem, CaptureOutcome, OutcomeStatus
-from .client import PayerMaxClient
-from .config import PRODUCTION_URL, SANDBOX_URL, ClientConfig
-from .errors import (
-    ApiError,
-    ClientClosedError,
-    ConfigurationError,
-    InvalidRequestError,
-    MalformedResponseError,
-    NotificationError,
-    OutcomeUnknownError,
-    PayerMaxError,
-    ResponseLostError,
-    SignatureError,
-    StaleNotificationError,
-    TransportError,
-    UnboundResponseError,
-)
-from .retry import RetryBudget, RetryEvent, RetryPolicy
-from .signing import RsaSigner, RsaVerifier, Signer, Verifier
-from .types import (
-    AuthorizationType,
-    BillingInfo,
-    BuyerInfo,
-    CancelResult,
-    CancelStatus,
-    CaptureMode,
-    CaptureResult,
-    CaptureStatus,
-    CardInfo,
-    CloseStatus,
-    EnvInfo,
-    GoodsDetail,
-    Info3dSecure,
-    Integrate,
-    OrderAndPayResult,
-    OrderCloseResult,
-    OrderQueryResult,
-    PayeeAccountInfo,
-    PayeeAddress,
-    PayeeBankInfo,
-    PayeeDocument,
-    PayeeInfo,
-    PayeeName,
-    PayerInfo,
-    PaymentDetail,
-    PaymentDetailResult,
-    PaymentStatus,
-    PayoutQueryResult,
-    PayoutResult,
-    PayoutStatus,
-    RefundQueryResult,
-    RefundResult,
-    RefundStatus,
-    ShippingInfo,
-    TerminalType,
-)
-from .webhooks import (
-    ACK_BODY,
-    CancelNotification,
-    CaptureNotification,
-    GenericNotification,
-    InMemorySeenStore,
-    Notification,
-    NotificationDeduplicator,
-    NotificationType,
-    PaymentNotification,
-    PayoutNotification,
-    RefundNotification,
-    SeenStore,
-    WebhookVerifier,
-    parse_notification,
-)
+Public names load on first use (PEP 562), so that importing one submodule, or the pytest
+plugin, does not import the whole library.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import _lazy
+
+if TYPE_CHECKING:
+    from ._telemetry import CallEvent
+    from ._wrap import RawResponse
+    from .bulk import CaptureItem, CaptureOutcome, OutcomeStatus
+    from .client import PayerMaxClient
+    from .config import PRODUCTION_URL, SANDBOX_URL, ClientConfig
+    from .errors import (
+        ApiError,
+        ClientClosedError,
+        ConfigurationError,
+        InvalidRequestError,
+        MalformedResponseError,
+        NotificationError,
+        OutcomeUnknownError,
+        PayerMaxError,
+        ResponseLostError,
+        SignatureError,
+        StaleNotificationError,
+        TransportError,
+        UnboundResponseError,
+    )
+    from .retry import RetryBudget, RetryEvent, RetryPolicy
+    from .signing import RsaSigner, RsaVerifier, Signer, Verifier
+    from .types import (
+        AuthorizationType,
+        BillingInfo,
+        BuyerInfo,
+        CancelResult,
+        CancelStatus,
+        CaptureMode,
+        CaptureResult,
+        CaptureStatus,
+        CardInfo,
+        CloseStatus,
+        EnvInfo,
+        GoodsDetail,
+        Info3dSecure,
+        Integrate,
+        OrderAndPayResult,
+        OrderCloseResult,
+        OrderQueryResult,
+        PayeeAccountInfo,
+        PayeeAddress,
+        PayeeBankInfo,
+        PayeeDocument,
+        PayeeInfo,
+        PayeeName,
+        PayerInfo,
+        PaymentDetail,
+        PaymentDetailResult,
+        PaymentStatus,
+        PayoutQueryResult,
+        PayoutResult,
+        PayoutStatus,
+        RefundQueryResult,
+        RefundResult,
+        RefundStatus,
+        ShippingInfo,
+        TerminalType,
+    )
+    from .webhooks import (
+        ACK_BODY,
+        CancelNotification,
+        CaptureNotification,
+        GenericNotification,
+        InMemorySeenStore,
+        Notification,
+        NotificationDeduplicator,
+        NotificationType,
+        PaymentNotification,
+        PayoutNotification,
+        RefundNotification,
+        SeenStore,
+        WebhookVerifier,
+        parse_notification,
+    )
 
 __version__ = "0.1.0"
-
 __all__ = [
+    "CallEvent",
+    "RawResponse",
     "ACK_BODY",
     "PRODUCTION_URL",
     "SANDBOX_URL",
@@ -155,3 +169,93 @@ __all__ = [
     "TerminalType",
     "__version__",
 ]
+
+# each public name -> the submodule that defines it
+_LAZY: dict[str, str] = {
+    "CallEvent": "._telemetry",
+    "RawResponse": "._wrap",
+    "CaptureItem": ".bulk",
+    "CaptureOutcome": ".bulk",
+    "OutcomeStatus": ".bulk",
+    "PayerMaxClient": ".client",
+    "PRODUCTION_URL": ".config",
+    "SANDBOX_URL": ".config",
+    "ClientConfig": ".config",
+    "ApiError": ".errors",
+    "ClientClosedError": ".errors",
+    "UnboundResponseError": ".errors",
+    "ConfigurationError": ".errors",
+    "InvalidRequestError": ".errors",
+    "MalformedResponseError": ".errors",
+    "NotificationError": ".errors",
+    "OutcomeUnknownError": ".errors",
+    "PayerMaxError": ".errors",
+    "ResponseLostError": ".errors",
+    "SignatureError": ".errors",
+    "StaleNotificationError": ".errors",
+    "TransportError": ".errors",
+    "RetryBudget": ".retry",
+    "RetryEvent": ".retry",
+    "RetryPolicy": ".retry",
+    "RsaSigner": ".signing",
+    "RsaVerifier": ".signing",
+    "Signer": ".signing",
+    "Verifier": ".signing",
+    "AuthorizationType": ".types",
+    "BillingInfo": ".types",
+    "BuyerInfo": ".types",
+    "CancelResult": ".types",
+    "CancelStatus": ".types",
+    "CaptureMode": ".types",
+    "CaptureResult": ".types",
+    "CaptureStatus": ".types",
+    "CardInfo": ".types",
+    "CloseStatus": ".types",
+    "EnvInfo": ".types",
+    "GoodsDetail": ".types",
+    "Info3dSecure": ".types",
+    "Integrate": ".types",
+    "OrderAndPayResult": ".types",
+    "OrderCloseResult": ".types",
+    "OrderQueryResult": ".types",
+    "PayeeAccountInfo": ".types",
+    "PayeeAddress": ".types",
+    "PayeeBankInfo": ".types",
+    "PayeeDocument": ".types",
+    "PayeeInfo": ".types",
+    "PayeeName": ".types",
+    "PayerInfo": ".types",
+    "PaymentDetail": ".types",
+    "PaymentDetailResult": ".types",
+    "PaymentStatus": ".types",
+    "PayoutQueryResult": ".types",
+    "PayoutResult": ".types",
+    "PayoutStatus": ".types",
+    "RefundQueryResult": ".types",
+    "RefundResult": ".types",
+    "RefundStatus": ".types",
+    "ShippingInfo": ".types",
+    "TerminalType": ".types",
+    "ACK_BODY": ".webhooks",
+    "CancelNotification": ".webhooks",
+    "CaptureNotification": ".webhooks",
+    "GenericNotification": ".webhooks",
+    "InMemorySeenStore": ".webhooks",
+    "Notification": ".webhooks",
+    "NotificationDeduplicator": ".webhooks",
+    "NotificationType": ".webhooks",
+    "PaymentNotification": ".webhooks",
+    "PayoutNotification": ".webhooks",
+    "RefundNotification": ".webhooks",
+    "SeenStore": ".webhooks",
+    "WebhookVerifier": ".webhooks",
+    "parse_notification": ".webhooks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    return _lazy.resolve(__name__, _LAZY, globals(), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -21,9 +21,12 @@ from typing import Any, Generic, TypeVar, cast
 
 import msgspec
 
+from . import _responses, _telemetry
 from ._answer import clock_offset_from, interpret
 from ._envelope import RequestEnvelope, format_request_time
+from ._identity import user_agent
 from ._log import logger, redact
+from ._telemetry import Telemetry
 from .codes import ORDER_REPEAT, TOO_MANY_REQUEST
 from .config import ClientConfig
 from .endpoints import ENDPOINTS
@@ -109,8 +112,10 @@ class Pipeline:
         *,
         on_retry: Callable[[RetryEvent], None] | None,
         clock: Callable[[], float],
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.config = config
+        self.telemetry = telemetry or Telemetry()
         self.transport = transport
         self.budget = RetryBudget(capacity=config.retry.budget_capacity)
         self.clock_offset = 0.0
@@ -123,7 +128,7 @@ class Pipeline:
             self._post_takes_deadline = "deadline" in inspect.signature(transport.post).parameters
         except (TypeError, ValueError):
             self._post_takes_deadline = False
-        self._headers_base = {"Content-Type": "application/json"}
+        self._headers_base = {"Content-Type": "application/json", "User-Agent": user_agent()}
         if config.merchant_auth_token:
             self._headers_base["merchant_auth_token"] = config.merchant_auth_token
 
@@ -171,7 +176,7 @@ class Pipeline:
         run = self._run(call)
         key_value = call.ids.get(op.id_field) if op.id_field else None
         if key_value is None:
-            return cast(T, await run)
+            return cast(T, await self.telemetry.observe(op.api_name, call.ids, run))
         key = (op.api_name, key_value)
         existing = self._inflight.get(key)
         if existing is not None:
@@ -183,8 +188,12 @@ class Pipeline:
                     operation=op.api_name,
                     ids=call.ids,
                 )
-            return cast(T, await self._await_shared(existing[1], call))
-        task: asyncio.Future[T] = asyncio.ensure_future(run)
+            result = await self._await_shared(existing[1], call)
+            _responses.record_flight(existing[1])
+            return cast(T, result)
+        task: asyncio.Future[T] = asyncio.ensure_future(
+            _responses.run_flight(self.telemetry.observe(op.api_name, call.ids, run))
+        )
         self._inflight[key] = (data_raw, task)
         task.add_done_callback(lambda t: self._forget(key, t))
         return cast(T, await self._await_shared(task, call))
@@ -239,7 +248,9 @@ class Pipeline:
             if deadline_at is not None:
                 attempt_timeout = min(call.timeout, max(deadline_at - loop.time(), 0.001))
             try:
-                result = await self._attempt(op, call.data, ids, call.version, attempt_timeout, deadline_at)
+                result = await _telemetry.attempt(
+                    self._attempt(op, call.data, ids, call.version, attempt_timeout, deadline_at)
+                )
             except PayerMaxError as exc:
                 exc.operation = exc.operation or op.api_name
                 exc.ids = {**ids, **exc.ids}
@@ -332,8 +343,11 @@ class Pipeline:
             delay,
             ids,
         )
-        if self._on_retry is not None:
-            self._on_retry(RetryEvent(op.api_name, dict(ids), attempt, kind, exc.message, delay))
+        if self._on_retry is not None or self.telemetry.active:
+            event = RetryEvent(op.api_name, dict(ids), attempt, kind, exc.message, delay)
+            self.telemetry.retry(event)
+            if self._on_retry is not None:
+                self._on_retry(event)
 
     # ------------------------------------------------------------------ one attempt
 
@@ -349,7 +363,7 @@ class Pipeline:
         config = self.config
         envelope = RequestEnvelope(
             version=version,
-            key_version="1",
+            key_version=config.key_version,
             request_time=format_request_time(self._clock() + self.clock_offset),
             app_id=config.app_id if op.app_id_field == "appId" else None,
             merchant_no=config.merchant_no,
@@ -378,7 +392,9 @@ class Pipeline:
                 (time.perf_counter() - started) * 1000,
                 redact(response.body),
             )
-        return self._interpret(op, response, ids)
+        result = self._interpret(op, response, ids)
+        _responses.record(response)  # verified and decoded: what with_raw_response may show
+        return result
 
     def _interpret(self, op: Operation[T], response: HttpResponse, ids: Mapping[str, str]) -> T:
         verifier = self.config.verifier

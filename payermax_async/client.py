@@ -9,8 +9,10 @@ pipeline in :mod:`payermax_async._pipeline`.
 
 from __future__ import annotations
 
+import copy
+import functools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -18,9 +20,10 @@ import aiohttp
 import msgspec
 
 from ._pipeline import DEFAULT_VERSIONS, Operation, Pipeline, RequestOptions
+from ._telemetry import CallEvent, Instrument, Telemetry
 from .config import ClientConfig
 from .errors import InvalidRequestError
-from .operations import AuthCaptureMethods, OrderMethods, PayoutMethods, RefundMethods
+from .operations import AuthCaptureMethods, FlatMethods
 from .resources import (
     Balances,
     BillPayments,
@@ -49,13 +52,14 @@ if TYPE_CHECKING:
 
     from .bulk import CaptureItem, CaptureOutcome, Journal, RateLimiter
     from .config import ClientOptions
+    from .raw import RawResponseClient
 
 __all__ = ["DEFAULT_VERSIONS", "ClientSpec", "Operation", "PayerMaxClient"]
 
 T = TypeVar("T")
 
 
-class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMethods):
+class PayerMaxClient(FlatMethods, AuthCaptureMethods):
     """An asyncio PayerMax client. Share one per merchant across the whole service.
 
     It owns a pooled HTTP session (created lazily inside the running loop), a retry budget and
@@ -75,6 +79,8 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
         on_retry: Callable[[RetryEvent], None] | None = None,
         clock: Callable[[], float] = time.time,
         owns_signer: bool | None = None,
+        on_call: Callable[[CallEvent], None] | None = None,
+        instruments: Sequence[Instrument] = (),
         **options: Unpack[ClientOptions],
     ) -> None:
         if config is None:
@@ -92,7 +98,16 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
             connect_timeout=config.connect_timeout,
             session=session,
         )
-        self._pipeline = Pipeline(config, self._transport, on_retry=on_retry, clock=clock)
+        telemetry = Telemetry(on_call, instruments)
+        if instruments and isinstance(self._transport, AiohttpTransport):
+            self._transport.on_pool_wait = telemetry.pool_wait
+        self._pipeline = Pipeline(
+            config, self._transport, on_retry=on_retry, clock=clock, telemetry=telemetry
+        )
+        self._derived = False
+        self._attach_resources()
+
+    def _attach_resources(self) -> None:
         # Every other documented apiName, one namespace per API family (payermax_async.resources).
         self.payments = Payments(self)
         self.dropin = Dropin(self)
@@ -116,6 +131,8 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
         on_retry: Callable[[RetryEvent], None] | None = None,
         clock: Callable[[], float] = time.time,
         owns_signer: bool = False,
+        on_call: Callable[[CallEvent], None] | None = None,
+        instruments: Sequence[Instrument] = (),
     ) -> PayerMaxClient:
         return cls(
             config=config,
@@ -124,6 +141,8 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
             on_retry=on_retry,
             clock=clock,
             owns_signer=owns_signer,
+            on_call=on_call,
+            instruments=instruments,
         )
 
     # ------------------------------------------------------------------ lifecycle
@@ -135,8 +154,11 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the pool. In-flight calls are cancelled; their callers see CancelledError."""
-        if self._pipeline.closed:
+        """Close the pool. In-flight calls are cancelled; their callers see CancelledError.
+
+        On a client made by :meth:`with_options` this does nothing: the pool is its parent's.
+        """
+        if self._pipeline.closed or self._derived:
             return
         self._pipeline.close()
         try:
@@ -161,6 +183,43 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
 
     def __repr__(self) -> str:
         return f"PayerMaxClient({self.config!r})"
+
+    # ------------------------------------------------------------------ views
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+    ) -> PayerMaxClient:
+        """This client with other defaults for its calls: one slow report, one batch with no retries.
+
+        The new client shares this one's pool, retry budget, clock offset and calls in flight (a
+        duplicate business id still joins the one request), so it is cheap to make per call site.
+        Options not given keep this client's. Closing it does nothing; close the original.
+        """
+        defaults = RequestOptions(
+            timeout if timeout is not None else self._defaults.timeout,
+            max_retries if max_retries is not None else self._defaults.max_retries,
+            None,
+            deadline if deadline is not None else self._defaults.deadline,
+        )
+        defaults.check()
+        derived = copy.copy(self)
+        derived.__dict__.pop("with_raw_response", None)
+        derived._defaults = defaults
+        derived._derived = True
+        derived._attach_resources()
+        return derived
+
+    @functools.cached_property
+    def with_raw_response(self) -> RawResponseClient:
+        """The same methods, returning a :class:`~payermax_async.raw.RawResponse`: HTTP status,
+        headers and body bytes of the verified answer, and ``.parse()`` for the typed result."""
+        from .raw import RawResponseClient
+
+        return RawResponseClient(self)
 
     # ------------------------------------------------------------------ any operation
 
@@ -216,7 +275,8 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
             api_name, result_type if result_type is not None else dict, "key" if idempotency_key else None
         )
         ids = {"key": idempotency_key} if idempotency_key else {}
-        return await self._pipeline.execute(op, data, ids, RequestOptions(timeout, max_retries, version))
+        options = self._options(RequestOptions(timeout, max_retries, version))
+        return await self._pipeline.execute(op, data, ids, options)
 
     def capture_many(
         self,
@@ -261,7 +321,7 @@ class PayerMaxClient(OrderMethods, AuthCaptureMethods, RefundMethods, PayoutMeth
         different data is refused rather than silently sharing a result it did not ask for.
         """
         return await self._pipeline.execute(
-            op, data, ids, RequestOptions(timeout, max_retries, version), reconcile
+            op, data, ids, self._options(RequestOptions(timeout, max_retries, version)), reconcile
         )
 
 

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
+from .keys import PublicKeys, verifier_for
 from .retry import RetryPolicy
-from .signing import Backend, PublicKey, RsaSigner, RsaVerifier, Signer, Verifier
+from .signing import Backend, RsaSigner, Signer, Verifier
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -35,14 +36,15 @@ class ClientOptions(TypedDict, total=False):
 
     Defaults (applied by :meth:`ClientConfig.build`): the sandbox ``base_url``, ``timeout`` 15 s per
     attempt, ``connect_timeout`` 5 s, ``max_connections`` 100, ``deadline`` 60 s per call, and the
-    :class:`RetryPolicy` defaults (2 retries).
+    :class:`RetryPolicy` defaults (2 retries), ``key_version`` "1" (the envelope's ``keyVersion``:
+    which of the merchant's registered keys signed the request).
     """
 
     app_id: str  # required, like merchant_no
     merchant_no: str
     private_key: str | bytes | None
     signer: Signer | None
-    payermax_public_key: str | bytes | PublicKey | None
+    payermax_public_key: PublicKeys | None  # several keys during a rotation
     verifier: Verifier | None
     backend: Backend | None
     base_url: str
@@ -55,6 +57,7 @@ class ClientOptions(TypedDict, total=False):
     versions: Mapping[str, str] | None
     sp_merchant_no: str | None
     merchant_auth_token: str | None
+    key_version: str
 
 
 _OPTION_NAMES = frozenset(ClientOptions.__annotations__)
@@ -115,6 +118,7 @@ class ClientConfig:
     versions: dict[str, str] = field(default_factory=dict)
     sp_merchant_no: str | None = None
     merchant_auth_token: str | None = None
+    key_version: str = "1"
 
     def __post_init__(self) -> None:
         _check_id(self.app_id, "app_id", 64)
@@ -132,6 +136,7 @@ class ClientConfig:
             raise ConfigurationError("verifier must have a verify(bytes, bytes) method")
         if self.sp_merchant_no is not None:
             _check_id(self.sp_merchant_no, "sp_merchant_no", 32)
+        _check_id(self.key_version, "key_version", 8)
 
     @classmethod
     def build(cls, **options: Unpack[ClientOptions]) -> ClientConfig:
@@ -160,7 +165,7 @@ class ClientConfig:
             signer = RsaSigner(private_key, backend=backend)
         if verifier is None:
             assert payermax_public_key is not None
-            verifier = RsaVerifier(payermax_public_key, backend=backend)
+            verifier = verifier_for(payermax_public_key, backend=backend)
         retry = options.get("retry")
         max_retries = options.get("max_retries")
         try:
@@ -183,6 +188,7 @@ class ClientConfig:
             versions=dict(options.get("versions") or {}),
             sp_merchant_no=options.get("sp_merchant_no"),
             merchant_auth_token=options.get("merchant_auth_token"),
+            key_version=options.get("key_version", "1"),
         )
 
     def url(self, api_name: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -75,6 +76,8 @@ class AiohttpTransport:
         self._closed = False
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
         self._slots = asyncio.Semaphore(max_connections)
+        #: seconds each request waited for a connection slot (telemetry sets it)
+        self.on_pool_wait: Callable[[float], None] | None = None
 
     @property
     def closed(self) -> bool:
@@ -114,12 +117,15 @@ class AiohttpTransport:
         """``deadline`` (absolute ``loop.time()``) bounds the wait for a slot as well: a call that
         runs out of time in the queue was never sent, and gets only the time left once it is."""
         session = self._get_session()
+        queued = time.perf_counter()
         if deadline is None:
             async with self._slots:
+                self._waited(queued)
                 return await self._post(session, url, body, headers, timeout)
         loop = asyncio.get_running_loop()
         await self._acquire_before(deadline, loop)
         try:
+            self._waited(queued)
             left = deadline - loop.time()
             if left <= 0:
                 raise TransportError("the deadline passed while waiting for a pooled connection; not sent")
@@ -140,6 +146,10 @@ class AiohttpTransport:
         else:  # the slot came just as we gave up: hand it back
             self._slots.release()
         raise TransportError("no pooled connection came free before the deadline; not sent")
+
+    def _waited(self, queued: float) -> None:
+        if self.on_pool_wait is not None:
+            self.on_pool_wait(time.perf_counter() - queued)
 
     async def _post(
         self,

@@ -13,7 +13,7 @@ A service builds one :class:`WebhookVerifier` at startup (the key is parsed once
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, TypeVar, cast
 
@@ -32,6 +32,7 @@ from .dedup import (
     SqliteSeenStore,
 )
 from .errors import NotificationError, NotificationInFlightError, SignatureError, StaleNotificationError
+from .keys import PublicKeys, verifier_for
 from .signing import Backend, PublicKey, RsaVerifier, Verifier, verify_sign_header
 from .types._base import NotificationEnvelope, WireResult, decode_data
 from .types.common import NotificationType
@@ -130,12 +131,14 @@ class _Probe(msgspec.Struct):
 _PROBE = msgspec.json.Decoder(_Probe)
 
 
-def _as_verifier(key: str | bytes | PublicKey | Verifier, backend: Backend | None) -> Verifier:
+def _as_verifier(key: PublicKeys | Verifier, backend: Backend | None) -> Verifier:
     if isinstance(key, (str, bytes, PublicKey)):
         return RsaVerifier(key, backend=backend)
     if callable(getattr(key, "verify", None)):
-        return key
-    raise TypeError("expected a PayerMax public key (str, bytes, PublicKey) or a Verifier")
+        return cast(Verifier, key)
+    if isinstance(key, Sequence):  # several keys during a rotation: any of them may have signed
+        return verifier_for(key, backend=backend)
+    raise TypeError("expected a PayerMax public key (str, bytes, PublicKey), a list of them, or a Verifier")
 
 
 def _decode(raw: bytes) -> Notification:
@@ -161,14 +164,17 @@ class WebhookVerifier:
     captured notification can be replayed, while covering PayerMax's whole re-send schedule.
     ``max_age=None`` turns the check off. ``app_id`` / ``merchant_no``, when given,
     must match the notification's: PayerMax signs notifications for every merchant with the same
-    platform key, so a signature alone does not say the notification is meant for you.
+    platform key, so a signature alone does not say the notification is meant for you. A notification
+    without ``merchantNo`` is refused then (every one PayerMax documents carries it); one without an
+    app id is not (PayerMax's TOKENIZATION example has none).
+    During a key rotation pass a list of public keys: a notification verifies if any of them does.
     """
 
     __slots__ = ("_clock", "_verifier", "app_id", "max_age", "merchant_no")
 
     def __init__(
         self,
-        payermax_public_key: str | bytes | PublicKey | None = None,
+        payermax_public_key: PublicKeys | None = None,
         *,
         verifier: Verifier | None = None,
         backend: Backend | None = None,
@@ -179,7 +185,7 @@ class WebhookVerifier:
     ) -> None:
         if (payermax_public_key is None) == (verifier is None):
             raise TypeError("pass exactly one of payermax_public_key or verifier")
-        source: str | bytes | PublicKey | Verifier
+        source: PublicKeys | Verifier
         if verifier is not None:
             source = verifier
         else:
@@ -242,7 +248,7 @@ class WebhookVerifier:
 
     def _check_recipient(self, notification: WireResult) -> None:
         merchant_no = getattr(notification, "merchant_no", None)
-        if self.merchant_no is not None and merchant_no not in (None, self.merchant_no):
+        if self.merchant_no is not None and merchant_no != self.merchant_no:
             raise NotificationError(f"notification is for merchant {merchant_no!r}")
         app = getattr(notification, "app_id", None) or getattr(notification, "merchant_app_id", None)
         if self.app_id is not None and app not in (None, self.app_id):

@@ -1,5 +1,6 @@
-"""What the tests share besides fixtures: test keys, the data directory, and a scripted gateway
-for the MockTransport. Fixtures that hand these out live in conftest.py."""
+"""What the tests share besides fixtures: test keys, the data directory, a scripted gateway for the
+MockTransport, and a card authorization in PayerMax's field names. Fixtures that hand these out live
+in conftest.py."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import inspect
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,17 @@ from payermax_async import ResponseLostError
 from payermax_async.signing import RsaSigner
 from payermax_async.transport import HttpResponse, MockRequest, MockTransport
 
-__all__ = ["DATA", "URL", "Keys", "Reply", "ScriptedGateway", "capture_data", "reply", "sent_bodies"]
+__all__ = [
+    "DATA",
+    "URL",
+    "Keys",
+    "Reply",
+    "ScriptedGateway",
+    "auth_order",
+    "capture_data",
+    "reply",
+    "sent_bodies",
+]
 
 DATA = Path(__file__).parent / "data"
 
@@ -139,3 +151,31 @@ def reply(
 
 def sent_bodies(gateway: ScriptedGateway) -> list[tuple[bytes, dict[str, str]]]:
     return [(r.body, dict(r.headers)) for r in gateway.requests]
+
+
+def auth_order(out_trade_no: str, **extra: object) -> dict[str, object]:
+    """A Direct API card authorization in PayerMax's own field names."""
+    return {
+        "outTradeNo": out_trade_no,
+        "subject": "s",
+        "totalAmount": Decimal("10.00"),
+        "currency": "USD",
+        "country": "US",
+        "userId": "u",
+        "integrate": "Direct_Payment",
+        "terminalType": "WEB",
+        "captureMode": "MANUAL",
+        "authorizationType": "FINAL_AUTH",
+        "paymentDetail": {
+            "paymentMethodType": "CARD",
+            "cardInfo": {
+                "cardIdentifierNo": "4111111111111111",
+                "cardHolderFullName": "A Payer",
+                "cardExpirationMonth": "12",
+                "cardExpirationYear": "30",
+                "cvv": "123",
+            },
+            "buyerInfo": {"clientIp": "127.0.0.1", "userAgent": "test"},
+        },
+        **extra,
+    }

@@ -106,9 +106,13 @@ class CheckWriter:
             out.extend(self._text(node, path))
         elif f.kind in ("decimal", "strdecimal"):
             cur = currency_sibling(f.wire, siblings)
-            cur_expr = f"v.{snake(cur)}" if cur else "None"
             positive = required and self.where not in self.zero_ok
-            out.append(f"_c.money(x, {cur_expr}, {path}, {table}, {positive})")
+            args = f"{path}, {table}, {positive}"
+            # An unknown code is reported under the currency's own path, not the amount's.
+            if cur:
+                out.append(f'_c.money(x, v.{snake(cur)}, {args}, p + "{cur}")')
+            else:
+                out.append(f"_c.money(x, None, {args})")
             if "maxLength" in node and f.kind == "strdecimal":
                 out.append(
                     f"if len(str(x)) > {node['maxLength']}: raise _c.too_long({path}, {node['maxLength']})"
@@ -145,7 +149,10 @@ class CheckWriter:
         if "enum" in node:
             const = self._const(f"frozenset({sorted(node['enum'])!r})", "E")
             out.append(f"if {var} not in {const}: raise _c.not_in({path}, {const})")
-        if "pattern" in node:
+        if node.get("x-currency"):
+            # An active ISO 4217 code: it implies the overlay's pattern, so the pattern is not checked.
+            out.append(f"if {var} not in _c.ISO_4217: raise _c.not_currency({path})")
+        elif "pattern" in node:
             const = self._const(f"re.compile({node['pattern']!r})", "P")
             out.append(f"if not {const}.fullmatch({var}): raise _c.bad_pattern({path}, {const}.pattern)")
         return out

@@ -141,11 +141,10 @@ def _notification_envelopes(built: Built) -> set[str]:
 
 
 def _notify_table(built: Built) -> str:
-    from gen_tables import CALLBACKS
-
+    notify_types = built.rules["notify_types"]
     rows: list[str] = []
     for top in built.notifications:
-        types = {t for k in top.variants if (t := CALLBACKS[k][1]) is not None}
+        types = {t for k in top.variants if (t := notify_types.get(k)) is not None}
         if top.result is not None:
             rows.extend(f'    "{t}": {top.result.name},' for t in sorted(types))
     return "\n\nBY_NOTIFY_TYPE: dict[str, type[WireResult]] = {\n" + "\n".join(rows) + "\n}\n"

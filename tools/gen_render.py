@@ -14,8 +14,8 @@ HEADER = (
 )
 
 
-def header(doc: str) -> str:
-    return f'"""{doc}\n\n{HEADER}\n"""\n\nfrom __future__ import annotations\n'
+def header(doc: str, generated: str = HEADER) -> str:
+    return f'"""{doc}\n\n{generated}\n"""\n\nfrom __future__ import annotations\n'
 
 
 def _default(f: SpecField, side: str) -> str:

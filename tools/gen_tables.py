@@ -57,26 +57,27 @@ API: dict[str, tuple[str, str, tuple[str, ...], str]] = {
 # Which apiNames have variants merged into one request type and one result type.
 MERGED = {"orderAndPay": "order_and_pay_variants", "applyDropinSession": "apply_dropin_session_variants"}
 
-# Notifications: callback key -> (class stem, notifyType or None); callbacks sharing a stem merge.
-CALLBACKS: dict[str, tuple[str, str | None]] = {
-    "collectResultNotifyUrl": ("Payment", "PAYMENT"),
-    "authResultNotifyUrl": ("Payment", "PAYMENT"),
-    "captureResultNotifyUrl": ("Capture", "CAPTURE"),
-    "cancelResultNotifyUrl": ("Cancel", "CANCEL"),
-    "RefundResultNotifyUrl": ("Refund", "REFUND"),
-    "disbursementResultNotifyUrl": ("Payout", "PAYOUT"),
-    "subscriptionResultNotifyUrl": ("Subscription", None),
-    "subscriptionPaymentResultNotifyUrl": ("SubscriptionPayment", None),
-    "tokenizationNotifyUrl": ("Tokenization", "TOKENIZATION"),
-    "payLinkResultNotifyUrl": ("PayLink", None),
-    "chargeBaclNotifyUrl": ("Dispute", None),
-    "fraudNotifyUrl": ("Fraud", "FRAUD"),
-    "rfiNotifyUrl": ("Rfi", None),
-    "balanceNotifyUrl": ("Balance", None),
-    "vaResultNotifyUrl": ("VirtualAccountReceipt", "RECEIVE"),
-    "collectResultNotifyUrlForBillPayment": ("BillPayment", "REPAYMENT_RECEIPT"),
-    "billPaymentValidationUrl": ("BillPaymentValidation", None),
-    "pageReturn": ("PageReturn", None),
+# Notifications: callback key -> class stem; callbacks sharing a stem merge. Their notifyType is a
+# fact, read from the overlay's rules (``notify_types``), as the simulator reads it.
+CALLBACKS: dict[str, str] = {
+    "collectResultNotifyUrl": "Payment",
+    "authResultNotifyUrl": "Payment",
+    "captureResultNotifyUrl": "Capture",
+    "cancelResultNotifyUrl": "Cancel",
+    "RefundResultNotifyUrl": "Refund",
+    "disbursementResultNotifyUrl": "Payout",
+    "subscriptionResultNotifyUrl": "Subscription",
+    "subscriptionPaymentResultNotifyUrl": "SubscriptionPayment",
+    "tokenizationNotifyUrl": "Tokenization",
+    "payLinkResultNotifyUrl": "PayLink",
+    "chargeBaclNotifyUrl": "Dispute",
+    "fraudNotifyUrl": "Fraud",
+    "rfiNotifyUrl": "Rfi",
+    "balanceNotifyUrl": "Balance",
+    "vaResultNotifyUrl": "VirtualAccountReceipt",
+    "collectResultNotifyUrlForBillPayment": "BillPayment",
+    "billPaymentValidationUrl": "BillPaymentValidation",
+    "pageReturn": "PageReturn",
 }
 
 # Public names for nested objects (the names DESIGN.md and the old models exported), by the path

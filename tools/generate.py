@@ -1,6 +1,6 @@
 """Generate the wire types, the request checks and the endpoint table from PayerMax's corrected schema.
 
-    python tools/generate.py          # (re)write payermax_async/types/*, endpoints.py, _sensitive.py
+    python tools/generate.py          # (re)write types/*, endpoints.py, _sensitive.py, resources/*
     python tools/generate.py --check  # exit 1 when a generated file differs from what it would write
 
 Inputs: ``payermax_async/_schema`` (facts + overlay) and ``tools/gen_tables.py`` (our arrangement).
@@ -21,6 +21,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
 import gen_files  # noqa: E402
+import gen_methods  # noqa: E402
 from gen_model import Model, Spec, SpecField, merge  # noqa: E402
 from gen_naming import snake  # noqa: E402
 from gen_tables import API, CALLBACKS, DOCS, NESTED_NAMES  # noqa: E402
@@ -87,7 +88,7 @@ def build() -> Built:
     notifications: list[Top] = []
     stems: dict[str, list[str]] = {}
     for key in doc["callbacks"]:
-        stems.setdefault(CALLBACKS[key][0], []).append(key)
+        stems.setdefault(CALLBACKS[key], []).append(key)
     for stem, keys in stems.items():
         model.verbatim[("notifications", "data")] = f"{stem}NotificationData"
         roots = [(f"callbacks/{k}/request", doc["callbacks"][k]["request"]) for k in keys]
@@ -177,14 +178,15 @@ def _ruff_format(source: str, path: Path) -> str:
 
 def render_all() -> dict[Path, str]:
     """Every generated file's path and formatted content."""
-    files = gen_files.render(build())
+    built = build()
+    files = {**gen_files.render(built), **gen_methods.render(built)}
     return {path: _ruff_format(text, path) for path, text in files.items()}
 
 
 def _leftovers(files: dict[Path, str]) -> list[Path]:
-    """Family modules no longer generated (hand-written ones start with "_")."""
-    types_dir = ROOT / "payermax_async" / "types"
-    return sorted(p for p in types_dir.glob("*.py") if p not in files and not p.name.startswith("_"))
+    """Family and resource modules no longer generated (hand-written ones start with "_")."""
+    found = [*(ROOT / "payermax_async" / "types").glob("*.py"), *gen_methods.DIR.glob("*.py")]
+    return sorted(p for p in found if p not in files and not p.name.startswith("_"))
 
 
 def drift(files: dict[Path, str]) -> list[Path]:

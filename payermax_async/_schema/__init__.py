@@ -137,14 +137,15 @@ def _targets(doc: dict[str, Any], change: dict[str, Any]) -> list[dict[str, Any]
         parts = set(change.get("parts", ["request", "response"]))
         return [entry[part] for entry in doc[change["every_root"]].values() for part in parts]
     if "every_property" in change:
-        name = change["every_property"]
+        # One property name, or a list of them: {"every_property": ["currency", ...]}.
+        names = change["every_property"]
+        names = [names] if isinstance(names, str) else names
         parts = set(change.get("parts", ["request", "response"]))
         found: list[dict[str, Any]] = []
         for _, part, root in _exchange_schemas(doc):
             if part in parts:
-                found.extend(
-                    n["properties"][name] for n in _walk_schemas(root) if name in n.get("properties", {})
-                )
+                for n in _walk_schemas(root):
+                    found.extend(n["properties"][name] for name in names if name in n.get("properties", {}))
         return found
     raise ValueError(f"overlay correction names no target: {change.get('why')}")
 

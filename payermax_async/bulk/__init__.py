@@ -3,7 +3,8 @@
 The package depends only on a small :class:`CaptureClient` protocol (an object with
 ``PayerMaxClient.capture``'s shape), never on the client module itself:
 
-- :mod:`.engine`: ``capture_many`` (long-lived workers, bounded queues, rate limit)
+- :mod:`.engine`: ``capture_many`` (long-lived workers, bounded queues, rate limit); :mod:`.intake`
+  reads and checks its input
 - :mod:`.journal`: the SQLite journal (a request_id is durable before its first byte)
 - :mod:`.processes`: the same run over worker processes, one event loop per core
 - :mod:`.outcomes`: what became of each item; :mod:`.codec`: its one flat encoding

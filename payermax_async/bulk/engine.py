@@ -14,7 +14,8 @@ fewer per item, which is measurable at low concurrency.
 
 Every capture goes through :meth:`PayerMaxClient.capture`, so it gets the client's retries, its
 shared retry budget and its single flight. This module never imports the client: it needs only
-an object with that ``capture`` method (:class:`CaptureClient`).
+an object with that ``capture`` method (:class:`CaptureClient`). Reading and checking the input is
+:mod:`.intake`.
 """
 
 from __future__ import annotations
@@ -22,27 +23,19 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
-from collections.abc import (
-    AsyncGenerator,
-    AsyncIterable,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Iterable,
-    Iterator,
-)
+from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from decimal import Decimal
 from os import PathLike
 from typing import Any, Protocol, TypeVar
 
 from ..errors import InvalidRequestError
 from ..types.auth_capture import CaptureResult
-from ..validation import check_amount, check_currency, check_id, new_request_id
+from ..validation import new_request_id
 from .adaptive import AdaptiveLimiter, Aimd, AimdSettings, refusals_back
 from .codec import from_entry, to_record
 from .guard import identity_of
+from .intake import END, EXHAUSTED, End, Job, Source, drain, normalize
 from .journal import Claim, Journal, Record, Reservation, Verdict
 from .outcomes import CaptureItem, CaptureOutcome, OutcomeStatus, outcome_status, result_status
 from .rate import RateLimiter
@@ -65,60 +58,6 @@ class CaptureClient(Protocol):
 
 
 # ---------------------------------------------------------------------- the engine
-
-
-@dataclass(slots=True)
-class _Job:
-    item: CaptureItem
-    out_trade_no: str
-    amount: Decimal | int | str
-    currency: str
-    request_id: str | None  # None until the journal assigns one
-
-
-_EXHAUSTED = object()
-
-
-class _Source:
-    """The input, shared by the workers; an async iterator is read by one worker at a time."""
-
-    __slots__ = ("_aiter", "_iter", "_lock", "done")
-
-    def __init__(self, items: Iterable[CaptureItem] | AsyncIterable[CaptureItem]) -> None:
-        self.done = False
-        self._iter: Iterator[object] | None = None
-        self._aiter: AsyncIterator[object] | None = None
-        if isinstance(items, AsyncIterable):
-            self._aiter = items.__aiter__()
-        else:
-            self._iter = iter(items)
-        self._lock = asyncio.Lock()
-
-    async def next(self) -> object:
-        """The next item, or ``_EXHAUSTED``."""
-        if self.done:
-            return _EXHAUSTED
-        if self._iter is not None:
-            item = next(self._iter, _EXHAUSTED)
-        else:
-            assert self._aiter is not None
-            async with self._lock:  # an async generator refuses two concurrent __anext__ calls
-                if self.done:
-                    return _EXHAUSTED
-                try:
-                    item = await self._aiter.__anext__()
-                except StopAsyncIteration:
-                    item = _EXHAUSTED
-        if item is _EXHAUSTED:
-            self.done = True
-        return item
-
-
-class _End:
-    """Sentinel: the feeder is done (on the intake queue) / a worker is done (on the outcomes)."""
-
-
-_END = _End()
 
 
 def _nothing() -> None:
@@ -198,23 +137,6 @@ def capture_many(
     return run.run()
 
 
-def _normalize(item: object) -> _Job | CaptureOutcome:
-    """Validate before anything is journaled or sent; the job carries canonical values."""
-    if not isinstance(item, CaptureItem):
-        raise TypeError(f"capture_many takes CaptureItem objects, got {type(item).__name__}")
-    try:
-        out_trade_no = check_id(item.out_trade_no, "out_trade_no")
-        currency = check_currency(item.currency)
-        amount = check_amount(item.amount, currency)
-        request_id = (
-            None if item.request_id is None else check_id(item.request_id, "request_id", strict_charset=False)
-        )
-    except InvalidRequestError as exc:
-        exc.operation = "capture"
-        return CaptureOutcome(item, OutcomeStatus.INVALID, item.request_id, error=exc)
-    return _Job(item, out_trade_no, amount, currency, request_id)
-
-
 class _Run:
     """One capture_many call: its queues, tasks and journal."""
 
@@ -254,23 +176,23 @@ class _Run:
                 )
                 owns_journal = True
             jt = _JournalThread(journal)
-        self.outcomes: asyncio.Queue[CaptureOutcome | _End] = asyncio.Queue(self.concurrency * 2)
-        self.work: asyncio.Queue[_Job | _End] = asyncio.Queue(max(self.concurrency, self.batch))
+        self.outcomes: asyncio.Queue[CaptureOutcome | End] = asyncio.Queue(self.concurrency * 2)
+        self.work: asyncio.Queue[Job | End] = asyncio.Queue(max(self.concurrency, self.batch))
         tasks: list[asyncio.Task[None]] = []
         try:
             if jt is None:
                 # Nothing to make durable first: workers read the input themselves, one hop fewer.
-                source = _Source(self.items)
+                source = Source(self.items)
                 tasks.extend(asyncio.create_task(self._work_direct(source)) for _ in range(self.concurrency))
             else:
-                intake: asyncio.Queue[_Job | _End] = asyncio.Queue(self.batch)
+                intake: asyncio.Queue[Job | End] = asyncio.Queue(self.batch)
                 tasks.append(asyncio.create_task(self._feed(intake)))
                 tasks.append(asyncio.create_task(self._write_journal(jt, intake)))
                 tasks.extend(asyncio.create_task(self._work()) for _ in range(self.concurrency))
             running = self.concurrency
             while running:
                 outcome = await self.outcomes.get()
-                if isinstance(outcome, _End):
+                if isinstance(outcome, End):
                     running -= 1
                     continue
                 yield outcome
@@ -288,7 +210,7 @@ class _Run:
 
     # -- stages
 
-    async def _feed(self, out: asyncio.Queue[_Job | _End]) -> None:
+    async def _feed(self, out: asyncio.Queue[Job | End]) -> None:
         """Read the input lazily; invalid items become outcomes here and are never journaled."""
         try:
             if isinstance(self.items, AsyncIterable):
@@ -299,16 +221,16 @@ class _Run:
                     await self._admit(item, out)
         except Exception as exc:
             self.failure = exc
-        await out.put(_END)  # not in a finally: a cancelled feeder must not wait on a full queue
+        await out.put(END)  # not in a finally: a cancelled feeder must not wait on a full queue
 
-    async def _admit(self, item: CaptureItem, out: asyncio.Queue[_Job | _End]) -> None:
-        job = _normalize(item)
+    async def _admit(self, item: CaptureItem, out: asyncio.Queue[Job | End]) -> None:
+        job = normalize(item)
         if isinstance(job, CaptureOutcome):
             await self.outcomes.put(job)
         else:
             await out.put(job)
 
-    async def _write_journal(self, jt: _JournalThread, intake: asyncio.Queue[_Job | _End]) -> None:
+    async def _write_journal(self, jt: _JournalThread, intake: asyncio.Queue[Job | End]) -> None:
         """The one task that writes the journal.
 
         Group commit: take what the feeder has ready, make it durable, only then release it to
@@ -323,9 +245,9 @@ class _Run:
                 except asyncio.TimeoutError:
                     await self._write_records(jt)
                     continue
-                batch: list[_Job] = []
-                for job in _drain(first, intake, self.batch):
-                    if isinstance(job, _End):
+                batch: list[Job] = []
+                for job in drain(first, intake, self.batch):
+                    if isinstance(job, End):
                         ended = True
                     else:
                         batch.append(job)
@@ -338,7 +260,7 @@ class _Run:
         except Exception as exc:
             self.failure = exc
         for _ in range(self.concurrency):
-            await self.work.put(_END)
+            await self.work.put(END)
         try:
             while True:  # until the run ends: the last rows are written after the workers stop
                 await asyncio.sleep(self.flush_interval)
@@ -350,7 +272,7 @@ class _Run:
         if self.records:
             await jt.call(jt.journal.record, self._take_records())
 
-    async def _dispatch(self, job: _Job, reservation: Reservation) -> None:
+    async def _dispatch(self, job: Job, reservation: Reservation) -> None:
         verdict, entry = reservation.verdict, reservation.entry
         if verdict in (Verdict.SEND, Verdict.RESEND):
             job.request_id = reservation.request_id
@@ -379,8 +301,8 @@ class _Run:
         work, outcomes, records = self.work, self.outcomes, self.records
         while True:
             job = await work.get()
-            if isinstance(job, _End):
-                await outcomes.put(_END)
+            if isinstance(job, End):
+                await outcomes.put(END)
                 return
             outcome = await self._capture(job)
             record = to_record(outcome)
@@ -388,7 +310,7 @@ class _Run:
                 records.append(record)
             await outcomes.put(outcome)
 
-    async def _work_direct(self, source: _Source) -> None:
+    async def _work_direct(self, source: Source) -> None:
         """A worker that reads the shared input itself (no journal).
 
         The client validates the item, so a bad one comes back as its INVALID outcome.
@@ -397,21 +319,21 @@ class _Run:
         while True:
             try:
                 item = await source.next()
-                if item is not _EXHAUSTED and not isinstance(item, CaptureItem):
+                if item is not EXHAUSTED and not isinstance(item, CaptureItem):
                     raise TypeError(f"capture_many takes CaptureItem objects, got {type(item).__name__}")
             except Exception as exc:
                 self.failure = self.failure or exc
                 source.done = True
-                item = _EXHAUSTED
+                item = EXHAUSTED
             if not isinstance(item, CaptureItem):
-                await outcomes.put(_END)
+                await outcomes.put(END)
                 return
-            job = _Job(
+            job = Job(
                 item, item.out_trade_no, item.amount, item.currency, item.request_id or new_request_id()
             )
             await outcomes.put(await self._capture(job))
 
-    async def _capture(self, job: _Job) -> CaptureOutcome:
+    async def _capture(self, job: Job) -> CaptureOutcome:
         if self.limiter is not None:
             await self.limiter.acquire()
         try:
@@ -428,13 +350,3 @@ class _Run:
         taken = self.records[:]
         self.records.clear()  # the workers hold this same list
         return taken
-
-
-def _drain(first: T, queue: asyncio.Queue[T], limit: int) -> Iterator[T]:
-    """``first`` and whatever else the queue holds right now, up to ``limit`` items."""
-    yield first
-    for _ in range(limit - 1):
-        try:
-            yield queue.get_nowait()
-        except asyncio.QueueEmpty:
-            return

@@ -17,7 +17,7 @@ from psycopg.rows import TupleRow
 
 from .adaptive import AimdSettings
 from .latency import LoopLag, Speed
-from .seats import SEATS_SCHEMA, FleetSemaphore
+from .seats import SEATS_SCHEMA, FleetSemaphore, install
 
 __all__ = ["FleetLimit", "FleetSemaphore"]
 
@@ -134,10 +134,7 @@ class FleetLimit:
 
     async def setup(self) -> None:
         """Create the row once; an existing row keeps its learnt value (a restart resumes)."""
-        async with self._conn.transaction():  # CREATE IF NOT EXISTS races with itself: serialise
-            await self._conn.execute("SELECT pg_advisory_xact_lock(hashtext('payermax_capture_install'))")
-            await self._conn.execute(_LIMITS_SCHEMA)
-            await self._conn.execute(SEATS_SCHEMA)
+        await install(self._conn, _LIMITS_SCHEMA + SEATS_SCHEMA)  # the flush counts seats in use
         await self._conn.execute(
             "INSERT INTO payermax_capture_limits (name, value, floor, ceiling) VALUES (%s, %s, %s, %s) "
             "ON CONFLICT (name) DO UPDATE SET floor = EXCLUDED.floor, ceiling = EXCLUDED.ceiling, "

@@ -193,8 +193,7 @@ class Journal:
         if not claims:
             return []
         now = time.time()
-        db = self._write_begin()
-        try:
+        with self._writing() as db:
             known: dict[str, JournalEntry] = {}
             keys = list(dict.fromkeys(c.out_trade_no for c in claims))
             for start in range(0, len(keys), _MAX_PARAMS):
@@ -252,12 +251,6 @@ class Journal:
             if touches:
                 # Marks the order as claimed by this run, so a second line for it is a duplicate.
                 db.executemany("UPDATE captures SET run_id = ? WHERE out_trade_no = ?", touches)
-            db.execute("COMMIT")
-        except BaseException as exc:
-            _rollback(db)
-            if isinstance(exc, sqlite3.Error):
-                raise JournalError(f"journal {self.path!r}: {exc}") from exc
-            raise
         return out
 
     def record(self, records: Sequence[Record]) -> None:
@@ -265,29 +258,33 @@ class Journal:
         if not records:
             return
         now = time.time()
-        db = self._write_begin()
-        try:
+        with self._writing() as db:
             db.executemany(
                 "UPDATE captures SET state = ?, capture_no = ?, result = ?, error_class = ?, "
                 "error_code = ?, error_message = ?, updated_at = ? "
                 f"WHERE out_trade_no = ? AND request_id = ? AND state NOT IN ({_DONE_SQL})",
                 [_record_row(r, now) for r in records],
             )
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, committed at the end; anything raised rolls it back, and a
+        database error comes out as a JournalError."""
+        if self._closed:
+            raise JournalError("journal is closed")
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")  # take the write lock now; waits up to busy_timeout
+        except sqlite3.OperationalError as exc:
+            raise JournalError(f"journal {self.path!r} is not writable: {exc}") from exc
+        try:
+            yield db
             db.execute("COMMIT")
         except BaseException as exc:
             _rollback(db)
             if isinstance(exc, sqlite3.Error):
                 raise JournalError(f"journal {self.path!r}: {exc}") from exc
             raise
-
-    def _write_begin(self) -> sqlite3.Connection:
-        if self._closed:
-            raise JournalError("journal is closed")
-        try:
-            self._db.execute("BEGIN IMMEDIATE")  # take the write lock now; waits up to busy_timeout
-        except sqlite3.OperationalError as exc:
-            raise JournalError(f"journal {self.path!r} is not writable: {exc}") from exc
-        return self._db
 
     # ------------------------------------------------------------------ reading
 

@@ -18,7 +18,8 @@ The workers are in :mod:`postgres_worker`; the fleet-wide limit in :mod:`fleet` 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from dataclasses import dataclass
 
 import psycopg
@@ -152,14 +153,7 @@ class CaptureQueue:
             )
             new = {str(r[0]) for r in await cur.fetchall()}
             fresh = [r[0] for r in rows if r[0] in new]
-            if fresh:
-                await self.queries.enqueue(
-                    [self.entrypoint] * len(fresh),
-                    [otn.encode() for otn in fresh],
-                    [0] * len(fresh),
-                    dedupe_key=list(fresh),
-                    on_conflict="skip",
-                )
+            await self._enqueue(fresh)
             old = {r[0]: r for r in rows if r[0] not in new}
             conflicts: list[str] = []
             if old:
@@ -187,14 +181,11 @@ class CaptureQueue:
 
     async def outcomes(self, batch: str | None = None) -> AsyncIterator[OutcomeRow]:
         """Every order with its outcome, in out_trade_no order, streamed (server-side cursor)."""
-        async with self.conn.transaction(), self.conn.cursor(name="payermax_outcomes") as cur:
-            await cur.execute(
-                "SELECT out_trade_no, request_id, amount, currency, state, sends, capture_no, error_code, "
-                "error_message FROM payermax_captures "
-                "WHERE %s::text IS NULL OR batch = %s ORDER BY out_trade_no",
-                (batch, batch),
-            )
-            async for r in cur:
+        columns = (
+            "out_trade_no, request_id, amount, currency, state, sends, capture_no, error_code, error_message"
+        )
+        async with contextlib.aclosing(self._rows("payermax_outcomes", columns, batch)) as rows:
+            async for r in rows:
                 yield OutcomeRow(*r)
 
     async def capture_outcomes(self, batch: str | None = None) -> AsyncIterator[CaptureOutcome]:
@@ -202,19 +193,29 @@ class CaptureQueue:
 
         An order still queued or in flight reads as ``UNKNOWN`` without an error.
         """
-        async with self.conn.transaction(), self.conn.cursor(name="payermax_capture_outcomes") as cur:
-            await cur.execute(
-                "SELECT out_trade_no, amount, currency, state, request_id, capture_no, result::text, "
-                "error_class, error_code, error_message FROM payermax_captures "
-                "WHERE %s::text IS NULL OR batch = %s ORDER BY out_trade_no",
-                (batch, batch),
-            )
-            async for otn, amount, currency, state, rid, cno, result, ecls, ecode, emsg in cur:
+        columns = (
+            "out_trade_no, amount, currency, state, request_id, capture_no, result::text, "
+            "error_class, error_code, error_message"
+        )
+        async with contextlib.aclosing(self._rows("payermax_capture_outcomes", columns, batch)) as rows:
+            async for otn, amount, currency, state, rid, cno, result, ecls, ecode, emsg in rows:
                 status = _STATUS.get(state, OutcomeStatus.UNKNOWN)
                 encoded = EncodedOutcome(
                     status.value, rid, cno, None if result is None else result.encode(), ecls, ecode, emsg
                 )
                 yield decode_outcome(CaptureItem(otn, amount, currency, rid), encoded, skipped=False)
+
+    async def _rows(self, cursor: str, columns: str, batch: str | None) -> AsyncGenerator[TupleRow, None]:
+        """The orders (of ``batch``, or all), in out_trade_no order, through a server-side cursor;
+        read it under ``aclosing`` so that stopping early ends the cursor and its transaction."""
+        async with self.conn.transaction(), self.conn.cursor(name=cursor) as cur:
+            await cur.execute(
+                f"SELECT {columns} FROM payermax_captures "
+                "WHERE %s::text IS NULL OR batch = %s ORDER BY out_trade_no",
+                (batch, batch),
+            )
+            async for r in cur:
+                yield r
 
     async def requeue(
         self, states: Iterable[str] = ("unknown", "not_processed", "pending", "sending")
@@ -229,15 +230,19 @@ class CaptureQueue:
             )
             otns = [str(r[0]) for r in await cur.fetchall()]
             for i in range(0, len(otns), _CHUNK):
-                part = otns[i : i + _CHUNK]
-                await self.queries.enqueue(
-                    [self.entrypoint] * len(part),
-                    [o.encode() for o in part],
-                    [0] * len(part),
-                    dedupe_key=list(part),
-                    on_conflict="skip",
-                )
+                await self._enqueue(otns[i : i + _CHUNK])
         return len(otns)
+
+    async def _enqueue(self, otns: list[str]) -> None:
+        """One job per order, keyed by its out_trade_no: an order with a live job gets no second one."""
+        if otns:
+            await self.queries.enqueue(
+                [self.entrypoint] * len(otns),
+                [otn.encode() for otn in otns],
+                [0] * len(otns),
+                dedupe_key=list(otns),
+                on_conflict="skip",
+            )
 
     async def pending_jobs(self) -> int:
         cur = await self.conn.execute(

@@ -100,48 +100,34 @@ def capture_many_processes(
         raise ValueError("concurrency must be >= 1")
     if rate_limit is not None and not rate_limit > 0:
         raise ValueError("rate_limit must be > 0")
-    journal_path = None if journal is None else os.fspath(journal)
-    return _run_processes(
+    plan = WorkerPlan(
         client,
-        items,
-        processes,
         concurrency,
         None if rate_limit is None else rate_limit / processes,
-        journal_path,
+        None if journal is None else os.fspath(journal),
         run_id or uuid.uuid4().hex,
+        os.getpid(),
     )
+    return _run_processes(plan, items, processes)
 
 
 def _run_processes(
-    factory: Callable[[], Any],
-    items: Iterable[CaptureItem],
-    processes: int,
-    concurrency: int,
-    rate_each: float | None,
-    journal: str | None,
-    run_id: str,
+    plan: WorkerPlan, items: Iterable[CaptureItem], processes: int
 ) -> Generator[CaptureOutcome, None, None]:
     # The parent owns the run: it creates the schema before the writers race for it, and holds the
     # run lock (and the copy check's token) until every worker is done.
-    owned = None if journal is None else Journal(journal)
+    owned = None if plan.journal is None else Journal(plan.journal)
     try:
-        yield from _run_workers(factory, items, processes, concurrency, rate_each, journal, run_id)
+        yield from _run_workers(plan, items, processes)
     finally:
         if owned is not None:
             owned.close()
 
 
 def _run_workers(
-    factory: Callable[[], Any],
-    items: Iterable[CaptureItem],
-    processes: int,
-    concurrency: int,
-    rate_each: float | None,
-    journal: str | None,
-    run_id: str,
+    plan: WorkerPlan, items: Iterable[CaptureItem], processes: int
 ) -> Generator[CaptureOutcome, None, None]:
     ctx = multiprocessing.get_context("spawn")
-    plan = WorkerPlan(factory, concurrency, rate_each, journal, run_id, os.getpid())
     inboxes = [ctx.Queue(maxsize=4) for _ in range(processes)]
     outbox = ctx.Queue()
     workers = [

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable
 import psycopg
 from psycopg.rows import TupleRow
 
-__all__ = ["SEATS_SCHEMA", "FleetSemaphore"]
+__all__ = ["SEATS_SCHEMA", "FleetSemaphore", "install"]
 
 SEATS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS payermax_capture_seats (
@@ -46,6 +46,13 @@ FROM (
 WHERE s.name = free.name AND s.seat = free.seat
 RETURNING s.seat
 """
+
+
+async def install(conn: psycopg.AsyncConnection[TupleRow], schema: str) -> None:
+    """Create a table once for the whole fleet: CREATE IF NOT EXISTS races with itself, so serialise."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('payermax_capture_install'))")
+        await conn.execute(schema)
 
 
 class FleetSemaphore:
@@ -88,9 +95,7 @@ class FleetSemaphore:
 
     async def setup(self) -> None:
         async with self._db:
-            async with self._conn.transaction():  # CREATE IF NOT EXISTS races with itself: serialise
-                await self._conn.execute("SELECT pg_advisory_xact_lock(hashtext('payermax_capture_install'))")
-                await self._conn.execute(SEATS_SCHEMA)
+            await install(self._conn, SEATS_SCHEMA)
             await self._conn.execute(
                 "INSERT INTO payermax_capture_seats (name, seat) "
                 "SELECT %s, g FROM generate_series(0, %s - 1) g "

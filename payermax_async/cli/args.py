@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-from typing import NoReturn
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
 
 __all__ = ["OneLineErrorParser", "command_names", "positive_int"]
+
+N = TypeVar("N", int, float)
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -27,32 +30,30 @@ def command_names(parser: argparse.ArgumentParser) -> list[str]:
     ]
 
 
+def _number(text: str, convert: Callable[[str], N], what: str) -> N:
+    try:
+        return convert(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+
+
 def positive_int(text: str) -> int:
     """An argparse type; the other subcommands use it too."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    value = _number(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError("must be >= 1")
     return value
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = _number(text, float, "a number")
     if not value > 0:
         raise argparse.ArgumentTypeError("must be > 0")
     return value
 
 
 def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    value = _number(text, int, "a port number")
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError("a port is 0..65535")
     return value

@@ -16,9 +16,10 @@ from .. import __version__
 from ..errors import PayerMaxError
 from .args import OneLineErrorParser, command_names
 from .capture import add_capture
-from .demo import add_demo, add_simulate
+from .demo import add_demo
 from .fleet import add_status, add_worker
 from .report import EXIT_UNRESOLVED
+from .simulate import add_simulate
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 

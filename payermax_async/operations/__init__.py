@@ -1,13 +1,12 @@
-"""The typed operations of :class:`~payermax_async.PayerMaxClient`, one module per API family.
+"""The flat typed methods of :class:`~payermax_async.PayerMaxClient`: the core flows.
 
-Each family is a set of thin methods (validate the input, build the typed request, name the
-:class:`~payermax_async._pipeline.Operation`) that :class:`PayerMaxClient` inherits, so they stay flat
-on the client: ``client.refund(...)``, not ``client.refunds.create(...)``.
+They are thin methods (build the typed request, send it through ``OperationsBase._send``) that
+:class:`PayerMaxClient` inherits, so they stay flat on the client: ``client.refund(...)``, not
+``client.refunds.create(...)``. All are generated into ``flat.py`` from ``METHODS`` in
+tools/gen_tables.py, except capture (``auth_capture.py``), the hot path of bulk runs.
 """
 
 from .auth_capture import AuthCaptureMethods
-from .orders import OrderMethods
-from .payouts import PayoutMethods
-from .refunds import RefundMethods
+from .flat import FlatMethods
 
-__all__ = ["AuthCaptureMethods", "OrderMethods", "PayoutMethods", "RefundMethods"]
+__all__ = ["AuthCaptureMethods", "FlatMethods"]

@@ -2,32 +2,36 @@
 
 Every typed method, flat or in a resource, ends in :meth:`OperationsBase._send`: the request struct
 is checked against its endpoint (the variant its fields select) before any byte is sent, and the
-endpoint table supplies the default version and the business-id field of the single flight.
+endpoint table supplies the default version, the business-id field of the single flight and how an
+answer lost before ORDER_REPEAT is settled (``_reconcile``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
+from enum import Enum
 from typing import Any, TypeVar
 
 import msgspec
 
 from .._endpoint import Endpoint
 from .._pipeline import Operation, Pipeline, RequestOptions
-from ..codes import ORDER_REPEAT
 from ..endpoints import validate_request
-from ..errors import ApiError, InvalidRequestError
+from ..errors import InvalidRequestError
 from ..types._base import to_wire
+from ..types.common import AuthorizationType, CaptureMode
 from ..validation import check_url
+from ._reconcile import reconciler
 
 __all__ = [
     "OperationsBase",
     "as_amount",
+    "authorization_terms",
     "check_notify_url",
-    "check_reconciled",
     "operation_for",
+    "wire_value",
     "with_extra",
 ]
 
@@ -49,6 +53,20 @@ def as_amount(amount: object, field: str) -> Any:
             raise InvalidRequestError(f"{field} {amount!r} is not a decimal number", field=field)
         return Decimal(text)
     return amount
+
+
+def wire_value(value: Any) -> Any:
+    """An enum argument as its wire value; anything else as given (the endpoint check judges it)."""
+    return value.value if isinstance(value, Enum) else value
+
+
+def authorization_terms(capture_mode: Any, authorization_type: Any) -> tuple[Any, Any]:
+    """``captureMode`` and ``authorizationType`` as sent: a MANUAL capture is an authorization, and
+    PayerMax needs its type; unless the caller names one it is a final authorization."""
+    mode, auth = wire_value(capture_mode), wire_value(authorization_type)
+    if mode == CaptureMode.MANUAL.value and auth is None:
+        auth = AuthorizationType.FINAL_AUTH.value
+    return mode, auth
 
 
 def check_notify_url(url: str | None, wire_name: str) -> None:
@@ -77,6 +95,19 @@ class OperationsBase:
     """What every family's methods stand on: the client's request pipeline."""
 
     _pipeline: Pipeline
+    _defaults: RequestOptions = RequestOptions()  # a with_options() view's; None fields: the config's
+
+    def _options(self, options: RequestOptions) -> RequestOptions:
+        """A call's own options over the defaults of the client view it was made on."""
+        defaults = self._defaults
+        if defaults.timeout is None and defaults.max_retries is None and defaults.deadline is None:
+            return options
+        return RequestOptions(
+            options.timeout if options.timeout is not None else defaults.timeout,
+            options.max_retries if options.max_retries is not None else defaults.max_retries,
+            options.version,
+            options.deadline if options.deadline is not None else defaults.deadline,
+        )
 
     async def _send(
         self,
@@ -87,32 +118,14 @@ class OperationsBase:
         options: RequestOptions,
         *,
         extra: Mapping[str, Any] | None = None,
-        reconcile: Callable[[], Any] | None = None,
     ) -> T:
-        """Check ``request`` against its endpoint, then send it (plus ``extra`` wire fields)."""
+        """Check ``request`` against its endpoint, then send it (plus ``extra`` wire fields). A retry
+        that meets ORDER_REPEAT after a lost answer is settled as the endpoint's kind says."""
         endpoint = validate_request(api_name, request)
         op: Operation[T] = operation_for(endpoint, result_type)
         data = with_extra(request, extra)
-        return await self._pipeline.execute(op, data, ids, options, reconcile)
-
-
-def check_reconciled(
-    api_name: str, ids: Mapping[str, str], found: tuple[object, ...], sent: tuple[object, ...]
-) -> None:
-    """After ORDER_REPEAT, the object found under our id must be the one we asked for.
-
-    If it differs (another amount, currency or order), the id was already taken by something
-    else: our request was refused, not lost, and reporting the other object's state as ours
-    would be wrong. A field the query does not return (None) is not held against it.
-    """
-    for got, wanted in zip(found, sent, strict=True):
-        if got is not None and got != wanted:
-            raise ApiError(
-                ORDER_REPEAT,
-                "the id is already used by a different request; nothing new was created",
-                operation=api_name,
-                ids=ids,
-            )
+        settle = reconciler(self, api_name, request, result_type, ids, options)
+        return await self._pipeline.execute(op, data, ids, self._options(options), settle)
 
 
 def with_extra(request: msgspec.Struct, extra: Mapping[str, Any] | None) -> Any:

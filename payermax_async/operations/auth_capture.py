@@ -1,4 +1,7 @@
-"""Capturing and voiding an authorization: capture, cancel."""
+"""Capturing an authorization: the hot path of bulk runs, so its endpoint and operation are fixed once.
+
+Every other flat method (``cancel`` too) is generated: ``flat.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +9,15 @@ from decimal import Decimal
 
 from .._pipeline import RequestOptions
 from ..endpoints import ENDPOINTS
-from ..types.auth_capture import CancelRequest, CancelResult, CaptureRequest, CaptureResult
+from ..types.auth_capture import CaptureRequest, CaptureResult
 from ..validation import new_request_id
 from ._base import OperationsBase, as_amount, operation_for
 
 # Fixed once: the capture path is the hot one of bulk runs.
 _CAPTURE = ENDPOINTS["capture"]
 CAPTURE = operation_for(_CAPTURE, CaptureResult)
-CANCEL = operation_for(ENDPOINTS["cancel"], CancelResult)
 
-__all__ = ["CANCEL", "CAPTURE", "AuthCaptureMethods"]
+__all__ = ["CAPTURE", "AuthCaptureMethods"]
 
 
 class AuthCaptureMethods(OperationsBase):
@@ -50,29 +52,4 @@ class AuthCaptureMethods(OperationsBase):
         _CAPTURE.check(request)
         ids = {"out_trade_no": out_trade_no, "request_id": request.request_id}
         options = RequestOptions(timeout, max_retries, version, retry_rate_limited=retry_rate_limited)
-        return await self._pipeline.execute(CAPTURE, request, ids, options)
-
-    async def cancel(
-        self,
-        out_trade_no: str,
-        request_id: str | None = None,
-        *,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        version: str | None = None,
-    ) -> CancelResult:
-        """Void an uncaptured authorization, releasing the held funds.
-
-        ``request_id`` is the idempotency key, generated once when omitted and reused by every
-        retry; persist your own first to make a re-run after a crash safe.
-        """
-        request = CancelRequest(
-            request_id=new_request_id() if request_id is None else request_id, out_trade_no=out_trade_no
-        )
-        return await self._send(
-            "cancel",
-            request,
-            CancelResult,
-            {"out_trade_no": out_trade_no, "request_id": request.request_id},
-            RequestOptions(timeout, max_retries, version),
-        )
+        return await self._pipeline.execute(CAPTURE, request, ids, self._options(options))

@@ -2,7 +2,8 @@
 
 A resource method builds its generated request struct and hands it to the client's ``_send``,
 which checks it against the endpoint table (variant, required fields, lengths, money) before
-any byte is sent, and takes the default version and the business id from the same table.
+any byte is sent, and takes the default version and the business id from the same table. The
+same table says how a lost answer is settled: ``operations/_reconcile`` turns its kind into the query.
 """
 
 from __future__ import annotations

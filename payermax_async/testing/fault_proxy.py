@@ -7,9 +7,8 @@ another caller's answer, an edge box writes an unsigned error. This proxy forwar
 to a real upstream (the simulator) and misbehaves per request, so what the client came to believe
 can be checked against what the upstream actually did.
 
-It speaks just enough HTTP/1.1 to act per request on a keep-alive connection: the head up to the
-blank line, then a body framed by ``Content-Length`` or chunked encoding (an answer with neither
-runs to the end of the connection). Every client connection gets its own upstream connection.
+It acts per request on a keep-alive connection, reading each message with :mod:`.http1` (just
+enough HTTP/1.1 for that). Every client connection gets its own upstream connection.
 """
 
 from __future__ import annotations
@@ -20,20 +19,17 @@ import contextlib
 import enum
 import json
 import random
-import socket
-import struct
 from dataclasses import dataclass
-from email.utils import formatdate
 from types import TracebackType
 from urllib.parse import urlsplit
+
+from .http1 import HEAD_LIMIT, Broken, Message, Upstream, build_response, read_message, reset_connection
 
 __all__ = ["ANCIENT_DATE", "FaultProxy", "ProxyAction", "ProxyEvent", "ProxyRule"]
 
 #: A ``Date`` header no sane clock can be corrected to; paired with ``REQ_TIME_OVER_TIME``.
 ANCIENT_DATE = "Mon, 01 Jan 1900 00:00:00 GMT"
 
-_HEAD_LIMIT = 64 * 1024
-_BODY_LIMIT = 8 * 1024 * 1024
 _BAD_GATEWAY = (
     b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
 )
@@ -88,104 +84,6 @@ class ProxyEvent:
     answered_with: tuple[tuple[str, str], ...] | None = None
 
 
-class _Broken(Exception):
-    """The peer sent something that is not HTTP/1.1 as this proxy reads it, or went away."""
-
-
-@dataclass(slots=True)
-class _Message:
-    start: str
-    headers: dict[str, str]  # lower-case names
-    head: bytes
-    body: bytes  # de-framed
-    raw: bytes  # exactly as received
-    close: bool  # the sender closes the connection after this message
-
-
-async def _read_message(reader: asyncio.StreamReader, *, response: bool) -> _Message | None:
-    """One HTTP message, or None on a clean end of stream before its first byte."""
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        if not exc.partial:
-            return None
-        raise _Broken("stream ended inside a message head") from None
-    except (asyncio.LimitOverrunError, ValueError):
-        raise _Broken("message head too long") from None
-    lines = head[:-4].decode("latin-1").split("\r\n")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise _Broken("malformed header line")
-        headers[name.strip().lower()] = value.strip()
-    start = lines[0]
-    connection = headers.get("connection", "").lower()
-    close = "close" in connection or (start.startswith("HTTP/1.0") and "keep-alive" not in connection)
-    if response and _bodiless(start):
-        return _Message(start, headers, head, b"", head, close)
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        raw_body, body = await _read_chunked(reader)
-    elif "content-length" in headers:
-        try:
-            length = int(headers["content-length"])
-        except ValueError:
-            raise _Broken("bad Content-Length") from None
-        if not 0 <= length <= _BODY_LIMIT:
-            raise _Broken("Content-Length out of range")
-        raw_body = body = await _exactly(reader, length)
-    elif response:
-        raw_body = body = await reader.read(_BODY_LIMIT)  # delimited by the end of the connection
-        close = True
-    else:
-        raw_body = body = b""
-    return _Message(start, headers, head, body, head + raw_body, close)
-
-
-def _bodiless(status_line: str) -> bool:
-    parts = status_line.split(" ", 2)
-    try:
-        status = int(parts[1])
-    except (IndexError, ValueError):
-        raise _Broken("malformed status line") from None
-    return 100 <= status < 200 or status in (204, 304)
-
-
-async def _exactly(reader: asyncio.StreamReader, n: int) -> bytes:
-    try:
-        return await reader.readexactly(n)
-    except asyncio.IncompleteReadError:
-        raise _Broken("stream ended inside a body") from None
-
-
-async def _read_chunked(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
-    raw, body = bytearray(), bytearray()
-    while True:
-        try:
-            line = await reader.readuntil(b"\r\n")
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-            raise _Broken("bad chunk header") from None
-        raw += line
-        try:
-            size = int(line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise _Broken("bad chunk size") from None
-        if size == 0:
-            while True:  # trailers, up to the empty line
-                try:
-                    trailer = await reader.readuntil(b"\r\n")
-                except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-                    raise _Broken("bad chunk trailer") from None
-                raw += trailer
-                if trailer == b"\r\n":
-                    return bytes(raw), bytes(body)
-        if len(body) + size > _BODY_LIMIT:
-            raise _Broken("chunked body too large")
-        chunk = await _exactly(reader, size + 2)
-        raw += chunk
-        body += chunk[:-2]
-
-
 def _ids(body: bytes) -> tuple[tuple[str, str], ...]:
     """The business ids in a PayerMax request body, for telling one order's exchange from another's."""
     try:
@@ -197,7 +95,7 @@ def _ids(body: bytes) -> tuple[tuple[str, str], ...]:
     return tuple((k, data[k]) for k in _ID_FIELDS if isinstance(data.get(k), str))
 
 
-def _is_signed_success(answer: _Message) -> bool:
+def _is_signed_success(answer: Message) -> bool:
     if "sign" not in answer.headers or answer.start.split(" ", 2)[1:2] != ["200"]:
         return False
     try:
@@ -205,57 +103,6 @@ def _is_signed_success(answer: _Message) -> bool:
     except ValueError:
         return False
     return isinstance(parsed, dict) and parsed.get("code") == "APPLY_SUCCESS"
-
-
-def _response(status: str, content_type: str, body: bytes, date: str | None = None) -> bytes:
-    head = (
-        f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-        f"Date: {date or formatdate(usegmt=True)}\r\n\r\n"
-    )
-    return head.encode("latin-1") + body
-
-
-def _reset(writer: asyncio.StreamWriter) -> None:
-    """Close with RST, not FIN: SO_LINGER with a zero timeout makes close() abort the connection."""
-    sock = writer.get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    writer.transport.abort()
-
-
-class _Upstream:
-    """The upstream side of one client connection, opened on first use and after a close."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self._host, self._port = host, port
-        self._pair: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-
-    async def exchange(self, request: _Message) -> _Message:
-        if self._pair is None:
-            try:
-                self._pair = await asyncio.open_connection(self._host, self._port, limit=_HEAD_LIMIT)
-            except OSError:
-                raise _Broken("upstream refused the connection") from None
-        reader, writer = self._pair
-        try:
-            writer.write(request.raw)
-            await writer.drain()
-            answer = await _read_message(reader, response=True)
-        except (OSError, _Broken):
-            self.close()
-            raise _Broken("upstream failed mid-exchange") from None
-        if answer is None:
-            self.close()
-            raise _Broken("upstream closed without answering")
-        if answer.close:
-            self.close()
-        return answer
-
-    def close(self) -> None:
-        pair, self._pair = self._pair, None
-        if pair is not None:
-            pair[1].close()
 
 
 class FaultProxy:
@@ -304,9 +151,7 @@ class FaultProxy:
     async def start(self) -> FaultProxy:
         if self._server is not None:
             raise RuntimeError("the proxy is already started")
-        self._server = await asyncio.start_server(
-            self._serve, "127.0.0.1", 0, limit=_HEAD_LIMIT, backlog=1024
-        )
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, limit=HEAD_LIMIT, backlog=1024)
         self.port = int(self._server.sockets[0].getsockname()[1])
         return self
 
@@ -352,7 +197,7 @@ class FaultProxy:
         if len(self.events) < self._max_events:
             self.events.append(event)
 
-    def _remember_answer(self, api_name: str, ids: tuple[tuple[str, str], ...], answer: _Message) -> None:
+    def _remember_answer(self, api_name: str, ids: tuple[tuple[str, str], ...], answer: Message) -> None:
         if ids and _is_signed_success(answer):
             seen = self._answers.setdefault(api_name, collections.deque(maxlen=self._remember))
             seen.append((ids, answer.raw))
@@ -369,12 +214,12 @@ class FaultProxy:
         task = asyncio.current_task()
         assert task is not None
         self._connections.add(task)
-        upstream = _Upstream(*self._upstream)
+        upstream = Upstream(*self._upstream)
         try:
             while not self._closing.is_set():
                 try:
-                    request = await _read_message(reader, response=False)
-                except (_Broken, OSError):
+                    request = await read_message(reader, response=False)
+                except (Broken, OSError):
                     return
                 if request is None or not await self._one(request, writer, upstream) or request.close:
                     return
@@ -385,7 +230,7 @@ class FaultProxy:
             writer.close()
             self._connections.discard(task)
 
-    async def _one(self, request: _Message, writer: asyncio.StreamWriter, upstream: _Upstream) -> bool:
+    async def _one(self, request: Message, writer: asyncio.StreamWriter, upstream: Upstream) -> bool:
         """Handle one request; False when the client connection must end here."""
         target = request.start.split(" ", 2)[1] if request.start.count(" ") >= 2 else ""
         api_name = target.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
@@ -394,10 +239,10 @@ class FaultProxy:
         action = ProxyAction.PASS if rule is None else rule.action
         if action is ProxyAction.BAD_GATEWAY:
             self._record(ProxyEvent(api_name, ids, action, forwarded=False))
-            return await self._send(writer, _response("502 Bad Gateway", "text/html", _BAD_GATEWAY))
+            return await self._send(writer, build_response("502 Bad Gateway", "text/html", _BAD_GATEWAY))
         try:
             answer = await upstream.exchange(request)
-        except _Broken:
+        except Broken:
             return False  # no answer to relay: the client sees the connection end
         self.forwarded += 1
         self._remember_answer(api_name, ids, answer)
@@ -421,7 +266,7 @@ class FaultProxy:
             await self._send(writer, answer.raw[:cut])
             return False
         if action is ProxyAction.RESET:
-            _reset(writer)
+            reset_connection(writer)
             return False
         assert rule is not None
         if action is ProxyAction.DELAY:
@@ -429,10 +274,10 @@ class FaultProxy:
                 await asyncio.wait_for(self._closing.wait(), rule.delay)
             return not self._closing.is_set() and await self._send(writer, answer.raw) and not answer.close
         if action is ProxyAction.BAD_GATEWAY_AFTER:
-            return await self._send(writer, _response("502 Bad Gateway", "text/html", _BAD_GATEWAY))
+            return await self._send(writer, build_response("502 Bad Gateway", "text/html", _BAD_GATEWAY))
         assert action is ProxyAction.UNSIGNED_ERROR, action
         body = json.dumps({"code": rule.code, "msg": rule.msg}, separators=(",", ":")).encode()
-        return await self._send(writer, _response("200 OK", "application/json", body, rule.date))
+        return await self._send(writer, build_response("200 OK", "application/json", body, rule.date))
 
     @staticmethod
     async def _send(writer: asyncio.StreamWriter, data: bytes) -> bool:

@@ -1,23 +1,22 @@
 """pytest plugin: the ``payermax_simulator`` fixture, registered through the ``pytest11`` entry point.
 
-The fixture is async, so it needs pytest-asyncio (any mode; it is declared with
-``pytest_asyncio.fixture`` so strict mode works too). Without pytest-asyncio the plugin still
-loads, so that installing this library never breaks an unrelated test suite; only a test that
-asks for the fixture is skipped, with the reason.
-
-Entry-point plugins are imported before pytest-cov starts measuring, and importing this module
-imports the whole library, so measure this project with ``coverage run -m pytest`` (as CI does).
+Installing this library loads this plugin into every pytest run of the environment, so importing
+it imports nothing heavy: no aiohttp, no simulator, no RSA; they load when a test first asks for
+a fixture. The fixture is async and needs pytest-asyncio (any mode; it is declared with
+``pytest_asyncio.fixture`` so strict mode works too). A test that asks for it without
+pytest-asyncio fails with the reason, rather than being skipped where nobody looks.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
-from ..signing import generate_key_pair
-from .simulator import GatewaySimulator
+if TYPE_CHECKING:
+    from .simulator import GatewaySimulator
 
 try:
     import pytest_asyncio
@@ -25,6 +24,11 @@ except ImportError:  # pragma: no cover - exercised only without pytest-asyncio
     pytest_asyncio = None  # type: ignore[assignment]
 
 __all__ = ["SimulatorKeys", "payermax_simulator", "payermax_simulator_keys"]
+
+_NEEDS_ASYNCIO = (
+    "the payermax_simulator fixture needs the pytest-asyncio plugin: pip install pytest-asyncio "
+    "(and do not disable it with -p no:asyncio)"
+)
 
 
 @dataclass(frozen=True, repr=False)
@@ -37,6 +41,15 @@ class SimulatorKeys:
     payermax_public_key: str
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail, before any fixture runs, a test that needs the async fixture but cannot run it."""
+    if "payermax_simulator" in getattr(item, "fixturenames", ()) and not item.config.pluginmanager.hasplugin(
+        "asyncio"
+    ):
+        pytest.fail(_NEEDS_ASYNCIO, pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def payermax_simulator_keys() -> SimulatorKeys:
     """One merchant key pair and one PayerMax key pair per test session.
@@ -44,6 +57,8 @@ def payermax_simulator_keys() -> SimulatorKeys:
     RSA key generation costs tens of milliseconds; a suite with hundreds of simulator tests
     should not pay it twice per test. Ids and all state are still fresh per test.
     """
+    from ..signing import generate_key_pair
+
     merchant_private, merchant_public = generate_key_pair()
     payermax_private, payermax_public = generate_key_pair()
     return SimulatorKeys(merchant_private, merchant_public, payermax_private, payermax_public)
@@ -58,6 +73,8 @@ if pytest_asyncio is not None:
         ``payermax_simulator.client()`` gives a client wired to it. An answer or notification of
         the simulator's that PayerMax's schema does not describe fails the test at teardown.
         """
+        from .simulator import GatewaySimulator
+
         keys = payermax_simulator_keys
         async with GatewaySimulator(
             merchant_private_key=keys.merchant_private_key,
@@ -73,4 +90,4 @@ else:  # pragma: no cover - exercised only without pytest-asyncio
 
     @pytest.fixture
     def payermax_simulator() -> None:
-        pytest.skip("the payermax_simulator fixture needs pytest-asyncio: pip install pytest-asyncio")
+        pytest.fail(_NEEDS_ASYNCIO, pytrace=False)

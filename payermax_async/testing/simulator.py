@@ -1,15 +1,15 @@
 """The gateway itself: an aiohttp.web server speaking PayerMax's protocol on 127.0.0.1.
 
-This module holds the simulator's lifecycle, its keys and its test-facing helpers; the protocol
-(signatures, headers, faults, the concurrency limit) is :mod:`.protocol`; what PayerMax would check
-and answer, its flows and its notifications are :mod:`.gateway`; delivery is :mod:`.notifier`.
+This module holds the simulator's lifecycle and its test-facing helpers; its keys are
+:mod:`.keypairs`; the protocol (signatures, headers, faults, the concurrency limit) is
+:mod:`.protocol`; what PayerMax would check and answer, its flows and its notifications are
+:mod:`.gateway`; delivery is :mod:`.notifier`.
 Nothing here imports the client it tests (``client()`` loads it on first use).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import secrets
 import sys
 import time
@@ -20,15 +20,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from Crypto.PublicKey import RSA
 
-from ..signing import (
-    Backend,
-    RsaSigner,
-    RsaVerifier,
-    generate_key_pair,
-    load_private_key,
-)
+from ..signing import Backend, RsaSigner, RsaVerifier
 from ..signing_thread import ThreadedSigner
 from .faults import Fault, FaultInjector
 from .gateway.facts import Facts
@@ -36,6 +29,7 @@ from .gateway.flows import Gateway
 from .gateway.flows.books import Capture, Happening, Notice, Order, Payout, Refund
 from .gateway.flows.gateway import AnswerShapeError
 from .gateway.wire import encode_body
+from .keypairs import gateway_keys
 from .notifier import Notifier, check_notify_url, check_retry_delays
 from .protocol import GatewayProtocol
 from .records import NotificationRecord, RequestRecord
@@ -45,29 +39,6 @@ if TYPE_CHECKING:
     from ..client import PayerMaxClient
 
 __all__ = ["GatewaySimulator"]
-
-
-def _bare_private(key: str | bytes) -> str:
-    """Bare base64 is kept as given (the signer validates it); PEM is converted to PKCS#8 DER."""
-    if isinstance(key, str) and not key.lstrip().startswith("-----"):
-        return "".join(key.split())
-    return base64.b64encode(load_private_key(key).der()).decode("ascii")
-
-
-def _public_of(private_b64: str) -> str:
-    """The X.509 public key of a private key. Validating a private key costs ~50 ms and the
-    signer built from it validates it anyway, so the fast path skips that here."""
-    der = base64.b64decode(private_b64)
-    try:
-        from cryptography.hazmat.primitives import serialization
-
-        loaded = serialization.load_der_private_key(der, None, unsafe_skip_rsa_key_validation=True)
-        public_der = loaded.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    except ImportError:  # pragma: no cover - exercised only without the ``fast`` extra
-        public_der = RSA.import_key(der).public_key().export_key(format="DER")
-    return base64.b64encode(public_der).decode("ascii")
 
 
 class GatewaySimulator(GatewayProtocol):
@@ -149,19 +120,13 @@ class GatewaySimulator(GatewayProtocol):
         self.port = port
         self.app_id = app_id or uuid.uuid4().hex
         self.merchant_no = merchant_no or f"P0101{secrets.randbelow(10**10):010d}"
-        if merchant_private_key is not None:
-            self._merchant_private: str | None = _bare_private(merchant_private_key)
-            self.merchant_public_key = merchant_public_key or _public_of(self._merchant_private)
-        elif merchant_public_key is not None:
-            self._merchant_private = None  # the merchant keeps its key elsewhere (an HSM, say)
-            self.merchant_public_key = merchant_public_key
-        else:
-            self._merchant_private, self.merchant_public_key = generate_key_pair()
-        if payermax_private_key is not None:
-            self.payermax_private_key = _bare_private(payermax_private_key)
-            self.payermax_public_key = payermax_public_key or _public_of(self.payermax_private_key)
-        else:
-            self.payermax_private_key, self.payermax_public_key = generate_key_pair()
+        keys = gateway_keys(
+            merchant_private_key, merchant_public_key, payermax_private_key, payermax_public_key
+        )
+        self._merchant_private = keys.merchant_private
+        self.merchant_public_key = keys.merchant_public
+        self.payermax_private_key = keys.payermax_private
+        self.payermax_public_key = keys.payermax_public
         #: seconds the gateway's clock runs ahead of this machine's (negative: behind)
         self.clock_skew = float(clock_skew)
         self._clock = clock

@@ -158,7 +158,20 @@ _EVENT_IDS = (
     "payment_token_id",
     "case_id",
     "rfi_no",
+    "request_no",  # a virtual account's receipt
 )
+# Where a type keeps the state that a real change moves ("status" unless named here): without it, a
+# subscription's second period or a link's expiry would look like a re-send of the first event.
+_EVENT_STATE: dict[str, tuple[str, ...]] = {
+    "PAYBYLINK": ("link_status", "pay_by_link_info[].out_trade_no", "pay_by_link_info[].status"),
+    "SUBSCRIPTION": ("subscription_plan.subscription_status",),
+    "SUBSCRIPTION_PAYMENT": (
+        "subscription_payment_detail.subscription_index",
+        "subscription_payment_detail.payment_status",
+    ),
+    "TOKENIZATION": ("payment_token_status",),
+    "REPAYMENT_RECEIPT": ("trade_token", "pay_status"),
+}
 # A notification without a class of its own keeps its data as a dict: 0.1 keyed it by these.
 _EVENT_WIRE_IDS = (
     "outTradeNo",
@@ -192,17 +205,28 @@ class NotificationEnvelope(WireResult, kw_only=True, frozen=True):
         while a real change (a SUCCESS payout turning BOUNCEBACK) yields a new one.
         """
         data = getattr(self, "data", None)
-        parts = [str(getattr(self, "notify_type", None) or "")]
+        notify_type = str(getattr(self, "notify_type", None) or "")
+        parts = [notify_type]
         if isinstance(data, dict):
             for name in _EVENT_WIRE_IDS:
                 if data.get(name) is not None:
                     parts.append(str(data[name]))
-            status = data.get("status")
+            states: list[Any] = [data.get("status")]
         else:
             parts.extend(str(v) for n in _EVENT_IDS if (v := getattr(data, n, None)) is not None)
-            status = getattr(data, "status", None)
-        parts.append(str(getattr(status, "value", status) or ""))
+            states = [_at(data, path) for path in _EVENT_STATE.get(notify_type, ("status",))]
+        parts.extend(str(getattr(state, "value", state) or "") for state in states)
         return ":".join(parts)
+
+
+def _at(obj: Any, path: str) -> Any:
+    """The value at a dotted attribute path; ``name[].rest`` joins ``rest`` over a list's items."""
+    head, _, rest = path.partition(".")
+    if head.endswith("[]"):
+        items = getattr(obj, head[:-2], None) or ()
+        return ",".join(str(_at(item, rest) or "") for item in items)
+    value = getattr(obj, head, None)
+    return _at(value, rest) if rest else value
 
 
 def _enc_hook(obj: Any) -> Any:

@@ -14,6 +14,7 @@ from ..errors import InvalidRequestError
 from ..validation import ISO_4217
 
 __all__ = [
+    "ISO_4217",
     "bad_pattern",
     "bad_type",
     "get",
@@ -21,6 +22,7 @@ __all__ = [
     "money",
     "no_variant",
     "not_accepted",
+    "not_currency",
     "not_in",
     "too_long",
 ]
@@ -46,6 +48,10 @@ def bad_pattern(path: str, pattern: str) -> InvalidRequestError:
     return InvalidRequestError(f"{path} must match {pattern}", field=path)
 
 
+def not_currency(path: str) -> InvalidRequestError:
+    return InvalidRequestError(f"{path} must be an ISO 4217 currency code in upper case", field=path)
+
+
 def not_accepted(path: str) -> InvalidRequestError:
     return InvalidRequestError(f"{path} is not accepted by this kind of request", field=path)
 
@@ -54,9 +60,17 @@ def no_variant(path: str) -> InvalidRequestError:
     return InvalidRequestError(f"{path}: no documented request shape matches these fields", field=path)
 
 
-def money(value: Any, currency: Any, path: str, decimals: Mapping[str, int], required: bool) -> None:
+def money(
+    value: Any,
+    currency: Any,
+    path: str,
+    decimals: Mapping[str, int],
+    required: bool,
+    currency_path: str = "currency",
+) -> None:
     """An exact amount: Decimal or int (never float), finite, positive when required (else not
-    negative), and no finer than its currency allows (``decimals``: per currency, "*" default)."""
+    negative), and no finer than its currency allows (``decimals``: per currency, "*" default).
+    An unknown currency is named by ``currency_path``: the amount may well be right."""
     if type(value) is bool or not isinstance(value, (Decimal, int)):
         raise bad_type(path, "a Decimal or int (never a float)")
     if isinstance(value, Decimal) and not value.is_finite():
@@ -66,7 +80,7 @@ def money(value: Any, currency: Any, path: str, decimals: Mapping[str, int], req
     if currency is None or not isinstance(value, Decimal):
         return
     if not isinstance(currency, str) or currency not in ISO_4217:
-        raise InvalidRequestError(f"the currency of {path} must be an ISO 4217 code", field=path)
+        raise not_currency(currency_path)
     places = decimals.get(currency, decimals["*"])
     exponent = value.as_tuple().exponent
     if not isinstance(exponent, int) or exponent >= -places:

@@ -196,10 +196,12 @@ def _capture_request_0(v: Any, p: str) -> None:  # CaptureRequest
         raise _c.bad_type(p + "currency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
     x = v.amount
     if x is None:
         raise _c.missing(p + "amount")
-    _c.money(x, v.currency, p + "amount", _DECIMALS, True)
+    _c.money(x, v.currency, p + "amount", _DECIMALS, True, p + "currency")
     x = v.final_capture
     if x is not None:
         if type(x) is not bool:
@@ -242,22 +244,26 @@ def _period_amount_3(v: Any, p: str) -> None:  # PeriodAmount
     x = v.amount
     if x is None:
         raise _c.missing(p + "amount")
-    _c.money(x, v.currency, p + "amount", _DECIMALS, True)
+    _c.money(x, v.currency, p + "amount", _DECIMALS, True, p + "currency")
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
 
 
 def _trial_period_amount_4(v: Any, p: str) -> None:  # TrialPeriodAmount
     x = v.amount
     if x is not None:
-        _c.money(x, v.currency, p + "amount", _DECIMALS, False)
+        _c.money(x, v.currency, p + "amount", _DECIMALS, False, p + "currency")
     x = v.currency
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "currency", "a string")
+        if x not in _c.ISO_4217:
+            raise _c.not_currency(p + "currency")
 
 
 def _trial_period_config_5(v: Any, p: str) -> None:  # TrialPeriodConfig
@@ -278,12 +284,14 @@ def _trial_amount_6(v: Any, p: str) -> None:  # TrialAmount
     x = v.amount
     if x is None:
         raise _c.missing(p + "amount")
-    _c.money(x, v.currency, p + "amount", _DECIMALS, False)
+    _c.money(x, v.currency, p + "amount", _DECIMALS, False, p + "currency")
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "currency", "a string")
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
 
 
 def _trial_config_7(v: Any, p: str) -> None:  # TrialConfig
@@ -471,7 +479,7 @@ def _order_and_pay_request_12(v: Any, p: str) -> None:  # OrderAndPayRequest
     x = v.total_amount
     if x is None:
         raise _c.missing(p + "totalAmount")
-    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True)
+    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True, p + "currency")
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
@@ -479,6 +487,8 @@ def _order_and_pay_request_12(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "currency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
     x = v.country
     if x is None:
         raise _c.missing(p + "country")
@@ -720,7 +730,7 @@ def _goods_detail_17(v: Any, p: str) -> None:  # GoodsDetail
     x = v.price
     if x is None:
         raise _c.missing(p + "price")
-    _c.money(x, v.goods_currency, p + "price", _DECIMALS, True)
+    _c.money(x, v.goods_currency, p + "price", _DECIMALS, True, p + "goodsCurrency")
     if len(str(x)) > 20:
         raise _c.too_long(p + "price", 20)
     x = v.goods_currency
@@ -729,6 +739,8 @@ def _goods_detail_17(v: Any, p: str) -> None:  # GoodsDetail
             raise _c.bad_type(p + "goodsCurrency", "a string")
         if len(x) > 3:
             raise _c.too_long(p + "goodsCurrency", 3)
+        if x not in _c.ISO_4217:
+            raise _c.not_currency(p + "goodsCurrency")
     x = v.show_url
     if x is not None:
         if not isinstance(x, str):
@@ -938,7 +950,7 @@ def _order_and_pay_request_20(v: Any, p: str) -> None:  # OrderAndPayRequest
     x = v.total_amount
     if x is None:
         raise _c.missing(p + "totalAmount")
-    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True)
+    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True, p + "currency")
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
@@ -946,6 +958,8 @@ def _order_and_pay_request_20(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "currency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
     x = v.country
     if x is not None:
         if not isinstance(x, str):
@@ -1323,7 +1337,7 @@ def _goods_detail_26(v: Any, p: str) -> None:  # GoodsDetail
     x = v.price
     if x is None:
         raise _c.missing(p + "price")
-    _c.money(x, v.goods_currency, p + "price", _DECIMALS, True)
+    _c.money(x, v.goods_currency, p + "price", _DECIMALS, True, p + "goodsCurrency")
     if len(str(x)) > 20:
         raise _c.too_long(p + "price", 20)
     x = v.goods_currency
@@ -1332,6 +1346,8 @@ def _goods_detail_26(v: Any, p: str) -> None:  # GoodsDetail
             raise _c.bad_type(p + "goodsCurrency", "a string")
         if len(x) > 3:
             raise _c.too_long(p + "goodsCurrency", 3)
+        if x not in _c.ISO_4217:
+            raise _c.not_currency(p + "goodsCurrency")
     x = v.show_url
     if x is not None:
         if not isinstance(x, str):
@@ -1549,7 +1565,7 @@ def _order_and_pay_request_29(v: Any, p: str) -> None:  # OrderAndPayRequest
     x = v.total_amount
     if x is None:
         raise _c.missing(p + "totalAmount")
-    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True)
+    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True, p + "currency")
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
@@ -1557,6 +1573,8 @@ def _order_and_pay_request_29(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "currency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
     x = v.country
     if x is None:
         raise _c.missing(p + "country")
@@ -1693,7 +1711,7 @@ def _order_and_pay_request_30(v: Any, p: str) -> None:  # OrderAndPayRequest
     x = v.total_amount
     if x is None:
         raise _c.missing(p + "totalAmount")
-    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True)
+    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True, p + "currency")
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
@@ -1701,6 +1719,8 @@ def _order_and_pay_request_30(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "currency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
     x = v.country
     if x is None:
         raise _c.missing(p + "country")
@@ -1806,11 +1826,13 @@ def _period_rule_31(v: Any, p: str) -> None:  # PeriodRule
 def _period_amount_32(v: Any, p: str) -> None:  # PeriodAmount
     x = v.amount
     if x is not None:
-        _c.money(x, v.currency, p + "amount", _DECIMALS, False)
+        _c.money(x, v.currency, p + "amount", _DECIMALS, False, p + "currency")
     x = v.currency
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "currency", "a string")
+        if x not in _c.ISO_4217:
+            raise _c.not_currency(p + "currency")
 
 
 def _trial_period_config_33(v: Any, p: str) -> None:  # TrialPeriodConfig
@@ -1897,7 +1919,7 @@ def _order_and_pay_request_35(v: Any, p: str) -> None:  # OrderAndPayRequest
     x = v.total_amount
     if x is None:
         raise _c.missing(p + "totalAmount")
-    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True)
+    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True, p + "currency")
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
@@ -1905,6 +1927,8 @@ def _order_and_pay_request_35(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "currency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
     x = v.country
     if x is not None:
         if not isinstance(x, str):
@@ -2292,7 +2316,7 @@ def _order_and_pay_request_41(v: Any, p: str) -> None:  # OrderAndPayRequest
     x = v.total_amount
     if x is None:
         raise _c.missing(p + "totalAmount")
-    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True)
+    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True, p + "currency")
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
@@ -2300,6 +2324,8 @@ def _order_and_pay_request_41(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "currency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
     x = v.country
     if x is None:
         raise _c.missing(p + "country")
@@ -2466,7 +2492,7 @@ def _apply_ddc_request_45(v: Any, p: str) -> None:  # ApplyDdcRequest
     x = v.payment_amount
     if x is None:
         raise _c.missing(p + "paymentAmount")
-    _c.money(x, v.payment_currency, p + "paymentAmount", _DECIMALS, True)
+    _c.money(x, v.payment_currency, p + "paymentAmount", _DECIMALS, True, p + "paymentCurrency")
     x = v.payment_currency
     if x is None:
         raise _c.missing(p + "paymentCurrency")
@@ -2474,6 +2500,8 @@ def _apply_ddc_request_45(v: Any, p: str) -> None:  # ApplyDdcRequest
         raise _c.bad_type(p + "paymentCurrency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "paymentCurrency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "paymentCurrency")
     x = v.user_id
     if x is None:
         raise _c.missing(p + "userId")
@@ -2515,7 +2543,7 @@ def _payout_trade_47(v: Any, p: str) -> None:  # PayoutTrade
     x = v.amount
     if x is None:
         raise _c.missing(p + "amount")
-    _c.money(x, v.currency, p + "amount", _DECIMALS, True)
+    _c.money(x, v.currency, p + "amount", _DECIMALS, True, p + "currency")
     if len(str(x)) > 12:
         raise _c.too_long(p + "amount", 12)
     x = v.currency
@@ -2525,6 +2553,8 @@ def _payout_trade_47(v: Any, p: str) -> None:  # PayoutTrade
         raise _c.bad_type(p + "currency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
 
 
 def _payee_account_info_48(v: Any, p: str) -> None:  # PayeeAccountInfo
@@ -2906,6 +2936,8 @@ def _payout_request_57(v: Any, p: str) -> None:  # PayoutRequest
             raise _c.bad_type(p + "destinationCurrency", "a string")
         if len(x) > 3:
             raise _c.too_long(p + "destinationCurrency", 3)
+        if x not in _c.ISO_4217:
+            raise _c.not_currency(p + "destinationCurrency")
     x = v.trade
     if x is None:
         raise _c.missing(p + "trade")
@@ -3136,6 +3168,8 @@ def _payout_field_validation_request_62(v: Any, p: str) -> None:  # PayoutFieldV
             raise _c.bad_type(p + "destinationCurrency", "a string")
         if len(x) > 3:
             raise _c.too_long(p + "destinationCurrency", 3)
+        if x not in _c.ISO_4217:
+            raise _c.not_currency(p + "destinationCurrency")
     x = v.payee_info
     if x is None:
         raise _c.missing(p + "payeeInfo")
@@ -3186,7 +3220,7 @@ def _refund_request_63(v: Any, p: str) -> None:  # RefundRequest
     x = v.refund_amount
     if x is None:
         raise _c.missing(p + "refundAmount")
-    _c.money(x, v.refund_currency, p + "refundAmount", _REFUND_DECIMALS, True)
+    _c.money(x, v.refund_currency, p + "refundAmount", _REFUND_DECIMALS, True, p + "refundCurrency")
     x = v.refund_currency
     if x is None:
         raise _c.missing(p + "refundCurrency")
@@ -3194,6 +3228,8 @@ def _refund_request_63(v: Any, p: str) -> None:  # RefundRequest
         raise _c.bad_type(p + "refundCurrency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "refundCurrency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "refundCurrency")
     x = v.out_trade_no
     if x is not None:
         if not isinstance(x, str):
@@ -3260,6 +3296,8 @@ def _current_balance_query_request_65(v: Any, p: str) -> None:  # CurrentBalance
                 raise _c.bad_type(f"{p}accountCurrency[{i}]", "a string")
             if len(y) > 3:
                 raise _c.too_long(f"{p}accountCurrency[{i}]", 3)
+            if y not in _c.ISO_4217:
+                raise _c.not_currency(f"{p}accountCurrency[{i}]")
 
 
 def _day_end_balance_query_request_66(v: Any, p: str) -> None:  # DayEndBalanceQueryRequest
@@ -3269,6 +3307,8 @@ def _day_end_balance_query_request_66(v: Any, p: str) -> None:  # DayEndBalanceQ
             raise _c.bad_type(p + "accountCurrency", "a string")
         if len(x) > 3:
             raise _c.too_long(p + "accountCurrency", 3)
+        if x not in _c.ISO_4217:
+            raise _c.not_currency(p + "accountCurrency")
     x = v.account_type
     if x is not None:
         if not isinstance(x, list):
@@ -3312,7 +3352,7 @@ def _bill_order_confirm_request_67(v: Any, p: str) -> None:  # BillOrderConfirmR
     x = v.amount
     if x is None:
         raise _c.missing(p + "amount")
-    _c.money(x, v.currency, p + "amount", _DECIMALS, True)
+    _c.money(x, v.currency, p + "amount", _DECIMALS, True, p + "currency")
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
@@ -3320,6 +3360,8 @@ def _bill_order_confirm_request_67(v: Any, p: str) -> None:  # BillOrderConfirmR
         raise _c.bad_type(p + "currency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
     x = v.confirmation
     if x is None:
         raise _c.missing(p + "confirmation")
@@ -3384,7 +3426,7 @@ def _case_replay_request_69(v: Any, p: str) -> None:  # CaseReplayRequest
 def _apply_dropin_session_request_70(v: Any, p: str) -> None:  # ApplyDropinSessionRequest
     x = v.total_amount
     if x is not None:
-        _c.money(x, v.currency, p + "totalAmount", _DECIMALS, False)
+        _c.money(x, v.currency, p + "totalAmount", _DECIMALS, False, p + "currency")
     x = v.mit_type
     if x is not None:
         if not isinstance(x, str):
@@ -3398,6 +3440,8 @@ def _apply_dropin_session_request_70(v: Any, p: str) -> None:  # ApplyDropinSess
         raise _c.bad_type(p + "currency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
     x = v.country
     if x is None:
         raise _c.missing(p + "country")
@@ -3440,7 +3484,7 @@ def _apply_dropin_session_request_70(v: Any, p: str) -> None:  # ApplyDropinSess
 def _apply_dropin_session_request_71(v: Any, p: str) -> None:  # ApplyDropinSessionRequest
     x = v.total_amount
     if x is not None:
-        _c.money(x, v.currency, p + "totalAmount", _DECIMALS, False)
+        _c.money(x, v.currency, p + "totalAmount", _DECIMALS, False, p + "currency")
     x = v.mit_type
     if x is not None:
         if not isinstance(x, str):
@@ -3454,6 +3498,8 @@ def _apply_dropin_session_request_71(v: Any, p: str) -> None:  # ApplyDropinSess
         raise _c.bad_type(p + "currency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
     x = v.country
     if x is None:
         raise _c.missing(p + "country")
@@ -3533,7 +3579,7 @@ def _exchange_request_73(v: Any, p: str) -> None:  # ExchangeRequest
     x = v.transaction_amount
     if x is None:
         raise _c.missing(p + "transactionAmount")
-    _c.money(x, v.transaction_ccy, p + "transactionAmount", _DECIMALS, True)
+    _c.money(x, v.transaction_ccy, p + "transactionAmount", _DECIMALS, True, p + "transactionCcy")
     if len(str(x)) > 162:
         raise _c.too_long(p + "transactionAmount", 162)
     x = v.transaction_ccy
@@ -3543,6 +3589,8 @@ def _exchange_request_73(v: Any, p: str) -> None:  # ExchangeRequest
         raise _c.bad_type(p + "transactionCcy", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "transactionCcy", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "transactionCcy")
     x = v.target_ccy
     if x is None:
         raise _c.missing(p + "targetCcy")
@@ -3550,6 +3598,8 @@ def _exchange_request_73(v: Any, p: str) -> None:  # ExchangeRequest
         raise _c.bad_type(p + "targetCcy", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "targetCcy", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "targetCcy")
     x = v.rate_version
     if x is not None:
         if not isinstance(x, str):
@@ -3581,11 +3631,15 @@ def _ccy_pair_list_item_75(v: Any, p: str) -> None:  # CcyPairListItem
         raise _c.missing(p + "targetCurrency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "targetCurrency", "a string")
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "targetCurrency")
     x = v.transaction_currency
     if x is None:
         raise _c.missing(p + "transactionCurrency")
     if not isinstance(x, str):
         raise _c.bad_type(p + "transactionCurrency", "a string")
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "transactionCurrency")
 
 
 def _query_client_exchange_rate_request_76(v: Any, p: str) -> None:  # QueryClientExchangeRateRequest
@@ -3650,7 +3704,7 @@ def _create_paybylink_goods_detail_78(v: Any, p: str) -> None:  # CreatePaybylin
     x = v.price
     if x is None:
         raise _c.missing(p + "price")
-    _c.money(x, v.goods_currency, p + "price", _DECIMALS, True)
+    _c.money(x, v.goods_currency, p + "price", _DECIMALS, True, p + "goodsCurrency")
     if len(str(x)) > 24:
         raise _c.too_long(p + "price", 24)
     x = v.goods_currency
@@ -3660,6 +3714,8 @@ def _create_paybylink_goods_detail_78(v: Any, p: str) -> None:  # CreatePaybylin
         raise _c.bad_type(p + "goodsCurrency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "goodsCurrency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "goodsCurrency")
     x = v.show_url
     if x is None:
         raise _c.missing(p + "showUrl")
@@ -3722,10 +3778,12 @@ def _create_paybylink_request_80(v: Any, p: str) -> None:  # CreatePaybylinkRequ
         raise _c.bad_type(p + "currency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
     x = v.total_amount
     if x is None:
         raise _c.missing(p + "totalAmount")
-    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True)
+    _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True, p + "currency")
     if len(str(x)) > 24:
         raise _c.too_long(p + "totalAmount", 24)
     x = v.language
@@ -3899,7 +3957,7 @@ def _subscription_create_period_amount_88(v: Any, p: str) -> None:  # Subscripti
     x = v.amount
     if x is None:
         raise _c.missing(p + "amount")
-    _c.money(x, v.currency, p + "amount", _DECIMALS, True)
+    _c.money(x, v.currency, p + "amount", _DECIMALS, True, p + "currency")
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
@@ -3907,18 +3965,22 @@ def _subscription_create_period_amount_88(v: Any, p: str) -> None:  # Subscripti
         raise _c.bad_type(p + "currency", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "currency", 3)
+    if x not in _c.ISO_4217:
+        raise _c.not_currency(p + "currency")
 
 
 def _trial_period_amount_89(v: Any, p: str) -> None:  # TrialPeriodAmount
     x = v.amount
     if x is not None:
-        _c.money(x, v.currency, p + "amount", _DECIMALS, False)
+        _c.money(x, v.currency, p + "amount", _DECIMALS, False, p + "currency")
     x = v.currency
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "currency", "a string")
         if len(x) > 3:
             raise _c.too_long(p + "currency", 3)
+        if x not in _c.ISO_4217:
+            raise _c.not_currency(p + "currency")
 
 
 def _subscription_create_trial_period_config_90(

@@ -871,8 +871,12 @@ class GenericNotification(NotificationEnvelope, kw_only=True, frozen=True):
 
 
 BY_NOTIFY_TYPE: dict[str, type[WireResult]] = {
+    "PAYBYLINK": PayLinkNotification,
     "REPAYMENT_RECEIPT": BillPaymentNotification,
+    "DISPUTE": DisputeNotification,
     "TOKENIZATION": TokenizationNotification,
+    "SUBSCRIPTION_PAYMENT": SubscriptionPaymentNotification,
+    "SUBSCRIPTION": SubscriptionNotification,
     "PAYMENT": PaymentNotification,
     "CAPTURE": CaptureNotification,
     "CANCEL": CancelNotification,

@@ -68,7 +68,10 @@ def test_a_good_capture_passes_and_names_its_endpoint() -> None:
         ({"amount": Decimal("-1")}, "amount"),
         ({"amount": Decimal("NaN")}, "amount"),
         ({"currency": "JPY", "amount": Decimal("1.5")}, "amount"),
-        ({"currency": "USS"}, "amount"),
+        ({"currency": "USS"}, "currency"),  # unknown: the currency is wrong, not the amount
+        ({"currency": "usd"}, "currency"),
+        ({"currency": "US$"}, "currency"),
+        ({"currency": ""}, "currency"),
         ({"final_capture": "yes"}, "finalCapture"),
         ({"currency": 840}, "currency"),
     ],
@@ -94,6 +97,9 @@ def test_refund_precision_is_the_refund_pages() -> None:
     assert field_of("refund", refund("1.125", "KWD")) == "refundAmount"  # 3 in ISO 4217, 2 for refunds
     assert field_of("refund", refund("10.5", "TWD")) == "refundAmount"
     validate_request("refund", refund("10", "TWD"))
+    # refundAmount comes first on the wire; a bad currency is still named as itself
+    assert field_of("refund", refund("10", "XYZ")) == "refundCurrency"
+    assert field_of("refund", refund("10", "twd")) == "refundCurrency"
 
 
 def test_the_variant_is_chosen_by_the_fields() -> None:

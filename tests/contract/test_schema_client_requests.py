@@ -30,6 +30,7 @@ from payermax_async.types.notifications import (
 )
 
 from ..support import Keys
+from ._schema_examples import undocumented
 
 DOC = _schema.load()
 OPTIONS = {"timeout", "max_retries", "version", "extra"}
@@ -132,20 +133,6 @@ def client_on(keys: Keys, transport: MockTransport) -> PayerMaxClient:
         transport=transport,
         max_retries=0,
     )
-
-
-def undocumented(value: Any, schema: dict[str, Any], path: str) -> list[str]:
-    if isinstance(value, dict) and schema.get("properties"):  # empty properties: a free-form object
-        found = []
-        for key, sub in value.items():
-            if key in schema["properties"]:
-                found += undocumented(sub, schema["properties"][key], f"{path}.{key}")
-            else:
-                found.append(f"{path}.{key}")
-        return found
-    if isinstance(value, list) and isinstance(schema.get("items"), dict):
-        return [p for item in value for p in undocumented(item, schema["items"], f"{path}[]")]
-    return []
 
 
 def leaves(value: Any, path: str = "") -> set[str]:

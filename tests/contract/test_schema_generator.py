@@ -64,3 +64,50 @@ def test_snake_case(wire: str, python: str) -> None:
 def test_snake_case_refuses_what_it_cannot_split() -> None:
     with pytest.raises(ValueError, match="empty"):
         gen_naming.snake("--")
+
+
+# ---------------------------------------------------------------- the typed methods (gen_methods.py)
+
+gen_methods = importlib.import_module("gen_methods")
+gen_tables = importlib.import_module("gen_tables")
+rows = importlib.import_module("gen_method_rows")
+
+
+def test_every_api_name_has_a_typed_method_that_sends_it() -> None:
+    import inspect
+
+    import payermax_async.resources as resources
+    from payermax_async import PayerMaxClient
+
+    assert set(gen_tables.API) == set(rows.METHODS) | rows.HAND_WRITTEN
+    for api, row in rows.METHODS.items():
+        if row.module == rows.FLAT[0]:
+            method = getattr(PayerMaxClient, row.name)
+        else:
+            method = getattr(getattr(resources, rows.RESOURCES[row.module][0]), row.name)
+        assert f'"{api}"' in inspect.getsource(method), (api, row.name)
+
+
+def test_a_row_that_leaves_out_a_request_field_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    row = rows.METHODS["removePaymentToken"]
+    short = row._replace(params="*, user_id, payment_token_id")
+    monkeypatch.setattr(gen_methods, "METHODS", {**rows.METHODS, "removePaymentToken": short})
+    with pytest.raises(SystemExit, match=r"removePaymentToken.*remove_reason"):
+        gen_methods.render(generate.build())
+
+
+def test_an_api_name_without_a_method_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    fewer = {k: v for k, v in rows.METHODS.items() if k != "caseSearch"}
+    monkeypatch.setattr(gen_methods, "METHODS", fewer)
+    with pytest.raises(SystemExit, match="caseSearch"):
+        gen_methods.render(generate.build())
+
+
+def test_parameters_mirror_the_request_struct(rendered: dict[Path, str]) -> None:
+    # A field the schema requires is a required parameter; the business id a method makes is not.
+    links = rendered[ROOT / "payermax_async" / "resources" / "links.py"]
+    assert "        notify_url: str,\n" in links and "merchant_link_id: str | None = None" in links
+    assert "merchant_link_id=business_id(merchant_link_id)" in links
+    flat = rendered[ROOT / "payermax_async" / "operations" / "flat.py"]
+    assert 'trade=PayoutTrade(amount=as_amount(amount, "amount"), currency=currency)' in flat
+    assert "integrate: Integrate | str = Integrate.HOSTED_CHECKOUT," in flat

@@ -38,7 +38,7 @@ def exact(value: Any) -> Any:
 def _notification_types() -> dict[str, tuple[type[Any] | None, type[Any] | None]]:
     """callback key -> (its notification class, the class of the merchant's answer)."""
     found: dict[str, tuple[type[Any] | None, type[Any] | None]] = {}
-    for key, (stem, _) in gen_tables.CALLBACKS.items():
+    for key, stem in gen_tables.CALLBACKS.items():
         note = getattr(notifications, f"{stem}Notification", None)
         answer = getattr(notifications, f"{stem}Answer", None) or notifications.NotificationAck
         found[key] = (note, answer)

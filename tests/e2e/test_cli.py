@@ -20,15 +20,12 @@ import pytest
 import payermax_async
 from payermax_async import CaptureStatus, PayerMaxClient, __version__
 from payermax_async.cli import build_parser, main
-from payermax_async.cli.demo import (
-    DemoReport,
-    _demo,
-    _demo_run,
-    _simulate,
-    _until_signalled,
-)
+from payermax_async.cli.demo import DemoReport, _demo, _demo_run
 from payermax_async.cli.progress import Progress, open_progress
+from payermax_async.cli.simulate import _simulate, _until_signalled
 from payermax_async.testing import Fault, FaultKind, GatewaySimulator
+
+from ..support import auth_order
 
 ROW = re.compile(r"^\s+(?P<name>[a-z0-9 ]+?)\s{2,}(?P<value>\S.*)$")
 
@@ -144,32 +141,8 @@ async def test_simulate_subprocess_serves_a_real_capture_then_stops_on_sigterm()
             payermax_public_key=settings["PAYERMAX_PUBLIC_KEY"],
             base_url=settings["PAYERMAX_BASE_URL"],
         ) as client:
-            authorized = await client.call(
-                "orderAndPay",
-                {
-                    "outTradeNo": "CLI_1",
-                    "subject": "cli",
-                    "totalAmount": Decimal("12.00"),
-                    "currency": "USD",
-                    "country": "US",
-                    "userId": "u",
-                    "integrate": "Direct_Payment",
-                    "terminalType": "WEB",
-                    "captureMode": "MANUAL",
-                    "authorizationType": "FINAL_AUTH",
-                    "paymentDetail": {
-                        "paymentMethodType": "CARD",
-                        "cardInfo": {
-                            "cardIdentifierNo": "4111111111111111",
-                            "cardHolderFullName": "A Payer",
-                            "cardExpirationMonth": "12",
-                            "cardExpirationYear": "30",
-                            "cvv": "123",
-                        },
-                        "buyerInfo": {"clientIp": "127.0.0.1", "userAgent": "cli test"},
-                    },
-                },
-            )
+            order = auth_order("CLI_1", totalAmount=Decimal("12.00"))
+            authorized = await client.call("orderAndPay", order)
             assert authorized["status"] == "SUCCESS"
             result = await client.capture("CLI_1", Decimal("12.00"), "USD")
             assert result.status is CaptureStatus.SUCCESS

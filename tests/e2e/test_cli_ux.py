@@ -28,12 +28,12 @@ from payermax_async.bulk import CaptureItem, CaptureOutcome, OutcomeStatus
 from payermax_async.cli import main
 from payermax_async.cli.args import _loopback_host, _port, _positive_float
 from payermax_async.cli.credentials import _ENV, load_client_options
-from payermax_async.cli.demo import _simulate
 from payermax_async.cli.progress import Counts, Progress, open_progress
 from payermax_async.cli.report import Tally
+from payermax_async.cli.simulate import _simulate
 from payermax_async.testing import GatewaySimulator
 
-from .test_cli_capture import sim_env, write_orders
+from .clikit import sim_env, write_orders
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 NO_RICH = "import sys; sys.modules['rich'] = None; from payermax_async.cli import main; sys.exit(main())"

@@ -87,24 +87,25 @@ def handler_for(service: Service) -> Callable[[Notification], Awaitable[None]]:
     return handle
 
 
-def start_fastapi(
-    sim: GatewaySimulator, sock: socket.socket, service: Service
-) -> AbstractAsyncContextManager[None]:
-    settings = Settings(
+def settings_of(sim: GatewaySimulator) -> Settings:
+    return Settings(
         app_id=sim.app_id, merchant_no=sim.merchant_no, private_key=sim.merchant_private_key,
         payermax_public_key=sim.payermax_public_key, base_url=sim.base_url, notify_max_age=300,
     )  # fmt: skip
-    return run_fastapi(fastapi_service.create_app(settings, on_notification=handler_for(service)), sock)
+
+
+def start_fastapi(
+    sim: GatewaySimulator, sock: socket.socket, service: Service
+) -> AbstractAsyncContextManager[None]:
+    app = fastapi_service.create_app(settings_of(sim), on_notification=handler_for(service))
+    return run_fastapi(app, sock)
 
 
 def start_aiohttp(
     sim: GatewaySimulator, sock: socket.socket, service: Service
 ) -> AbstractAsyncContextManager[None]:
-    settings = Settings(
-        app_id=sim.app_id, merchant_no=sim.merchant_no, private_key=sim.merchant_private_key,
-        payermax_public_key=sim.payermax_public_key, base_url=sim.base_url, notify_max_age=300,
-    )  # fmt: skip
-    return run_aiohttp(aiohttp_service.create_app(settings, on_notification=handler_for(service)), sock)
+    app = aiohttp_service.create_app(settings_of(sim), on_notification=handler_for(service))
+    return run_aiohttp(app, sock)
 
 
 @pytest.fixture(params=["fastapi", "aiohttp"])

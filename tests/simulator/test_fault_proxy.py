@@ -9,13 +9,46 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from typing import TypeVar
 
 import pytest
 
 from payermax_async.testing.fault_proxy import ANCIENT_DATE, FaultProxy, ProxyAction, ProxyRule
 
+S = TypeVar("S", bound="LoopbackServer")
 
-class Upstream:
+
+class LoopbackServer:
+    """A throwaway HTTP/1.1 server on 127.0.0.1 for the proxy to forward to; ``_serve`` answers."""
+
+    connections = 0
+    _server: asyncio.Server | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def __aenter__(self: S) -> S:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
+def content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":", 1)[1])
+    return 0
+
+
+class Upstream(LoopbackServer):
     """Answers every request with a signed-looking success that names the request's order.
 
     ``mode`` shapes the framing of its answers: ``length`` (Content-Length, keep-alive),
@@ -28,20 +61,6 @@ class Upstream:
         self.requests: list[bytes] = []
         self.answers: list[bytes] = []
         self.connections = 0
-        self._server: asyncio.Server | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
-
-    async def __aenter__(self) -> Upstream:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -51,12 +70,7 @@ class Upstream:
                     head = await reader.readuntil(b"\r\n\r\n")
                 except asyncio.IncompleteReadError:
                     return
-                length = next(
-                    int(line.split(b":", 1)[1])
-                    for line in head.split(b"\r\n")
-                    if line.lower().startswith(b"content-length:")
-                )
-                body = await reader.readexactly(length)
+                body = await reader.readexactly(content_length(head))
                 self.received += head + body
                 self.requests.append(head + body)
                 order = json.loads(body)["data"]["outTradeNo"]
@@ -317,7 +331,7 @@ def test_rules_and_upstream_are_checked() -> None:
 # ---------------------------------------------------------------------------- framing edge cases
 
 
-class Scripted:
+class Scripted(LoopbackServer):
     """An upstream that answers its n-th request with ``answers[n]`` (raw bytes, any framing) and
     reads requests framed by Content-Length or chunked encoding."""
 
@@ -325,20 +339,6 @@ class Scripted:
         self.answers = answers
         self.received: list[bytes] = []
         self.connections = 0
-        self._server: asyncio.Server | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
-
-    async def __aenter__(self) -> Scripted:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -360,13 +360,6 @@ class Scripted:
                     return
         finally:
             writer.close()
-
-
-def content_length(head: bytes) -> int:
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            return int(line.split(b":", 1)[1])
-    return 0
 
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"

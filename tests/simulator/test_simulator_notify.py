@@ -21,6 +21,8 @@ from payermax_async.testing import GatewaySimulator, RawCaller, SimulatorThread
 from payermax_async.testing.notifier import check_notify_url, is_loopback_url
 from payermax_async.testing.plugin import SimulatorKeys
 
+from ..support import auth_order
+
 ACK = {"code": "SUCCESS", "msg": "Success"}
 FAST = (0, 0.01, 0.02, 0.03)
 
@@ -75,34 +77,6 @@ async def sim(receiver: Receiver, payermax_simulator_keys: SimulatorKeys) -> Asy
 async def raw(sim: GatewaySimulator) -> AsyncIterator[RawCaller]:
     async with aiohttp.ClientSession() as session:
         yield RawCaller(sim, session)
-
-
-def auth_order(out_trade_no: str, **extra: object) -> dict[str, object]:
-    """A Direct API card authorization in PayerMax's own field names."""
-    return {
-        "outTradeNo": out_trade_no,
-        "subject": "s",
-        "totalAmount": Decimal("10.00"),
-        "currency": "USD",
-        "country": "US",
-        "userId": "u",
-        "integrate": "Direct_Payment",
-        "terminalType": "WEB",
-        "captureMode": "MANUAL",
-        "authorizationType": "FINAL_AUTH",
-        "paymentDetail": {
-            "paymentMethodType": "CARD",
-            "cardInfo": {
-                "cardIdentifierNo": "4111111111111111",
-                "cardHolderFullName": "A Payer",
-                "cardExpirationMonth": "12",
-                "cardExpirationYear": "30",
-                "cvv": "123",
-            },
-            "buyerInfo": {"clientIp": "127.0.0.1", "userAgent": "test"},
-        },
-        **extra,
-    }
 
 
 def payment_order(out_trade_no: str, **extra: object) -> dict[str, object]:

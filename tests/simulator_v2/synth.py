@@ -40,6 +40,8 @@ def synthesize(schema: dict[str, Any]) -> Any:
         return Decimal("1") if kind == "number" else 1
     if kind == "boolean":
         return True
+    if schema.get("x-currency"):
+        return "USD"  # the overlay's ISO 4217 code (its pattern alone would admit "AAA")
     size = max(1, schema.get("minLength", 1), 2 if "pattern" in schema else 1)
     return ("A1" * size)[: min(size, schema.get("maxLength", size))]
 

@@ -1,8 +1,9 @@
-"""capture_many's engine: one outcome per item, bounded concurrency, streaming, rate limit, journal.
+"""capture_many's engine: one outcome per item, bounded concurrency, streaming, journal.
 
 The client here is a scripted stand-in that honours the CaptureClient protocol, so each test can
 say exactly what the gateway does per order; the same engine against the real client and the
-simulator is in test_bulk_simulator.py.
+simulator is in test_bulk_simulator.py. The rate limit is in test_bulk_rate.py, outcomes and their
+encoding in test_bulk_outcomes.py.
 """
 
 from __future__ import annotations
@@ -10,116 +11,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import heapq
-import itertools
-import pickle
 import random
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 
-from payermax_async.bulk import (
-    CaptureItem,
-    CaptureOutcome,
-    OutcomeStatus,
-    RateLimiter,
-    capture_many,
-    outcome_status,
-)
-from payermax_async.bulk.codec import (
-    decode_outcome,
-    decode_result,
-    encode_outcome,
-    encode_result,
-    error_fields,
-    rebuild_error,
-)
+from payermax_async.bulk import CaptureItem, CaptureOutcome, OutcomeStatus, capture_many
 from payermax_async.bulk.journal import EntryState, Journal, JournalError
 from payermax_async.errors import (
     ApiError,
     InvalidRequestError,
-    MalformedResponseError,
     OutcomeUnknownError,
-    PayerMaxError,
-    ResponseLostError,
     SignatureError,
     TransportError,
 )
 from payermax_async.types import CaptureResult, CaptureStatus
 
-T = TypeVar("T")
-Behaviour = Callable[[str, str], CaptureResult | BaseException]
-
-
-def result(
-    out_trade_no: str, request_id: str, status: CaptureStatus = CaptureStatus.SUCCESS
-) -> CaptureResult:
-    return CaptureResult(
-        capture_no=f"CAP-{out_trade_no}",
-        request_id=request_id,
-        out_trade_no=out_trade_no,
-        amount=Decimal("10.00"),
-        currency="USD",
-        status=status,
-        is_final=status is not CaptureStatus.PENDING,
-    )
-
-
-def succeed(out_trade_no: str, request_id: str) -> CaptureResult:
-    return result(out_trade_no, request_id)
-
-
-class FakeClient:
-    """Answers each capture as ``behave`` says, after ``delay()`` seconds; records what it saw."""
-
-    def __init__(self, behave: Behaviour = succeed, delay: Callable[[], float] = lambda: 0.0) -> None:
-        self.behave = behave
-        self.delay = delay
-        self.calls: list[tuple[str, Decimal | int | str, str, str | None]] = []
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.tasks: set[asyncio.Task[object] | None] = set()
-        self.cancelled = 0
-
-    async def capture(
-        self,
-        out_trade_no: str,
-        amount: Decimal | int | str,
-        currency: str,
-        request_id: str | None = None,
-    ) -> CaptureResult:
-        assert request_id is not None  # the engine always chooses the id itself
-        self.calls.append((out_trade_no, amount, currency, request_id))
-        self.tasks.add(asyncio.current_task())
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            await asyncio.sleep(self.delay())
-        except asyncio.CancelledError:
-            self.cancelled += 1
-            raise
-        finally:
-            self.in_flight -= 1
-        answer = self.behave(out_trade_no, request_id)
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
-
-    def request_ids(self) -> dict[str, str]:
-        return {otn: rid for otn, _, _, rid in self.calls if rid is not None}
-
-
-def items(n: int, prefix: str = "ORD") -> list[CaptureItem]:
-    return [CaptureItem(f"{prefix}_{i}", "10.00", "USD") for i in range(n)]
-
-
-async def collect(client: FakeClient, source: object, **kwargs: object) -> list[CaptureOutcome]:
-    return [o async for o in capture_many(client, source, **kwargs)]  # type: ignore[arg-type]
-
+from .bulkkit import FakeClient, collect, items, result
 
 # ---------------------------------------------------------------------- outcomes
 
@@ -293,101 +204,6 @@ async def test_something_that_is_not_a_capture_item_stops_the_run(tmp_path: Path
 def test_bad_arguments_are_refused_at_the_call(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         capture_many(FakeClient(), items(1), **kwargs)  # type: ignore[arg-type]
-
-
-# ---------------------------------------------------------------------- rate limit
-
-
-class FakeClock:
-    """Virtual time: ``sleep`` parks the caller until :meth:`drive` moves the clock to its deadline.
-
-    Time advances only when every task is parked, straight to the earliest deadline, so what a
-    test sees is the order and timing of events as the limiter scheduled them, whatever the speed
-    of the machine running it.
-    """
-
-    def __init__(self, start: float = 0.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-        self._timers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = itertools.count()
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._timers, (self.now + seconds, next(self._seq), fut))
-        await fut
-
-    async def drive(self, aw: Awaitable[T]) -> T:
-        task = asyncio.ensure_future(aw)
-        while not task.done():
-            for _ in range(20):  # let every runnable task run until it parks
-                await asyncio.sleep(0)
-            if self._timers and not task.done():
-                when, _, fut = heapq.heappop(self._timers)
-                self.now = max(self.now, when)
-                fut.set_result(None)
-        return task.result()
-
-
-async def test_rate_limiter_spaces_permits_evenly_in_call_order() -> None:
-    clock = FakeClock()
-    limiter = RateLimiter(50, clock=clock, sleep=clock.sleep)
-    granted: list[tuple[int, float]] = []
-
-    async def take(i: int) -> None:
-        await limiter.acquire()
-        granted.append((i, clock.now))
-
-    # All ten ask at t=0; permits go in call order, 20 ms apart, not ten at once.
-    await clock.drive(asyncio.gather(*(take(i) for i in range(10))))
-    assert [i for i, _ in granted] == list(range(10))
-    assert [t for _, t in granted] == pytest.approx([0.02 * k for k in range(10)])
-
-
-async def test_rate_limiter_burst_lets_a_few_go_after_idle_then_spaces_them() -> None:
-    clock = FakeClock(start=100.0)
-    limiter = RateLimiter(10, burst=3, clock=clock, sleep=clock.sleep)
-
-    async def take(n: int) -> list[float]:
-        times = []
-        for _ in range(n):
-            await limiter.acquire()
-            times.append(clock.now)
-        return times
-
-    assert await clock.drive(take(5)) == pytest.approx([100.0, 100.0, 100.0, 100.1, 100.2])
-    clock.now += 60  # idle for a minute: the burst is available again, but no more than it
-    assert await clock.drive(take(4)) == pytest.approx([160.2, 160.2, 160.2, 160.3])
-
-
-async def test_capture_many_starts_captures_at_the_rate_limit() -> None:
-    clock = FakeClock()
-    started: list[float] = []
-
-    class Clocked(FakeClient):
-        async def capture(
-            self, out_trade_no: str, amount: Decimal | int | str, currency: str, request_id: str | None = None
-        ) -> CaptureResult:
-            started.append(clock.now)
-            return await super().capture(out_trade_no, amount, currency, request_id)
-
-    limiter = RateLimiter(100, clock=clock, sleep=clock.sleep)
-    outcomes = await clock.drive(collect(Clocked(), items(250), concurrency=32, rate_limit=limiter))
-    assert len(outcomes) == 250
-    assert started == pytest.approx([0.01 * k for k in range(250)])  # one every 10 ms, no bursts
-    for t in started:  # so no one-second window holds more than the rate (+1 at the window's edge)
-        assert sum(t <= s < t + 1.0 for s in started) <= 101
-
-
-def test_rate_limiter_refuses_nonsense() -> None:
-    with pytest.raises(ValueError, match="rate"):
-        RateLimiter(0)
-    with pytest.raises(ValueError, match="burst"):
-        RateLimiter(1, burst=0)
 
 
 # ---------------------------------------------------------------------- stopping early
@@ -566,113 +382,6 @@ async def test_an_open_journal_passed_in_stays_open(tmp_path: Path) -> None:
         assert journal.counts()[EntryState.CAPTURED] == 3
 
 
-# ---------------------------------------------------------------------- classification
-
-
-@pytest.mark.parametrize(
-    ("error", "status"),
-    [
-        (InvalidRequestError("bad"), OutcomeStatus.INVALID),
-        (TransportError("connect refused"), OutcomeStatus.NOT_PROCESSED),
-        (ApiError("SIGN_VERIFY_FAILED", "x"), OutcomeStatus.NOT_PROCESSED),
-        (ApiError("MERCHANT_INVALID", "x"), OutcomeStatus.NOT_PROCESSED),
-        (ApiError("REQ_TIME_OVER_TIME", "x"), OutcomeStatus.NOT_PROCESSED),
-        (ApiError("TOO_MANY_REQUEST", "x", http_status=429), OutcomeStatus.NOT_PROCESSED),
-        (ApiError("AMOUNT_INVALID", "x"), OutcomeStatus.FAILED),
-        (ApiError("ORDER_NOT_EXIST", "x"), OutcomeStatus.FAILED),
-        (ApiError("ORDER_REPEAT", "x"), OutcomeStatus.UNKNOWN),
-        (ApiError("SYSTEM_ERROR", "x"), OutcomeStatus.UNKNOWN),
-        (ApiError("SOMETHING_NEW", "x", http_status=503), OutcomeStatus.UNKNOWN),
-        (OutcomeUnknownError("lost", attempts=3), OutcomeStatus.UNKNOWN),
-        (SignatureError("bad sign"), OutcomeStatus.UNKNOWN),
-        (ResponseLostError("timeout"), OutcomeStatus.UNKNOWN),
-        (MalformedResponseError("html", http_status=502), OutcomeStatus.UNKNOWN),
-        # unsigned: for all we know written after forwarding (defect 12), so not a refusal
-        (MalformedResponseError("proxy says no", http_status=403), OutcomeStatus.UNKNOWN),
-        (ValueError("anything else"), OutcomeStatus.UNKNOWN),
-    ],
-)
-def test_outcome_status_of_each_error(error: BaseException, status: OutcomeStatus) -> None:
-    assert outcome_status(error) is status
-
-
-@pytest.mark.parametrize(
-    "error",
-    [
-        ApiError("AUTH_EXPIRED", "The authorization expired."),
-        OutcomeUnknownError("no answer after 3 attempts", attempts=3),
-        TransportError("could not connect"),
-        SignatureError("response signature does not verify"),
-        ValueError("not one of ours"),
-    ],
-)
-def test_errors_survive_a_journal_or_process_boundary(error: BaseException) -> None:
-    cls, code, message = error_fields(error)
-    rebuilt = rebuild_error(cls, code, message, {"out_trade_no": "ORD_1"})
-    assert isinstance(rebuilt, PayerMaxError)
-    assert rebuilt.out_trade_no == "ORD_1"
-    if isinstance(error, PayerMaxError):
-        assert type(rebuilt) is type(error)
-        assert error_fields(rebuilt) == (cls, code, message)
-    else:
-        assert message in str(rebuilt)
-
-
-def test_results_round_trip_through_their_stored_form() -> None:
-    original = result("ORD_1", "rid-1")
-    assert decode_result(encode_result(original)) == original
-
-
-@pytest.mark.parametrize(
-    "outcome",
-    [
-        CaptureOutcome(
-            CaptureItem("ORD_1", "10.00", "USD"), OutcomeStatus.CAPTURED, "rid-1", result("ORD_1", "rid-1")
-        ),
-        CaptureOutcome(
-            CaptureItem("ORD_2", "10.00", "USD", "rid-2"),
-            OutcomeStatus.FAILED,
-            "rid-2",
-            error=ApiError("AUTH_EXPIRED", "too old", operation="capture"),
-        ),
-        CaptureOutcome(
-            CaptureItem("ORD_3", "1", "JPY"),
-            OutcomeStatus.UNKNOWN,
-            "rid-3",
-            error=OutcomeUnknownError("lost", attempts=3, operation="capture"),
-            skipped=True,
-        ),
-    ],
-    ids=["result", "refusal", "unknown"],
-)
-def test_an_outcome_round_trips_through_its_one_flat_encoding(outcome: CaptureOutcome) -> None:
-    encoded = encode_outcome(outcome)
-    assert pickle.loads(pickle.dumps(encoded)) == encoded  # what crosses the process boundary
-    back = decode_outcome(outcome.item, encoded, skipped=outcome.skipped)
-    assert (back.item, back.status, back.request_id, back.skipped, back.result) == (
-        outcome.item,
-        outcome.status,
-        outcome.request_id,
-        outcome.skipped,
-        outcome.result,
-    )
-    if outcome.error is None:
-        assert back.error is None
-    else:
-        assert type(back.error) is type(outcome.error)
-        assert error_fields(back.error) == error_fields(outcome.error)
-        assert isinstance(back.error, PayerMaxError) and back.error.request_id == outcome.request_id
-
-
-def test_an_unrecognised_exception_is_an_unknown_outcome() -> None:
-    assert outcome_status(RuntimeError("who knows")) is OutcomeStatus.UNKNOWN
-
-
-@pytest.mark.parametrize("status", list(OutcomeStatus))
-def test_only_captured_and_failed_are_final(status: OutcomeStatus) -> None:
-    assert status.is_final is (status in (OutcomeStatus.CAPTURED, OutcomeStatus.FAILED))
-
-
 async def test_a_journal_write_whose_caller_was_cancelled_still_lands(tmp_path: Path) -> None:
     """The run's end cancels the periodic writer; a write it had queued behind another must still
     happen, or the outcomes it carried are lost (a re-run then finds them 'sending')."""
@@ -694,23 +403,3 @@ async def test_a_journal_write_whose_caller_was_cancelled_still_lands(tmp_path: 
     await busy
     await jt.finish(close=True)  # waits for what was queued, then closes
     assert written == ["outcomes"] and journal.closed
-
-
-@pytest.mark.parametrize(
-    "error",
-    [MemoryError(), TypeError("bad"), __import__("sqlite3").DatabaseError("disk image is malformed")],
-)
-def test_the_cli_turns_an_unexpected_error_into_a_line_and_an_exit_code(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: Exception
-) -> None:
-    """Defect 10: no raw traceback from the command line, whatever stops a command."""
-    from payermax_async.cli import capture as capture_command
-    from payermax_async.cli import main
-
-    def boom(args: object) -> int:
-        raise error
-
-    monkeypatch.setattr(capture_command, "run_capture", boom)
-    assert main(["capture", "--input", "-"]) == 3
-    err = capsys.readouterr().err
-    assert type(error).__name__ in err and "Traceback" not in err

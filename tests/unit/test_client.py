@@ -205,10 +205,9 @@ BAD_INPUTS: list[tuple[dict[str, Any], str]] = [
     ({"amount": Decimal("-5")}, "amount"),
     ({"amount": Decimal("1.001")}, "amount"),
     ({"amount": "abc"}, "amount"),
-    # capture's currency has no pattern of its own in PayerMax's schema: the amount's check needs
-    # an ISO 4217 code to know its decimals, and names the amount
-    ({"currency": "usd"}, "amount"),
-    ({"currency": "XXY"}, "amount"),
+    # a malformed or unknown code is the currency's fault, not the amount's (overlay: ISO 4217)
+    ({"currency": "usd"}, "currency"),
+    ({"currency": "XXY"}, "currency"),
     ({"out_trade_no": "x" * 65}, "outTradeNo"),
     ({"out_trade_no": "bad id"}, "outTradeNo"),
     ({"out_trade_no": "ORD-1"}, "outTradeNo"),

@@ -1,11 +1,10 @@
 """Every operation beyond capture at unit level (a scripted gateway, no socket): the wire request it
 builds, the typed result, the per-endpoint version, input refused before sending, and reconciliation when a
-retry meets ORDER_REPEAT after a lost answer."""
+retry meets ORDER_REPEAT after a lost answer. Orders, cancel and close, the generic call and the ISV
+envelope here; refunds and payouts in test_operations_refunds_payouts.py."""
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -22,81 +21,14 @@ from payermax_async import (
     CloseStatus,
     GoodsDetail,
     InvalidRequestError,
-    OutcomeUnknownError,
-    PayeeAccountInfo,
-    PayeeInfo,
-    PayeeName,
     PayerMaxClient,
     PaymentDetail,
     PaymentStatus,
-    PayoutStatus,
-    RefundStatus,
-    ResponseLostError,
 )
-from payermax_async.signing import RsaVerifier
 from payermax_async.types import OrderQueryResult
 
-from ..support import Keys, Reply, ScriptedGateway
-
-BASE = "http://127.0.0.1:9/aggregate-pay/api/gateway/"
-BACK = "https://merchant.test/back"  # hosted checkout's frontCallbackUrl (required by PayerMax)
-
-
-def lost() -> ResponseLostError:
-    """An answer that never came (a fresh error each time: the pipeline annotates it)."""
-    return ResponseLostError("connection failed mid-request")
-
-
-Handler = Callable[[dict[str, Any]], Reply]
-
-
-def reply(keys: Keys, data: Any = None, code: str = "APPLY_SUCCESS") -> Reply:
-    body = json.dumps(
-        {"code": code, "msg": "Success." if code == "APPLY_SUCCESS" else "no", "data": data}
-    ).encode()
-    return Reply(
-        status=200, body=body, headers={"Content-Type": "application/json", "sign": keys.payermax_sign(body)}
-    )
-
-
-class Gateway:
-    """Routes each apiName to a handler and records what was sent, verified with the merchant key."""
-
-    def __init__(self, m: ScriptedGateway, keys: Keys) -> None:
-        self.m, self.keys = m, keys
-        self.sent: list[tuple[str, dict[str, Any], dict[str, str]]] = []
-
-    def on(self, api: str, *handlers: Handler | Exception, repeat: bool = False) -> None:
-        for handler in handlers:
-            if isinstance(handler, Exception):
-                self.m.post(BASE + api, exception=handler)
-                continue
-
-            def callback(url: Any, _h: Handler = handler, _api: str = api, **kw: Any) -> Reply:
-                body, headers = kw["data"], kw["headers"]
-                assert RsaVerifier(self.keys.merchant_public).verify(body, base64.b64decode(headers["sign"]))
-                envelope = json.loads(body)
-                self.sent.append((_api, envelope, headers))
-                return _h(envelope)
-
-            self.m.post(BASE + api, callback=callback, repeat=repeat)
-
-    def envelopes(self, api: str) -> list[dict[str, Any]]:
-        """The requests that got an answer (a raised exception records no envelope)."""
-        return [env for name, env, _ in self.sent if name == api]
-
-    def attempts(self, api: str) -> int:
-        return sum(1 for r in self.m.requests if r.url == BASE + api)
-
-
-@pytest.fixture
-def gw(keys: Keys, gateway: ScriptedGateway) -> Gateway:
-    return Gateway(gateway, keys)
-
-
-def ok(keys: Keys, **data: Any) -> Handler:
-    return lambda env: reply(keys, data)
-
+from ..support import Keys, Reply
+from .opskit import BACK, Gateway, lost_then_repeated, ok, reply
 
 # ---------------------------------------------------------------------------- orderAndPay
 
@@ -206,8 +138,8 @@ async def test_extra_fields_ride_along_but_cannot_override(
     [
         ({"amount": 1.5}, "totalAmount"),
         ({"amount": "1.001"}, "totalAmount"),
-        ({"amount": "1e3"}, "amount"),  # not plain decimal text: refused before it is an amount
-        ({"currency": "usd"}, "totalAmount"),  # no ISO 4217 code, no decimals for the amount
+        ({"amount": "1e3"}, "totalAmount"),  # not plain decimal text: refused under its wire name too
+        ({"currency": "usd"}, "currency"),  # not an ISO 4217 code: named as itself
         ({"country": "USA"}, "country"),
         ({"subject": "x" * 257}, "subject"),
         ({"out_trade_no": "bad id!"}, "outTradeNo"),
@@ -245,11 +177,7 @@ async def test_order_and_pay_refuses_bad_input_before_sending(
 async def test_lost_answer_then_order_repeat_is_reconciled_by_order_query(
     client: PayerMaxClient, gw: Gateway, keys: Keys
 ) -> None:
-    gw.on(
-        "orderAndPay",
-        lost(),
-        lambda env: reply(keys, code="ORDER_REPEAT"),
-    )
+    lost_then_repeated(gw, "orderAndPay")
     gw.on(
         "orderQuery",
         ok(keys, outTradeNo="O_9", tradeToken="T-9", totalAmount=10, currency="USD", status="SUCCESS"),
@@ -264,11 +192,7 @@ async def test_lost_answer_then_order_repeat_is_reconciled_by_order_query(
 
 async def test_reconcile_refuses_someone_elses_order(client: PayerMaxClient, gw: Gateway, keys: Keys) -> None:
     # The id was taken before (another amount): ORDER_REPEAT after a lost answer is not "ours landed".
-    gw.on(
-        "orderAndPay",
-        lost(),
-        lambda env: reply(keys, code="ORDER_REPEAT"),
-    )
+    lost_then_repeated(gw, "orderAndPay")
     gw.on(
         "orderQuery",
         ok(keys, outTradeNo="O_7", tradeToken="T-7", totalAmount=99, currency="USD", status="SUCCESS"),
@@ -278,21 +202,6 @@ async def test_reconcile_refuses_someone_elses_order(client: PayerMaxClient, gw:
             "O_7", 10, "USD", country="US", subject="s", user_id="u", front_callback_url=BACK
         )
     assert info.value.code == "ORDER_REPEAT" and info.value.out_trade_no == "O_7"
-
-
-async def test_refund_reconcile_refuses_a_different_refund(
-    client: PayerMaxClient, gw: Gateway, keys: Keys
-) -> None:
-    gw.on(
-        "refund",
-        lost(),
-        lambda env: reply(keys, code="ORDER_REPEAT"),
-    )
-    other = {"outRefundNo": "R_4", "outTradeNo": "O_OTHER", "refundAmount": 3, "refundCurrency": "USD"}
-    gw.on("refundQuery", ok(keys, status="REFUND_SUCCESS", **other))
-    with pytest.raises(ApiError) as info:
-        await client.refund("O_1", "R_4", 3, "USD")
-    assert info.value.code == "ORDER_REPEAT" and info.value.out_refund_no == "R_4"
 
 
 async def test_order_repeat_on_the_first_attempt_is_the_callers_error(
@@ -367,186 +276,6 @@ async def test_order_close(client: PayerMaxClient, gw: Gateway, keys: Keys) -> N
     [env] = gw.envelopes("orderClose")
     assert env["version"] == "1.4" and env["data"] == {"outTradeNo": "O_1", "reason": "customer left"}
     assert result.status is CloseStatus.CLOSED and result.closed_time is not None
-
-
-# ---------------------------------------------------------------------------- refunds
-
-
-async def test_refund_request_and_result(client: PayerMaxClient, gw: Gateway, keys: Keys) -> None:
-    gw.on(
-        "refund",
-        ok(keys, outRefundNo="R_1", tradeOrderNo="T-1", refundTradeNo="RT-1", status="REFUND_PENDING"),
-    )
-    result = await client.refund(
-        "O_1", "R_1", "7.5", "USD", comments="damaged", refund_notify_url="https://merchant.test/refunds"
-    )
-    [env] = gw.envelopes("refund")
-    assert env["version"] == "1.5"
-    assert env["data"] == {
-        "outRefundNo": "R_1",
-        "refundAmount": 7.5,
-        "refundCurrency": "USD",
-        "outTradeNo": "O_1",
-        "comments": "damaged",
-        "refundNotifyUrl": "https://merchant.test/refunds",
-    }
-    assert result.status is RefundStatus.REFUND_PENDING and result.refund_trade_no == "RT-1"
-    assert result.trade_order_no == "T-1"  # PayerMax names the payment, not our outTradeNo
-
-
-async def test_refund_lost_answer_is_reconciled_by_refund_query(
-    client: PayerMaxClient, gw: Gateway, keys: Keys
-) -> None:
-    gw.on(
-        "refund",
-        lost(),
-        lambda env: reply(keys, code="ORDER_REPEAT"),
-    )
-    gw.on(
-        "refundQuery",
-        ok(
-            keys,
-            outRefundNo="R_2",
-            refundTradeNo="RT-2",
-            outTradeNo="O_1",
-            refundAmount=3,
-            refundCurrency="USD",
-            status="REFUND_SUCCESS",
-        ),
-    )
-    result = await client.refund("O_1", "R_2", 3, "USD")
-    assert result.reconciled and result.status is RefundStatus.REFUND_SUCCESS
-    assert gw.envelopes("refundQuery")[0]["data"] == {"outRefundNo": "R_2"}
-
-
-async def test_refund_without_reconcile_answer_is_outcome_unknown(
-    make_client: Callable[..., PayerMaxClient], gw: Gateway
-) -> None:
-    gw.on("refund", *[lost() for _ in range(2)])
-    async with make_client(max_retries=1) as client:
-        with pytest.raises(OutcomeUnknownError) as info:
-            await client.refund("O_1", "R_3", 3, "USD")
-    assert info.value.out_refund_no == "R_3" and info.value.out_trade_no == "O_1"
-
-
-async def test_refund_query_by_either_id_but_exactly_one(
-    client: PayerMaxClient, gw: Gateway, keys: Keys
-) -> None:
-    gw.on(
-        "refundQuery",
-        ok(keys, outRefundNo="R_1", refundTradeNo="RT-1", status="REFUND_FAILED", resultMsg="issuer refused"),
-        repeat=True,
-    )
-    by_trade = await client.refund_query(refund_trade_no="RT-1")
-    assert gw.envelopes("refundQuery")[0]["data"] == {"refundTradeNo": "RT-1"}
-    assert by_trade.status is RefundStatus.REFUND_FAILED and by_trade.status.is_final
-    bad: list[dict[str, Any]] = [{}, {"out_refund_no": "R_1", "refund_trade_no": "RT-1"}]
-    for kwargs in bad:
-        with pytest.raises(InvalidRequestError):
-            await client.refund_query(**kwargs)
-    assert len(gw.sent) == 1
-
-
-@pytest.mark.parametrize(
-    ("args", "field"),
-    [
-        (("O_1", "R_1", "-1", "USD"), "refundAmount"),
-        (("O_1", "R_1", "100", "JPY", "x"), "refundNotifyUrl"),
-        (("O_1", "R_1", "1.5", "IDR"), "refundAmount"),  # PayerMax refunds IDR whole
-        (("O_1", "R_1", "1.001", "KWD"), "refundAmount"),  # and KWD to 2 places (ISO 4217: 3)
-    ],
-)
-async def test_refund_refuses_bad_input(
-    client: PayerMaxClient, gw: Gateway, args: tuple[Any, ...], field: str | None
-) -> None:
-    url = args[4] if len(args) == 5 else None  # a refund URL that is not a URL
-    with pytest.raises(InvalidRequestError) as info:
-        await client.refund(*args[:4], refund_notify_url=url)
-    assert info.value.field == field
-    assert not gw.m.requests
-
-
-# ---------------------------------------------------------------------------- payouts
-
-
-def payee() -> PayeeInfo:
-    return PayeeInfo(
-        payment_method_type="BANK_TRANSFER",
-        target_org="NBE",
-        account_info=PayeeAccountInfo(account_no="EG380019000500000000263180002"),
-        name=PayeeName(full_name="Test Payee"),
-    )
-
-
-async def test_payout_sends_the_amount_as_an_exact_string(
-    client: PayerMaxClient, gw: Gateway, keys: Keys
-) -> None:
-    gw.on("paymentOrderPay", ok(keys, outTradeNo="PO_1", tradeNo="TN-1", status="PENDING"))
-    result = await client.payout(
-        "PO_1",
-        Decimal("100.5"),
-        "EGP",
-        country="EG",
-        payee_info=payee(),
-        notify_url="https://merchant.test/payouts",
-        reference="batch-7",
-        destination_currency="EGP",
-        expiry_days=3,
-        extra={"merchantVersion": "2.0"},
-    )
-    [env] = gw.envelopes("paymentOrderPay")
-    assert env["version"] == "1.5"
-    # trade.amount is a JSON string on the wire, exact as given (never through a float)
-    assert env["data"]["trade"] == {"amount": "100.5", "currency": "EGP"}
-    assert "paymentMethod" not in env["data"]["payeeInfo"]
-    assert env["data"]["payeeInfo"]["paymentMethodType"] == "BANK_TRANSFER"
-    assert env["data"]["destinationCurrency"] == "EGP" and env["data"]["expiryDays"] == "3"
-    assert env["data"]["merchantVersion"] == "2.0" and env["data"]["reference"] == "batch-7"
-    assert env["data"]["payeeInfo"]["accountInfo"]["accountNo"] == "EG380019000500000000263180002"
-    assert result.status is PayoutStatus.PENDING and result.trade_no == "TN-1"
-
-
-async def test_payout_lost_answer_is_reconciled_by_payout_query(
-    client: PayerMaxClient, gw: Gateway, keys: Keys
-) -> None:
-    gw.on(
-        "paymentOrderPay",
-        lost(),
-        lambda env: reply(keys, code="ORDER_REPEAT"),
-    )
-    gw.on(
-        "paymentOrderQry",
-        ok(
-            keys,
-            outTradeNo="PO_2",
-            tradeNo="TN-2",
-            status="SUCCESS",
-            trade={"amount": "1.00", "currency": "USD"},
-        ),
-    )
-    result = await client.payout("PO_2", 1, "USD", country="US", payee_info=payee())
-    assert result.reconciled and result.status is PayoutStatus.SUCCESS
-    assert gw.attempts("paymentOrderPay") == 2  # the lost one and the ORDER_REPEAT, never a third
-
-
-async def test_payout_query(client: PayerMaxClient, gw: Gateway, keys: Keys) -> None:
-    gw.on("paymentOrderQry", ok(keys, outTradeNo="PO_1", status="FAILED", responseCode="ACCOUNT_INVALID"))
-    found = await client.payout_query("PO_1")
-    assert found.status is PayoutStatus.FAILED and found.response_code == "ACCOUNT_INVALID"
-    assert gw.envelopes("paymentOrderQry")[0]["data"] == {"outTradeNo": "PO_1"}
-
-
-async def test_payout_refuses_bad_input(client: PayerMaxClient, gw: Gateway) -> None:
-    with pytest.raises(InvalidRequestError, match="payeeInfo"):
-        await client.payout("PO_1", 1, "USD", country="US", payee_info={"paymentMethod": "X"})  # type: ignore[arg-type]
-    with pytest.raises(InvalidRequestError) as info:
-        await client.payout("P-1", 1, "USD", country="US", payee_info=payee())
-    assert info.value.field == "outTradeNo"
-    no_account = PayeeInfo(payment_method_type="X", account_info=None)  # type: ignore[arg-type]
-    with pytest.raises(InvalidRequestError) as info:
-        await client.payout("PO_1", 1, "USD", country="US", payee_info=no_account)
-    assert info.value.field == "payeeInfo.accountInfo"
-    assert not gw.m.requests
 
 
 # ---------------------------------------------------------------------------- generic call, ISV

@@ -138,7 +138,7 @@ def test_typed_data_is_exact_and_enumerated(verifier: WebhookVerifier, keys: Key
 
 
 def test_unknown_type_parses_generically_with_exact_numbers(verifier: WebhookVerifier, keys: Keys) -> None:
-    raw = body("DISPUTE", {"caseId": "D-1", "amount": 0.1, "nested": {"fee": 1.10}})
+    raw = body("SOMETHING_NEW", {"caseId": "D-1", "amount": 0.1, "nested": {"fee": 1.10}})
     notification = verifier.parse(raw, keys.payermax_sign(raw))
     assert isinstance(notification, GenericNotification)
     assert notification.data == {
@@ -148,7 +148,7 @@ def test_unknown_type_parses_generically_with_exact_numbers(verifier: WebhookVer
     }
     assert isinstance(notification.data["amount"], Decimal)
     # a business id the generic notification recognises still keys the event
-    assert notification.idempotency_key == "DISPUTE:D-1:"
+    assert notification.idempotency_key == "SOMETHING_NEW:D-1:"
 
 
 @pytest.mark.parametrize("sign", [None, "", "   ", "not base64 !!", "QUJD"])
@@ -255,9 +255,12 @@ def test_notification_for_another_merchant_is_refused(keys: Keys) -> None:
     )
     ours = body()
     assert mine.parse(ours, keys.payermax_sign(ours)).merchant_no == "M-TEST-1"
-    for theirs in (body(merchantNo="M-OTHER"), body(appId="app-other")):
+    for theirs in (body(merchantNo="M-OTHER"), body(appId="app-other"), body(merchantNo=None)):
         with pytest.raises(NotificationError):
             mine.parse(theirs, keys.payermax_sign(theirs))
+    # no app id: accepted (PayerMax's own TOKENIZATION example carries none), the merchant still checked
+    no_app = body(appId=None)
+    assert mine.parse(no_app, keys.payermax_sign(no_app)).merchant_no == "M-TEST-1"
 
 
 def test_verifier_construction_rules(keys: Keys) -> None:

@@ -232,6 +232,13 @@ class Books:
     def family(self, name: str) -> dict[str, Any]:
         return self.extra.setdefault(name, {})
 
+    def found(self, family: str, key: str, what: str) -> Any:
+        """A family's record under ``key``, or PayerMax's ORDER_NOT_EXIST naming ``what``."""
+        record = self.family(family).get(key)
+        if record is None:
+            raise Refusal(ORDER_NOT_EXIST, f"The {what} does not exist.")
+        return record
+
     def order(self, out_trade_no: object) -> Order:
         order = self.orders.get(key_of(out_trade_no)) if isinstance(out_trade_no, str) else None
         if order is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..wire import APPLY_SUCCESS, SUCCESS_MSG, Answer, Refusal, rfc3339_millis
-from .books import ORDER_NOT_EXIST, ORDER_REPEAT, Books
+from .books import ORDER_REPEAT, Books
 
 __all__ = ["DEFAULT_LIFETIME_SECONDS", "HANDLERS", "pay_link"]
 
@@ -18,9 +18,7 @@ def _links(books: Books) -> dict[str, dict[str, Any]]:
 
 
 def _link(books: Books, merchant_link_id: object) -> dict[str, Any]:
-    link = _links(books).get(str(merchant_link_id))
-    if link is None:
-        raise Refusal(ORDER_NOT_EXIST, "The link does not exist.")
+    link: dict[str, Any] = books.found("links", str(merchant_link_id), "link")
     if link["status"] == "ACTIVE" and books.now() > link["expires"]:
         link["status"] = "EXPIRED"
     return link

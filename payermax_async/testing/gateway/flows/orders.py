@@ -179,15 +179,20 @@ def _payment_details(order: Order, *, full: bool) -> list[dict[str, Any]]:
     return [detail]
 
 
-def notification_data(order: Order, callback: str) -> dict[str, Any]:
-    data: dict[str, Any] = {
+def _order_ids_and_state(order: Order) -> dict[str, Any]:
+    """What every view of an order starts with, the notification's and orderQuery's alike."""
+    return {
         "outTradeNo": order.out_trade_no,
         "tradeToken": order.trade_token,
         "totalAmount": order.amount,
         "currency": order.currency,
         "status": order.status,
-        "completeTime": _stamp(order.completed),
     }
+
+
+def notification_data(order: Order, callback: str) -> dict[str, Any]:
+    data = _order_ids_and_state(order)
+    data["completeTime"] = _stamp(order.completed)
     if order.country:
         data["country"] = order.country
     if callback == "authResultNotifyUrl":
@@ -206,15 +211,9 @@ def _stamp(epoch: float | None) -> str:
 
 def order_view(order: Order) -> dict[str, Any]:
     """The orderQuery answer's ``data``."""
-    data: dict[str, Any] = {
-        "outTradeNo": order.out_trade_no,
-        "tradeToken": order.trade_token,
-        "totalAmount": order.amount,
-        "currency": order.currency,
-        "status": order.status,
-        "resultMsg": order.result_msg,
-        "createTime": _stamp(order.created),
-    }
+    data = _order_ids_and_state(order)
+    data["resultMsg"] = order.result_msg
+    data["createTime"] = _stamp(order.created)
     if order.country:
         data["country"] = order.country
         data["cashierCountry"] = order.country

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..schema import violations
 from ..wire import APPLY_SUCCESS, SUCCESS_MSG, Answer, Refusal
-from .books import ORDER_NOT_EXIST, ORDER_REPEAT, Books, key_of, money
+from .books import ORDER_REPEAT, Books, key_of, money
 
 __all__ = ["HANDLERS", "conform", "synthesize"]
 
@@ -103,7 +103,7 @@ def exchange(books: Books, key: str, data: dict[str, Any]) -> Answer:
         targetAmount=str(target),
         rate=str(rate),
         completeTime=now,
-        rateTime=str(int(books.now() * 1000)),  # 13 characters: the schema's limit
+        rateTime=now,  # RFC 3339, as PayerMax's exchange and exchangeQuery examples send it
         status="SUCCESS",
         errorCode="",
         errorMsg="",
@@ -113,9 +113,7 @@ def exchange(books: Books, key: str, data: dict[str, Any]) -> Answer:
 
 
 def exchange_query(books: Books, key: str, data: dict[str, Any]) -> Answer:
-    deal = books.family("fx").get(key_of(data["outTradeNo"]))
-    if deal is None:
-        raise Refusal(ORDER_NOT_EXIST, "The order does not exist.")
+    deal = books.found("fx", key_of(data["outTradeNo"]), "order")
     schema = books.facts.response_schema(key)["properties"]["data"]
     return Answer(APPLY_SUCCESS, SUCCESS_MSG, conform(copy.deepcopy(deal), schema))
 

@@ -22,9 +22,7 @@ def _subs(books: Books) -> dict[str, dict[str, Any]]:
 
 
 def _sub(books: Books, subscription_no: object) -> dict[str, Any]:
-    found = _subs(books).get(str(subscription_no))
-    if found is None:
-        raise Refusal(ORDER_NOT_EXIST, "The subscription does not exist.")
+    found: dict[str, Any] = books.found("subscriptions", str(subscription_no), "subscription")
     return found
 
 
