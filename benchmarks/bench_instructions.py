@@ -57,10 +57,10 @@ async def run_library(url: str, n: int, concurrency: int, gather: bool) -> None:
 def child(mode: str, n: int, url: str) -> None:
     name, concurrency = mode.split("@")
     if name == "floor":
-        stub = floor_run(
+        floor = floor_run(
             None, url, "cryptography", n, int(concurrency), signer=StubSigner(), verifier=StubVerifier()
         )
-        asyncio.run(stub)
+        asyncio.run(floor)
     else:
         asyncio.run(run_library(url, n, int(concurrency), gather=name == "gather"))
 

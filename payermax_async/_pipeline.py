@@ -121,7 +121,7 @@ class Pipeline:
             self._headers_base["merchant_auth_token"] = config.merchant_auth_token
 
     def close(self) -> None:
-        """Refuse new calls and cancel the ones in flight (their callers see CancelledError)."""
+        """Refuse new calls and cancel the ones in flight (their callers get OutcomeUnknownError)."""
         self.closed = True
         for flight in self._inflight.values():
             if flight.task is not None:

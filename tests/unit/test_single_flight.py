@@ -136,3 +136,16 @@ async def test_the_raw_answer_of_a_reconciled_call_is_the_querys(
         "createPaybylink",
         "queryPaybylink",
     ]
+
+
+async def test_a_flight_cancelled_from_inside_wakes_its_callers(
+    client: PayerMaxClient, gateway: ScriptedGateway
+) -> None:
+    """A flight that ends cancelled, not by close() (a transport raising CancelledError), leaves
+    no caller waiting for ever: each sees the cancellation."""
+    gateway.post(URL, exception=asyncio.CancelledError(), repeat=True)
+    first = asyncio.ensure_future(client.capture("ORD_1", "100", "USD", request_id="R-1"))
+    joined = asyncio.ensure_future(client.capture("ORD_1", "100", "USD", request_id="R-1"))
+    done, _ = await asyncio.wait({first, joined}, timeout=10)  # a guard against a hang, not a timing
+    assert done == {first, joined}
+    assert first.cancelled() and joined.cancelled() and len(gateway.requests) == 1
