@@ -3,8 +3,9 @@ the rest at once with ``TOO_MANY_REQUEST`` (as PayerMax does per interface), in 
 that worker processes share it.
 
 One line per request on a short TCP connection to 127.0.0.1: ``CAPTURE otn rid`` -> ``OK`` or
-``429``; ``STATS`` -> one JSON line; ``RESET`` zeroes the counters. No RSA, no HTTP: on 2 shared
-cores the real client's signing would measure the machine, not the concurrency control.
+``429``; ``STATS`` -> one JSON line; ``RESET`` zeroes the counters; ``LIMIT n`` sets the limit. No
+RSA, no HTTP: on 2 shared cores the real client's signing would measure the machine, not the
+concurrency control.
 
 ``ClientLikeRetries`` puts the client's own rate-limit retries in front of it (the same
 ``RetryPolicy`` delays and ``RetryBudget``), so a fixed run behaves as ``PayerMaxClient`` does.
@@ -23,7 +24,7 @@ from payermax_async.errors import ApiError, TransportError
 from payermax_async.retry import RetryBudget, RetryPolicy
 from payermax_async.types import CaptureResult, CaptureStatus
 
-__all__ = ["ClientLikeRetries", "GatewayProcess", "TcpGateway", "stats"]
+__all__ = ["ClientLikeRetries", "GatewayProcess", "TcpGateway", "set_limit", "stats"]
 
 
 class _Server:
@@ -49,6 +50,9 @@ class _Server:
             writer.write((json.dumps(out) + "\n").encode())
         elif line == ["RESET"]:
             self.reset()
+            writer.write(b"OK\n")
+        elif len(line) == 2 and line[0] == "LIMIT":  # the gateway's limit changes mid-run
+            self.limit = int(line[1])
             writer.write(b"OK\n")
         elif len(line) == 3 and line[0] == "CAPTURE":
             otn, rid = line[1], line[2]
@@ -148,6 +152,10 @@ async def _request(port: int, line: bytes) -> bytes:
     answer = await reader.readline()
     writer.close()
     return answer
+
+
+async def set_limit(port: int, limit: int) -> None:
+    await _request(port, f"LIMIT {limit}\n".encode())
 
 
 async def stats(port: int, *, reset: bool = False) -> dict[str, int]:

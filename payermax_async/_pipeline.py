@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import msgspec
 
@@ -26,10 +26,10 @@ from ._answer import clock_offset_from, interpret
 from ._envelope import RequestEnvelope, format_request_time
 from ._identity import user_agent
 from ._log import logger, redact
+from ._operation import DEFAULT_VERSION, DEFAULT_VERSIONS, Operation, RequestOptions
 from ._telemetry import Telemetry
 from .codes import ORDER_REPEAT, TOO_MANY_REQUEST
 from .config import ClientConfig
-from .endpoints import ENDPOINTS
 from .errors import (
     ApiError,
     ClientClosedError,
@@ -48,43 +48,6 @@ from .types._base import encode_request as encode
 __all__ = ["DEFAULT_VERSIONS", "Operation", "Pipeline", "RequestOptions"]
 
 T = TypeVar("T")
-
-# The endpoint table's default version per apiName (a variant may say otherwise: Operation.version);
-# an apiName the schema lacks (``call()``) is sent as 1.4.
-DEFAULT_VERSIONS: dict[str, str] = {e.api_name: e.version for e in ENDPOINTS.values() if e.variant is None}
-_DEFAULT_VERSION = "1.4"
-
-
-@dataclass(frozen=True, slots=True)
-class Operation(Generic[T]):
-    """An API operation: its name, what its ``data`` decodes into, which id makes it idempotent,
-    and its default version (the endpoint table's, for the variant; None: DEFAULT_VERSIONS)."""
-
-    api_name: str
-    result_type: type[T]
-    id_field: str | None = None  # the ids key that identifies this request to the gateway
-    version: str | None = None
-    app_id_field: str = "appId"  # the envelope's name for the app id (Endpoint.app_id_field)
-
-
-@dataclass(frozen=True, slots=True)
-class RequestOptions:
-    """One call's overrides of the client's defaults; ``None`` means "the client's"."""
-
-    timeout: float | None = None
-    max_retries: int | None = None
-    version: str | None = None
-    deadline: float | None = None
-    #: False: a TOO_MANY_REQUEST refusal comes back to the caller (an adaptive limiter's signal)
-    retry_rate_limited: bool = True
-
-    def check(self) -> None:
-        if self.timeout is not None and not self.timeout > 0:
-            raise InvalidRequestError("timeout must be > 0", field="timeout")
-        if self.max_retries is not None and self.max_retries < 0:
-            raise InvalidRequestError("max_retries must be >= 0", field="max_retries")
-        if self.deadline is not None and not self.deadline > 0:
-            raise InvalidRequestError("deadline must be > 0", field="deadline")
 
 
 @dataclass(slots=True)
@@ -212,7 +175,7 @@ class Pipeline:
             version=options.version
             or config.versions.get(op.api_name)
             or op.version
-            or DEFAULT_VERSIONS.get(op.api_name, _DEFAULT_VERSION),
+            or DEFAULT_VERSIONS.get(op.api_name, DEFAULT_VERSION),
             timeout=options.timeout or config.timeout,
             retries_allowed=config.retry.max_retries if options.max_retries is None else options.max_retries,
             deadline=options.deadline or config.retry.deadline,

@@ -285,15 +285,16 @@ class PayerMaxClient(FlatMethods, AuthCaptureMethods):
         concurrency: int = 32,
         rate_limit: float | RateLimiter | None = None,
         journal: str | PathLike[str] | Journal | None = None,
-        adaptive: bool = False,
+        adaptive: bool = True,
     ) -> AsyncGenerator[CaptureOutcome, None]:
         """Capture many authorizations; yields a :class:`CaptureOutcome` per item as each completes.
 
         At most ``concurrency`` captures in flight, optionally at most ``rate_limit`` started per
         second; each goes through :meth:`capture` (same retries, same retry budget). With
         ``journal=PATH`` the run is resumable: re-run it with the same input after a crash and
-        nothing is captured twice. ``adaptive=True`` finds the gateway's concurrency limit itself
-        and ``concurrency`` is only its ceiling. See :func:`payermax_async.bulk.capture_many`.
+        nothing is captured twice. The run finds the gateway's concurrency limit itself and
+        ``concurrency`` is only its ceiling (``adaptive=False``: exactly ``concurrency``). See
+        :func:`payermax_async.bulk.capture_many`.
         """
         from .bulk import capture_many  # the bulk layer sits beside the client, not below it
 

@@ -17,6 +17,8 @@ from typing import Any
 from payermax_async import ResponseLostError
 from payermax_async.signing import RsaSigner
 from payermax_async.transport import HttpResponse, MockRequest, MockTransport
+from payermax_async.types import MerchantInfo, UserInfo
+from payermax_async.types.links import CreatePaybylinkGoodsDetail
 
 __all__ = [
     "DATA",
@@ -178,4 +180,29 @@ def auth_order(out_trade_no: str, **extra: object) -> dict[str, object]:
             "buyerInfo": {"clientIp": "127.0.0.1", "userAgent": "test"},
         },
         **extra,
+    }
+
+
+def paybylink_args() -> dict[str, Any]:
+    """A complete ``payment_links.create`` call (link L_1, one SAR 10.50 good)."""
+    return {
+        "merchant_link_id": "L_1",
+        "link_type": "ONETIME",
+        "country": "SA",
+        "currency": "SAR",
+        "total_amount": "10.50",
+        "description": "Order 3",
+        "user_info": UserInfo(user_id="u1"),
+        "goods_details": [
+            CreatePaybylinkGoodsDetail(
+                goods_name="Cup",
+                goods_description="A cup",
+                quantity="1",
+                price=Decimal("10.50"),
+                goods_currency="SAR",
+                show_url="https://merchant.test/cup",
+            )
+        ],
+        "merchant_info": MerchantInfo(contact_email="shop@merchant.test"),
+        "notify_url": "https://merchant.test/notify",
     }

@@ -95,7 +95,7 @@ def capture_many(
     journal_batch: int = 256,
     flush_interval: float = 0.25,
     run_id: str | None = None,
-    adaptive: bool = False,
+    adaptive: bool = True,
 ) -> AsyncGenerator[CaptureOutcome, None]:
     """Capture every item with at most ``concurrency`` in flight; yield each outcome as it completes.
 
@@ -118,9 +118,10 @@ def capture_many(
     ``contextlib.aclosing`` to make that happen at the break rather than at garbage collection.
     A capture cut off mid-flight stays recorded as sending, and a re-run replays it.
 
-    ``adaptive=True`` makes ``concurrency`` a ceiling: the run finds the gateway's concurrency
-    limit itself (AIMD, :mod:`.adaptive`), growing while answers come back and cutting on each
-    ``TOO_MANY_REQUEST`` (handed back by the client, not retried, and sent again in a slot).
+    ``concurrency`` is a ceiling: the run finds the gateway's concurrency limit below it (AIMD,
+    :mod:`.adaptive`), growing while answers come back and cutting on ``TOO_MANY_REQUEST`` (handed
+    back by the client, not retried, and sent again in a slot). ``adaptive=False`` keeps exactly
+    ``concurrency`` in flight, refusals left to the client's retries.
     """
     if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
         raise ValueError("concurrency must be a positive int")

@@ -1,228 +1,25 @@
-"""One concurrency limit for every worker on every machine: numbered seats in a database table.
+"""One fleet-wide concurrency limit that finds the gateway's limit itself, held in a database row.
 
-The fleet may have at most ``permits`` captures in flight. Seats ``0 .. ceiling-1`` are rows; a
-worker may hold a seat only if its number is below the current ``permits``, so the count in
-flight can never pass the limit, whatever the number of machines. Lowering the limit takes
-effect as the seats above it are handed back.
-
-A database round trip per capture would cost more than the capture's own bookkeeping, so a
-worker keeps the seats it holds while it has captures waiting, and hands a seat to its next
-capture locally. It gives a seat back when it has no one waiting, when the seat is above the
-limit, or after holding it ``hold`` seconds (so other machines get their turn). Seats are
-leased: a worker that dies stops renewing, and its seats are free again after ``lease`` seconds.
+:class:`FleetLimit` runs :mod:`.adaptive`'s rule with its state in PostgreSQL, so every worker on
+every machine follows one limit; the seats of :mod:`.seats` (:class:`FleetSemaphore`, re-exported
+here) keep the captures in flight within it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
-import os
-import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import psycopg
 from psycopg.rows import TupleRow
 
-from .adaptive import Aimd, AimdSettings
+from .adaptive import AimdSettings
+from .latency import LoopLag, Speed
+from .seats import SEATS_SCHEMA, FleetSemaphore, install
 
 __all__ = ["FleetLimit", "FleetSemaphore"]
-
-_SEATS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS payermax_capture_seats (
-    name        text NOT NULL,
-    seat        integer NOT NULL,
-    holder      text,
-    lease_until timestamptz NOT NULL DEFAULT '-infinity',
-    PRIMARY KEY (name, seat)
-)
-"""
-
-_TAKE = """
-UPDATE payermax_capture_seats s SET holder = %(me)s, lease_until = now() + make_interval(secs => %(lease)s)
-FROM (
-    SELECT name, seat FROM payermax_capture_seats
-    WHERE name = %(name)s AND seat < %(permits)s AND (holder IS NULL OR lease_until < now())
-    ORDER BY seat LIMIT %(want)s FOR UPDATE SKIP LOCKED
-) free
-WHERE s.name = free.name AND s.seat = free.seat
-RETURNING s.seat
-"""
-
-
-async def _install(conn: psycopg.AsyncConnection[TupleRow], schema: str) -> None:
-    """Create a table once for the whole fleet: CREATE IF NOT EXISTS races with itself, so serialise."""
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('payermax_capture_install'))")
-        await conn.execute(schema)
-
-
-class FleetSemaphore:
-    """``async with sem.seat():`` around each capture. Run :meth:`run` alongside (renews leases)."""
-
-    def __init__(
-        self,
-        conn: psycopg.AsyncConnection[TupleRow],
-        name: str,
-        permits: int | Callable[[], int],
-        *,
-        ceiling: int | None = None,
-        lease: float = 10.0,
-        hold: float = 1.0,
-        poll: float = 0.01,
-    ) -> None:
-        if not conn.autocommit:
-            raise ValueError("FleetSemaphore needs an autocommit connection")
-        self._conn = conn
-        self._db = asyncio.Lock()  # one statement at a time on the connection
-        self.name = name
-        self._permits = permits if callable(permits) else (lambda: permits)
-        self.ceiling = ceiling if ceiling is not None else (permits if isinstance(permits, int) else 0)
-        if self.ceiling < 1:
-            raise ValueError("ceiling must be given (>= 1) when permits is a callable")
-        self.lease = lease
-        self.hold = hold
-        self.poll = poll
-        self.me = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._idle: dict[int, float] = {}  # seat -> when we took it from the table
-        self._busy: dict[int, float] = {}
-        self._waiters = 0
-        self._changed = asyncio.Condition()
-        self._wake = asyncio.Event()
-        self.db_takes = 0
-
-    @property
-    def held(self) -> int:
-        return len(self._idle) + len(self._busy)
-
-    async def setup(self) -> None:
-        async with self._db:
-            await _install(self._conn, _SEATS_SCHEMA)
-            await self._conn.execute(
-                "INSERT INTO payermax_capture_seats (name, seat) "
-                "SELECT %s, g FROM generate_series(0, %s - 1) g "
-                "ON CONFLICT DO NOTHING",
-                (self.name, self.ceiling),
-            )
-
-    @contextlib.asynccontextmanager
-    async def seat(self) -> AsyncIterator[int]:
-        seat = await self._acquire()
-        try:
-            yield seat
-        finally:
-            await self._release(seat)
-
-    async def _acquire(self) -> int:
-        async with self._changed:
-            self._waiters += 1
-            try:
-                while True:
-                    permits = self._permits()
-                    usable = [s for s in self._idle if s < permits]
-                    if usable:
-                        seat = min(usable)
-                        self._busy[seat] = self._idle.pop(seat)
-                        return seat
-                    self._wake.set()
-                    await self._changed.wait()
-            finally:
-                self._waiters -= 1
-
-    async def _release(self, seat: int) -> None:
-        taken = self._busy.pop(seat)
-        keep = self._waiters > 0 and seat < self._permits() and time.monotonic() - taken < self.hold
-        if keep:
-            async with self._changed:
-                self._idle[seat] = taken
-                self._changed.notify(1)
-            return
-        async with self._db:
-            await self._conn.execute(
-                "UPDATE payermax_capture_seats SET holder = NULL "
-                "WHERE name = %s AND seat = %s AND holder = %s",
-                (self.name, seat, self.me),
-            )
-        if self._waiters:
-            self._wake.set()
-
-    async def _take(self) -> None:
-        want = self._waiters - len(self._idle)
-        if want <= 0:
-            return
-        async with self._db:
-            cur = await self._conn.execute(
-                _TAKE,
-                {
-                    "me": self.me,
-                    "lease": self.lease,
-                    "name": self.name,
-                    "permits": self._permits(),
-                    "want": want,
-                },
-            )
-            got = [int(r[0]) for r in await cur.fetchall()]
-        self.db_takes += len(got)
-        if got:
-            now = time.monotonic()
-            async with self._changed:
-                for s in got:
-                    self._idle[s] = now
-                self._changed.notify(len(got))
-
-    async def _renew(self) -> None:
-        async with self._db:
-            await self._conn.execute(
-                "UPDATE payermax_capture_seats SET lease_until = now() + make_interval(secs => %s) "
-                "WHERE name = %s AND holder = %s",
-                (self.lease, self.name, self.me),
-            )
-
-    async def _trim(self) -> None:
-        """Hand back idle seats nobody waits for, or above a lowered limit."""
-        permits = self._permits()
-        async with self._changed:
-            spare = len(self._idle) - self._waiters
-            drop = [s for s in sorted(self._idle, reverse=True) if s >= permits or (spare := spare - 1) >= 0]
-            for s in drop:
-                del self._idle[s]
-        if drop:
-            async with self._db:
-                await self._conn.execute(
-                    "UPDATE payermax_capture_seats SET holder = NULL WHERE name = %s AND seat = ANY(%s) "
-                    "AND holder = %s",
-                    (self.name, drop, self.me),
-                )
-
-    async def run(self) -> None:
-        """Take seats for waiting captures, renew leases; forever (cancel to stop)."""
-        renew_every = self.lease / 3
-        next_renew = time.monotonic() + renew_every
-        while True:
-            if self._idle:
-                await self._trim()
-            if time.monotonic() >= next_renew:
-                await self._renew()
-                next_renew = time.monotonic() + renew_every
-            if self._waiters > len(self._idle):
-                await self._take()
-                if self._waiters > len(self._idle):
-                    await asyncio.sleep(self.poll)  # the fleet is full: look again shortly
-                continue
-            self._wake.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=min(renew_every, 1.0))
-
-    async def close(self) -> None:
-        """Hand back every seat (a clean stop; a killed worker's seats wait out their lease)."""
-        async with self._db:
-            await self._conn.execute(
-                "UPDATE payermax_capture_seats SET holder = NULL WHERE name = %s AND holder = %s",
-                (self.name, self.me),
-            )
-        self._idle.clear()
-
 
 _LIMITS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS payermax_capture_limits (
@@ -231,69 +28,113 @@ CREATE TABLE IF NOT EXISTS payermax_capture_limits (
     floor         integer NOT NULL,
     ceiling       integer NOT NULL,
     w_max         double precision,
-    last_cut      timestamptz NOT NULL DEFAULT '-infinity',
     cuts          bigint NOT NULL DEFAULT 0,
+    refused       boolean NOT NULL DEFAULT false,
     updated_at    timestamptz NOT NULL DEFAULT now()
-)
+);
+ALTER TABLE payermax_capture_limits ADD COLUMN IF NOT EXISTS refused boolean NOT NULL DEFAULT false;
 """
 
-# One statement per flush. SET sees the old row, so the cut test is evaluated once, consistently.
-# A cut applies only if no other worker cut within the last round trip ($cooldown seconds).
+# One statement per flush; SET sees the old row, so every test reads the same state. The rule is
+# Aimd's (see .adaptive), on the fleet's own level: the permits in the row when a refusal lands.
+# A worker knows the limit only as of its last flush, so the level one worker knew when it sent a
+# refused request says little (measured: stale views turned every other step back into a cut).
+# * ``cuts`` is the epoch (0: slow start). A vote names the epoch its requests were sent in: it cuts
+#   only if nobody cut since, so one congestion episode is one cut for the whole fleet.
+# * Slow start overshoots by up to 2x before the first refusal lands: it ends halving, as TCP's.
+# * The limit grows only while the fleet uses it (seats in use within ``slack`` of it): a worker
+#   learns the limit a flush late and takes seats a poll later, and a limit that grows on answers
+#   alone ran ahead of the captures in flight to 2.4x the gateway's before the first refusal.
 _FLUSH = """
-UPDATE payermax_capture_limits SET
+WITH seats AS (
+    SELECT count(*) AS in_use FROM payermax_capture_seats
+    WHERE name = %(name)s AND holder IS NOT NULL AND lease_until > now()
+), vote AS (
+    SELECT %(epoch)s::bigint AS epoch, %(rate)s::boolean AS rate, %(cut)s::float8 AS factor
+)
+UPDATE payermax_capture_limits l SET
     value = CASE
-        WHEN %(cut)s::float8 IS NOT NULL AND last_cut < now() - make_interval(secs => %(cooldown)s)
-            THEN GREATEST(floor, value * CASE WHEN w_max IS NULL THEN LEAST(0.5, %(cut)s::float8)
-                                             ELSE %(cut)s::float8 END)
-        WHEN %(cut)s::float8 IS NOT NULL THEN value
-        WHEN w_max IS NULL THEN LEAST(ceiling, value + %(n)s)
-        ELSE LEAST(ceiling, value + %(inc)s * %(n)s / GREATEST(value, 1)
-             / CASE WHEN value >= w_max - %(band)s THEN %(slow)s ELSE 1 END)
+        WHEN l.cuts = vote.epoch THEN GREATEST(l.floor, CASE
+            WHEN vote.rate AND l.cuts = 0 THEN l.value * LEAST(0.5, vote.factor)
+            WHEN vote.rate AND floor(l.value) >= l.w_max THEN floor(l.value) - 1
+            ELSE l.value * vote.factor END)
+        WHEN seats.in_use + %(slack)s < l.value THEN l.value
+        WHEN l.cuts = 0 THEN LEAST(l.ceiling, l.value + %(n)s)
+        ELSE LEAST(l.ceiling, l.value + %(inc)s * %(n)s / GREATEST(l.value, 1)
+             / CASE WHEN l.value >= l.w_max - %(band)s AND l.value < l.w_max + 1 THEN %(slow)s ELSE 1 END)
     END,
-    w_max = CASE
-        WHEN (%(rate)s OR w_max IS NULL) AND %(cut)s::float8 IS NOT NULL
-             AND last_cut < now() - make_interval(secs => %(cooldown)s) THEN value
-        ELSE w_max END,
-    cuts = cuts + CASE
-        WHEN %(cut)s::float8 IS NOT NULL AND last_cut < now() - make_interval(secs => %(cooldown)s)
-            THEN 1 ELSE 0 END,
-    last_cut = CASE
-        WHEN %(cut)s::float8 IS NOT NULL AND last_cut < now() - make_interval(secs => %(cooldown)s)
-            THEN now() ELSE last_cut END,
+    w_max = CASE WHEN l.cuts = vote.epoch AND vote.rate AND l.cuts > 0 THEN floor(l.value) ELSE l.w_max END,
+    cuts = l.cuts + CASE WHEN l.cuts = vote.epoch THEN 1 ELSE 0 END,
+    refused = l.refused OR %(refused)s,
     updated_at = now()
-WHERE name = %(name)s
-RETURNING value
+FROM seats, vote
+WHERE l.name = %(name)s
+RETURNING l.value, l.cuts, l.refused
 """
+
+#: seats in use this close to the limit count as using it
+_SLACK = 2
 
 
 class FleetLimit:
     """The AIMD limit in a database row, shared by every worker of every machine.
 
-    Workers call :meth:`success` / :meth:`rate_limited` as answers come back and :meth:`flush`
-    every ``interval`` (done by :meth:`run`); ``permits`` is the fleet-wide number of requests
-    allowed in flight, which the queue enforces when it claims work.
+    The same rule as :class:`~.adaptive.Aimd`, with the state in the row: workers report answers
+    (:meth:`success`, :meth:`rate_limited`, each with the :meth:`stamp` its request was sent under)
+    and :meth:`flush` them in one UPDATE, at once after a refusal and every ``interval`` otherwise
+    (:meth:`run`); ``permits`` is the fleet-wide number of requests allowed in flight, which the
+    seats of the same ``name`` enforce (:class:`FleetSemaphore`). Latency is judged per worker (its
+    own loop's lag is its own) and only votes.
     """
 
-    def __init__(self, conn: psycopg.AsyncConnection[TupleRow], name: str, settings: AimdSettings) -> None:
+    def __init__(
+        self,
+        conn: psycopg.AsyncConnection[TupleRow],
+        name: str,
+        settings: AimdSettings,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._conn = conn
         self.name = name
         self.settings = settings
         self.value = settings.start()
+        self.epoch = 0  # the row's cuts as of the last flush
+        self.refused = False  # the gateway has refused (fleet-wide, as of the last flush)
+        self.latency = settings.watch()
+        self.lag = LoopLag(lambda: True)  # sampled by run()
+        self._clock = clock
+        self._since = -math.inf  # when this worker learnt the current epoch
         self._successes = 0
-        self._refusals = 0
-        self._cut: float | None = None
-        self._rate = False
-        self._local = Aimd(settings)  # latency baseline and round-trip estimate only
-        self._last_cut_seen = -math.inf
-        self._clock = time.monotonic
+        self._saw_refusal = False
+        self._vote: tuple[int, bool] | None = None  # (epoch, a refusal's)
+        self._voted = asyncio.Event()
+        self.interval = 0.05  # between flushes (run's); every worker of a fleet uses the same
 
     @property
     def permits(self) -> int:
         return max(self.settings.floor, int(self.value))
 
+    @property
+    def round_trip(self) -> float:
+        """The best round trip seen recently (50 ms before any)."""
+        return self.latency.baseline or 0.05
+
+    def stamp(self) -> int | None:
+        """The epoch a request sent now belongs to; None while the fleet drains after a cut.
+
+        Seats above a lowered limit are handed back only as their captures finish, and the other
+        workers hear of the cut only at their next flush and keep filling seats until then: for a
+        flush interval and a round trip after this worker heard of it, the fleet may still have
+        more in flight than the new limit, and a refusal then is that drain, not news.
+        """
+        if self._clock() - self._since < self.interval + (self.latency.smoothed or 0.0):
+            return None
+        return self.epoch
+
     async def setup(self) -> None:
         """Create the row once; an existing row keeps its learnt value (a restart resumes)."""
-        await _install(self._conn, _LIMITS_SCHEMA)
+        await install(self._conn, _LIMITS_SCHEMA + SEATS_SCHEMA)  # the flush counts seats in use
         await self._conn.execute(
             "INSERT INTO payermax_capture_limits (name, value, floor, ceiling) VALUES (%s, %s, %s, %s) "
             "ON CONFLICT (name) DO UPDATE SET floor = EXCLUDED.floor, ceiling = EXCLUDED.ceiling, "
@@ -302,42 +143,39 @@ class FleetLimit:
         )
         await self.flush()
 
-    def success(self, started: float, latency: float) -> None:
-        local = self._local
-        local.baseline = latency if local.baseline is None else min(local.baseline, latency)
-        local.smoothed = latency if local.smoothed is None else 0.8 * local.smoothed + 0.2 * latency
-        if (
-            local.smoothed > local.baseline * self.settings.latency_tolerance
-            and started >= self._last_cut_seen
-        ):
-            self._want_cut(self.settings.latency_decrease, rate=False)
-        else:
+    def success(self, stamp: int | None, latency: float) -> None:
+        """An answer ``latency`` s after its request was sent under ``stamp``."""
+        speed = self.latency.observe(latency, self._clock(), lag=self.lag.lag, answers=self.permits)
+        if speed is Speed.FAST:
             self._successes += 1
+        elif speed is Speed.CONGESTED and not self.refused and stamp == self.epoch:
+            self._want_cut(self.epoch, rate=False)
+        # else slow: no increase from this answer
 
-    def rate_limited(self, started: float) -> None:
-        if started >= self._last_cut_seen:
-            self._refusals += 1
-            self._want_cut(self.settings.decrease, rate=True)
+    def rate_limited(self, stamp: int | None) -> None:
+        """A refusal of a request sent under ``stamp``."""
+        self._saw_refusal = True
+        if stamp == self.epoch:  # older ones: the row ignores them too
+            self._want_cut(stamp, rate=True)
 
-    def _want_cut(self, factor: float, *, rate: bool) -> None:
-        self._cut = factor if self._cut is None else min(self._cut, factor)
-        self._rate = self._rate or rate
+    def _want_cut(self, epoch: int, *, rate: bool) -> None:
+        self._vote = (epoch, rate or (self._vote is not None and self._vote[1]))
+        self._voted.set()
 
     async def flush(self) -> int:
-        cooldown = self._local.smoothed or 0.05
-        n, cut, rate, refused = self._successes, self._cut, self._rate, self._refusals
-        self._successes, self._cut, self._rate, self._refusals = 0, None, False, 0
-        if cut is not None and refused:
-            # Signals reach the row up to one flush late, so the limit can be well past the gateway's
-            # when the first refusals land: cut at least to the share that got through.
-            cut = min(cut, max(0.25, n / (n + refused)))
+        n, vote, saw_refusal = self._successes, self._vote, self._saw_refusal
+        self._successes, self._vote, self._saw_refusal = 0, None, False
+        self._voted.clear()
         s = self.settings
+        epoch, rate = vote if vote is not None else (None, False)
         cur = await self._conn.execute(
             _FLUSH,
             {
-                "cut": cut,
+                "epoch": epoch,
+                "cut": s.decrease if rate else s.latency_decrease,
                 "rate": rate,
-                "cooldown": cooldown,
+                "refused": saw_refusal,
+                "slack": _SLACK,
                 "inc": s.increase,
                 "n": n,
                 "band": s.cautious_band,
@@ -348,19 +186,32 @@ class FleetLimit:
         row = await cur.fetchone()
         if row is None:
             raise LookupError(f"no fleet limit named {self.name!r}; call setup() first")
-        value = row[0]
+        value, cuts, refused = row
         assert isinstance(value, float)
-        if value < self.value:  # someone cut: answers to requests sent before now are old news
-            self._last_cut_seen = self._clock()
-        self.value = value
+        if cuts != self.epoch:
+            self._since = self._clock()
+            self.latency.reset()  # the next slow verdict needs a fresh round trip
+        self.value, self.epoch, self.refused = value, int(cuts), bool(refused)
         return self.permits
 
-    async def run(self, interval: float = 0.02, on_change: Callable[[int], None] | None = None) -> None:
-        """Flush forever (cancel to stop); ``on_change`` hears every new permit count."""
+    async def run(
+        self, interval: float | None = None, on_change: Callable[[int], None] | None = None
+    ) -> None:
+        """Flush forever (cancel to stop): at once after a vote to cut, else every ``interval``.
+
+        ``on_change`` hears every new permit count. The timed wait doubles as the loop's lag probe.
+        """
+        if interval is not None:
+            self.interval = interval
+        loop = asyncio.get_running_loop()
         last = -1
         while True:
             permits = await self.flush()
             if on_change is not None and permits != last:
                 on_change(permits)
                 last = permits
-            await asyncio.sleep(interval)
+            due = loop.time() + self.interval
+            try:
+                await asyncio.wait_for(self._voted.wait(), self.interval)
+            except asyncio.TimeoutError:
+                self.lag.sample(loop.time() - due)

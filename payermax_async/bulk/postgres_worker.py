@@ -123,28 +123,32 @@ async def run_worker(
             rid, amount, currency, sends = row
             result = error = None
             async with seats.seat() if seats is not None else contextlib.nullcontext(0):
+                stamp = fleet.stamp() if fleet is not None else None  # the limit's epoch it is sent in
                 started = time.monotonic()
                 try:
                     result = await send(otn, Decimal(str(amount)), str(currency), request_id=str(rid))
                 except Exception as exc:  # every failure becomes an outcome; nothing escapes to pgqueuer
                     error = exc
                 finished = time.monotonic()
+                refused = isinstance(error, ApiError) and error.code == RATE_LIMIT_CODE
+                if fleet is not None and result is not None:
+                    fleet.success(stamp, finished - started)
+                elif fleet is not None and refused:
+                    fleet.rate_limited(stamp)
+                    # The gateway is full, so the next capture in this seat would be refused too: the
+                    # seat rests one round trip, or it cycles a refusal every few ms (measured: 20 per
+                    # episode) until every worker has heard of the cut.
+                    await asyncio.sleep(fleet.round_trip)
             stats.sent += 1
             if result is not None:
                 status = result_status(result)
-                if fleet is not None:
-                    fleet.success(started, finished - started)
             else:
                 assert error is not None
                 status = outcome_status(error)
-                if isinstance(error, ApiError) and error.code == RATE_LIMIT_CODE:
-                    stats.rate_limited += 1
-                    if fleet is not None:
-                        fleet.rate_limited(started)
+                stats.rate_limited += refused
             state = _STATE.get(status, "unknown")
             item = CaptureItem(otn, str(amount), str(currency), str(rid))
             enc = encode_outcome(CaptureOutcome(item, status, str(rid), result=result, error=error))
-            refused = isinstance(error, ApiError) and error.code == RATE_LIMIT_CODE
             async with pool.connection() as conn:
                 await conn.execute(
                     "UPDATE payermax_captures SET state = %s, capture_no = %s, result = %s, "

@@ -302,6 +302,7 @@ async def _worker(plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
                 rate_limit=plan.rate,
                 journal=journal,
                 run_id=plan.run_id,
+                adaptive=False,  # each process has a share of one limit; adaptive control is one loop's
             )
             async for outcome in outcomes:
                 pending.append(_flatten(outcome))

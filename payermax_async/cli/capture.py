@@ -84,9 +84,19 @@ def add_capture(subparsers: Any) -> None:
     p.add_argument("--queue", help="postgresql://...: only enqueue, for `worker` processes (see `status`)")
     p.add_argument("--batch", default="default", help="with --queue: a name for this set of orders")
     p.add_argument("--output", "-o", help="write one CSV row per input row with its outcome ('-': stdout)")
-    p.add_argument("--concurrency", "-c", type=positive_int, default=32, help="captures in flight (32)")
     p.add_argument(
-        "--adaptive", action="store_true", help="find the gateway's limit; --concurrency is the ceiling"
+        "--concurrency",
+        "-c",
+        type=positive_int,
+        default=32,
+        help="the most captures in flight (32); the run finds the gateway's limit below it",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--adaptive", action="store_true", help="find the gateway's limit (the default)")
+    mode.add_argument(
+        "--fixed",
+        action="store_true",
+        help="exactly --concurrency in flight, no probing (the default with --processes > 1)",
     )
     p.add_argument("--rate-limit", type=_positive_float, help="at most this many captures started per second")
     p.add_argument("--processes", "-p", type=positive_int, default=1, help="worker processes (1)")
@@ -115,6 +125,7 @@ def run_capture(args: argparse.Namespace) -> int:
     if args.adaptive and args.processes > 1:
         print("payermax-async capture: --adaptive runs on one process (or use --queue and workers)", file=err)
         return EXIT_USAGE
+    args.adaptive = not args.fixed and args.processes == 1
     try:
         options = load_client_options(args.config, os.environ)
         options.update(timeout=args.timeout, max_retries=args.max_retries)

@@ -102,12 +102,19 @@ def add_worker(subparsers: Any) -> None:
     p.add_argument(
         "--fleet-limit",
         type=positive_int,
-        help="captures in flight across every worker; with --adaptive the ceiling (default 100)",
+        help="the most captures in flight across every worker (100); the fleet finds the gateway's "
+        "limit below it",
     )
-    p.add_argument(
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
         "--adaptive",
         action="store_true",
-        help="find the gateway's concurrency limit (fleet-wide AIMD on TOO_MANY_REQUEST)",
+        help="find the gateway's concurrency limit, fleet-wide (the default)",
+    )
+    mode.add_argument(
+        "--fixed",
+        action="store_true",
+        help="exactly --fleet-limit in flight across the fleet (none without it), no probing",
     )
     p.add_argument(
         "--heartbeat", type=_positive_float, default=30.0, help="seconds before a dead worker's claims return"
@@ -157,7 +164,7 @@ async def _work(args: argparse.Namespace, spec: ClientSpec) -> Any:
         await queue.close()
     async with contextlib.AsyncExitStack() as stack:
         limit: int | FleetLimit = args.fleet_limit or 0
-        if args.adaptive:
+        if not args.fixed:
             conn = await stack.enter_async_context(
                 await psycopg.AsyncConnection.connect(args.queue, autocommit=True)
             )

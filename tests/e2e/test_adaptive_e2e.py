@@ -36,6 +36,27 @@ async def test_refusals_are_sent_again_under_the_same_request_id(
     assert refused and all(not r.processed for r in refused)
 
 
+async def test_capture_many_finds_the_simulators_concurrency_limit(
+    payermax_simulator: GatewaySimulator,
+) -> None:
+    from payermax_async.bulk import CaptureItem
+
+    sim = payermax_simulator
+    items = [CaptureItem(f"LIM{i}", "3.00", "USD") for i in range(120)]
+    for item in items:
+        sim.authorize(item.out_trade_no, "3.00", "USD")
+    sim.set_limit("capture", 3)  # the simulator counts captures in flight itself
+    sim.inject(Fault(FaultKind.DELAY, api_name="capture", delay=0.01, probability=1.0))
+    async with sim.client(max_retries=0) as client:
+        outcomes = [o async for o in client.capture_many(items, concurrency=50, adaptive=True)]
+    assert [o.status for o in outcomes] == [OutcomeStatus.CAPTURED] * 120
+    assert all(len(sim.captures_of(i.out_trade_no)) == 1 for i in items)
+    requests = sim.requests_for("capture")
+    refused = [r for r in requests if r.code == "TOO_MANY_REQUEST"]
+    assert refused and all(not r.processed for r in refused)
+    assert len(refused) <= 0.2 * len(requests)  # a ceiling of 50 over a limit of 3: found, not hammered
+
+
 async def test_capture_command_adaptive(
     payermax_simulator: GatewaySimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -54,10 +75,19 @@ async def test_capture_command_adaptive(
         ("PAYERMAX_BASE_URL", "base_url"),
     ]:
         monkeypatch.setenv(env, options[key])
-    argv = ["capture", "-i", str(source), "--adaptive", "-c", "8", "--max-retries", "0", "-q"]
+    argv = ["capture", "-i", str(source), "-c", "8", "--max-retries", "0", "-q"]  # adaptive by default
     assert await asyncio.to_thread(main, argv) == 0
     assert all(len(sim.captures_of(f"A{i}")) == 1 for i in range(30))
-    assert main([*argv, "--processes", "2"]) == 2  # adaptive is one process's control
+    assert main([*argv, "--adaptive", "--processes", "2"]) == 2  # adaptive is one process's control
+    with pytest.raises(SystemExit):
+        main([*argv, "--adaptive", "--fixed"])
+    # --fixed leaves a refusal to the client's retries (none here): those orders are not captured
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text("out_trade_no,amount,currency\n" + "".join(f"F{i},2.00,USD\n" for i in range(30)))
+    for i in range(30):
+        sim.authorize(f"F{i}", "2.00", "USD")
+    assert await asyncio.to_thread(main, ["capture", "-i", str(fixed), "--fixed", *argv[3:]]) != 0
+    assert 0 < sum(len(sim.captures_of(f"F{i}")) for i in range(30)) < 30
 
 
 def test_the_core_install_needs_no_postgres_packages(tmp_path: Path) -> None:

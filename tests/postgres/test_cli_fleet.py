@@ -40,8 +40,15 @@ async def test_enqueue_work_and_report_from_the_database(
     bad.write_text("out_trade_no,amount,currency\nORD0000,9.99,USD\nX,abc,USD\n", encoding="utf-8")
     assert await cli("capture", "--queue", dsn, "--input", str(bad)) == 1  # a conflict, a bad row
     assert await cli("status", "--queue", dsn) == 3  # queued, not captured yet
-    worker = ["worker", "--queue", dsn, "--adaptive", "--fleet-limit", "8", "--heartbeat", "5", "-c", "8"]
+    worker = ["worker", "--queue", dsn, "--fleet-limit", "8", "--heartbeat", "5", "-c", "8"]
     assert await cli(*worker) == 0
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(dsn) as conn:  # adaptive by default: the limit's row
+        cur = await conn.execute(
+            "SELECT ceiling, refused FROM payermax_capture_limits WHERE name = 'capture:default'"
+        )
+        assert await cur.fetchone() == (8, True)  # --fleet-limit is the ceiling; refusals were seen
     out = tmp_path / "out.csv"
     assert await cli("status", "--queue", dsn, "--output", str(out)) == 0
     with out.open(newline="", encoding="utf-8") as f:

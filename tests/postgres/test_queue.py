@@ -18,6 +18,8 @@ import pytest
 
 from payermax_async import PayerMaxClient, RetryPolicy
 from payermax_async.bulk import CaptureItem
+from payermax_async.bulk.adaptive import AimdSettings
+from payermax_async.bulk.fleet import FleetLimit
 from payermax_async.bulk.postgres import CaptureQueue
 from payermax_async.bulk.postgres_worker import run_worker
 from payermax_async.errors import InvalidRequestError
@@ -169,6 +171,42 @@ async def test_fleet_limit_holds_at_the_gateway_across_workers(
         current += step
         peak = max(peak, current)
     assert 2 <= peak <= 3  # the limit was used, never passed
+    await q.close()
+
+
+async def test_adaptive_fleet_finds_the_simulators_limit_and_captures_each_order_once(
+    dsn: str, payermax_simulator: GatewaySimulator
+) -> None:
+    import psycopg
+
+    sim = payermax_simulator
+    items = authorize(sim, 150)
+    sim.set_limit("capture", 4)  # the simulator's own count of captures in flight
+    sim.inject(Fault(FaultKind.DELAY, api_name="capture", delay=0.02, probability=1.0))
+    q = await open_queue(dsn)
+    await q.enqueue(items)
+    settings = AimdSettings(ceiling=40)
+    async with (
+        await psycopg.AsyncConnection.connect(dsn, autocommit=True) as c1,
+        await psycopg.AsyncConnection.connect(dsn, autocommit=True) as c2,
+        fast_client(sim) as a,
+        fast_client(sim) as b,
+    ):
+        limits = [FleetLimit(c1, "adaptive", settings), FleetLimit(c2, "adaptive", settings)]
+        for limit in limits:
+            await limit.setup()
+        stats = await asyncio.gather(
+            run_worker(dsn, a, concurrency=20, limit=limits[0], heartbeat_timeout=5),
+            run_worker(dsn, b, concurrency=20, limit=limits[1], heartbeat_timeout=5),
+        )
+        await limits[0].flush()
+    assert await q.status() == {"captured": 150}
+    exactly_once(sim, await request_ids(q))
+    refused = [r for r in sim.requests_for("capture") if r.code == "TOO_MANY_REQUEST"]
+    assert refused and all(not r.processed for r in refused)
+    assert sum(st.rate_limited for st in stats) == len(refused)
+    assert limits[0].epoch >= 1 and limits[0].refused
+    assert limits[0].permits <= 8  # found near the gateway's 4, far below the ceiling of 40
     await q.close()
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from payermax_async import PayerMaxClient
 from payermax_async.bulk import CaptureItem, OutcomeStatus, capture_many
-from payermax_async.bulk.adaptive import AdaptiveLimiter, Aimd, AimdSettings, refusals_back
+from payermax_async.bulk.adaptive import AdaptiveLimiter, Aimd, AimdSettings, Ticket, refusals_back
 from payermax_async.errors import ApiError, OutcomeUnknownError, ResponseLostError
 from payermax_async.types import CaptureResult, CaptureStatus
 
@@ -69,48 +69,164 @@ def test_settings_are_checked() -> None:
         AimdSettings(ceiling=5, decrease=1.0)
     with pytest.raises(ValueError, match="latency_tolerance"):
         AimdSettings(ceiling=5, latency_tolerance=1.0)
+    with pytest.raises(ValueError, match="latency_window"):
+        AimdSettings(ceiling=5, latency_window=0)
     assert AimdSettings(ceiling=3, initial=10).start() == 3.0
 
 
-def test_slow_start_doubles_then_the_first_refusal_halves() -> None:
+def test_slow_start_doubles_per_round_trip_while_the_limit_is_full() -> None:
     a = Aimd(AimdSettings(ceiling=100, initial=4))
     for _ in range(4):
-        a.success(started=0.0, latency=0.05, now=0.1)
+        a.success(0, 0.05, now=0.05)
     assert a.permits == 8
-    a.rate_limited(started=0.1, now=0.2)
-    assert (a.limit, a.w_max, a.cuts) == (4.0, 8.0, 1)
+    for _ in range(8):
+        a.success(0, 0.05, now=0.1)
+    assert a.permits == 16
+    for _ in range(8):  # answers while nothing waited for a seat: the limit was not the bottleneck
+        a.success(0, 0.05, now=0.15, limited=False)
+    assert a.permits == 16
 
 
-def test_one_cut_per_round_trip_and_additive_growth_after() -> None:
+def test_a_refusal_cuts_to_the_level_it_was_sent_at_and_ends_slow_start() -> None:
+    a = Aimd(AimdSettings(ceiling=100, initial=32))
+    a.rate_limited(0, level=21)  # sent as the 21st in flight
+    assert a.limit == pytest.approx(0.95 * 21) and (a.epoch, a.refused) == (1, True)
+    assert a.w_max is None  # slow start's level is a burst's: no cautious band around it
+    a.success(1, 0.05, now=1.0)
+    assert a.limit == pytest.approx(0.95 * 21 + 1 / (0.95 * 21))  # additive from now on
+
+
+def test_one_cut_per_episode_and_the_closed_epoch_can_only_deepen_it() -> None:
     a = Aimd(AimdSettings(ceiling=100, initial=40))
-    a.rate_limited(started=1.0, now=1.05)  # leaves slow start: 20
-    a.rate_limited(started=1.0, now=1.06)  # sent before the cut: already answered
-    assert (a.limit, a.cuts) == (20.0, 1)
-    a.rate_limited(started=1.1, now=1.2)  # sent after it: 0.9x
-    assert a.limit == pytest.approx(18.0) and a.cuts == 2
-    a.w_max = 100.0  # far from the last refusal: +1 per `limit` successes
-    for _ in range(18):
-        a.success(started=2.0, latency=0.05, now=2.1)
-    assert a.limit == pytest.approx(19.0, abs=0.05)
+    a.rate_limited(0, level=32)  # slow start's last burst: refusals come back in any order
+    assert a.limit == pytest.approx(0.95 * 32) and a.epoch == 1
+    for level in (30, 24, 21, 27):  # the same episode: each can only lower the cut to its level
+        a.rate_limited(0, level=level)
+    assert a.limit == pytest.approx(0.95 * 21) and a.epoch == 1
+    a.rate_limited(1, level=20)  # sent after the cut: a new episode
+    assert a.limit == pytest.approx(0.95 * 0.95 * 21) and a.epoch == 2 and a.w_max == pytest.approx(0.95 * 21)
+    before = a.limit
+    a.rate_limited(0, level=5)  # two epochs old: already answered
+    assert a.limit == before and a.epoch == 2
 
 
-def test_growth_slows_near_the_last_refusal_level_and_stops_at_the_ceiling() -> None:
-    s = AimdSettings(ceiling=21, cautious_slowdown=8.0)
-    assert s.grow(20.0, 20.0, w_max=21.0) == pytest.approx(20.125)
+def test_refused_where_it_was_refused_before_the_limit_steps_back_one() -> None:
+    a = Aimd(AimdSettings(ceiling=100, initial=21))
+    a.epoch = 1  # past slow start
+    a.rate_limited(1, level=21)
+    assert a.limit == pytest.approx(0.95 * 21) and a.w_max == 21
+    a.limit = 21.3
+    a.rate_limited(2, level=21)  # the gateway has not moved: back to the level that last worked
+    assert a.limit == 20.0 and a.epoch == 3
+    a.rate_limited(2, level=21)  # the same episode, the same level: nothing new
+    assert a.limit == 20.0
+    a.rate_limited(3, level=18)  # refused lower than before: the gateway's limit came down
+    assert a.limit == pytest.approx(0.95 * 18) and a.w_max == 18
+
+
+def test_growth_is_cautious_only_near_the_last_refusal_level() -> None:
+    s = AimdSettings(ceiling=60, cautious_slowdown=16.0)
+    assert s.grow(20.0, 20.0, w_max=21.0) == pytest.approx(20 + 1 / 16)
     assert s.grow(10.0, 10.0, w_max=21.0) == pytest.approx(11.0)
-    assert s.grow(20.9, 1000.0, w_max=50.0) == 21.0
+    assert s.grow(30.0, 30.0, w_max=21.0) == pytest.approx(31.0)  # past it: the gateway's limit grew
+    assert s.grow(22.0, 22.0, w_max=21.0) == pytest.approx(23.0)
+    assert s.grow(21.5, 21.5, w_max=21.0) == pytest.approx(21.5 + 1 / 16)  # at it: the next refusal is due
+    assert s.grow(10.0, 5.0, w_max=None, slow_start=True) == 15.0
+    assert s.grow(59.9, 1000.0, w_max=None, slow_start=True) == 60.0  # the ceiling
     assert s.cut(1.5, 0.5) == 1.0  # the floor
 
 
-def test_rising_latency_cuts_gently() -> None:
-    a = Aimd(AimdSettings(ceiling=100, initial=20))
-    a.w_max = 30.0
-    a.success(started=0.0, latency=0.05, now=0.05)
-    before = a.limit
-    for i in range(10):  # the gateway starts queueing: latency x4
-        a.success(started=1.0 + i, latency=0.2, now=1.2 + i)
-    assert a.cuts >= 1 and a.limit < before
-    assert a.limit > before * 0.95**10 - 1e-9
+def _slow(a: Aimd, n: int, latency: float, now: float, *, lag: float = 0.0) -> None:
+    for _ in range(n):
+        a.success(a.epoch, latency, now, lag=lag)
+
+
+def test_rising_latency_cuts_after_a_whole_round_trip_while_the_gateway_never_refused() -> None:
+    a = Aimd(AimdSettings(ceiling=100, initial=10))
+    a.epoch = 1  # past slow start
+    a.limit = 10.0
+    _slow(a, 10, 0.05, now=0.0)  # the baseline
+    grown = a.limit
+    _slow(a, 5, 1.0, now=1.0)  # slow, but not yet for a whole round trip
+    assert a.epoch == 1 and a.limit == grown
+    _slow(a, 10, 1.0, now=1.1)
+    assert a.epoch == 2 and a.limit == pytest.approx(grown * 0.95)
+
+
+def test_after_a_refusal_latency_only_stops_the_climb() -> None:
+    a = Aimd(AimdSettings(ceiling=100, initial=10))
+    a.rate_limited(0, level=11)
+    level = a.limit
+    _slow(a, 10, 0.05, now=0.0)
+    level = a.limit
+    _slow(a, 200, 1.0, now=1.0)  # slow for many round trips: no cut, no growth
+    assert (a.epoch, a.limit) == (1, level)
+
+
+def test_the_loops_own_lag_is_not_taken_for_the_gateways() -> None:
+    a = Aimd(AimdSettings(ceiling=100, initial=10))
+    a.epoch, a.limit = 1, 10.0
+    _slow(a, 10, 0.05, now=0.0)
+    _slow(a, 100, 0.2, now=1.0, lag=0.04)  # 4x the best, but the loop itself runs 40 ms late
+    assert a.epoch == 1 and a.limit > 10.0
+
+
+# ------------------------------------------------------------- the controller against a model gateway
+
+
+def _run(
+    aimd: Aimd,
+    limit: int,
+    rounds: int,
+    latency: Callable[[int], float] = lambda in_flight: 0.05,
+    lag: float = 0.0,
+) -> tuple[list[int], int, int]:
+    """Round trips against a gateway that allows ``limit`` in flight and refuses the rest at once
+    (refusals answer first, the highest level first, as a burst's may); demand never runs out.
+    Returns the permits per round trip, requests sent and refused."""
+    history: list[int] = []
+    sent = refused = 0
+    now = 0.0
+    for _ in range(rounds):
+        epoch, permits = aimd.epoch, aimd.permits
+        history.append(permits)
+        for level in range(permits, limit, -1):
+            aimd.rate_limited(epoch, level)
+        refused += max(0, permits - limit)
+        sent += permits
+        now += 0.05
+        for _ in range(min(permits, limit)):
+            aimd.success(epoch, latency(permits), now, lag=lag)
+    return history, sent, refused
+
+
+def test_against_a_refusing_gateway_it_runs_at_the_limit_with_few_refusals() -> None:
+    aimd = Aimd(AimdSettings(ceiling=100))
+    history, sent, refused = _run(aimd, limit=20, rounds=400)
+    assert history.index(16) == 2 and history[3] == 32  # slow start: 4, 8, 16, 32 ...
+    settled = history[10:]
+    assert max(settled) <= 21 and min(settled) >= 19
+    assert sum(min(p, 20) for p in settled) / (20 * len(settled)) >= 0.97
+    assert refused / sent <= 0.01
+
+
+def test_a_busy_workers_lag_does_not_hold_it_below_the_limit() -> None:
+    import random
+
+    rng = random.Random(7)
+    aimd = Aimd(AimdSettings(ceiling=100))
+    # the worker's loop runs 0-300 ms late: answers take 1-7x the gateway's 50 ms, at random
+    history, _, refused = _run(aimd, 20, 300, latency=lambda _: 0.05 + rng.uniform(0, 0.3), lag=0.15)
+    assert aimd.refused and refused > 0
+    assert sum(min(p, 20) for p in history[10:]) / (20 * len(history[10:])) >= 0.97
+
+
+def test_against_a_queueing_gateway_latency_stops_it_far_below_the_ceiling() -> None:
+    aimd = Aimd(AimdSettings(ceiling=200))
+    # never refuses; past 10 in flight each answer waits in its queue
+    history, _, refused = _run(aimd, 10_000, 300, latency=lambda n: 0.05 * max(1.0, n / 10))
+    assert refused == 0 and aimd.epoch > 0 and not aimd.refused
+    assert min(history[50:]) >= 10 and max(history[50:]) <= 45
 
 
 async def test_limiter_finds_the_limit_and_sends_refused_requests_again() -> None:
@@ -129,6 +245,77 @@ async def test_limiter_finds_the_limit_and_sends_refused_requests_again() -> Non
     assert lim.aimd.cuts >= 1 and lim.aimd.w_max is not None
     assert 4 <= lim.aimd.permits <= 10  # settled around the gateway's 8, far below the ceiling
     assert gw.peak <= 8
+
+
+async def test_limiter_hands_seats_out_in_order_and_a_cancelled_waiter_passes_its_seat_on() -> None:
+    lim = AdaptiveLimiter(Aimd(AimdSettings(ceiling=10, initial=2)))
+    first, second = await lim.acquire(), await lim.acquire()
+    assert (first.in_flight, second.in_flight, lim.in_flight) == (1, 2, 2)
+    order: list[str] = []
+
+    async def wait(name: str) -> None:
+        ticket = await lim.acquire()
+        order.append(name)
+        lim.release(ticket)
+
+    levels: list[int] = []
+
+    async def level() -> None:
+        ticket = await lim.acquire()
+        levels.append(ticket.in_flight)
+
+    a, b, c = (asyncio.create_task(wait(n)) for n in "abc")
+    await asyncio.sleep(0)
+    b.cancel()  # cancelled while waiting: it leaves the queue
+    await asyncio.sleep(0)
+    lim.release(first)  # no verdict: no signal, the limit stays 2
+    lim.release(second)
+    await asyncio.gather(a, c, return_exceptions=True)
+    assert order == ["a", "c"] and lim.in_flight == 0 and lim.aimd.limit == 2.0
+    assert not lim.lag.running  # idle: nothing left scheduled
+    held = [await lim.acquire(), await lim.acquire()]
+    burst = [asyncio.create_task(level()) for _ in range(2)]
+    await asyncio.sleep(0)
+    lim.aimd.limit = 4.0
+    for t in held:
+        lim.release(t)  # both waiters woken at once: each knows the level it was let in at
+    await asyncio.gather(*burst)
+    assert sorted(levels) == [2, 3] and lim.in_flight == 2  # not both the count when they ran (2)
+    lim.release(Ticket(0.0, 0, 1))
+    lim.release(Ticket(0.0, 0, 2))
+    lim.aimd.limit = 2.0
+
+    held = [await lim.acquire(), await lim.acquire()]
+    late = asyncio.create_task(lim.acquire())
+    await asyncio.sleep(0)
+    lim.release(held[0])  # hands the seat to `late`...
+    late.cancel()  # ...which is cancelled before it runs: the seat goes back
+    with pytest.raises(asyncio.CancelledError):
+        await late
+    assert lim.in_flight == 1
+    lim.release(held[1])
+    assert lim.in_flight == 0
+
+
+async def test_only_a_full_limit_grows() -> None:
+    lim = AdaptiveLimiter(Aimd(AimdSettings(ceiling=10, initial=4)), clock=lambda: 0.0)
+    for _ in range(3):  # one at a time: the limit of 4 was never in the way
+        async with lim.slot() as ticket:
+            ticket.ok()
+    assert lim.aimd.limit == 4.0 and lim.succeeded == 3
+    tickets = [await lim.acquire() for _ in range(4)]
+    for t in tickets:
+        t.ok()
+        lim.release(t)
+    assert lim.aimd.limit == 5.0  # only the first answer came while all 4 seats were taken
+
+
+def test_a_request_refused_again_backs_off_more_each_time_up_to_a_second() -> None:
+    lim = AdaptiveLimiter(Aimd(AimdSettings(ceiling=10)))
+    assert [lim.backoff(n) for n in (2, 3, 4)] == [0.05, 0.1, 0.2]
+    assert lim.backoff(30) == 1.0
+    lim.aimd.latency.observe(0.2, 0.0)
+    assert lim.backoff(2) == 0.2  # one round trip at first
 
 
 async def test_limiter_raises_other_errors_and_a_refusal_past_the_bound() -> None:

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from payermax_async import InvalidRequestError, PayerMaxClient
 from payermax_async.types import MerchantInfo, UserInfo
-from payermax_async.types.links import CreatePaybylinkGoodsDetail
 
-from ..support import Keys, Reply, ScriptedGateway
+from ..support import Keys, Reply, ScriptedGateway, paybylink_args
 
 BASE = "http://127.0.0.1:9/aggregate-pay/api/gateway/"
 
@@ -56,25 +54,7 @@ async def test_payment_link_keeps_the_callers_id_and_sends_string_prices(
 ) -> None:
     gateway.post(BASE + "createPaybylink", callback=lambda url, **kw: reply(keys, {"merchantLinkId": "L_1"}))
     await client.payment_links.create(
-        merchant_link_id="L_1",
-        link_type="ONETIME",
-        country="SA",
-        currency="SAR",
-        total_amount="10.50",
-        description="Order 3",
-        user_info=UserInfo(user_id="u1"),
-        goods_details=[
-            CreatePaybylinkGoodsDetail(
-                goods_name="Cup",
-                goods_description="A cup",
-                quantity="1",
-                price=Decimal("10.50"),
-                goods_currency="SAR",
-                show_url="https://merchant.test/cup",
-            )
-        ],
-        merchant_info=MerchantInfo(contact_email="shop@merchant.test"),
-        notify_url="https://merchant.test/notify",
+        **paybylink_args(),
         version="1.2",
     )
     [env] = sent(gateway)

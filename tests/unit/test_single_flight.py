@@ -13,10 +13,8 @@ from typing import Any
 import pytest
 
 from payermax_async import ApiError, CaptureResult, PayerMaxClient, ResponseLostError
-from payermax_async.types import MerchantInfo, UserInfo
-from payermax_async.types.links import CreatePaybylinkGoodsDetail
 
-from ..support import URL, Keys, Reply, ScriptedGateway, capture_data, reply
+from ..support import URL, Keys, Reply, ScriptedGateway, capture_data, paybylink_args, reply
 
 LINKS = "http://127.0.0.1:9/aggregate-pay/api/gateway/"
 
@@ -109,25 +107,7 @@ async def test_the_raw_answer_of_a_reconciled_call_is_the_querys(
     found = {"linkId": "LK_9", "merchantLinkId": "L_1", "totalAmount": "10.5", "currency": "SAR"}
     gateway.post(LINKS + "queryPaybylink", callback=lambda url, **kw: reply(keys, data=found))
     raw = await client.with_raw_response.payment_links.create(
-        merchant_link_id="L_1",
-        link_type="ONETIME",
-        country="SA",
-        currency="SAR",
-        total_amount="10.50",
-        description="Order 3",
-        user_info=UserInfo(user_id="u1"),
-        goods_details=[
-            CreatePaybylinkGoodsDetail(
-                goods_name="Cup",
-                goods_description="A cup",
-                quantity="1",
-                price=Decimal("10.50"),
-                goods_currency="SAR",
-                show_url="https://merchant.test/cup",
-            )
-        ],
-        merchant_info=MerchantInfo(contact_email="shop@merchant.test"),
-        notify_url="https://merchant.test/notify",
+        **paybylink_args(),
     )
     assert raw.parse().reconciled and raw.parse().link_id == "LK_9"
     assert json.loads(raw.content)["data"]["linkId"] == "LK_9"

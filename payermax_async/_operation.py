@@ -1,0 +1,54 @@
+"""What one call asks the pipeline for: the operation it names and the options it overrides.
+
+Kept apart from the pipeline so that the operations layer, the bulk engine and the client can name
+an operation and its options without reaching into the machinery that runs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from .endpoints import ENDPOINTS
+from .errors import InvalidRequestError
+
+__all__ = ["DEFAULT_VERSION", "DEFAULT_VERSIONS", "Operation", "RequestOptions"]
+
+T = TypeVar("T")
+
+# The endpoint table's default version per apiName (a variant may say otherwise: Operation.version);
+# an apiName the schema lacks (``call()``) is sent as 1.4.
+DEFAULT_VERSIONS: dict[str, str] = {e.api_name: e.version for e in ENDPOINTS.values() if e.variant is None}
+DEFAULT_VERSION = "1.4"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation(Generic[T]):
+    """An API operation: its name, what its ``data`` decodes into, which id makes it idempotent,
+    and its default version (the endpoint table's, for the variant; None: DEFAULT_VERSIONS)."""
+
+    api_name: str
+    result_type: type[T]
+    id_field: str | None = None  # the ids key that identifies this request to the gateway
+    version: str | None = None
+    app_id_field: str = "appId"  # the envelope's name for the app id (Endpoint.app_id_field)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestOptions:
+    """One call's overrides of the client's defaults; ``None`` means "the client's"."""
+
+    timeout: float | None = None
+    max_retries: int | None = None
+    version: str | None = None
+    deadline: float | None = None
+    #: False: a TOO_MANY_REQUEST refusal comes back to the caller (an adaptive limiter's signal)
+    retry_rate_limited: bool = True
+
+    def check(self) -> None:
+        if self.timeout is not None and not self.timeout > 0:
+            raise InvalidRequestError("timeout must be > 0", field="timeout")
+        if self.max_retries is not None and self.max_retries < 0:
+            raise InvalidRequestError("max_retries must be >= 0", field="max_retries")
+        if self.deadline is not None and not self.deadline > 0:
+            raise InvalidRequestError("deadline must be > 0", field="deadline")

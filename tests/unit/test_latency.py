@@ -1,0 +1,85 @@
+"""The latency signal: slow only past the recent best times the tolerance plus the loop's own lag,
+congested only when that lasts a round trip; and the loop-lag probe that runs only while busy."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from payermax_async.bulk.latency import FLOOR, LAG_WEIGHT, LatencyWatch, LoopLag, Speed
+
+
+def test_settings_are_checked() -> None:
+    with pytest.raises(ValueError, match="tolerance"):
+        LatencyWatch(1.0)
+    with pytest.raises(ValueError, match="window"):
+        LatencyWatch(3.0, window=0)
+
+
+def test_congested_only_after_a_whole_round_trip_of_slow_answers() -> None:
+    w = LatencyWatch(3.0)
+    assert w.baseline is None
+    assert w.observe(0.05, 0.0, answers=4) is Speed.FAST
+    assert w.baseline == 0.05 and w.threshold(0.0) == pytest.approx(0.15)
+    speeds = [w.observe(1.0, 0.1, answers=4) for _ in range(4)]
+    assert speeds == [Speed.SLOW, Speed.SLOW, Speed.SLOW, Speed.CONGESTED]
+    w.reset()  # after a cut the count starts again
+    assert w.observe(1.0, 0.2, answers=4) is Speed.SLOW
+    for _ in range(30):  # answers fast again: the average comes down, the count resets
+        w.observe(0.05, 0.3, answers=4)
+    assert w.observe(0.05, 0.3, answers=4) is Speed.FAST
+
+
+def test_sub_millisecond_round_trips_are_noise() -> None:
+    w = LatencyWatch(3.0)
+    w.observe(0.000_002, 0.0)  # a gateway on the same machine: microseconds
+    assert w.threshold(0.0) == pytest.approx(3 * FLOOR)
+    assert all(w.observe(0.000_5, 0.0) is Speed.FAST for _ in range(10))
+
+
+def test_the_loops_lag_raises_the_bar() -> None:
+    w = LatencyWatch(3.0)
+    w.observe(0.05, 0.0)
+    assert w.threshold(0.05) == pytest.approx(0.15 + LAG_WEIGHT * 0.05)
+    for _ in range(20):
+        assert w.observe(0.2, 1.0, lag=0.05) is Speed.FAST  # 4x the best, all of it the loop's
+    assert w.observe(0.2, 1.0, lag=0.0) is Speed.CONGESTED
+
+
+def test_the_best_is_the_recent_best() -> None:
+    w = LatencyWatch(3.0, window=10.0)
+    w.observe(0.001, 0.0)  # one freak fast answer
+    w.observe(0.05, 5.0)
+    assert w.baseline == 0.001
+    w.observe(0.05, 12.0)  # the next window: the last one's best still counts
+    assert w.baseline == 0.001
+    w.observe(0.06, 21.0)  # two windows on: forgotten
+    assert w.baseline == 0.05
+    w.observe(0.07, 100.0)  # nothing for a long while: nothing before counts
+    assert w.baseline == 0.07
+
+
+async def test_the_lag_probe_runs_only_while_busy() -> None:
+    busy = True
+    probe = LoopLag(lambda: busy, interval=0.001)
+    probe.start()
+    probe.start()  # already running: one chain only
+    assert probe.running
+    await asyncio.sleep(0.005)  # later timers fire after the probe's
+    assert probe.running and probe.lag >= 0.0
+    busy = False
+    await asyncio.sleep(0.005)
+    assert not probe.running  # it stopped itself
+    probe.start()
+    probe.stop()
+    assert not probe.running
+    probe.stop()  # stopping twice is harmless
+
+
+def test_lag_samples_are_smoothed_and_never_negative() -> None:
+    probe = LoopLag(lambda: False)
+    probe.sample(0.1)
+    assert probe.lag == pytest.approx(0.02)
+    probe.sample(-1.0)  # a timer cannot run early; a clock that says so is ignored
+    assert probe.lag == pytest.approx(0.016)
