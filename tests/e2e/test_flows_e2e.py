@@ -146,22 +146,16 @@ async def test_direct_card_at_once_and_with_3ds(
     stack: tuple[GatewaySimulator, Webhook], client: PayerMaxClient
 ) -> None:
     sim, hook = stack
-    common: dict[str, Any] = {
-        "subject": "s",
-        "user_id": "u1",
-        "integrate": "Direct_Payment",
-        "terminal_type": "WEB",
-    }
     instant = await client.order_and_pay(
-        "CARD_1", "10.00", "USD", country="US", payment_detail=card(), **common
+        "CARD_1", "10.00", "USD", country="US", payment_detail=card(), **DIRECT
     )
     assert instant.status is PaymentStatus.SUCCESS
     declined = await client.order_and_pay(
-        "CARD_2", "10.00", "USD", country="US", payment_detail=card("4000000000000002"), **common
+        "CARD_2", "10.00", "USD", country="US", payment_detail=card("4000000000000002"), **DIRECT
     )
     assert declined.status is PaymentStatus.FAILED
     challenged = await client.order_and_pay(
-        "CARD_3", "10.00", "USD", country="US", payment_detail=card("4000000000003220"), **common
+        "CARD_3", "10.00", "USD", country="US", payment_detail=card("4000000000003220"), **DIRECT
     )
     assert challenged.status is PaymentStatus.PENDING and "/cashier/3ds/" in str(challenged.redirect_url)
     await open_page(str(challenged.redirect_url))
@@ -179,21 +173,15 @@ async def test_alternative_methods_answer_a_qr_code_or_a_virtual_account(
     stack: tuple[GatewaySimulator, Webhook], client: PayerMaxClient
 ) -> None:
     sim, hook = stack
-    common: dict[str, Any] = {
-        "subject": "s",
-        "user_id": "u1",
-        "integrate": "Direct_Payment",
-        "terminal_type": "WEB",
-    }
     qr = await client.order_and_pay(
         "APM_QR", "15000", "IDR", country="ID",
-        payment_detail=PaymentDetail(payment_method_type="QR", target_org="QRIS", buyer_info=BUYER), **common,
+        payment_detail=PaymentDetail(payment_method_type="QR", target_org="QRIS", buyer_info=BUYER), **DIRECT,
     )  # fmt: skip
     assert qr.status is PaymentStatus.PENDING and qr.qr_code_url
     va = await client.order_and_pay(
         "APM_VA", "15000", "IDR", country="ID",
         payment_detail=PaymentDetail(payment_method_type="BANK_TRANSFER", target_org="BCA", buyer_info=BUYER),
-        **common,
+        **DIRECT,
     )  # fmt: skip
     assert va.status is PaymentStatus.PENDING and va.va_code
     await open_page(qr.qr_code_url)  # the payer scans
