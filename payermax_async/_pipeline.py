@@ -15,8 +15,8 @@ import asyncio
 import inspect
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import msgspec
@@ -24,6 +24,7 @@ import msgspec
 from . import _responses
 from ._answer import clock_offset_from, interpret
 from ._envelope import RequestEnvelope, format_request_time
+from ._flight import Flights
 from ._identity import user_agent
 from ._log import logger, redact
 from ._operation import DEFAULT_VERSION, DEFAULT_VERSIONS, Operation, RequestOptions
@@ -41,7 +42,7 @@ from .errors import (
     SignatureError,
 )
 from .retry import FailureKind, RetryBudget, RetryEvent, classify
-from .signing import sign_to_header
+from .signing import as_header
 from .transport import HttpResponse, Transport
 from .types._base import encode_request as encode
 
@@ -65,29 +66,8 @@ class _Call:
     retry_rate_limited: bool = True
     #: the verified answer the result was decoded from (what with_raw_response shows)
     answer: HttpResponse | None = None
-
-
-@dataclass(slots=True)
-class _Flight:
-    """One request in flight under a business id, which concurrent callers of that id share."""
-
-    data: bytes  # the encoded ``data``: a caller with the same id must have sent the same
-    call: _Call  # the first caller's, which the flight runs
-    waiters: list[asyncio.Future[Any]] = field(default_factory=list)  # one per caller
-    task: asyncio.Task[None] | None = None
-
-
-def _settle(waiter: asyncio.Future[Any], error: BaseException | None, result: Any = None) -> None:
-    """Hand a flight's outcome to one caller's future, unless that caller went away (cancelled)."""
-    if waiter.done():
-        return
-    if error is None:
-        waiter.set_result(result)
-    elif isinstance(error, asyncio.CancelledError):
-        waiter.cancel()
-    else:
-        waiter.set_exception(error)
-        waiter.exception()  # counted as seen: a caller cancelled just now leaves no warning
+    sent: bool = False  # an attempt went to the transport: it may have landed
+    maybe_sent: bool = False  # where a retry loop taking over from a cancelled one starts
 
 
 class Pipeline:
@@ -110,7 +90,7 @@ class Pipeline:
         self.closed = False
         self._on_retry = on_retry
         self._clock = clock
-        self._inflight: dict[tuple[str, str], _Flight] = {}
+        self._flights: Flights[_Call] = Flights()
         self._loop: asyncio.AbstractEventLoop | None = None
         try:
             self._post_takes_deadline = "deadline" in inspect.signature(transport.post).parameters
@@ -123,21 +103,16 @@ class Pipeline:
     def close(self) -> None:
         """Refuse new calls and cancel the ones in flight (their callers get OutcomeUnknownError)."""
         self.closed = True
-        for flight in self._inflight.values():
-            if flight.task is not None:
-                flight.task.cancel()
-            # A typed outcome, not a bare CancelledError that would stop a bulk worker without a
-            # word: the request may have been sent. (Told here: a flight cancelled before it
-            # started never runs to tell anyone.)
-            for waiter in flight.waiters:
-                closed = OutcomeUnknownError(
-                    "the client was closed while this call was in flight; it may have been sent",
-                    attempts=1,
-                    operation=flight.call.op.api_name,
-                    ids=flight.call.ids,
-                )
-                _settle(waiter, closed)
-        self._inflight.clear()
+        # A typed outcome, not a bare CancelledError that would stop a bulk worker without a
+        # word: the request may have been sent.
+        self._flights.close(
+            lambda flight: OutcomeUnknownError(
+                "the client was closed while this call was in flight; it may have been sent",
+                attempts=1,
+                operation=flight.call.op.api_name,
+                ids=flight.call.ids,
+            )
+        )
 
     # ------------------------------------------------------------------ single flight
 
@@ -151,13 +126,9 @@ class Pipeline:
     ) -> Awaitable[T]:
         """What the caller awaits for one call: checked, encoded and started here, before any await.
 
-        Concurrent calls for the same business id share one in-flight request; the same id with
-        different data is refused rather than silently sharing a result it did not ask for. The
-        shared request is a task of its own, so that a caller who goes away (cancelled) neither
-        cancels it under the others nor lets a new caller send a second one; each caller awaits
-        a future of its own that the flight settles when it ends. That is what ``asyncio.shield``
-        would do, without a wrapper coroutine and three callbacks per caller: this is every call's
-        path, and in a bulk run each object alive per call in flight feeds the garbage collector.
+        Concurrent calls for the same business id share one in-flight request (:mod:`._flight`);
+        the same id with different data is refused rather than silently sharing a result it did
+        not ask for.
         """
         if self.closed:
             raise ClientClosedError("PayerMaxClient is closed; nothing was sent", operation=op.api_name)
@@ -186,20 +157,19 @@ class Pipeline:
         if key_value is None:
             return _responses.recorded(self.telemetry.observe(op.api_name, call.ids, self._run(call)), call)
         key = (op.api_name, key_value)
-        flight = self._inflight.get(key)
+        flight = self._flights.get(key)
         if flight is None:
-            flight = self._inflight[key] = _Flight(data_raw, call)
-            flight.task = asyncio.get_running_loop().create_task(self._fly(key, flight))
-        elif flight.data != data_raw:
+            flight = self._flights.start(key, data_raw, call)
+            run = self.telemetry.observe(op.api_name, call.ids, self._run(call))
+            return _responses.recorded(self._flights.lead(key, flight, run, self._carry_on), call)
+        if flight.data != data_raw:
             raise InvalidRequestError(
                 f"{op.id_field} {key_value!r} is already in flight with different parameters",
                 field=op.id_field,
                 operation=op.api_name,
                 ids=call.ids,
             )
-        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        flight.waiters.append(waiter)
-        return _responses.recorded(waiter, flight.call)
+        return _responses.recorded(self._flights.join(flight), flight.call)
 
     def _check_loop(self, op: Operation[Any]) -> None:
         """A client belongs to the event loop of its first call: aiohttp's pool cannot move."""
@@ -214,22 +184,11 @@ class Pipeline:
                 operation=op.api_name,
             )
 
-    async def _fly(self, key: tuple[str, str], flight: _Flight) -> None:
-        """One shared flight: the retry loop of the call that started it. Its outcome goes to every
-        caller still waiting, in the turn of the loop it ends in."""
-        call = flight.call
-        try:
-            result = await self.telemetry.observe(call.op.api_name, call.ids, self._run(call))
-        except BaseException as exc:
-            for waiter in flight.waiters:
-                _settle(waiter, exc)
-            if not isinstance(exc, Exception):
-                raise  # cancelled, or the process is stopping; an error is the callers' alone
-        else:
-            for waiter in flight.waiters:
-                _settle(waiter, None, result)
-        finally:
-            self._inflight.pop(key, None)
+    def _carry_on(self, call: _Call) -> Coroutine[Any, Any, Any]:
+        """The retry loop that takes a flight over from its cancelled leader, whose attempt may
+        have landed: a replay under the same id, settled by reconcile on ORDER_REPEAT."""
+        call.maybe_sent = call.maybe_sent or call.sent
+        return self.telemetry.observe(call.op.api_name, call.ids, self._run(call))
 
     # ------------------------------------------------------------------ retry loop
 
@@ -238,7 +197,7 @@ class Pipeline:
         loop = asyncio.get_running_loop()
         deadline_at = None if call.deadline is None else loop.time() + call.deadline
         attempt = 0
-        maybe_sent = False
+        maybe_sent = call.maybe_sent
         clock_fixed = False
         spent = 0
         while True:
@@ -363,7 +322,11 @@ class Pipeline:
         )
         body = encode(envelope)
         headers = dict(self._headers_base)
-        headers["sign"] = await sign_to_header(config.signer, body)
+        signature = config.signer.sign(body)
+        if not isinstance(signature, bytes) and inspect.isawaitable(signature):
+            signature = await signature  # a KMS or thread signer; a plain one costs no coroutine
+        headers["sign"] = as_header(signature)
+        call.sent = True
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
             logger.debug("POST %s body=%s", op.api_name, redact(body))

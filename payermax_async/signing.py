@@ -34,6 +34,7 @@ __all__ = [
     "generate_key_pair",
     "load_private_key",
     "load_public_key",
+    "as_header",
     "sign_to_header",
     "verify_sign_header",
 ]
@@ -375,6 +376,11 @@ async def sign_to_header(signer: Signer, message: bytes) -> str:
     signature = signer.sign(message)
     if not isinstance(signature, (bytes, bytearray)) and inspect.isawaitable(signature):
         signature = await signature
+    return as_header(signature)
+
+
+def as_header(signature: object) -> str:
+    """A signer's bytes as the ``sign`` header; anything else is the signer's bug, said so."""
     if not isinstance(signature, (bytes, bytearray)):
         raise TypeError(f"Signer.sign must return bytes, got {type(signature).__name__}")
     return base64.b64encode(signature).decode("ascii")

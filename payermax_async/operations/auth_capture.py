@@ -16,6 +16,7 @@ from ._base import OperationsBase, as_amount, operation_for
 # Fixed once: the capture path is the hot one of bulk runs.
 _CAPTURE = ENDPOINTS["capture"]
 CAPTURE = operation_for(_CAPTURE, CaptureResult)
+_PLAIN = {flag: RequestOptions(retry_rate_limited=flag) for flag in (True, False)}
 
 __all__ = ["CAPTURE", "AuthCaptureMethods"]
 
@@ -51,5 +52,8 @@ class AuthCaptureMethods(OperationsBase):
         )
         _CAPTURE.check(request)
         ids = {"out_trade_no": out_trade_no, "request_id": request.request_id}
-        options = RequestOptions(timeout, max_retries, version, retry_rate_limited=retry_rate_limited)
+        if timeout is None and max_retries is None and version is None:
+            options = _PLAIN[retry_rate_limited]
+        else:
+            options = RequestOptions(timeout, max_retries, version, retry_rate_limited=retry_rate_limited)
         return await self._pipeline.execute(CAPTURE, request, ids, self._options(options))

@@ -292,9 +292,11 @@ async def test_concurrent_calls_with_one_id_share_one_request(
     assert len(sent_bodies(gateway)) == 2
 
 
-async def test_a_cancelled_caller_does_not_cancel_the_shared_request(
+async def test_a_cancelled_caller_hands_the_shared_request_to_the_one_still_waiting(
     client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway
 ) -> None:
+    """The caller who started the flight runs it; cancelled, it takes its own HTTP exchange down
+    with it, and the flight carries on for the caller who joined: a replay under the same id."""
     gate = asyncio.Event()
 
     async def slow_ok(url: Any, **kwargs: Any) -> Reply:
@@ -306,10 +308,12 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_request(
     patient = asyncio.ensure_future(client.capture("ORD_1", "10.00", "USD", request_id="R-1"))
     await asyncio.sleep(0.01)
     impatient.cancel()
+    await asyncio.sleep(0.01)
     gate.set()
     result = await patient
-    assert isinstance(result, CaptureResult) and impatient.cancelled()
-    assert len(sent_bodies(gateway)) == 1
+    assert isinstance(result, CaptureResult) and result.request_id == "R-1" and impatient.cancelled()
+    sent = [json.loads(body)["data"] for body, _ in sent_bodies(gateway)]
+    assert len(sent) == 2 and sent[0] == sent[1]  # the same request, sent again
 
 
 async def test_the_deadline_bounds_the_whole_call(
