@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 __all__ = ["Flight", "Flights"]
@@ -23,15 +22,17 @@ T = TypeVar("T")
 C = TypeVar("C")
 
 
-@dataclass(slots=True)
 class Flight(Generic[C]):
     """One request in flight under a business id."""
 
-    data: bytes  # the encoded ``data``: a caller with the same id must have sent the same
-    call: C  # the leader's call, which the flight runs
-    waiters: list[asyncio.Future[Any]] = field(default_factory=list)  # one per caller who joined
-    task: asyncio.Task[Any] | None = None  # the task running the flight: the leader's, or its own
-    closed: BaseException | None = None  # set by close(): what the leader is told instead
+    __slots__ = ("call", "closed", "data", "task", "waiters")
+
+    def __init__(self, data: bytes, call: C) -> None:
+        self.data = data  # the encoded ``data``: a caller with the same id must have sent the same
+        self.call = call  # the leader's call, which the flight runs
+        self.waiters: list[asyncio.Future[Any]] = []  # one per caller who joined
+        self.task: asyncio.Task[Any] | None = None  # running the flight: the leader's, or its own
+        self.closed: BaseException | None = None  # set by close(): what the leader is told instead
 
 
 def settle(waiter: asyncio.Future[Any], error: BaseException | None, result: Any = None) -> None:

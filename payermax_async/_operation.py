@@ -22,10 +22,13 @@ DEFAULT_VERSIONS: dict[str, str] = {e.api_name: e.version for e in ENDPOINTS.val
 DEFAULT_VERSION = "1.4"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Operation(Generic[T]):
     """An API operation: its name, what its ``data`` decodes into, which id makes it idempotent,
-    and its default version (the endpoint table's, for the variant; None: DEFAULT_VERSIONS)."""
+    and its default version (the endpoint table's, for the variant; None: DEFAULT_VERSIONS).
+
+    Compared and hashed by identity: one per endpoint variant is built and kept (``operation_for``),
+    and the pipeline keys per-operation state on it once per call."""
 
     api_name: str
     result_type: type[T]

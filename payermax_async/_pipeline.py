@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -91,6 +91,8 @@ class Pipeline:
         self._on_retry = on_retry
         self._clock = clock
         self._flights: Flights[_Call] = Flights()
+        self._versions: dict[Operation[Any], str] = {}  # the client's default per operation
+        self._urls: dict[str, str] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         try:
             self._post_takes_deadline = "deadline" in inspect.signature(transport.post).parameters
@@ -132,8 +134,10 @@ class Pipeline:
         """
         if self.closed:
             raise ClientClosedError("PayerMaxClient is closed; nothing was sent", operation=op.api_name)
-        self._check_loop(op)
-        options.check()
+        if asyncio.get_running_loop() is not self._loop:
+            self._check_loop(op)
+        if options.timeout is not None or options.max_retries is not None or options.deadline is not None:
+            options.check()
         try:
             data_raw = encode(data)
         except (TypeError, msgspec.EncodeError) as exc:
@@ -143,10 +147,7 @@ class Pipeline:
             op=op,
             data=msgspec.Raw(data_raw),
             ids=dict(ids),
-            version=options.version
-            or config.versions.get(op.api_name)
-            or op.version
-            or DEFAULT_VERSIONS.get(op.api_name, DEFAULT_VERSION),
+            version=options.version or self._version_of(op),
             timeout=options.timeout or config.timeout,
             retries_allowed=config.retry.max_retries if options.max_retries is None else options.max_retries,
             deadline=options.deadline or config.retry.deadline,
@@ -154,22 +155,34 @@ class Pipeline:
             retry_rate_limited=options.retry_rate_limited,
         )
         key_value = call.ids.get(op.id_field) if op.id_field else None
+        key = (op.api_name, key_value or "")
+        flight = None if key_value is None else self._flights.get(key)
+        if flight is not None:
+            if flight.data != data_raw:
+                raise InvalidRequestError(
+                    f"{op.id_field} {key_value!r} is already in flight with different parameters",
+                    field=op.id_field,
+                    operation=op.api_name,
+                    ids=call.ids,
+                )
+            return _responses.recorded(self._flights.join(flight), flight.call)
+        run = self._run(call)
+        if self.telemetry.active:
+            run = self.telemetry.observe(op.api_name, call.ids, run)
         if key_value is None:
-            return _responses.recorded(self.telemetry.observe(op.api_name, call.ids, self._run(call)), call)
-        key = (op.api_name, key_value)
-        flight = self._flights.get(key)
-        if flight is None:
-            flight = self._flights.start(key, data_raw, call)
-            run = self.telemetry.observe(op.api_name, call.ids, self._run(call))
-            return _responses.recorded(self._flights.lead(key, flight, run, self._carry_on), call)
-        if flight.data != data_raw:
-            raise InvalidRequestError(
-                f"{op.id_field} {key_value!r} is already in flight with different parameters",
-                field=op.id_field,
-                operation=op.api_name,
-                ids=call.ids,
+            return _responses.recorded(run, call)
+        flight = self._flights.start(key, data_raw, call)
+        return _responses.recorded(self._flights.lead(key, flight, run, self._carry_on), call)
+
+    def _version_of(self, op: Operation[Any]) -> str:
+        version = self._versions.get(op)
+        if version is None:
+            version = self._versions[op] = (
+                self.config.versions.get(op.api_name)
+                or op.version
+                or DEFAULT_VERSIONS.get(op.api_name, DEFAULT_VERSION)
             )
-        return _responses.recorded(self._flights.join(flight), flight.call)
+        return version
 
     def _check_loop(self, op: Operation[Any]) -> None:
         """A client belongs to the event loop of its first call: aiohttp's pool cannot move."""
@@ -206,7 +219,8 @@ class Pipeline:
             if deadline_at is not None:
                 attempt_timeout = min(call.timeout, max(deadline_at - loop.time(), 0.001))
             try:
-                result = await self.telemetry.attempt(self._attempt(call, attempt_timeout, deadline_at))
+                run = self._attempt(call, attempt_timeout, deadline_at)
+                result = await (self.telemetry.attempt(run) if self.telemetry.active else run)
             except PayerMaxError as exc:
                 exc.operation = exc.operation or op.api_name
                 exc.ids = {**ids, **exc.ids}
@@ -327,16 +341,15 @@ class Pipeline:
             signature = await signature  # a KMS or thread signer; a plain one costs no coroutine
         headers["sign"] = as_header(signature)
         call.sent = True
+        url = self._urls.get(op.api_name) or self._urls.setdefault(op.api_name, config.url(op.api_name))
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
             logger.debug("POST %s body=%s", op.api_name, redact(body))
         started = time.perf_counter() if debug else 0.0
         if deadline_at is not None and self._post_takes_deadline:
-            response = await self.transport.post(
-                config.url(op.api_name), body, headers, timeout=timeout, deadline=deadline_at
-            )  # type: ignore[call-arg]
+            response = await self.transport.post(url, body, headers, timeout=timeout, deadline=deadline_at)  # type: ignore[call-arg]
         else:
-            response = await self.transport.post(config.url(op.api_name), body, headers, timeout=timeout)
+            response = await self.transport.post(url, body, headers, timeout=timeout)
         if debug:
             logger.debug(
                 "%s HTTP %d in %.1f ms body=%s",
@@ -345,13 +358,9 @@ class Pipeline:
                 (time.perf_counter() - started) * 1000,
                 redact(response.body),
             )
-        result = self._interpret(op, response, call.ids)
+        result = interpret(op.result_type, response, call.ids, config.verifier, self._learn_clock_offset)
         call.answer = response  # verified, decoded and bound: what with_raw_response may show
         return result
-
-    def _interpret(self, op: Operation[T], response: HttpResponse, ids: Mapping[str, str]) -> T:
-        verifier = self.config.verifier
-        return cast(T, interpret(op.result_type, response, ids, verifier, self._learn_clock_offset))
 
     def _learn_clock_offset(self, date_header: str | None) -> None:
         """Re-learnt from every verified REQ_TIME_OVER_TIME, within bounds (see clock_offset_from)."""

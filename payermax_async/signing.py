@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import inspect
+import sys
 from collections.abc import Awaitable
 from typing import Literal, Protocol, runtime_checkable
 
@@ -360,13 +361,24 @@ class RsaVerifier:
         return f"RsaVerifier(backend={self.backend!r}, fingerprint={self.fingerprint})"
 
 
+if sys.version_info >= (3, 11):
+
+    def _strict_b64decode(text: str) -> bytes:
+        return binascii.a2b_base64(text, strict_mode=True)  # what b64decode(validate=True) runs
+
+else:  # pragma: no cover - 3.10's binascii has no strict mode
+
+    def _strict_b64decode(text: str) -> bytes:
+        return base64.b64decode(text, validate=True)
+
+
 def verify_sign_header(verifier: Verifier, message: bytes, sign_header: str | None) -> bool:
     """Check a base64 ``sign`` header; missing or undecodable is simply False (fail closed)."""
     if not sign_header:
         return False
     try:
-        signature = base64.b64decode(sign_header, validate=True)
-    except (binascii.Error, ValueError):
+        signature = _strict_b64decode(sign_header)
+    except (binascii.Error, ValueError, TypeError):
         return False
     return verifier.verify(message, signature)
 
@@ -383,4 +395,4 @@ def as_header(signature: object) -> str:
     """A signer's bytes as the ``sign`` header; anything else is the signer's bug, said so."""
     if not isinstance(signature, (bytes, bytearray)):
         raise TypeError(f"Signer.sign must return bytes, got {type(signature).__name__}")
-    return base64.b64encode(signature).decode("ascii")
+    return binascii.b2a_base64(signature, newline=False).decode("ascii")

@@ -120,8 +120,15 @@ class Aimd:
         return self.epoch
 
     @property
-    def permits(self) -> int:
-        return max(self.settings.floor, int(self.limit))
+    def limit(self) -> float:
+        """The concurrency limit, fractional: it grows by fractions of one per answer."""
+        return self._limit
+
+    @limit.setter
+    def limit(self, value: float) -> None:
+        self._limit = value
+        #: requests that may be in flight: read on every request, so kept rather than computed
+        self.permits = max(self.settings.floor, int(value))
 
     def success(
         self, epoch: int, latency: float, now: float, *, lag: float = 0.0, limited: bool = True
@@ -205,6 +212,14 @@ class AdaptiveLimiter:
     def _busy(self) -> bool:
         return self._in_flight > 0 or bool(self._waiters)
 
+    def try_acquire(self) -> Ticket | None:
+        """A seat now if one is free and nobody is ahead in line; no coroutine, no future."""
+        if self._waiters or self._in_flight >= self.aimd.permits:
+            return None
+        self._in_flight += 1
+        self.lag.start()
+        return Ticket(self._clock(), self.aimd.epoch, self._in_flight)
+
     async def acquire(self) -> Ticket:
         if self._waiters or self._in_flight >= self.aimd.permits:
             fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -236,8 +251,8 @@ class AdaptiveLimiter:
             self.aimd.rate_limited(ticket.epoch, ticket.in_flight)
         self._in_flight -= 1
         self._wake()
-        if not self._busy():
-            self.lag.stop()
+        # The lag probe stops itself at its next tick once idle: stopping it here would cancel
+        # and re-arm a timer on every request of a run one at a time.
 
     def _wake(self) -> None:
         permits = self.aimd.permits
@@ -266,7 +281,7 @@ class AdaptiveLimiter:
         """
         refusals = 0
         while True:
-            ticket = await self.acquire()
+            ticket = self.try_acquire() or await self.acquire()
             try:
                 result = await send()
             except ApiError as exc:

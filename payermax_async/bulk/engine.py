@@ -131,7 +131,7 @@ def capture_many(
         raise ValueError("flush_interval must be > 0")
     limiter = RateLimiter(rate_limit) if isinstance(rate_limit, (int, float)) else rate_limit
     run = _Run(client, items, concurrency, limiter, journal, journal_batch, flush_interval, run_id)
-    if adaptive:
+    if adaptive and concurrency > 1:  # one at a time, there is no limit to find
         run.adaptive = AdaptiveLimiter(Aimd(AimdSettings(ceiling=concurrency)))
         run.send = refusals_back(client.capture)
     return run.run()
@@ -191,7 +191,8 @@ class _Run:
                 tasks.extend(asyncio.create_task(self._work()) for _ in range(self.concurrency))
             running = self.concurrency
             while running:
-                outcome = await self.outcomes.get()
+                outcomes = self.outcomes
+                outcome = outcomes.get_nowait() if outcomes.qsize() else await outcomes.get()
                 if isinstance(outcome, End):
                     running -= 1
                     continue
@@ -308,7 +309,8 @@ class _Run:
             record = to_record(outcome)
             if record is not None:
                 records.append(record)
-            await outcomes.put(outcome)
+            if not _offered(outcomes, outcome):
+                await outcomes.put(outcome)
 
     async def _work_direct(self, source: Source) -> None:
         """A worker that reads the shared input itself (no journal).
@@ -318,7 +320,7 @@ class _Run:
         outcomes = self.outcomes
         while True:
             try:
-                item = await source.next()
+                item = await source.next() if source.is_async else source.take()
                 if item is not EXHAUSTED and not isinstance(item, CaptureItem):
                     raise TypeError(f"capture_many takes CaptureItem objects, got {type(item).__name__}")
             except Exception as exc:
@@ -331,7 +333,9 @@ class _Run:
             job = Job(
                 item, item.out_trade_no, item.amount, item.currency, item.request_id or new_request_id()
             )
-            await outcomes.put(await self._capture(job))
+            outcome = await self._capture(job)
+            if not _offered(outcomes, outcome):
+                await outcomes.put(outcome)
 
     async def _capture(self, job: Job) -> CaptureOutcome:
         if self.limiter is not None:
@@ -350,3 +354,11 @@ class _Run:
         taken = self.records[:]
         self.records.clear()  # the workers hold this same list
         return taken
+
+
+def _offered(queue: asyncio.Queue[T], item: T) -> bool:
+    """Put ``item`` if there is room (nearly always), without a coroutine; False when full."""
+    if queue.full():
+        return False
+    queue.put_nowait(item)
+    return True

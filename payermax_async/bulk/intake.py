@@ -49,12 +49,25 @@ class Source:
             self._iter = iter(items)
         self._lock = asyncio.Lock()
 
+    @property
+    def is_async(self) -> bool:
+        return self._aiter is not None
+
+    def take(self) -> object:
+        """The next item of a plain iterable, or ``EXHAUSTED``: no coroutine per item."""
+        if self.done or self._iter is None:
+            return EXHAUSTED
+        item = next(self._iter, EXHAUSTED)
+        if item is EXHAUSTED:
+            self.done = True
+        return item
+
     async def next(self) -> object:
         """The next item, or ``EXHAUSTED``."""
         if self.done:
             return EXHAUSTED
         if self._iter is not None:
-            item = next(self._iter, EXHAUSTED)
+            return self.take()
         else:
             assert self._aiter is not None
             async with self._lock:  # an async generator refuses two concurrent __anext__ calls

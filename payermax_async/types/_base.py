@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar, cast
 
 import msgspec
 
@@ -268,10 +268,16 @@ def decode_data(raw: bytes | msgspec.Raw, type_: type[T]) -> T:
         data = b"{}"
     if b" " in data and (b" +" in data or b" -" in data):  # one memchr when there is no space at all
         data = _SPACED_OFFSET.sub(rb'"\1\2"', data)
+    decoder = _DECODERS.get(type_)
+    if decoder is None:
+        decoder = _DECODERS[type_] = msgspec.json.Decoder(type_, strict=False)
     try:
-        return msgspec.json.decode(data, type=type_, strict=False)
+        return cast(T, decoder.decode(data))
     except msgspec.ValidationError:
         return convert_data(_EXACT.decode(data), type_)
+
+
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}  # one per result type: built once, not per answer
 
 
 def convert_data(obj: Any, type_: type[T]) -> T:

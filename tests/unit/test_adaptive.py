@@ -272,7 +272,8 @@ async def test_limiter_hands_seats_out_in_order_and_a_cancelled_waiter_passes_it
     lim.release(second)
     await asyncio.gather(a, c, return_exceptions=True)
     assert order == ["a", "c"] and lim.in_flight == 0 and lim.aimd.limit == 2.0
-    assert not lim.lag.running  # idle: nothing left scheduled
+    await asyncio.sleep(lim.lag.interval * 2)  # a timer due after the probe's next tick
+    assert not lim.lag.running  # idle: it stopped itself, nothing left scheduled
     held = [await lim.acquire(), await lim.acquire()]
     burst = [asyncio.create_task(level()) for _ in range(2)]
     await asyncio.sleep(0)
