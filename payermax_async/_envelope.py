@@ -6,7 +6,6 @@ module only knows the frame PayerMax puts around it, so the pipeline and the tes
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from decimal import Decimal
@@ -51,17 +50,19 @@ _ENVELOPE_DECODER = msgspec.json.Decoder(RawEnvelope)
 _EXACT_ANY = msgspec.json.Decoder(float_hook=Decimal)
 
 
-@functools.lru_cache(maxsize=8)
-def _second(whole: int) -> str:
-    # A bulk run formats thousands of times per second; the date part changes once a second.
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+_last_second: tuple[int, str] = (0, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(0)))
 
 
 def format_request_time(epoch: float) -> str:
     """RFC 3339 with milliseconds in UTC, as PayerMax's SDKs send it: 2024-11-06T03:56:13.000+00:00."""
+    global _last_second
     # floor, not truncation: before 1970 int() rounds toward zero and the millis went negative
     whole, millis = divmod(math.floor(epoch * 1000), 1000)
-    return f"{_second(whole)}.{millis:03d}+00:00"
+    second, text = _last_second
+    if second != whole:  # a bulk run formats thousands of times per second; the date, once
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        _last_second = (whole, text)
+    return f"{text}.{millis:03d}+00:00"
 
 
 def decode_exact(raw: bytes | msgspec.Raw) -> Any:
