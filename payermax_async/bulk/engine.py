@@ -346,9 +346,12 @@ class _Run:
                 result = await self.send(*args)
             else:  # a partial, not a lambda: a closure would make args a cell on every call
                 result = await self.adaptive.run(functools.partial(self.send, *args))
+            # inside the try: a result that cannot be read (a stand-in client's) is this item's
+            # UNKNOWN outcome, not a worker that dies and leaves the run waiting for it for ever
+            status = result_status(result)
         except Exception as exc:
             return CaptureOutcome(job.item, outcome_status(exc), job.request_id, error=exc)
-        return CaptureOutcome(job.item, result_status(result), job.request_id, result=result)
+        return CaptureOutcome(job.item, status, job.request_id, result=result)
 
     def _take_records(self) -> list[Record]:
         taken = self.records[:]

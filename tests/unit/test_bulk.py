@@ -16,6 +16,7 @@ import warnings
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ from payermax_async.errors import (
 )
 from payermax_async.types import CaptureResult, CaptureStatus
 
-from .bulkkit import FakeClient, collect, items, result
+from .bulkkit import FakeClient, collect, items, result, succeed
 
 # ---------------------------------------------------------------------- outcomes
 
@@ -76,6 +77,24 @@ async def test_a_capture_with_status_failed_is_a_failed_outcome_with_its_result(
     (outcome,) = await collect(client, items(1))
     assert outcome.status is OutcomeStatus.FAILED
     assert outcome.result is not None and outcome.error is None and not outcome.ok
+
+
+@pytest.mark.parametrize("journaled", [False, True])
+async def test_an_answer_that_cannot_be_read_is_unknown_and_the_run_still_ends(
+    tmp_path: Path, journaled: bool
+) -> None:
+    """A client (a stand-in, or a wrapper) whose capture returns something without a status: that
+    item may have been captured, so it is UNKNOWN; the others go on and the run ends."""
+
+    def odd(out_trade_no: str, request_id: str) -> Any:
+        return object() if out_trade_no == "ORD_1" else succeed(out_trade_no, request_id)
+
+    kwargs: dict[str, object] = {"journal": tmp_path / "j.db"} if journaled else {}
+    outcomes = await asyncio.wait_for(collect(FakeClient(odd), items(3), **kwargs), 10)  # a hang guard
+    by_order = {o.item.out_trade_no: o for o in outcomes}
+    odd_one = by_order["ORD_1"]
+    assert odd_one.status is OutcomeStatus.UNKNOWN and isinstance(odd_one.error, Exception)
+    assert by_order["ORD_0"].ok and by_order["ORD_2"].ok
 
 
 async def test_outcomes_come_as_they_complete_and_map_back_to_their_items() -> None:
