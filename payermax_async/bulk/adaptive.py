@@ -250,7 +250,8 @@ class AdaptiveLimiter:
             self.refused += 1
             self.aimd.rate_limited(ticket.epoch, ticket.in_flight)
         self._in_flight -= 1
-        self._wake()
+        if self._waiters:
+            self._wake()
         # The lag probe stops itself at its next tick once idle: stopping it here would cancel
         # and re-arm a timer on every request of a run one at a time.
 

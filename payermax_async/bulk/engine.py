@@ -37,6 +37,7 @@ from .codec import from_entry, to_record
 from .guard import identity_of
 from .intake import END, EXHAUSTED, End, Job, Source, drain, normalize
 from .journal import Claim, Journal, Record, Reservation, Verdict
+from .outbox import Outbox
 from .outcomes import CaptureItem, CaptureOutcome, OutcomeStatus, outcome_status, result_status
 from .rate import RateLimiter
 
@@ -176,7 +177,7 @@ class _Run:
                 )
                 owns_journal = True
             jt = _JournalThread(journal)
-        self.outcomes: asyncio.Queue[CaptureOutcome | End] = asyncio.Queue(self.concurrency * 2)
+        self.outcomes: Outbox[CaptureOutcome | End] = Outbox(self.concurrency * 2)
         self.work: asyncio.Queue[Job | End] = asyncio.Queue(max(self.concurrency, self.batch))
         tasks: list[asyncio.Task[None]] = []
         try:
@@ -192,7 +193,7 @@ class _Run:
             running = self.concurrency
             while running:
                 outcomes = self.outcomes
-                outcome = outcomes.get_nowait() if outcomes.qsize() else await outcomes.get()
+                outcome = outcomes.pop() if outcomes.items else await outcomes.get()
                 if isinstance(outcome, End):
                     running -= 1
                     continue
@@ -305,11 +306,13 @@ class _Run:
             if isinstance(job, End):
                 await outcomes.put(END)
                 return
-            outcome = await self._capture(job)
+            rid = job.request_id
+            assert rid is not None  # the journal stage assigned it
+            outcome = await self._capture(job.item, job.out_trade_no, job.amount, job.currency, rid)
             record = to_record(outcome)
             if record is not None:
                 records.append(record)
-            if not _offered(outcomes, outcome):
+            if not outcomes.offer(outcome):
                 await outcomes.put(outcome)
 
     async def _work_direct(self, source: Source) -> None:
@@ -330,18 +333,23 @@ class _Run:
             if not isinstance(item, CaptureItem):
                 await outcomes.put(END)
                 return
-            job = Job(
-                item, item.out_trade_no, item.amount, item.currency, item.request_id or new_request_id()
-            )
-            outcome = await self._capture(job)
-            if not _offered(outcomes, outcome):
+            request_id = item.request_id or new_request_id()
+            outcome = await self._capture(item, item.out_trade_no, item.amount, item.currency, request_id)
+            if not outcomes.offer(outcome):
                 await outcomes.put(outcome)
 
-    async def _capture(self, job: Job) -> CaptureOutcome:
+    async def _capture(
+        self,
+        item: CaptureItem,
+        out_trade_no: str,
+        amount: Decimal | int | str,
+        currency: str,
+        request_id: str,
+    ) -> CaptureOutcome:
         if self.limiter is not None:
             await self.limiter.acquire()
         try:
-            args = (job.out_trade_no, job.amount, job.currency, job.request_id)
+            args = (out_trade_no, amount, currency, request_id)
             if self.adaptive is None:
                 result = await self.send(*args)
             else:  # a partial, not a lambda: a closure would make args a cell on every call
@@ -350,18 +358,10 @@ class _Run:
             # UNKNOWN outcome, not a worker that dies and leaves the run waiting for it for ever
             status = result_status(result)
         except Exception as exc:
-            return CaptureOutcome(job.item, outcome_status(exc), job.request_id, error=exc)
-        return CaptureOutcome(job.item, status, job.request_id, result=result)
+            return CaptureOutcome(item, outcome_status(exc), request_id, error=exc)
+        return CaptureOutcome(item, status, request_id, result=result)
 
     def _take_records(self) -> list[Record]:
         taken = self.records[:]
         self.records.clear()  # the workers hold this same list
         return taken
-
-
-def _offered(queue: asyncio.Queue[T], item: T) -> bool:
-    """Put ``item`` if there is room (nearly always), without a coroutine; False when full."""
-    if queue.full():
-        return False
-    queue.put_nowait(item)
-    return True

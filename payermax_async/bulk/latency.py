@@ -79,10 +79,12 @@ class LatencyWatch:
         elif now >= self._window_end:
             self._best_before, self._best = self._best, math.inf
             self._window_end += self.window
-        self._best = min(self._best, latency)
+        if latency < self._best:
+            self._best = latency
         s = self.smoothed
         self.smoothed = s = latency if s is None else (1 - _SMOOTHING) * s + _SMOOTHING * latency
-        if s <= self.threshold(lag):
+        best = self._best if self._best < self._best_before else self._best_before
+        if s <= self.tolerance * (best if best > FLOOR else FLOOR) + LAG_WEIGHT * lag:  # threshold()
             self._over = 0
             return Speed.FAST
         self._over += 1
