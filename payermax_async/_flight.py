@@ -81,10 +81,11 @@ class Flights(Generic[C]):
         flight: Flight[C],
         run: Coroutine[Any, Any, T],
         carry_on: Callable[[C], Coroutine[Any, Any, Any]],
+        loop: asyncio.AbstractEventLoop,
     ) -> T:
         """``run`` (the leader's retry loop) in the leader's task; ``carry_on(call)`` is the retry
         loop that takes over if the leader is cancelled while others wait."""
-        task = flight.task = asyncio.current_task()
+        task = flight.task = asyncio.current_task(loop)
         try:
             if flight.closed is not None:  # closed between the call and its first step
                 run.close()
@@ -97,9 +98,7 @@ class Flights(Generic[C]):
                     self._land(key, flight, flight.closed)
                     raise flight.closed from None
             elif _cancelled_from_outside(task) and any(not w.done() for w in flight.waiters):
-                flight.task = asyncio.get_running_loop().create_task(
-                    self._carry(key, flight, carry_on(flight.call))
-                )
+                flight.task = loop.create_task(self._carry(key, flight, carry_on(flight.call)))
                 raise
             self._land(key, flight, asyncio.CancelledError())
             raise

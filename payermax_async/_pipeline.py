@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ T = TypeVar("T")
 class _Call:
     """Everything one call's retry loop needs, resolved once against the client's config."""
 
+    loop: asyncio.AbstractEventLoop
     op: Operation[Any]
     data: msgspec.Raw
     ids: dict[str, str]
@@ -94,6 +96,7 @@ class Pipeline:
         self._versions: dict[Operation[Any], str] = {}  # the client's default per operation
         self._urls: dict[str, str] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = 0  # the thread self._loop runs in
         try:
             self._post_takes_deadline = "deadline" in inspect.signature(transport.post).parameters
         except (TypeError, ValueError):
@@ -134,8 +137,12 @@ class Pipeline:
         """
         if self.closed:
             raise ClientClosedError("PayerMaxClient is closed; nothing was sent", operation=op.api_name)
-        if asyncio.get_running_loop() is not self._loop:
-            self._check_loop(op)
+        # On 3.11 every get_running_loop() is a getpid() syscall: the loop is known without asking
+        # while it runs in this thread (a thread runs one loop at a time), and handed down.
+        loop = self._loop
+        if loop is None or threading.get_ident() != self._thread or not loop.is_running():
+            loop = asyncio.get_running_loop()
+            self._check_loop(op, loop)
         if options.timeout is not None or options.max_retries is not None or options.deadline is not None:
             options.check()
         try:
@@ -144,6 +151,7 @@ class Pipeline:
             raise InvalidRequestError(f"data cannot be encoded: {exc}", operation=op.api_name) from None
         config = self.config
         call = _Call(
+            loop=loop,
             op=op,
             data=msgspec.Raw(data_raw),
             ids=dict(ids),
@@ -172,7 +180,7 @@ class Pipeline:
         if key_value is None:
             return _responses.recorded(run, call)
         flight = self._flights.start(key, data_raw, call)
-        return _responses.recorded(self._flights.lead(key, flight, run, self._carry_on), call)
+        return _responses.recorded(self._flights.lead(key, flight, run, self._carry_on, loop), call)
 
     def _version_of(self, op: Operation[Any]) -> str:
         version = self._versions.get(op)
@@ -184,11 +192,10 @@ class Pipeline:
             )
         return version
 
-    def _check_loop(self, op: Operation[Any]) -> None:
+    def _check_loop(self, op: Operation[Any], loop: asyncio.AbstractEventLoop) -> None:
         """A client belongs to the event loop of its first call: aiohttp's pool cannot move."""
-        loop = asyncio.get_running_loop()
         if self._loop is None:
-            self._loop = loop
+            self._loop, self._thread = loop, threading.get_ident()
         elif self._loop is not loop:
             ended = "has ended" if self._loop.is_closed() else "is another one"
             raise ClientClosedError(
@@ -206,8 +213,7 @@ class Pipeline:
     # ------------------------------------------------------------------ retry loop
 
     async def _run(self, call: _Call) -> Any:
-        op, ids = call.op, call.ids
-        loop = asyncio.get_running_loop()
+        op, ids, loop = call.op, call.ids, call.loop
         deadline_at = None if call.deadline is None else loop.time() + call.deadline
         attempt = 0
         maybe_sent = call.maybe_sent

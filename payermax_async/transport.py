@@ -79,6 +79,7 @@ class AiohttpTransport:
         self._session = session
         self._owns_session = session is None
         self._closed = False
+        self._loop: asyncio.AbstractEventLoop | None = None  # its session's, once known
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
         self._slots = _Slots(max_connections)
         #: seconds each request waited for a connection slot (telemetry sets it)
@@ -127,7 +128,9 @@ class AiohttpTransport:
             if self.on_pool_wait is not None:
                 self.on_pool_wait(time.perf_counter() - queued)
             if deadline is not None:
-                left = deadline - asyncio.get_running_loop().time()
+                if self._loop is None:  # asked once: on 3.11 each ask is a getpid() syscall
+                    self._loop = asyncio.get_running_loop()
+                left = deadline - self._loop.time()
                 if left <= 0:
                     raise TransportError(
                         "the deadline passed while waiting for a pooled connection; not sent"

@@ -201,6 +201,7 @@ class AdaptiveLimiter:
         self._clock = clock
         self._in_flight = 0
         self._waiters: deque[asyncio.Future[int]] = deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.lag = LoopLag(self._busy)
         self.refused = 0
         self.succeeded = 0
@@ -222,7 +223,9 @@ class AdaptiveLimiter:
 
     async def acquire(self) -> Ticket:
         if self._waiters or self._in_flight >= self.aimd.permits:
-            fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            if self._loop is None:  # asked once: on 3.11 each ask is a getpid() syscall
+                self._loop = asyncio.get_running_loop()
+            fut: asyncio.Future[int] = self._loop.create_future()
             self._waiters.append(fut)
             try:
                 level = await fut  # the seat is counted for us by whoever resolves fut, at this level

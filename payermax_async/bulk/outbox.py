@@ -21,13 +21,14 @@ T = TypeVar("T")
 class Outbox(Generic[T]):
     """Many writers, one reader, at most ``limit`` items held: a writer waits while it is full."""
 
-    __slots__ = ("_limit", "_reader", "_writers", "items")
+    __slots__ = ("_limit", "_loop", "_reader", "_writers", "items")
 
     def __init__(self, limit: int) -> None:
         self.items: deque[T] = deque()  # the reader may look: ``pop()`` while it is not empty
         self._limit = limit
         self._reader: asyncio.Future[None] | None = None
         self._writers: deque[asyncio.Future[None]] = deque()
+        self._loop: asyncio.AbstractEventLoop | None = None  # asked once: 3.11 asks getpid() each time
 
     def offer(self, item: T) -> bool:
         """Hand ``item`` over if there is room; False (and nothing done) when full."""
@@ -42,7 +43,7 @@ class Outbox(Generic[T]):
         return True
 
     async def put(self, item: T) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._loop or self._find_loop()
         while not self.offer(item):
             room: asyncio.Future[None] = loop.create_future()
             self._writers.append(room)
@@ -64,11 +65,15 @@ class Outbox(Generic[T]):
         return item
 
     async def get(self) -> T:
-        loop = asyncio.get_running_loop()
+        loop = self._loop or self._find_loop()
         while not self.items:
             self._reader = loop.create_future()
             await self._reader
         return self.pop()
+
+    def _find_loop(self) -> asyncio.AbstractEventLoop:
+        self._loop = asyncio.get_running_loop()
+        return self._loop
 
     def _wake_writer(self) -> None:
         while self._writers:
