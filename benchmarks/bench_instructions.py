@@ -9,7 +9,8 @@ aiohttp to the lean server (``--unsigned``, its own process, not counted) over 1
 collection included:
 
 - ``floor``: the hand-written aiohttp loop of ``_common.floor_run``;
-- ``capture_many`` and ``gather`` (+ ``Semaphore``): the library, at the concurrency after ``@``.
+- ``capture_many`` and ``gather`` (+ ``Semaphore``): the library, at the concurrency after ``@``;
+- ``fixed``: capture_many with ``adaptive=False`` (what its adaptive limit costs, by difference).
 
 ``--lib DIR`` counts the ``payermax_async`` found in DIR instead (another checkout: before/after).
 
@@ -35,7 +36,7 @@ from payermax_async.bulk import CaptureItem
 DEFAULT_MODES = "floor@1,capture_many@1,floor@64,capture_many@64,gather@64"
 
 
-async def run_library(url: str, n: int, concurrency: int, gather: bool) -> None:
+async def run_library(url: str, n: int, concurrency: int, gather: bool, adaptive: bool = True) -> None:
     client = PayerMaxClient(
         app_id="bench-app", merchant_no="M-BENCH", signer=StubSigner(), verifier=StubVerifier(), base_url=url
     )
@@ -49,7 +50,7 @@ async def run_library(url: str, n: int, concurrency: int, gather: bool) -> None:
 
             await asyncio.gather(*(one(item) for item in items(n)))
             return
-        async for outcome in client.capture_many(items(n), concurrency=concurrency):
+        async for outcome in client.capture_many(items(n), concurrency=concurrency, adaptive=adaptive):
             if not outcome.ok:
                 raise RuntimeError(str(outcome))
 
@@ -62,7 +63,7 @@ def child(mode: str, n: int, url: str) -> None:
         )
         asyncio.run(floor)
     else:
-        asyncio.run(run_library(url, n, int(concurrency), gather=name == "gather"))
+        asyncio.run(run_library(url, n, int(concurrency), gather=name == "gather", adaptive=name != "fixed"))
 
 
 def instructions(mode: str, n: int, url: str, lib: str | None) -> int:

@@ -21,6 +21,7 @@ import aiohttp
 import msgspec
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from ._waiters import wake_first
 from .errors import ClientClosedError, ResponseLostError, TransportError
 
 __all__ = ["AiohttpTransport", "HttpResponse", "MockRequest", "MockTransport", "Transport"]
@@ -204,12 +205,8 @@ class _Slots:
 
     def give(self) -> None:
         """A slot back: straight to the first caller still waiting, else to the pool."""
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self._free += 1
+        if not wake_first(self._waiters):
+            self._free += 1
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:

@@ -13,6 +13,8 @@ import contextlib
 from collections import deque
 from typing import Generic, TypeVar
 
+from .._waiters import wake_first
+
 __all__ = ["Outbox"]
 
 T = TypeVar("T")
@@ -51,7 +53,7 @@ class Outbox(Generic[T]):
                 await room
             except asyncio.CancelledError:
                 if room.done() and not room.cancelled():
-                    self._wake_writer()  # woken just as we left: the room goes to the next one
+                    wake_first(self._writers)  # woken just as we left: the room goes to the next one
                 else:
                     with contextlib.suppress(ValueError):
                         self._writers.remove(room)
@@ -61,7 +63,7 @@ class Outbox(Generic[T]):
         """The oldest item; only while ``items`` is not empty."""
         item = self.items.popleft()
         if self._writers:
-            self._wake_writer()
+            wake_first(self._writers)
         return item
 
     async def get(self) -> T:
@@ -74,10 +76,3 @@ class Outbox(Generic[T]):
     def _find_loop(self) -> asyncio.AbstractEventLoop:
         self._loop = asyncio.get_running_loop()
         return self._loop
-
-    def _wake_writer(self) -> None:
-        while self._writers:
-            room = self._writers.popleft()
-            if not room.done():
-                room.set_result(None)
-                return
