@@ -48,7 +48,8 @@ class RequestOptions:
     #: False: a TOO_MANY_REQUEST refusal comes back to the caller (an adaptive limiter's signal)
     retry_rate_limited: bool = True
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
+        # Checked once, when made: every call then takes its options as good, at no cost per send.
         if self.timeout is not None and not self.timeout > 0:
             raise InvalidRequestError("timeout must be > 0", field="timeout")
         if self.max_retries is not None and self.max_retries < 0:

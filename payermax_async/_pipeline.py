@@ -143,8 +143,6 @@ class Pipeline:
         if loop is None or threading.get_ident() != self._thread or not loop.is_running():
             loop = asyncio.get_running_loop()
             self._check_loop(op, loop)
-        if options.timeout is not None or options.max_retries is not None or options.deadline is not None:
-            options.check()
         try:
             data_raw = encode(data)
         except (TypeError, msgspec.EncodeError) as exc:

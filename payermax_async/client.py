@@ -205,7 +205,6 @@ class PayerMaxClient(FlatMethods, AuthCaptureMethods):
             None,
             deadline if deadline is not None else self._defaults.deadline,
         )
-        defaults.check()
         derived = copy.copy(self)
         derived.__dict__.pop("with_raw_response", None)
         derived._defaults = defaults
