@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import inspect
 import math
 import random
@@ -45,7 +44,9 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import msgspec
 
 from ..codes import TOO_MANY_REQUEST
 from ..errors import ApiError
@@ -142,8 +143,9 @@ class Aimd:
         speed = self.latency.observe(latency, now, lag=lag, answers=self.permits)
         if speed is Speed.CONGESTED and not self.refused and epoch == self.epoch:
             self._cut(self.settings.latency_decrease)
-        elif speed is Speed.FAST and limited:  # a slow answer never raises the limit
-            self.limit = self.settings.grow(self.limit, 1.0, self.w_max, slow_start=self.epoch == 0)
+        elif speed is Speed.FAST and limited and self._limit < self.settings.ceiling:
+            # a slow answer never raises the limit; at the ceiling there is nothing to add
+            self.limit = self.settings.grow(self._limit, 1.0, self.w_max, slow_start=self.epoch == 0)
 
     def rate_limited(self, epoch: int, level: float | None = None) -> None:
         """A ``TOO_MANY_REQUEST`` for a request sent in ``epoch`` with ``level`` in flight (itself too)."""
@@ -171,22 +173,23 @@ class Aimd:
         self.latency.reset()
 
 
-class Ticket:
-    """One request's seat. Say how it went: ``ok()`` or ``rate_limited()``; anything else is no signal."""
+class Ticket(msgspec.Struct, gc=False):
+    """One request's seat. Say how it went: ``ok()`` or ``rate_limited()``; anything else is no signal.
 
-    __slots__ = ("_verdict", "epoch", "in_flight", "started")
+    (A Struct built in C, and left out of garbage collection: it holds only numbers, and one is
+    made per request.)
+    """
 
-    def __init__(self, started: float, epoch: int, in_flight: int) -> None:
-        self.started = started
-        self.epoch = epoch
-        self.in_flight = in_flight  # itself included
-        self._verdict: bool | None = None
+    started: float
+    epoch: int
+    in_flight: int  # itself included
+    verdict: bool | None = None
 
     def ok(self) -> None:
-        self._verdict = True
+        self.verdict = True
 
     def rate_limited(self) -> None:
-        self._verdict = False
+        self.verdict = False
 
 
 class AdaptiveLimiter:
@@ -245,11 +248,11 @@ class AdaptiveLimiter:
 
     def release(self, ticket: Ticket) -> None:
         now = self._clock()
-        if ticket._verdict is True:
+        if ticket.verdict is True:
             self.succeeded += 1
             limited = bool(self._waiters) or self._in_flight >= self.aimd.permits
             self.aimd.success(ticket.epoch, now - ticket.started, now, lag=self.lag.lag, limited=limited)
-        elif ticket._verdict is False:
+        elif ticket.verdict is False:
             self.refused += 1
             self.aimd.rate_limited(ticket.epoch, ticket.in_flight)
         self._in_flight -= 1
@@ -274,8 +277,8 @@ class AdaptiveLimiter:
         finally:
             self.release(ticket)
 
-    async def run(self, send: Callable[[], Awaitable[T]], *, max_refusals: int = 30) -> T:
-        """``send()`` in a slot; a ``TOO_MANY_REQUEST`` refusal cuts the limit and sends again.
+    async def run(self, send: Callable[..., Awaitable[T]], *args: Any, max_refusals: int = 30) -> T:
+        """``send(*args)`` in a slot; a ``TOO_MANY_REQUEST`` refusal cuts the limit and sends again.
 
         A refusal is proof the request was not processed, so sending it again is always safe. A
         request refused twice in a row waits (jittered, doubling, at most 1 s) before its next
@@ -287,7 +290,7 @@ class AdaptiveLimiter:
         while True:
             ticket = self.try_acquire() or await self.acquire()
             try:
-                result = await send()
+                result = await send(*args)  # args passed through: no partial per call
             except ApiError as exc:
                 if exc.code != TOO_MANY_REQUEST or refusals >= max_refusals:
                     raise
@@ -319,4 +322,10 @@ def refusals_back(capture: Callable[..., Awaitable[T]]) -> Callable[..., Awaitab
         return capture
     if "retry_rate_limited" not in params:
         return capture
-    return functools.partial(capture, retry_rate_limited=False)  # no coroutine of its own per call
+
+    # A plain function, not functools.partial: a partial with a keyword copies its keyword dict
+    # on every call, one more object per capture for the garbage collector to count.
+    def send(*args: Any, **kwargs: Any) -> Awaitable[T]:
+        return capture(*args, retry_rate_limited=False, **kwargs)
+
+    return send

@@ -349,11 +349,10 @@ class _Run:
         if self.limiter is not None:
             await self.limiter.acquire()
         try:
-            args = (out_trade_no, amount, currency, request_id)
             if self.adaptive is None:
-                result = await self.send(*args)
-            else:  # a partial, not a lambda: a closure would make args a cell on every call
-                result = await self.adaptive.run(functools.partial(self.send, *args))
+                result = await self.send(out_trade_no, amount, currency, request_id)
+            else:
+                result = await self.adaptive.run(self.send, out_trade_no, amount, currency, request_id)
             # inside the try: a result that cannot be read (a stand-in client's) is this item's
             # UNKNOWN outcome, not a worker that dies and leaves the run waiting for it for ever
             status = result_status(result)
