@@ -17,7 +17,6 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import msgspec
@@ -52,9 +51,9 @@ __all__ = ["DEFAULT_VERSIONS", "Operation", "Pipeline", "RequestOptions"]
 T = TypeVar("T")
 
 
-@dataclass(slots=True)
-class _Call:
-    """Everything one call's retry loop needs, resolved once against the client's config."""
+class _Call(msgspec.Struct):
+    """Everything one call's retry loop needs, resolved once against the client's config. (A
+    Struct: built in C once per call, where a dataclass's generated __init__ is Python.)"""
 
     loop: asyncio.AbstractEventLoop
     op: Operation[Any]

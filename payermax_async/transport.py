@@ -122,12 +122,13 @@ class AiohttpTransport:
         """``deadline`` (absolute ``loop.time()``) bounds the wait for a slot as well: a call that
         runs out of time in the queue was never sent, and gets only the time left once it is."""
         session = self._get_session()
-        queued = time.perf_counter()
+        on_pool_wait = self.on_pool_wait
+        queued = 0.0 if on_pool_wait is None else time.perf_counter()
         if not self._slots.try_take():  # a free slot is taken at once, without a coroutine
             await self._slots.take(deadline)
         try:
-            if self.on_pool_wait is not None:
-                self.on_pool_wait(time.perf_counter() - queued)
+            if on_pool_wait is not None:
+                on_pool_wait(time.perf_counter() - queued)
             if deadline is not None:
                 if self._loop is None:  # asked once: on 3.11 each ask is a getpid() syscall
                     self._loop = asyncio.get_running_loop()
