@@ -132,7 +132,14 @@ class Aimd:
         self.permits = max(self.settings.floor, int(value))
 
     def success(
-        self, epoch: int, latency: float, now: float, *, lag: float = 0.0, limited: bool = True
+        self,
+        epoch: int,
+        latency: float,
+        now: float,
+        *,
+        lag: float = 0.0,
+        limited: bool = True,
+        saturated: bool = False,
     ) -> None:
         """An answer to a request sent in ``epoch``, ``latency`` s after it was sent.
 
@@ -140,7 +147,7 @@ class Aimd:
         seats taken). Only then does an answer raise it: a limit nobody fills proves nothing, and
         one that grew while idle would let the next burst far past the gateway's.
         """
-        speed = self.latency.observe(latency, now, lag=lag, answers=self.permits)
+        speed = self.latency.observe(latency, now, lag=lag, answers=self.permits, saturated=saturated)
         if speed is Speed.CONGESTED and not self.refused and epoch == self.epoch:
             self._cut(self.settings.latency_decrease)
         elif speed is Speed.FAST and limited and self._limit < self.settings.ceiling:
@@ -251,7 +258,10 @@ class AdaptiveLimiter:
         if ticket.verdict is True:
             self.succeeded += 1
             limited = bool(self._waiters) or self._in_flight >= self.aimd.permits
-            self.aimd.success(ticket.epoch, now - ticket.started, now, lag=self.lag.lag, limited=limited)
+            lag = self.lag
+            self.aimd.success(
+                ticket.epoch, now - ticket.started, now, lag=lag.lag, limited=limited, saturated=lag.saturated
+            )
         elif ticket.verdict is False:
             self.refused += 1
             self.aimd.rate_limited(ticket.epoch, ticket.in_flight)

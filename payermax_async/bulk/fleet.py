@@ -145,7 +145,10 @@ class FleetLimit:
 
     def success(self, stamp: int | None, latency: float) -> None:
         """An answer ``latency`` s after its request was sent under ``stamp``."""
-        speed = self.latency.observe(latency, self._clock(), lag=self.lag.lag, answers=self.permits)
+        lag = self.lag
+        speed = self.latency.observe(
+            latency, self._clock(), lag=lag.lag, answers=self.permits, saturated=lag.saturated
+        )
         if speed is Speed.FAST:
             self._successes += 1
         elif speed is Speed.CONGESTED and not self.refused and stamp == self.epoch:
@@ -215,3 +218,4 @@ class FleetLimit:
                 await asyncio.wait_for(self._voted.wait(), self.interval)
             except asyncio.TimeoutError:
                 self.lag.sample(loop.time() - due)
+            self.lag.measure(loop.time())

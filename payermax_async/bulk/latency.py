@@ -12,7 +12,12 @@ round trip counts as slow only when all of these hold:
 * plus what the loop's own lag explains: ``LAG_WEIGHT`` x how late a timer on the same loop runs
   (:class:`LoopLag`), since an answer waits for the loop once to be sent and once to be read;
 * and, to count as congestion, it has stayed there for a whole round trip (``answers`` in a row),
-  not one burst.
+  not one burst;
+* and the loop is not saturated: while its thread is on the CPU ``SATURATED`` of the time or more
+  (inline RSA signing at a high limit does that against a fast gateway), every answer waits in this
+  loop's own queue for two or three turns of it, which the timer's lag undercounts. The round trip
+  then measures this process, and says nothing about the gateway (measured: such a run cut itself
+  from 64 to 26-31 in flight, in two runs of three, with the gateway idle).
 
 What a verdict does is the controller's business (:mod:`.adaptive`): it is secondary to the
 gateway's own word, ``TOO_MANY_REQUEST``.
@@ -23,14 +28,17 @@ from __future__ import annotations
 import asyncio
 import enum
 import math
+import time
 from collections.abc import Callable
 
-__all__ = ["FLOOR", "LAG_WEIGHT", "LatencyWatch", "LoopLag", "Speed"]
+__all__ = ["FLOOR", "LAG_WEIGHT", "SATURATED", "LatencyWatch", "LoopLag", "Speed"]
 
 #: loop lag allowed for per round trip: one late wake-up to send, one to read the answer
 LAG_WEIGHT = 2.0
 #: below this, a round trip's length is the machine's noise: the best is never taken as less
 FLOOR = 0.001
+#: the share of time on the CPU from which the loop's thread is its own bottleneck
+SATURATED = 0.9
 _SMOOTHING = 0.2  # weight of the newest sample in the moving averages
 
 
@@ -70,8 +78,14 @@ class LatencyWatch:
         best = max(FLOOR, min(self._best, self._best_before))
         return self.tolerance * best + LAG_WEIGHT * lag
 
-    def observe(self, latency: float, now: float, *, lag: float = 0.0, answers: int = 1) -> Speed:
-        """Take one answered round trip; CONGESTED when the last ``answers`` were all slow."""
+    def observe(
+        self, latency: float, now: float, *, lag: float = 0.0, answers: int = 1, saturated: bool = False
+    ) -> Speed:
+        """Take one answered round trip; CONGESTED when the last ``answers`` were all slow.
+
+        ``saturated``: this process's loop is its own bottleneck (:attr:`LoopLag.saturated`); the
+        sample still counts towards the best and the average, but is no verdict on the gateway.
+        """
         if self._window_end is None or now >= self._window_end + self.window:
             # the first sample, or none for a whole window: what was best before is not recent
             self._best_before = self._best = math.inf
@@ -84,7 +98,7 @@ class LatencyWatch:
         s = self.smoothed
         self.smoothed = s = latency if s is None else (1 - _SMOOTHING) * s + _SMOOTHING * latency
         best = self._best if self._best < self._best_before else self._best_before
-        if s <= self.tolerance * (best if best > FLOOR else FLOOR) + LAG_WEIGHT * lag:  # threshold()
+        if saturated or s <= self.tolerance * (best if best > FLOOR else FLOOR) + LAG_WEIGHT * lag:
             self._over = 0
             return Speed.FAST
         self._over += 1
@@ -96,23 +110,50 @@ class LatencyWatch:
 
 
 class LoopLag:
-    """How late this event loop runs a timer, smoothed: the loop's own share of a round trip.
+    """How late this event loop runs a timer, and how much of the time its thread is on the CPU,
+    both smoothed: the loop's own share of a round trip.
 
     A chain of ``call_later`` callbacks (no task), running only while ``busy()`` says there is
-    something to measure, so an idle limiter leaves nothing scheduled behind.
+    something to measure, so an idle limiter leaves nothing scheduled behind. ``cpu_clock`` is
+    the CPU time of the thread the loop runs in; tests pass their own.
     """
 
-    __slots__ = ("_busy", "_handle", "interval", "lag")
+    __slots__ = (
+        "_busy",
+        "_cpu",
+        "_cpu_clock",
+        "_first",
+        "_handle",
+        "_measured_at",
+        "busy",
+        "interval",
+        "lag",
+    )
 
-    def __init__(self, busy: Callable[[], bool], interval: float = 0.01) -> None:
+    def __init__(
+        self,
+        busy: Callable[[], bool],
+        interval: float = 0.01,
+        cpu_clock: Callable[[], float] = time.thread_time,
+    ) -> None:
         self.interval = interval
         self.lag = 0.0
+        self.busy = 0.0  # the share of time the loop's thread spent on the CPU
         self._busy = busy
         self._handle: asyncio.TimerHandle | None = None
+        self._cpu_clock = cpu_clock
+        self._cpu = 0.0
+        self._measured_at: float | None = None
+        self._first = True
 
     @property
     def running(self) -> bool:
         return self._handle is not None
+
+    @property
+    def saturated(self) -> bool:
+        """The loop is its own bottleneck: an answer's wait is mostly for this thread."""
+        return self.busy >= SATURATED
 
     def start(self) -> None:
         if self._handle is None:
@@ -128,10 +169,24 @@ class LoopLag:
     def sample(self, late: float) -> None:
         self.lag = (1 - _SMOOTHING) * self.lag + _SMOOTHING * max(0.0, late)
 
+    def measure(self, now: float) -> None:
+        """Take the CPU share of the loop's thread since the last call (``now``: the loop's time).
+        Called on the loop's thread: one clock read per tick, never per request."""
+        cpu, since = self._cpu_clock(), self._measured_at
+        if since is not None and now > since:
+            share = min(1.0, max(0.0, (cpu - self._cpu) / (now - since)))
+            # the first interval is taken as it is: a run's first round trips, when the limit
+            # climbs fastest, must not wait for an average to warm up from zero
+            first = self._first
+            self.busy = share if first else (1 - _SMOOTHING) * self.busy + _SMOOTHING * share
+            self._first = False
+        self._cpu, self._measured_at = cpu, now
+
     def _tick(self, due: float) -> None:
         loop = asyncio.get_running_loop()
         now = loop.time()
         self.sample(now - due)
+        self.measure(now)
         if self._busy():
             due = now + self.interval
             self._handle = loop.call_at(due, self._tick, due)

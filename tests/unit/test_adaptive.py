@@ -171,6 +171,28 @@ def test_the_loops_own_lag_is_not_taken_for_the_gateways() -> None:
     assert a.epoch == 1 and a.limit > 10.0
 
 
+def test_a_saturated_loops_latency_neither_cuts_nor_holds_the_limit() -> None:
+    a = Aimd(AimdSettings(ceiling=64, initial=4))
+    for _ in range(4):
+        a.success(0, 0.004, 0.0)  # the first few in flight: 4 ms
+    for i in range(200):  # more in flight, each waiting for this process's own RSA: 20x longer
+        a.success(0, 0.08, 0.01 * i, saturated=True)
+    assert a.epoch == 0 and a.limit == 64.0  # no cut, and up to the ceiling, as a fixed limit would
+
+
+async def test_the_limiter_tells_the_controller_when_its_loop_is_saturated() -> None:
+    lim = AdaptiveLimiter(Aimd(AimdSettings(ceiling=64, initial=4)), clock=lambda: 0.0)
+    lim.aimd.success(0, 0.004, 0.0)
+    lim.lag.busy = 1.0  # as the probe measures a loop signing inline
+    held = [await lim.acquire() for _ in range(lim.aimd.permits)]
+    for t in held:
+        lim.aimd.latency.observe(1.0, 0.0)  # far over the bar: each would count towards a cut
+        t.ok()
+        lim.release(t)
+    assert lim.aimd.epoch == 0 and lim.aimd.limit > 4
+    lim.lag.stop()
+
+
 # ------------------------------------------------------------- the controller against a model gateway
 
 

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from payermax_async.bulk.latency import FLOOR, LAG_WEIGHT, LatencyWatch, LoopLag, Speed
+from payermax_async.bulk.latency import FLOOR, LAG_WEIGHT, SATURATED, LatencyWatch, LoopLag, Speed
 
 
 def test_settings_are_checked() -> None:
@@ -83,3 +83,52 @@ def test_lag_samples_are_smoothed_and_never_negative() -> None:
     assert probe.lag == pytest.approx(0.02)
     probe.sample(-1.0)  # a timer cannot run early; a clock that says so is ignored
     assert probe.lag == pytest.approx(0.016)
+
+
+def test_a_saturated_loop_is_no_verdict_on_the_gateway() -> None:
+    w = LatencyWatch(3.0)
+    w.observe(0.004, 0.0)  # a few in flight: the best
+    speeds = [w.observe(0.08, 0.1, answers=4, saturated=True) for _ in range(8)]
+    assert speeds == [Speed.FAST] * 8  # 20x the best, all of it this process's own queue
+    assert w.smoothed is not None and w.smoothed > 0.05  # still counted towards the average
+    assert [w.observe(0.08, 0.2, answers=4) for _ in range(4)][-1] is Speed.CONGESTED  # unsaturated
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_cpu_share_of_the_loops_thread_is_measured_and_smoothed() -> None:
+    cpu = _Clock()
+    probe = LoopLag(lambda: False, cpu_clock=cpu)
+    probe.measure(100.0)  # the first call only starts the clock
+    assert probe.busy == 0.0 and not probe.saturated
+    cpu.now += 0.0095
+    probe.measure(100.01)  # the first interval counts in full: no warming up from zero
+    assert probe.busy == pytest.approx(0.95) and probe.saturated
+    now = 100.01
+    for _ in range(30):  # on the CPU the whole time: signing inline, say
+        now += 0.01
+        cpu.now += 0.01
+        probe.measure(now)
+    assert probe.busy > SATURATED and probe.saturated
+    for _ in range(30):  # waiting on the network: off the CPU
+        now += 0.01
+        cpu.now += 0.001
+        probe.measure(now)
+    assert probe.busy == pytest.approx(0.1, abs=0.01) and not probe.saturated
+    probe.measure(now)  # no time passed: nothing to learn, nothing divided by zero
+    assert probe.busy == pytest.approx(0.1, abs=0.01)
+
+
+async def test_the_probe_measures_the_cpu_share_on_each_tick() -> None:
+    loop = asyncio.get_running_loop()
+    probe = LoopLag(lambda: True, interval=0.001, cpu_clock=loop.time)  # "always on the CPU"
+    probe.start()
+    await asyncio.sleep(0.1)
+    probe.stop()
+    assert probe.saturated
