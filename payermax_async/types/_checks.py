@@ -4239,12 +4239,12 @@ def _apply_payment_token_env_info_98(v: Any, p: str) -> None:  # ApplyPaymentTok
             raise _c.bad_type(p + "deviceLanguage", "a string")
     x = v.screen_height
     if x is not None:
-        if type(x) is not int:
-            raise _c.bad_type(p + "screenHeight", "an int")
+        if not isinstance(x, str):
+            raise _c.bad_type(p + "screenHeight", "a string")
     x = v.screen_width
     if x is not None:
-        if type(x) is not int:
-            raise _c.bad_type(p + "screenWidth", "an int")
+        if not isinstance(x, str):
+            raise _c.bad_type(p + "screenWidth", "a string")
 
 
 def _apply_payment_token_request_99(v: Any, p: str) -> None:  # ApplyPaymentTokenRequest
