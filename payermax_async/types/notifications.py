@@ -882,6 +882,10 @@ BY_NOTIFY_TYPE: dict[str, type[WireResult]] = {
     "CANCEL": CancelNotification,
     "REFUND": RefundNotification,
     "PAYOUT": PayoutNotification,
+    "DEPOSIT": BalanceNotification,
+    "EXCHANGE": BalanceNotification,
+    "TRANSFER": BalanceNotification,
+    "WITHDRAW": BalanceNotification,
     "RECEIVE": VirtualAccountReceiptNotification,
     "FRAUD": FraudNotification,
 }

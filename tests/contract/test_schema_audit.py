@@ -9,14 +9,17 @@ from typing import Any
 import msgspec
 import pytest
 
-from payermax_async import _schema
+from payermax_async import Notification, WebhookVerifier, _schema
 from payermax_async.endpoints import ENDPOINTS
 from payermax_async.errors import InvalidRequestError
+from payermax_async.testing import GatewaySimulator
 from payermax_async.testing.gateway.facts import Facts
 from payermax_async.testing.gateway.requests import check_data
 from payermax_async.testing.gateway.wire import Refusal
+from payermax_async.testing.notifications import make_notification
 from payermax_async.types import ApplyPaymentTokenRequest, OrderAndPayRequest
 from payermax_async.types._base import encode_request
+from payermax_async.types.notifications import BalanceNotification, BalanceNotificationData
 
 FACTS = _schema.facts()
 
@@ -76,3 +79,46 @@ def test_direct_card_data_has_the_documented_digits(key: str, field: str, value:
     with pytest.raises(Refusal) as simulated:  # the simulator, reading the schema on its own, agrees
         check_data(Facts.load(), "orderAndPay", data)
     assert simulated.value.field == refused.value.field
+
+
+@pytest.fixture(scope="module")
+def sim() -> GatewaySimulator:
+    return GatewaySimulator()
+
+
+def _notify(sim: GatewaySimulator, notify_type: str, data: dict[str, Any], at: float) -> Notification:
+    verifier = WebhookVerifier(sim.payermax_public_key, max_age=None)
+    return verifier.parse(*make_notification(notify_type, data, simulator=sim, notify_time=at))
+
+
+#: the balance callback's notifyType values, as its field description in api.json lists them
+BALANCE_TYPES = ("DEPOSIT", "EXCHANGE", "WITHDRAW", "TRANSFER")
+
+
+@pytest.mark.parametrize("notify_type", BALANCE_TYPES)
+def test_balance_notifications_parse_typed_and_each_movement_keeps_its_own_key(
+    sim: GatewaySimulator, notify_type: str
+) -> None:
+    callback = FACTS["callbacks"]["balanceNotifyUrl"]["request"]
+    assert "relatedTradeNo" in callback["properties"]["data"]["required"]
+    example = FACTS["callbacks"]["balanceNotifyUrl"]["request_examples"][0]["data"]
+    first = _notify(sim, notify_type, example, 1_700_000_000)
+    assert isinstance(first, BalanceNotification) and isinstance(first.data, BalanceNotificationData)
+    assert first.data.related_trade_no == example["relatedTradeNo"]
+    resent = _notify(sim, notify_type, example, 1_700_000_600)
+    assert resent.idempotency_key == first.idempotency_key
+    other = {**example, "relatedTradeNo": "T2"}
+    assert _notify(sim, notify_type, other, 1_700_000_000).idempotency_key != first.idempotency_key
+    # the other leg of one exchange: same trade, the other currency's balance moving the other way
+    leg = {**example, "direction": "INCREASE", "amount": {"currency": "USD", "value": "100.00"}}
+    assert _notify(sim, notify_type, leg, 1_700_000_000).idempotency_key != first.idempotency_key
+
+
+def test_fraud_alerts_about_different_payers_keep_their_own_keys(sim: GatewaySimulator) -> None:
+    example = FACTS["callbacks"]["fraudNotifyUrl"]["request_examples"][0]["data"]
+    assert "outTradeNo" not in example  # a fraud alert need not name an order
+    first = _notify(sim, "FRAUD", {}, 1_700_000_000)
+    assert _notify(sim, "FRAUD", {}, 1_700_000_600).idempotency_key == first.idempotency_key
+    payer = _notify(sim, "FRAUD", {"outUserId": "another"}, 1_700_000_000)
+    later = _notify(sim, "FRAUD", {"tradeCreateTime": "2024-10-30T20:39:28.925+08:00"}, 1_700_000_000)
+    assert len({first.idempotency_key, payer.idempotency_key, later.idempotency_key}) == 3
