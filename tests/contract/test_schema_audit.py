@@ -10,6 +10,7 @@ import msgspec
 import pytest
 
 from payermax_async import Notification, WebhookVerifier, _schema
+from payermax_async._log import redact
 from payermax_async.endpoints import ENDPOINTS
 from payermax_async.errors import InvalidRequestError
 from payermax_async.testing import GatewaySimulator
@@ -17,7 +18,7 @@ from payermax_async.testing.gateway.facts import Facts
 from payermax_async.testing.gateway.requests import check_data
 from payermax_async.testing.gateway.wire import Refusal
 from payermax_async.testing.notifications import make_notification
-from payermax_async.types import ApplyPaymentTokenRequest, OrderAndPayRequest
+from payermax_async.types import ApplyPaymentTokenRequest, OrderAndPayRequest, RiskParams
 from payermax_async.types._base import encode_request
 from payermax_async.types.notifications import BalanceNotification, BalanceNotificationData
 
@@ -122,3 +123,36 @@ def test_fraud_alerts_about_different_payers_keep_their_own_keys(sim: GatewaySim
     payer = _notify(sim, "FRAUD", {"outUserId": "another"}, 1_700_000_000)
     later = _notify(sim, "FRAUD", {"tradeCreateTime": "2024-10-30T20:39:28.925+08:00"}, 1_700_000_000)
     assert len({first.idempotency_key, payer.idempotency_key, later.idempotency_key}) == 3
+
+
+@pytest.mark.parametrize(
+    ("callback", "path", "value"),
+    [
+        # api.json: for a deposit or withdrawal, the counterparty's bank account number
+        ("balanceNotifyUrl", ("counterparty", "identifyId"), "6222020000001234"),
+        ("vaResultNotifyUrl", ("paymentDetail", "payeeInfo", "accountNickName"), "Nick Payee"),
+    ],
+)
+def test_account_numbers_and_nicknames_in_notifications_are_masked(
+    sim: GatewaySimulator, callback: str, path: tuple[str, ...], value: str
+) -> None:
+    example = FACTS["callbacks"][callback]["request_examples"][0]
+    data = copy.deepcopy(example["data"])
+    holder = data
+    for step in path[:-1]:
+        holder = holder.setdefault(step, {})
+    holder[path[-1]] = value
+    raw, _ = make_notification(example["notifyType"], data, simulator=sim)
+    assert value not in redact(raw)
+    assert value not in repr(_notify(sim, example["notifyType"], data, 1_700_000_000).data)
+
+
+def test_payout_risk_identifiers_of_the_payer_are_masked() -> None:
+    risk = {"nickName": "nick_7", "registerNo": "reg_8", "registerName": "lily"}
+    body = msgspec.json.encode({"data": {"riskParams": risk}})
+    masked = redact(body)
+    assert not any(value in masked for value in risk.values())
+    assert not any(
+        value in repr(RiskParams(**{"nick_name": "nick_7", "register_no": "reg_8"}))
+        for value in risk.values()
+    )
