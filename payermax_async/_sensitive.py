@@ -42,6 +42,7 @@ SENSITIVE_BY_CATEGORY: dict[str, frozenset[str]] = {
     "contact": frozenset(
         [
             "accountName",
+            "accountNickName",
             "address",
             "address1",
             "address2",
@@ -57,6 +58,7 @@ SENSITIVE_BY_CATEGORY: dict[str, frozenset[str]] = {
             "lastName",
             "middleName",
             "name",
+            "nickName",
             "notifyEmail",
             "notifyPhone",
             "outUserId",
@@ -66,6 +68,7 @@ SENSITIVE_BY_CATEGORY: dict[str, frozenset[str]] = {
             "payerName",
             "phoneNo",
             "registerName",
+            "registerNo",
             "userId",
             "userName",
             "username",
@@ -77,6 +80,7 @@ SENSITIVE_BY_CATEGORY: dict[str, frozenset[str]] = {
             "accountNo",
             "checkDigit",
             "corAccountNo",
+            "identifyId",
             "payerAccount",
             "redeemCode",
             "thirdAccountNo",

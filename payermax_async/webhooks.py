@@ -38,6 +38,7 @@ from .types._base import NotificationEnvelope, WireResult, decode_data
 from .types.common import NotificationType
 from .types.notifications import (
     BY_NOTIFY_TYPE,
+    BalanceNotification,
     BillPaymentNotification,
     CancelNotification,
     CaptureNotification,
@@ -110,6 +111,7 @@ Notification = (
     | BillPaymentNotification
     | VirtualAccountReceiptNotification
     | FraudNotification
+    | BalanceNotification
     | GenericNotification
 )
 

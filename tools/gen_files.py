@@ -142,9 +142,11 @@ def _notification_envelopes(built: Built) -> set[str]:
 
 def _notify_table(built: Built) -> str:
     notify_types = built.rules["notify_types"]
+    listed = built.rules.get("notify_types_listed", {})  # callbacks with several notifyType values
     rows: list[str] = []
     for top in built.notifications:
         types = {t for k in top.variants if (t := notify_types.get(k)) is not None}
+        types.update(t for k in top.variants for t in listed.get(k, ()))
         if top.result is not None:
             rows.extend(f'    "{t}": {top.result.name},' for t in sorted(types))
     return "\n\nBY_NOTIFY_TYPE: dict[str, type[WireResult]] = {\n" + "\n".join(rows) + "\n}\n"

@@ -159,6 +159,7 @@ _EVENT_IDS = (
     "case_id",
     "rfi_no",
     "request_no",  # a virtual account's receipt
+    "related_trade_no",  # a balance movement
 )
 # Where a type keeps the state that a real change moves ("status" unless named here): without it, a
 # subscription's second period or a link's expiry would look like a re-send of the first event.
@@ -171,6 +172,10 @@ _EVENT_STATE: dict[str, tuple[str, ...]] = {
     ),
     "TOKENIZATION": ("payment_token_status",),
     "REPAYMENT_RECEIPT": ("trade_token", "pay_status"),
+    # A fraud alert need not name an order: the payer and the trade's time tell two alerts apart.
+    "FRAUD": ("out_user_id", "trade_create_time"),
+    # One exchange moves two balances under one relatedTradeNo: the direction and currency differ.
+    **dict.fromkeys(("DEPOSIT", "EXCHANGE", "WITHDRAW", "TRANSFER"), ("direction", "amount.currency")),
 }
 # A notification without a class of its own keeps its data as a dict: 0.1 keyed it by these.
 _EVENT_WIRE_IDS = (

@@ -99,14 +99,16 @@ _P0 = re.compile("^[A-Za-z0-9_]+$")
 _E1 = frozenset(["SCHEDULED", "UNSCHEDULED"])
 _E2 = frozenset(["APP", "WAP", "WEB"])
 _E3 = frozenset(["ACCOUNT", "EMAIL", "PHONE"])
-_P4 = re.compile("^[A-Za-z0-9]+$")
-_E5 = frozenset(["SCHEDULED", "UNSCHDULED", "UNSCHEDULED"])
-_E6 = frozenset(["APPLEPAY", "CARD", "GOOGLEPAY"])
-_E7 = frozenset(["APPLEPAY", "CARD"])
-_E8 = frozenset(["ONETIME"])
-_E9 = frozenset(["HTTP", "SFTP"])
-_E10 = frozenset(["tokenAcq", "tokenMit"])
-_E11 = frozenset(["SCHEDULE", "UNSCHEDULE"])
+_P4 = re.compile("^[0-9]{2}$")
+_P5 = re.compile("^[0-9]{3,4}$")
+_P6 = re.compile("^[A-Za-z0-9]+$")
+_E7 = frozenset(["SCHEDULED", "UNSCHDULED", "UNSCHEDULED"])
+_E8 = frozenset(["APPLEPAY", "CARD", "GOOGLEPAY"])
+_E9 = frozenset(["APPLEPAY", "CARD"])
+_E10 = frozenset(["ONETIME"])
+_E11 = frozenset(["HTTP", "SFTP"])
+_E12 = frozenset(["tokenAcq", "tokenMit"])
+_E13 = frozenset(["SCHEDULE", "UNSCHEDULE"])
 _DECIMALS = {
     "*": 2,
     "BHD": 3,
@@ -1193,18 +1195,24 @@ def _card_info_23(v: Any, p: str) -> None:  # CardInfo
             raise _c.bad_type(p + "cardExpirationMonth", "a string")
         if len(x) > 2:
             raise _c.too_long(p + "cardExpirationMonth", 2)
+        if not _P4.fullmatch(x):
+            raise _c.bad_pattern(p + "cardExpirationMonth", _P4.pattern)
     x = v.card_expiration_year
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "cardExpirationYear", "a string")
         if len(x) > 2:
             raise _c.too_long(p + "cardExpirationYear", 2)
+        if not _P4.fullmatch(x):
+            raise _c.bad_pattern(p + "cardExpirationYear", _P4.pattern)
     x = v.cvv
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "cvv", "a string")
         if len(x) > 4:
             raise _c.too_long(p + "cvv", 4)
+        if not _P5.fullmatch(x):
+            raise _c.bad_pattern(p + "cvv", _P5.pattern)
     x = v.stored
     if x is not None:
         if not isinstance(x, str):
@@ -2456,8 +2464,8 @@ def _confirm_payment_payment_detail_43(v: Any, p: str) -> None:  # ConfirmPaymen
         raise _c.bad_type(p + "verificationCode", "a string")
     if len(x) > 32:
         raise _c.too_long(p + "verificationCode", 32)
-    if not _P4.fullmatch(x):
-        raise _c.bad_pattern(p + "verificationCode", _P4.pattern)
+    if not _P6.fullmatch(x):
+        raise _c.bad_pattern(p + "verificationCode", _P6.pattern)
 
 
 def _confirm_payment_request_44(v: Any, p: str) -> None:  # ConfirmPaymentRequest
@@ -3431,8 +3439,8 @@ def _apply_dropin_session_request_70(v: Any, p: str) -> None:  # ApplyDropinSess
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "mitType", "a string")
-        if x not in _E5:
-            raise _c.not_in(p + "mitType", _E5)
+        if x not in _E7:
+            raise _c.not_in(p + "mitType", _E7)
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
@@ -3473,8 +3481,8 @@ def _apply_dropin_session_request_70(v: Any, p: str) -> None:  # ApplyDropinSess
         for i, y in enumerate(x):
             if not isinstance(y, str):
                 raise _c.bad_type(f"{p}componentList[{i}]", "a string")
-            if y not in _E6:
-                raise _c.not_in(f"{p}componentList[{i}]", _E6)
+            if y not in _E8:
+                raise _c.not_in(f"{p}componentList[{i}]", _E8)
     if v.capture_mode is not None:
         raise _c.not_accepted(p + "captureMode")
     if v.authorization_type is not None:
@@ -3489,8 +3497,8 @@ def _apply_dropin_session_request_71(v: Any, p: str) -> None:  # ApplyDropinSess
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "mitType", "a string")
-        if x not in _E5:
-            raise _c.not_in(p + "mitType", _E5)
+        if x not in _E7:
+            raise _c.not_in(p + "mitType", _E7)
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
@@ -3529,8 +3537,8 @@ def _apply_dropin_session_request_71(v: Any, p: str) -> None:  # ApplyDropinSess
         for i, y in enumerate(x):
             if not isinstance(y, str):
                 raise _c.bad_type(f"{p}componentList[{i}]", "a string")
-            if y not in _E7:
-                raise _c.not_in(f"{p}componentList[{i}]", _E7)
+            if y not in _E9:
+                raise _c.not_in(f"{p}componentList[{i}]", _E9)
     x = v.capture_mode
     if x is not None:
         if not isinstance(x, str):
@@ -3756,8 +3764,8 @@ def _create_paybylink_request_80(v: Any, p: str) -> None:  # CreatePaybylinkRequ
         raise _c.bad_type(p + "linkType", "a string")
     if len(x) > 32:
         raise _c.too_long(p + "linkType", 32)
-    if x not in _E8:
-        raise _c.not_in(p + "linkType", _E8)
+    if x not in _E10:
+        raise _c.not_in(p + "linkType", _E10)
     x = v.expires_time
     if x is not None:
         if not isinstance(x, str):
@@ -3917,8 +3925,8 @@ def _material_list_item_85(v: Any, p: str) -> None:  # MaterialListItem
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "filePathType", "a string")
-        if x not in _E9:
-            raise _c.not_in(p + "filePathType", _E9)
+        if x not in _E11:
+            raise _c.not_in(p + "filePathType", _E11)
 
 
 def _rfi_material_list_request_86(v: Any, p: str) -> None:  # RfiMaterialListRequest
@@ -4119,8 +4127,8 @@ def _inquire_payment_token_request_95(v: Any, p: str) -> None:  # InquirePayment
         raise _c.bad_type(p + "tokenScope", "a string")
     if len(x) > 16:
         raise _c.too_long(p + "tokenScope", 16)
-    if x not in _E10:
-        raise _c.not_in(p + "tokenScope", _E10)
+    if x not in _E12:
+        raise _c.not_in(p + "tokenScope", _E12)
     x = v.payment_token_id
     if x is not None:
         if not isinstance(x, str):
@@ -4239,12 +4247,12 @@ def _apply_payment_token_env_info_98(v: Any, p: str) -> None:  # ApplyPaymentTok
             raise _c.bad_type(p + "deviceLanguage", "a string")
     x = v.screen_height
     if x is not None:
-        if type(x) is not int:
-            raise _c.bad_type(p + "screenHeight", "an int")
+        if not isinstance(x, str):
+            raise _c.bad_type(p + "screenHeight", "a string")
     x = v.screen_width
     if x is not None:
-        if type(x) is not int:
-            raise _c.bad_type(p + "screenWidth", "an int")
+        if not isinstance(x, str):
+            raise _c.bad_type(p + "screenWidth", "a string")
 
 
 def _apply_payment_token_request_99(v: Any, p: str) -> None:  # ApplyPaymentTokenRequest
@@ -4300,8 +4308,8 @@ def _apply_payment_token_request_99(v: Any, p: str) -> None:  # ApplyPaymentToke
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "mitType", "a string")
-        if x not in _E11:
-            raise _c.not_in(p + "mitType", _E11)
+        if x not in _E13:
+            raise _c.not_in(p + "mitType", _E13)
     x = v.card_info
     if x is not None:
         if not isinstance(x, ApplyPaymentTokenCardInfo):

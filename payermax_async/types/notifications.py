@@ -667,7 +667,7 @@ class AmountResult(WireResult, kw_only=True, frozen=True):
 class CounterpartyResult(WireResult, kw_only=True, frozen=True):
     """PayerMax's ``data.counterparty`` (every field optional)."""
 
-    __sensitive__: ClassVar[frozenset[str]] = frozenset({"identify_name"})
+    __sensitive__: ClassVar[frozenset[str]] = frozenset({"identify_id", "identify_name"})
     identify_id: str | None = msgspec.field(default=None, name="identifyId")
     identify_name: str | None = msgspec.field(default=None, name="identifyName")
 
@@ -722,7 +722,7 @@ class BalanceNotificationAck(WireResult, kw_only=True, frozen=True):
 class PayeeInfoResult(WireResult, kw_only=True, frozen=True):
     """PayerMax's ``data.paymentDetail.payeeInfo`` (every field optional)."""
 
-    __sensitive__: ClassVar[frozenset[str]] = frozenset({"account_no"})
+    __sensitive__: ClassVar[frozenset[str]] = frozenset({"account_nick_name", "account_no"})
     country: str | None = None
     account_no: str | None = msgspec.field(default=None, name="accountNo")
     account_nick_name: str | None = msgspec.field(default=None, name="accountNickName")
@@ -882,6 +882,10 @@ BY_NOTIFY_TYPE: dict[str, type[WireResult]] = {
     "CANCEL": CancelNotification,
     "REFUND": RefundNotification,
     "PAYOUT": PayoutNotification,
+    "DEPOSIT": BalanceNotification,
+    "EXCHANGE": BalanceNotification,
+    "TRANSFER": BalanceNotification,
+    "WITHDRAW": BalanceNotification,
     "RECEIVE": VirtualAccountReceiptNotification,
     "FRAUD": FraudNotification,
 }

@@ -157,7 +157,15 @@ class RiskParams(WireRequest, kw_only=True):
     """PayerMax's ``data.riskParams`` (sent)."""
 
     __sensitive__: ClassVar[frozenset[str]] = frozenset(
-        {"bind_email", "bind_phone_no", "register_name", "tax_id", "third_account_no"}
+        {
+            "bind_email",
+            "bind_phone_no",
+            "nick_name",
+            "register_name",
+            "register_no",
+            "tax_id",
+            "third_account_no",
+        }
     )
     register_name: str | None = msgspec.field(default=None, name="registerName")
     register_no: str | None = msgspec.field(default=None, name="registerNo")

@@ -117,8 +117,8 @@ class ApplyPaymentTokenEnvInfo(WireRequest, kw_only=True):
     time_zone: str | None = msgspec.field(default=None, name="timeZone")
     device_id: str | None = msgspec.field(default=None, name="deviceId")
     device_language: str | None = msgspec.field(default=None, name="deviceLanguage")
-    screen_height: int | None = msgspec.field(default=None, name="screenHeight")
-    screen_width: int | None = msgspec.field(default=None, name="screenWidth")
+    screen_height: str | None = msgspec.field(default=None, name="screenHeight")
+    screen_width: str | None = msgspec.field(default=None, name="screenWidth")
 
 
 class ApplyPaymentTokenRequest(WireRequest, kw_only=True):

@@ -10,6 +10,7 @@ A field the variant does not document must be refused too.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -51,7 +52,11 @@ def _valid_scalar(wire: str, t: Any, node: dict[str, Any]) -> Any:
     if isinstance(t, INS.StrType):
         if "enum" in node:
             return node["enum"][0]
-        return "USD" if _currency_name(wire) else "A"
+        if _currency_name(wire):
+            return "USD"
+        if "pattern" in node:  # the first plain value the pattern takes (letters, or digits only)
+            return next(v for v in ("A", "12", "123") if re.fullmatch(node["pattern"], v))
+        return "A"
     if isinstance(t, INS.DecimalType):
         return Decimal("1")
     if isinstance(t, INS.IntType):

@@ -3,6 +3,7 @@ including those inside optional objects that PayerMax's examples never send."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -43,7 +44,11 @@ def synthesize(schema: dict[str, Any]) -> Any:
     if schema.get("x-currency"):
         return "USD"  # the overlay's ISO 4217 code (its pattern alone would admit "AAA")
     size = max(1, schema.get("minLength", 1), 2 if "pattern" in schema else 1)
-    return ("A1" * size)[: min(size, schema.get("maxLength", size))]
+    text = ("A1" * size)[: min(size, schema.get("maxLength", size))]
+    if "pattern" in schema and not re.search(schema["pattern"], text):
+        # a digits-only pattern (card expiry, cvv): the first plain value it takes
+        return next(v for v in ("12", "123") if re.search(schema["pattern"], v))
+    return text
 
 
 def when_fields(facts: Facts) -> set[str]:
