@@ -266,6 +266,8 @@ async def test_sigkilled_worker_process_is_recovered_and_every_order_captured_ex
             if p.poll() is None:
                 p.kill()
                 p.wait()
+            assert p.stdout is not None
+            p.stdout.close()  # the victim's was never read to its end
     assert await q.status() == {"captured": 400}
     rows = {r.out_trade_no: r async for r in q.outcomes()}
     exactly_once(sim, {o: r.request_id for o, r in rows.items()})

@@ -30,12 +30,23 @@ class LoopbackServer:
         return f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
 
     async def __aenter__(self: S) -> S:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._accepted: dict[asyncio.StreamWriter, asyncio.Task[None]] = {}
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
         return self
 
+    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._accepted[writer] = asyncio.create_task(self._serve(reader, writer))
+
     async def __aexit__(self, *exc: object) -> None:
+        """Server.close() leaves accepted connections open (and on 3.11 wait_closed() does not wait
+        for them): end each one here, so no socket outlives the test's loop."""
         assert self._server is not None
         self._server.close()
+        for writer, task in self._accepted.items():
+            task.cancel()
+            writer.close()
+        await asyncio.gather(*self._accepted.values(), return_exceptions=True)
+        await asyncio.gather(*(w.wait_closed() for w in self._accepted), return_exceptions=True)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         raise NotImplementedError
