@@ -3,15 +3,12 @@ a scripted gateway behind a MockTransport (no socket), and hand-made requests to
 
 from __future__ import annotations
 
-import asyncio
 import gc
-import inspect
 import logging
 import random
 import tracemalloc
 import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
-from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -31,37 +28,6 @@ def _library_logger_restored() -> Iterator[None]:
     saved = (list(logger.handlers), logger.propagate, logger.level)
     yield
     logger.handlers[:], logger.propagate, logger.level = saved[0], saved[1], saved[2]
-
-
-# pytest-asyncio before 1.4 leaves an open spare loop as the main thread's current loop after an
-# async test; a synchronous test's asyncio.run() (direct, or through the CLI) replaces and then unsets
-# it, dropping it unclosed with its self-pipe socketpair for a later gc to find
-# (pytest-dev/pytest-asyncio#724).
-_SPARE_LOOP_LEFT = tuple(int(part) for part in version("pytest-asyncio").split(".")[:2]) < (1, 4)
-
-
-@pytest.fixture(autouse=True)
-def _runners_event_loop_kept(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A synchronous test runs under its own event loop policy, so whatever it does to the current
-    loop leaves the runner's untouched; a loop left on its policy is closed."""
-    if not _SPARE_LOOP_LEFT or inspect.iscoroutinefunction(request.function):
-        yield
-        return
-    runners = asyncio.get_event_loop_policy()
-    own = asyncio.DefaultEventLoopPolicy()
-    own.set_event_loop(None)  # get_event_loop() never makes a loop behind our back
-    asyncio.set_event_loop_policy(own)
-    try:
-        yield
-    finally:
-        left: asyncio.AbstractEventLoop | None
-        try:
-            left = own.get_event_loop()
-        except RuntimeError:
-            left = None
-        if left is not None:
-            left.close()
-        asyncio.set_event_loop_policy(runners)
 
 
 @pytest.fixture(scope="module", autouse=True)
