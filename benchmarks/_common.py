@@ -151,32 +151,39 @@ async def floor_run(
     *,
     signer: Any = None,
     verifier: Any = None,
+    session: aiohttp.ClientSession | None = None,
 ) -> None:
     """The hand-written floor: aiohttp + the same signer, N workers, no library. (``signer`` and
-    ``verifier`` replace the keys' own: the stubs of the RSA-free benchmarks.)"""
+    ``verifier`` replace the keys' own: the stubs of the RSA-free benchmarks; ``session``, an open
+    one to reuse, as a long-running service would.)"""
     if signer is None or verifier is None:
         assert keys is not None
         signer = signer_for(keys.merchant_private, backend)
         verifier = verifier_for(keys.payermax_public, backend)
+    if session is None:
+        connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=0)
+        async with aiohttp.ClientSession(connector=connector) as own:
+            await floor_run(
+                keys, base_url, backend, n, concurrency, signer=signer, verifier=verifier, session=own
+            )
+        return
     url = base_url + PATH
     counter = iter(range(n))
-    connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
 
-        async def worker() -> None:
-            for i in counter:
-                body = _ENC.encode(envelope(i))
-                sign = base64.b64encode(signer.sign(body)).decode()
-                headers = {"Content-Type": "application/json", "sign": sign}
-                async with session.post(url, data=body, headers=headers) as resp:
-                    raw = await resp.read()
-                    their = resp.headers["sign"]
-                if not verifier.verify(raw, base64.b64decode(their)):
-                    raise RuntimeError("bad response signature")
-                if msgspec.json.decode(raw)["code"] != "APPLY_SUCCESS":
-                    raise RuntimeError("refused")
+    async def worker() -> None:
+        for i in counter:
+            body = _ENC.encode(envelope(i))
+            sign = base64.b64encode(signer.sign(body)).decode()
+            headers = {"Content-Type": "application/json", "sign": sign}
+            async with session.post(url, data=body, headers=headers) as resp:
+                raw = await resp.read()
+                their = resp.headers["sign"]
+            if not verifier.verify(raw, base64.b64decode(their)):
+                raise RuntimeError("bad response signature")
+            if msgspec.json.decode(raw)["code"] != "APPLY_SUCCESS":
+                raise RuntimeError("refused")
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
 def requests_run(keys: Keys, base_url: str, backend: Backend, n: int) -> None:

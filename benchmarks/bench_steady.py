@@ -1,0 +1,124 @@
+"""Steady-state capture throughput against the hand-written floor, resolved to about 0.02.
+
+``bench_capture.py`` times whole runs: each builds a client, opens its connections and (in
+``capture_many``) ramps its adaptive limit, and this shared VM's speed drifts between one run and
+the next by more than the gap being measured (per-round ratios spread over 0.05-0.10). Here one
+process keeps one warm client and one warm aiohttp session for the floor, and alternates short
+batches of the same captures between the modes many times: what a long bulk run or a service in
+steady state pays per capture, with the drift falling on every mode alike.
+
+For each signer and concurrency it prints the floor's rate, then per mode the median of the
+per-pair ratios ``mode rate / floor rate`` with their middle half, and the library's CPU per
+capture beyond the floor's. Modes: ``capture_many`` and ``gather`` (``client.capture`` under an
+``asyncio.Semaphore``), as in ``bench_capture.py``.
+
+Run: ``python benchmarks/bench_steady.py`` (about 4 minutes); ``--help`` for the parameters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import aiohttp
+from _common import Keys, floor_run, items, lean_server, make_client, make_keys, signer_for, verifier_for
+
+from payermax_async.signing import Backend, available_backends
+
+Batch = Callable[[], Coroutine[Any, Any, None]]
+MODES = ("floor", "capture_many", "gather")
+
+
+async def pairs(
+    keys: Keys, url: str, backend: Backend, concurrency: int, batch: int, count: int
+) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) seconds per batch and mode, the modes in a rotating order within each pair."""
+    connector = aiohttp.TCPConnector(limit=100, limit_per_host=0)
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        make_client(keys, url, backend) as client,
+    ):
+
+        async def floor() -> None:
+            await floor_run(keys, url, backend, batch, concurrency, session=session)
+
+        async def capture_many() -> None:
+            async for outcome in client.capture_many(items(batch), concurrency=concurrency):
+                if not outcome.ok:
+                    raise RuntimeError(f"capture failed: {outcome}")
+
+        async def gather() -> None:
+            sem = asyncio.Semaphore(concurrency)
+
+            async def one(out_trade_no: str, amount: Any, currency: str, request_id: str | None) -> None:
+                async with sem:
+                    await client.capture(out_trade_no, amount, currency, request_id)
+
+            await asyncio.gather(
+                *(one(i.out_trade_no, i.amount, i.currency, i.request_id) for i in items(batch))
+            )
+
+        runs: dict[str, Batch] = {"floor": floor, "capture_many": capture_many, "gather": gather}
+        for run in runs.values():  # warm: connections, decoders, caches
+            await run()
+        timings: dict[str, list[tuple[float, float]]] = {mode: [] for mode in MODES}
+        for k in range(count):
+            for mode in MODES[k % 3 :] + MODES[: k % 3]:
+                wall, cpu = time.perf_counter(), time.process_time()
+                await runs[mode]()
+                timings[mode].append((time.perf_counter() - wall, time.process_time() - cpu))
+        return timings
+
+
+def report(
+    backend: Backend, concurrency: int, batch: int, timings: dict[str, list[tuple[float, float]]]
+) -> str:
+    floor = timings["floor"]
+    cells = [f"{backend} | {concurrency} | {batch / statistics.median(w for w, _ in floor):,.0f}"]
+    for mode in MODES[1:]:
+        ratios = sorted(f[0] / m[0] for f, m in zip(floor, timings[mode], strict=True))
+        quarter = len(ratios) // 4
+        extra = statistics.median(
+            (m[1] - f[1]) / batch * 1e6 for f, m in zip(floor, timings[mode], strict=True)
+        )
+        middle = f"{ratios[quarter]:.3f}-{ratios[-1 - quarter]:.3f}"
+        cells.append(f"{statistics.median(ratios):.3f} | {middle} | {extra:+.0f}")
+    return "| " + " | ".join(cells) + " |"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backends", default=",".join(available_backends()))
+    parser.add_argument("--concurrency", default="1,64")
+    parser.add_argument("--batch", type=int, default=400, help="captures per batch (64 in flight and more)")
+    parser.add_argument("--pairs", type=int, default=20, help="batches of each mode, alternated")
+    args = parser.parse_args()
+    keys = make_keys()
+    backends: list[Backend] = [b for b in available_backends() if b in args.backends.split(",")]
+    print(
+        f"## Steady state, {args.pairs} alternating batches per mode; load average {os.getloadavg()[0]:.2f}\n"
+    )
+    print(
+        "| signer | in flight | floor /s | capture_many / floor | (middle half) | CPU µs beyond the floor "
+        "| gather / floor | (middle half) | CPU µs beyond the floor |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for backend in backends:
+        signer_for(keys.merchant_private, backend)  # keys parsed outside the timing
+        verifier_for(keys.payermax_public, backend)
+        for concurrency in (int(c) for c in args.concurrency.split(",")):
+            # one at a time a batch is slow: fewer captures keep each pair short against the drift
+            batch = args.batch if concurrency >= 16 else max(50, args.batch * 3 // 8)
+            with lean_server(keys, presign=batch) as server:
+                timings = asyncio.run(pairs(keys, server.url, backend, concurrency, batch, args.pairs))
+            print(report(backend, concurrency, batch, timings), flush=True)
+    print(f"\n(load average at the end {os.getloadavg()[0]:.2f})")
+
+
+if __name__ == "__main__":
+    main()
