@@ -152,13 +152,14 @@ class Pipeline:
             op=op,
             data=msgspec.Raw(data_raw),
             ids=dict(ids),
-            version=options.version or self._version_of(op),
+            version=options.version or self._versions.get(op) or self._version_of(op),
             timeout=options.timeout or config.timeout,
             retries_allowed=config.retry.max_retries if options.max_retries is None else options.max_retries,
             deadline=options.deadline or config.retry.deadline,
             reconcile=reconcile,
             retry_rate_limited=options.retry_rate_limited,
         )
+        recording = _responses.SINK.get() is not None  # under with_raw_response
         key_value = call.ids.get(op.id_field) if op.id_field else None
         key = (op.api_name, key_value or "")
         flight = None if key_value is None else self._flights.get(key)
@@ -170,14 +171,15 @@ class Pipeline:
                     operation=op.api_name,
                     ids=call.ids,
                 )
-            return _responses.recorded(self._flights.join(flight), flight.call)
+            joined = self._flights.join(flight)
+            return _responses.recorded(joined, flight.call) if recording else joined
         run = self._run(call)
         if self.telemetry.active:
             run = self.telemetry.observe(op.api_name, call.ids, run)
-        if key_value is None:
-            return _responses.recorded(run, call)
-        flight = self._flights.start(key, data_raw, call)
-        return _responses.recorded(self._flights.lead(key, flight, run, self._carry_on, loop), call)
+        if key_value is not None:
+            flight = self._flights.start(key, data_raw, call)
+            run = self._flights.lead(key, flight, run, self._carry_on, loop)
+        return _responses.recorded(run, call) if recording else run
 
     def _version_of(self, op: Operation[Any]) -> str:
         version = self._versions.get(op)
@@ -210,8 +212,8 @@ class Pipeline:
     # ------------------------------------------------------------------ retry loop
 
     async def _run(self, call: _Call) -> Any:
-        op, ids, loop = call.op, call.ids, call.loop
-        deadline_at = None if call.deadline is None else loop.time() + call.deadline
+        op, ids, loop, deadline = call.op, call.ids, call.loop, call.deadline
+        deadline_at = None if deadline is None else loop.time() + deadline
         attempt = 0
         maybe_sent = call.maybe_sent
         clock_fixed = False
@@ -219,8 +221,10 @@ class Pipeline:
         while True:
             attempt += 1
             attempt_timeout = call.timeout
-            if deadline_at is not None:
-                attempt_timeout = min(call.timeout, max(deadline_at - loop.time(), 0.001))
+            if deadline is not None and deadline_at is not None:
+                # the first attempt has the whole deadline left: no second clock read
+                left = deadline if attempt == 1 else deadline_at - loop.time()
+                attempt_timeout = min(attempt_timeout, max(left, 0.001))
             try:
                 run = self._attempt(call, attempt_timeout, deadline_at)
                 result = await (self.telemetry.attempt(run) if self.telemetry.active else run)

@@ -16,11 +16,12 @@ from typing import Protocol, TypeVar
 
 from .transport import HttpResponse
 
-__all__ = ["Answered", "capture", "recorded"]
+__all__ = ["SINK", "Answered", "capture", "recorded"]
 
 T = TypeVar("T")
 
-_SINK: ContextVar[list[HttpResponse] | None] = ContextVar("payermax_raw_sink", default=None)
+#: set while a call runs under ``with_raw_response``: where its answer goes
+SINK: ContextVar[list[HttpResponse] | None] = ContextVar("payermax_raw_sink", default=None)
 
 
 class Answered(Protocol):
@@ -32,7 +33,7 @@ class Answered(Protocol):
 def recorded(run: Awaitable[T], call: Answered) -> Awaitable[T]:
     """What a caller awaits: ``run`` itself, or under ``with_raw_response`` ``run`` followed by
     recording the answer the call's result came from (a shared flight's: the one it got)."""
-    sink = _SINK.get()
+    sink = SINK.get()
     return run if sink is None else _then_record(run, call, sink)
 
 
@@ -46,9 +47,9 @@ async def _then_record(run: Awaitable[T], call: Answered, sink: list[HttpRespons
 async def capture(run: Awaitable[T]) -> tuple[T, HttpResponse | None]:
     """Await ``run``; its result and the last verified answer it was decoded from."""
     sink: list[HttpResponse] = []
-    token = _SINK.set(sink)
+    token = SINK.set(sink)
     try:
         result = await run
     finally:
-        _SINK.reset(token)
+        SINK.reset(token)
     return result, (sink[-1] if sink else None)

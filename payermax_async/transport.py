@@ -121,7 +121,9 @@ class AiohttpTransport:
     ) -> HttpResponse:
         """``deadline`` (absolute ``loop.time()``) bounds the wait for a slot as well: a call that
         runs out of time in the queue was never sent, and gets only the time left once it is."""
-        session = self._get_session()
+        session = self._session
+        if session is None or self._closed:
+            session = self._get_session()
         on_pool_wait = self.on_pool_wait
         queued = 0.0 if on_pool_wait is None else time.perf_counter()
         if not self._slots.try_take():  # a free slot is taken at once, without a coroutine
@@ -139,7 +141,11 @@ class AiohttpTransport:
                     )
                 timeout = min(timeout, left)
             async with session.post(
-                url, data=body, headers=headers, timeout=self._timeout(timeout), allow_redirects=False
+                url,
+                data=body,
+                headers=headers,
+                timeout=self._timeouts.get(timeout) or self._timeout(timeout),
+                allow_redirects=False,
             ) as resp:
                 payload = await resp.read()
                 return HttpResponse(resp.status, resp.headers, payload)
@@ -206,7 +212,7 @@ class _Slots:
 
     def give(self) -> None:
         """A slot back: straight to the first caller still waiting, else to the pool."""
-        if not wake_first(self._waiters):
+        if not (self._waiters and wake_first(self._waiters)):
             self._free += 1
 
 

@@ -84,8 +84,11 @@ class LatencyWatch:
         """Take one answered round trip; CONGESTED when the last ``answers`` were all slow.
 
         ``saturated``: this process's loop is its own bottleneck (:attr:`LoopLag.saturated`); the
-        sample still counts towards the best and the average, but is no verdict on the gateway.
+        sample then measures this process, so it is left out (and costs a saturated loop nothing).
         """
+        if saturated:
+            self._over = 0
+            return Speed.FAST
         if self._window_end is None or now >= self._window_end + self.window:
             # the first sample, or none for a whole window: what was best before is not recent
             self._best_before = self._best = math.inf
@@ -98,7 +101,7 @@ class LatencyWatch:
         s = self.smoothed
         self.smoothed = s = latency if s is None else (1 - _SMOOTHING) * s + _SMOOTHING * latency
         best = self._best if self._best < self._best_before else self._best_before
-        if saturated or s <= self.tolerance * (best if best > FLOOR else FLOOR) + LAG_WEIGHT * lag:
+        if s <= self.tolerance * (best if best > FLOOR else FLOOR) + LAG_WEIGHT * lag:  # threshold()
             self._over = 0
             return Speed.FAST
         self._over += 1

@@ -48,11 +48,21 @@ def as_amount(amount: object, field: str) -> Any:
     refuse by wire path, so every amount error reads the same.
     """
     if isinstance(amount, str):
-        text = amount.strip(" \t\r\n")
-        if not _PLAIN_DECIMAL.fullmatch(text.lstrip("-")):
-            raise InvalidRequestError(f"{field} {amount!r} is not a decimal number", field=field)
-        return Decimal(text)
+        value = _AMOUNTS.get(amount)
+        if value is None:
+            text = amount.strip(" \t\r\n")
+            if not _PLAIN_DECIMAL.fullmatch(text.lstrip("-")):
+                raise InvalidRequestError(f"{field} {amount!r} is not a decimal number", field=field)
+            if len(_AMOUNTS) >= _AMOUNTS_KEPT:
+                _AMOUNTS.clear()
+            value = _AMOUNTS[amount] = Decimal(text)
+        return value
     return amount
+
+
+# A bulk run's amounts repeat: each distinct string is read once (Decimals are immutable).
+_AMOUNTS: dict[str, Decimal] = {}
+_AMOUNTS_KEPT = 1024
 
 
 def wire_value(value: Any) -> Any:
