@@ -131,6 +131,7 @@ class LoopLag:
         "busy",
         "interval",
         "lag",
+        "saturated",
     )
 
     def __init__(
@@ -142,6 +143,9 @@ class LoopLag:
         self.interval = interval
         self.lag = 0.0
         self.busy = 0.0  # the share of time the loop's thread spent on the CPU
+        #: busy >= SATURATED: the loop is its own bottleneck, an answer's wait mostly for this thread
+        #: (kept, not computed: read on every answer)
+        self.saturated = False
         self._busy = busy
         self._handle: asyncio.TimerHandle | None = None
         self._cpu_clock = cpu_clock
@@ -152,11 +156,6 @@ class LoopLag:
     @property
     def running(self) -> bool:
         return self._handle is not None
-
-    @property
-    def saturated(self) -> bool:
-        """The loop is its own bottleneck: an answer's wait is mostly for this thread."""
-        return self.busy >= SATURATED
 
     def start(self) -> None:
         if self._handle is None:
@@ -182,6 +181,7 @@ class LoopLag:
             # climbs fastest, must not wait for an average to warm up from zero
             first = self._first
             self.busy = share if first else (1 - _SMOOTHING) * self.busy + _SMOOTHING * share
+            self.saturated = self.busy >= SATURATED
             self._first = False
         self._cpu, self._measured_at = cpu, now
 

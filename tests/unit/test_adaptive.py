@@ -183,7 +183,7 @@ def test_a_saturated_loops_latency_neither_cuts_nor_holds_the_limit() -> None:
 async def test_the_limiter_tells_the_controller_when_its_loop_is_saturated() -> None:
     lim = AdaptiveLimiter(Aimd(AimdSettings(ceiling=64, initial=4)), clock=lambda: 0.0)
     lim.aimd.success(0, 0.004, 0.0)
-    lim.lag.busy = 1.0  # as the probe measures a loop signing inline
+    lim.lag.busy, lim.lag.saturated = 1.0, True  # as the probe measures a loop signing inline
     held = [await lim.acquire() for _ in range(lim.aimd.permits)]
     for t in held:
         lim.aimd.latency.observe(1.0, 0.0)  # far over the bar: each would count towards a cut
