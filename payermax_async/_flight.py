@@ -16,23 +16,22 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
+import msgspec
+
 __all__ = ["Flight", "Flights"]
 
 T = TypeVar("T")
 C = TypeVar("C")
 
 
-class Flight(Generic[C]):
-    """One request in flight under a business id."""
+class Flight(msgspec.Struct, Generic[C]):
+    """One request in flight under a business id. (A Struct: built in C, one per call.)"""
 
-    __slots__ = ("call", "closed", "data", "task", "waiters")
-
-    def __init__(self, data: bytes, call: C) -> None:
-        self.data = data  # the encoded ``data``: a caller with the same id must have sent the same
-        self.call = call  # the leader's call, which the flight runs
-        self.waiters: list[asyncio.Future[Any]] = []  # one per caller who joined
-        self.task: asyncio.Task[Any] | None = None  # running the flight: the leader's, or its own
-        self.closed: BaseException | None = None  # set by close(): what the leader is told instead
+    data: bytes  # the encoded ``data``: a caller with the same id must have sent the same
+    call: C  # the leader's call, which the flight runs
+    waiters: list[asyncio.Future[Any]] = msgspec.field(default_factory=list)  # one per caller who joined
+    task: asyncio.Task[Any] | None = None  # running the flight: the leader's, or its own
+    closed: BaseException | None = None  # set by close(): what the leader is told instead
 
 
 def settle(waiter: asyncio.Future[Any], error: BaseException | None, result: Any = None) -> None:
