@@ -73,8 +73,16 @@ def money(
     An unknown currency is named by ``currency_path``: the amount may well be right."""
     if type(value) is bool or not isinstance(value, (Decimal, int)):
         raise bad_type(path, "a Decimal or int (never a float)")
-    if isinstance(value, Decimal) and not value.is_finite():
-        raise InvalidRequestError(f"{path} must be finite", field=path)
+    seen = None
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidRequestError(f"{path} must be finite", field=path)
+        if type(currency) is str:
+            # A bulk run's amounts repeat, and whether one passes depends on its value alone (not
+            # on how many zeros it was written with): each (amount, currency) is judged once.
+            seen = (value, currency, required, id(decimals))
+            if seen in _PASSED:
+                return
     if value < 0 or (required and value == 0):
         raise InvalidRequestError(f"{path} must be {'positive' if required else 'zero or more'}", field=path)
     if currency is None or not isinstance(value, Decimal):
@@ -83,16 +91,25 @@ def money(
         raise not_currency(currency_path)
     places = decimals.get(currency, decimals["*"])
     exponent = value.as_tuple().exponent
-    if not isinstance(exponent, int) or exponent >= -places:
-        return
-    try:
-        exact = value == value.quantize(Decimal(1).scaleb(-places))
-    except InvalidOperation:
-        raise InvalidRequestError(f"{path} {value} is too large", field=path) from None
-    if not exact:
-        raise InvalidRequestError(
-            f"{path} {value} has more than {places} decimal places allowed for {currency}", field=path
-        )
+    if isinstance(exponent, int) and exponent < -places:
+        try:
+            exact = value == value.quantize(Decimal(1).scaleb(-places))
+        except InvalidOperation:
+            raise InvalidRequestError(f"{path} {value} is too large", field=path) from None
+        if not exact:
+            raise InvalidRequestError(
+                f"{path} {value} has more than {places} decimal places allowed for {currency}", field=path
+            )
+    if seen is not None:
+        if len(_PASSED) >= _PASSED_KEPT:
+            _PASSED.clear()
+        _PASSED.add(seen)
+
+
+#: (amount, currency, required, id of the decimals table) that passed :func:`money`; the tables
+#: are the generated module's constants, so their ids are stable
+_PASSED: set[tuple[Decimal, str, bool, int]] = set()
+_PASSED_KEPT = 1024
 
 
 def get(obj: Any, names: tuple[str, ...]) -> Any:

@@ -14,7 +14,7 @@ from payermax_async import InvalidRequestError, PayeeAccountInfo, PayeeInfo, Pay
 from payermax_async.types import MerchantInfo, UserInfo
 from payermax_async.types.links import CreatePaybylinkGoodsDetail
 
-from ..support import ScriptedGateway
+from ..support import URL, Keys, ScriptedGateway, capture_data, reply
 
 BAD = ["usd", "US$", "XYZ", "US", "", "U5D"]  # lower case, symbol, unknown, short, empty, digit
 
@@ -91,3 +91,28 @@ async def test_the_amount_is_still_named_when_the_currency_is_good(
         await call(client, "JPY")  # 10.50 JPY: JPY has no decimals
     assert info.value.field in {"amount", "refundAmount", "trade.amount"}
     assert not gateway.requests
+
+
+async def test_an_amount_judged_before_is_judged_by_its_own_value_and_currency(
+    client: PayerMaxClient, gateway: ScriptedGateway, keys: Keys
+) -> None:
+    """Amounts that passed are remembered (a bulk run's repeat): what passed for one currency, or
+    one value, must not let another through."""
+    for otn, rid in (("ORD_OK", "REQ_OK"), ("ORD_OK2", "REQ_OK2")):
+        answer = reply(keys, data=capture_data(outTradeNo=otn, requestId=rid))
+        gateway.post(URL, status=answer.status, body=answer.body, headers=answer.headers)
+    await client.capture("ORD_OK", "10.50", "USD", "REQ_OK")
+    await client.capture("ORD_OK2", Decimal("10.500"), "USD", "REQ_OK2")  # the same value, passed
+    sent = len(gateway.requests)
+    refused = [
+        ("10.50", "JPY", "amount"),  # passed for USD; JPY has no decimals
+        ("10.501", "USD", "amount"),  # a different value
+        ("10.50", "usd", "currency"),
+        ("0", "USD", "amount"),
+    ]
+    for amount, currency, field in refused:
+        for _ in range(2):  # refused again: nothing refused is remembered as passed
+            with pytest.raises(InvalidRequestError) as info:
+                await client.capture("ORD_NO", amount, currency, "REQ_NO")
+            assert info.value.field == field, info.value.message
+    assert len(gateway.requests) == sent
