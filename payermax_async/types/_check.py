@@ -69,8 +69,9 @@ def money(
     currency_path: str = "currency",
 ) -> None:
     """An exact amount: Decimal or int (never float), finite, positive when required (else not
-    negative), and no finer than its currency allows (``decimals``: per currency, "*" default).
-    An unknown currency is named by ``currency_path``: the amount may well be right."""
+    negative), and no finer than its currency allows (``decimals``: per currency, "*" default; a
+    constant table, since what passed is remembered by the table's identity). An unknown currency
+    is named by ``currency_path``: the amount may well be right."""
     if type(value) is bool or not isinstance(value, (Decimal, int)):
         raise bad_type(path, "a Decimal or int (never a float)")
     seen = None
