@@ -159,7 +159,7 @@ class Pipeline:
             reconcile=reconcile,
             retry_rate_limited=options.retry_rate_limited,
         )
-        recording = _responses.SINK.get() is not None  # under with_raw_response
+        sink = _responses.SINK.get()  # set under with_raw_response
         key_value = call.ids.get(op.id_field) if op.id_field else None
         key = (op.api_name, key_value or "")
         flight = None if key_value is None else self._flights.get(key)
@@ -172,14 +172,14 @@ class Pipeline:
                     ids=call.ids,
                 )
             joined = self._flights.join(flight)
-            return _responses.recorded(joined, flight.call) if recording else joined
+            return joined if sink is None else _responses.recorded(joined, flight.call, sink)
         run = self._run(call)
         if self.telemetry.active:
             run = self.telemetry.observe(op.api_name, call.ids, run)
         if key_value is not None:
             flight = self._flights.start(key, data_raw, call)
             run = self._flights.lead(key, flight, run, self._carry_on, loop)
-        return _responses.recorded(run, call) if recording else run
+        return run if sink is None else _responses.recorded(run, call, sink)
 
     def _version_of(self, op: Operation[Any]) -> str:
         version = self._versions.get(op)
@@ -212,8 +212,9 @@ class Pipeline:
     # ------------------------------------------------------------------ retry loop
 
     async def _run(self, call: _Call) -> Any:
-        op, ids, loop, deadline = call.op, call.ids, call.loop, call.deadline
-        deadline_at = None if deadline is None else loop.time() + deadline
+        op, ids, loop = call.op, call.ids, call.loop
+        started = loop.time()
+        deadline_at = None if call.deadline is None else started + call.deadline
         attempt = 0
         maybe_sent = call.maybe_sent
         clock_fixed = False
@@ -221,9 +222,9 @@ class Pipeline:
         while True:
             attempt += 1
             attempt_timeout = call.timeout
-            if deadline is not None and deadline_at is not None:
+            if deadline_at is not None:
                 # the first attempt has the whole deadline left: no second clock read
-                left = deadline if attempt == 1 else deadline_at - loop.time()
+                left = deadline_at - (started if attempt == 1 else loop.time())
                 attempt_timeout = min(attempt_timeout, max(left, 0.001))
             try:
                 run = self._attempt(call, attempt_timeout, deadline_at)

@@ -30,14 +30,9 @@ class Answered(Protocol):
     answer: HttpResponse | None
 
 
-def recorded(run: Awaitable[T], call: Answered) -> Awaitable[T]:
-    """What a caller awaits: ``run`` itself, or under ``with_raw_response`` ``run`` followed by
-    recording the answer the call's result came from (a shared flight's: the one it got)."""
-    sink = SINK.get()
-    return run if sink is None else _then_record(run, call, sink)
-
-
-async def _then_record(run: Awaitable[T], call: Answered, sink: list[HttpResponse]) -> T:
+async def recorded(run: Awaitable[T], call: Answered, sink: list[HttpResponse]) -> T:
+    """What a caller under ``with_raw_response`` (its ``sink``: ``SINK.get()``) awaits: ``run``,
+    then the answer the call's result came from (a shared flight's: the one it got) recorded."""
     result = await run
     if call.answer is not None:
         sink.append(call.answer)

@@ -179,8 +179,7 @@ class LoopLag:
             share = min(1.0, max(0.0, (cpu - self._cpu) / (now - since)))
             # the first interval is taken as it is: a run's first round trips, when the limit
             # climbs fastest, must not wait for an average to warm up from zero
-            first = self._first
-            self.busy = share if first else (1 - _SMOOTHING) * self.busy + _SMOOTHING * share
+            self.busy = share if self._first else (1 - _SMOOTHING) * self.busy + _SMOOTHING * share
             self.saturated = self.busy >= SATURATED
             self._first = False
         self._cpu, self._measured_at = cpu, now
