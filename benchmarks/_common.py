@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -152,10 +153,11 @@ async def floor_run(
     signer: Any = None,
     verifier: Any = None,
     session: aiohttp.ClientSession | None = None,
+    executor: Executor | None = None,
 ) -> None:
     """The hand-written floor: aiohttp + the same signer, N workers, no library. (``signer`` and
     ``verifier`` replace the keys' own: the stubs of the RSA-free benchmarks; ``session``, an open
-    one to reuse, as a long-running service would.)"""
+    one to reuse, as a long-running service would; ``executor``, where to sign instead of the loop.)"""
     if signer is None or verifier is None:
         assert keys is not None
         signer = signer_for(keys.merchant_private, backend)
@@ -164,16 +166,29 @@ async def floor_run(
         connector = aiohttp.TCPConnector(limit=max_connections, limit_per_host=0)
         async with aiohttp.ClientSession(connector=connector) as own:
             await floor_run(
-                keys, base_url, backend, n, concurrency, signer=signer, verifier=verifier, session=own
+                keys,
+                base_url,
+                backend,
+                n,
+                concurrency,
+                signer=signer,
+                verifier=verifier,
+                session=own,
+                executor=executor,
             )
         return
     url = base_url + PATH
     counter = iter(range(n))
+    loop = asyncio.get_running_loop()
 
     async def worker() -> None:
         for i in counter:
             body = _ENC.encode(envelope(i))
-            sign = base64.b64encode(signer.sign(body)).decode()
+            if executor is None:
+                signature = signer.sign(body)
+            else:
+                signature = await loop.run_in_executor(executor, signer.sign, body)
+            sign = base64.b64encode(signature).decode()
             headers = {"Content-Type": "application/json", "sign": sign}
             async with session.post(url, data=body, headers=headers) as resp:
                 raw = await resp.read()

@@ -3,22 +3,27 @@
 ``bench_capture.py`` times whole runs: each builds a client, opens its connections and (in
 ``capture_many``) ramps its adaptive limit, and this shared VM's speed drifts between one run and
 the next by more than the gap being measured (per-round ratios spread over 0.05-0.10). Here one
-process keeps one warm client and one warm aiohttp session for the floor, and alternates short
+process keeps warm clients and one warm aiohttp session for the floors, and alternates short
 batches of the same captures between the modes many times: what a long bulk run or a service in
 steady state pays per capture, with the drift falling on every mode alike.
 
-For each signer and concurrency it prints the floor's rate, then per mode the median of the
-per-pair ratios ``mode rate / floor rate`` with their middle half, and the library's CPU per
-capture beyond the floor's. Modes: ``capture_many`` and ``gather`` (``client.capture`` under an
-``asyncio.Semaphore``), as in ``bench_capture.py``.
+Two floors, both hand-written with aiohttp and the same signer: ``floor`` signs on the event loop,
+``floor_thread`` on one thread (``run_in_executor``). The library's modes: ``capture_many`` and
+``gather`` (``client.capture`` under an ``asyncio.Semaphore``) as a user runs them, with the default
+``sign_in_thread`` (on the client's thread while other calls are in flight, for a signer that
+releases the GIL), and the same two with ``sign_in_thread=False`` (``*_inline``): like for like with
+``floor``, the library's own cost. For each, the median of the per-pair ratios of its rate to each
+floor's, the middle half of the ratios to ``floor``, and the CPU per capture beyond ``floor``'s
+(every thread of the process counted).
 
-Run: ``python benchmarks/bench_steady.py`` (about 4 minutes); ``--help`` for the parameters.
+Run: ``python benchmarks/bench_steady.py`` (about 8 minutes); ``--help`` for the parameters.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import os
 import statistics
 import time
@@ -28,67 +33,100 @@ from typing import Any
 import aiohttp
 from _common import Keys, floor_run, items, lean_server, make_client, make_keys, signer_for, verifier_for
 
+from payermax_async import PayerMaxClient
 from payermax_async.signing import Backend, available_backends
 
 Batch = Callable[[], Coroutine[Any, Any, None]]
-MODES = ("floor", "capture_many", "gather")
+MODES = ("floor", "floor_thread", "capture_many", "gather", "capture_many_inline", "gather_inline")
+LIBRARY = MODES[2:]
 
 
 async def pairs(
     keys: Keys, url: str, backend: Backend, concurrency: int, batch: int, count: int
 ) -> dict[str, list[tuple[float, float]]]:
-    """(wall, CPU) seconds per batch and mode, the modes in a rotating order within each pair."""
+    """(wall, CPU) seconds per batch and mode, the modes in a rotating order within each round."""
     connector = aiohttp.TCPConnector(limit=100, limit_per_host=0)
+    pool = concurrent.futures.ThreadPoolExecutor(1)
     async with (
         aiohttp.ClientSession(connector=connector) as session,
         make_client(keys, url, backend) as client,
+        make_client(keys, url, backend, sign_in_thread=False) as inline,
     ):
 
         async def floor() -> None:
             await floor_run(keys, url, backend, batch, concurrency, session=session)
 
-        async def capture_many() -> None:
-            async for outcome in client.capture_many(items(batch), concurrency=concurrency):
-                if not outcome.ok:
-                    raise RuntimeError(f"capture failed: {outcome}")
+        async def floor_thread() -> None:
+            await floor_run(keys, url, backend, batch, concurrency, session=session, executor=pool)
 
-        async def gather() -> None:
-            sem = asyncio.Semaphore(concurrency)
+        def capture_many(client: PayerMaxClient) -> Batch:
+            async def run() -> None:
+                async for outcome in client.capture_many(items(batch), concurrency=concurrency):
+                    if not outcome.ok:
+                        raise RuntimeError(f"capture failed: {outcome}")
 
-            async def one(out_trade_no: str, amount: Any, currency: str, request_id: str | None) -> None:
-                async with sem:
-                    await client.capture(out_trade_no, amount, currency, request_id)
+            return run
 
-            await asyncio.gather(
-                *(one(i.out_trade_no, i.amount, i.currency, i.request_id) for i in items(batch))
-            )
+        def gather(client: PayerMaxClient) -> Batch:
+            async def run() -> None:
+                sem = asyncio.Semaphore(concurrency)
 
-        runs: dict[str, Batch] = {"floor": floor, "capture_many": capture_many, "gather": gather}
-        for run in runs.values():  # warm: connections, decoders, caches
+                async def one(out_trade_no: str, amount: Any, currency: str, request_id: str | None) -> None:
+                    async with sem:
+                        await client.capture(out_trade_no, amount, currency, request_id)
+
+                await asyncio.gather(
+                    *(one(i.out_trade_no, i.amount, i.currency, i.request_id) for i in items(batch))
+                )
+
+            return run
+
+        runs: dict[str, Batch] = {
+            "floor": floor,
+            "floor_thread": floor_thread,
+            "capture_many": capture_many(client),
+            "gather": gather(client),
+            "capture_many_inline": capture_many(inline),
+            "gather_inline": gather(inline),
+        }
+        for run in runs.values():  # warm: connections, decoders, caches, threads
             await run()
         timings: dict[str, list[tuple[float, float]]] = {mode: [] for mode in MODES}
         for k in range(count):
-            for mode in MODES[k % 3 :] + MODES[: k % 3]:
+            shift = k % len(MODES)
+            for mode in MODES[shift:] + MODES[:shift]:
                 wall, cpu = time.perf_counter(), time.process_time()
                 await runs[mode]()
                 timings[mode].append((time.perf_counter() - wall, time.process_time() - cpu))
-        return timings
+    pool.shutdown()
+    return timings
 
 
 def report(
     backend: Backend, concurrency: int, batch: int, timings: dict[str, list[tuple[float, float]]]
-) -> str:
-    floor = timings["floor"]
-    cells = [f"{backend} | {concurrency} | {batch / statistics.median(w for w, _ in floor):,.0f}"]
-    for mode in MODES[1:]:
+) -> list[str]:
+    floor, thread = timings["floor"], timings["floor_thread"]
+
+    def rate(mode: str) -> float:
+        return batch / statistics.median(w for w, _ in timings[mode])
+
+    rows = [f"| {backend} | {concurrency} | floor | {rate('floor'):,.0f} | 1 | | | |"]
+    rows.append(
+        f"| {backend} | {concurrency} | floor_thread | {rate('floor_thread'):,.0f} "
+        f"| {statistics.median(f[0] / t[0] for f, t in zip(floor, thread, strict=True)):.3f} | | 1 | |"
+    )
+    for mode in LIBRARY:
         ratios = sorted(f[0] / m[0] for f, m in zip(floor, timings[mode], strict=True))
+        to_thread = statistics.median(t[0] / m[0] for t, m in zip(thread, timings[mode], strict=True))
         quarter = len(ratios) // 4
         extra = statistics.median(
             (m[1] - f[1]) / batch * 1e6 for f, m in zip(floor, timings[mode], strict=True)
         )
-        middle = f"{ratios[quarter]:.3f}-{ratios[-1 - quarter]:.3f}"
-        cells.append(f"{statistics.median(ratios):.3f} | {middle} | {extra:+.0f}")
-    return "| " + " | ".join(cells) + " |"
+        rows.append(
+            f"| {backend} | {concurrency} | {mode} | {rate(mode):,.0f} | **{statistics.median(ratios):.3f}** "
+            f"| {ratios[quarter]:.3f}-{ratios[-1 - quarter]:.3f} | {to_thread:.3f} | {extra:+.0f} |"
+        )
+    return rows
 
 
 def main() -> None:
@@ -104,10 +142,10 @@ def main() -> None:
         f"## Steady state, {args.pairs} alternating batches per mode; load average {os.getloadavg()[0]:.2f}\n"
     )
     print(
-        "| signer | in flight | floor /s | capture_many / floor | (middle half) | CPU µs beyond the floor "
-        "| gather / floor | (middle half) | CPU µs beyond the floor |"
+        "| signer | in flight | mode | captures/s | / floor | (middle half) | / floor_thread "
+        "| CPU µs beyond floor |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
     for backend in backends:
         signer_for(keys.merchant_private, backend)  # keys parsed outside the timing
         verifier_for(keys.payermax_public, backend)
@@ -116,7 +154,7 @@ def main() -> None:
             batch = args.batch if concurrency >= 16 else max(50, args.batch * 3 // 8)
             with lean_server(keys, presign=batch) as server:
                 timings = asyncio.run(pairs(keys, server.url, backend, concurrency, batch, args.pairs))
-            print(report(backend, concurrency, batch, timings), flush=True)
+            print("\n".join(report(backend, concurrency, batch, timings)), flush=True)
     print(f"\n(load average at the end {os.getloadavg()[0]:.2f})")
 
 

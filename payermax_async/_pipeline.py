@@ -43,6 +43,7 @@ from .errors import (
 )
 from .retry import FailureKind, RetryBudget, RetryEvent, classify
 from .signing import as_header
+from .signing_thread import signing_thread_for
 from .transport import HttpResponse, Transport
 from .types._base import encode_request as encode
 
@@ -96,6 +97,8 @@ class Pipeline:
         self._urls: dict[str, str] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = 0  # the thread self._loop runs in
+        self._signing = signing_thread_for(config.signer, config.sign_in_thread)  # None: inline
+        self._attempts = 0  # attempts between signing and their answer, across calls
         try:
             self._post_takes_deadline = "deadline" in inspect.signature(transport.post).parameters
         except (TypeError, ValueError):
@@ -107,6 +110,8 @@ class Pipeline:
     def close(self) -> None:
         """Refuse new calls and cancel the ones in flight (their callers get OutcomeUnknownError)."""
         self.closed = True
+        if self._signing is not None:
+            self._signing.close()
         # A typed outcome, not a bare CancelledError that would stop a bulk worker without a
         # word: the request may have been sent.
         self._flights.close(
@@ -344,31 +349,42 @@ class Pipeline:
         )
         body = encode(envelope)
         headers = dict(self._headers_base)
-        signature = config.signer.sign(body)
-        if not isinstance(signature, bytes) and inspect.isawaitable(signature):
-            signature = await signature  # a KMS or thread signer; a plain one costs no coroutine
-        headers["sign"] = as_header(signature)
-        call.sent = True
-        url = self._urls.get(op.api_name) or self._urls.setdefault(op.api_name, config.url(op.api_name))
-        debug = logger.isEnabledFor(logging.DEBUG)
-        if debug:
-            logger.debug("POST %s body=%s", op.api_name, redact(body))
-        started = time.perf_counter() if debug else 0.0
-        if deadline_at is not None and self._post_takes_deadline:
-            response = await self.transport.post(url, body, headers, timeout=timeout, deadline=deadline_at)  # type: ignore[call-arg]
-        else:
-            response = await self.transport.post(url, body, headers, timeout=timeout)
-        if debug:
-            logger.debug(
-                "%s HTTP %d in %.1f ms body=%s",
-                op.api_name,
-                response.status,
-                (time.perf_counter() - started) * 1000,
-                redact(response.body),
-            )
-        result = interpret(op.result_type, response, call.ids, config.verifier, self._learn_clock_offset)
-        call.answer = response  # verified, decoded and bound: what with_raw_response may show
-        return result
+        signing = self._signing
+        self._attempts += 1
+        try:
+            # Off the loop only while other calls could use it: alone, the hop costs more than it saves.
+            if signing is not None and (self._attempts > 1 or signing.always):
+                signature = await signing.sign(call.loop, body)
+            else:
+                signature = config.signer.sign(body)
+            if not isinstance(signature, bytes) and inspect.isawaitable(signature):
+                signature = await signature  # a KMS or thread signer; a plain one costs no coroutine
+            headers["sign"] = as_header(signature)
+            call.sent = True
+            url = self._urls.get(op.api_name) or self._urls.setdefault(op.api_name, config.url(op.api_name))
+            debug = logger.isEnabledFor(logging.DEBUG)
+            if debug:
+                logger.debug("POST %s body=%s", op.api_name, redact(body))
+            started = time.perf_counter() if debug else 0.0
+            if deadline_at is not None and self._post_takes_deadline:
+                response = await self.transport.post(  # type: ignore[call-arg]
+                    url, body, headers, timeout=timeout, deadline=deadline_at
+                )
+            else:
+                response = await self.transport.post(url, body, headers, timeout=timeout)
+            if debug:
+                logger.debug(
+                    "%s HTTP %d in %.1f ms body=%s",
+                    op.api_name,
+                    response.status,
+                    (time.perf_counter() - started) * 1000,
+                    redact(response.body),
+                )
+            result = interpret(op.result_type, response, call.ids, config.verifier, self._learn_clock_offset)
+            call.answer = response  # verified, decoded and bound: what with_raw_response may show
+            return result
+        finally:
+            self._attempts -= 1
 
     def _learn_clock_offset(self, date_header: str | None) -> None:
         """Re-learnt from every verified REQ_TIME_OVER_TIME, within bounds (see clock_offset_from)."""

@@ -37,7 +37,9 @@ class ClientOptions(TypedDict, total=False):
     Defaults (applied by :meth:`ClientConfig.build`): the sandbox ``base_url``, ``timeout`` 15 s per
     attempt, ``connect_timeout`` 5 s, ``max_connections`` 100, ``deadline`` 60 s per call, and the
     :class:`RetryPolicy` defaults (2 retries), ``key_version`` "1" (the envelope's ``keyVersion``:
-    which of the merchant's registered keys signed the request).
+    which of the merchant's registered keys signed the request), ``sign_in_thread`` None (sign on a
+    thread of the client's own while other calls are in flight, for a signer that releases the GIL;
+    True: always on that thread; False: always on the event loop).
     """
 
     app_id: str  # required, like merchant_no
@@ -58,6 +60,7 @@ class ClientOptions(TypedDict, total=False):
     sp_merchant_no: str | None
     merchant_auth_token: str | None
     key_version: str
+    sign_in_thread: bool | None  # None: on a thread while other calls are in flight, if that helps
 
 
 _OPTION_NAMES = frozenset(ClientOptions.__annotations__)
@@ -119,6 +122,7 @@ class ClientConfig:
     sp_merchant_no: str | None = None
     merchant_auth_token: str | None = None
     key_version: str = "1"
+    sign_in_thread: bool | None = None
 
     def __post_init__(self) -> None:
         _check_id(self.app_id, "app_id", 64)
@@ -137,6 +141,8 @@ class ClientConfig:
         if self.sp_merchant_no is not None:
             _check_id(self.sp_merchant_no, "sp_merchant_no", 32)
         _check_id(self.key_version, "key_version", 8)
+        if self.sign_in_thread is not None and not isinstance(self.sign_in_thread, bool):
+            raise ConfigurationError("sign_in_thread must be True, False or None")
 
     @classmethod
     def build(cls, **options: Unpack[ClientOptions]) -> ClientConfig:
@@ -189,6 +195,7 @@ class ClientConfig:
             sp_merchant_no=options.get("sp_merchant_no"),
             merchant_auth_token=options.get("merchant_auth_token"),
             key_version=options.get("key_version", "1"),
+            sign_in_thread=options.get("sign_in_thread"),
         )
 
     def url(self, api_name: str) -> str:

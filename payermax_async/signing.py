@@ -60,7 +60,9 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 class Signer(Protocol):
     """Anything that turns message bytes into a raw RSA signature.
 
-    ``sign`` may be a coroutine function, for a KMS or HSM; the client awaits it.
+    ``sign`` may be a coroutine function, for a KMS or HSM; the client awaits it. A synchronous
+    signer may say ``releases_gil = True`` (as ``RsaSigner`` on ``cryptography`` does): the client then
+    signs on a thread of its own while other calls are in flight (``sign_in_thread``).
     """
 
     def sign(self, message: bytes) -> bytes | Awaitable[bytes]: ...
@@ -317,6 +319,11 @@ class RsaSigner:
 
     def sign(self, message: bytes) -> bytes:
         return self._sign(message)
+
+    @property
+    def releases_gil(self) -> bool:
+        """OpenSSL signs without the GIL, pycryptodome mostly with it: whether another thread helps."""
+        return self.backend == "cryptography"
 
     def __repr__(self) -> str:
         return f"RsaSigner(backend={self.backend!r}, fingerprint={self.fingerprint})"

@@ -1,26 +1,27 @@
-"""Signing off the event loop, for runs with many captures in flight.
+"""Signing off the event loop, when other calls are waiting for it.
 
-OpenSSL's RSA (the ``cryptography`` backend) releases the GIL, so a dedicated signing thread lets
-the loop send, receive, verify and decode other captures while a signature is computed. Measured
-on 2 cores (benchmarks/bench_offload.py): capture_many with one signing thread did 1.35-1.56x the
-captures per second of inline signing at 4 to 256 in flight, but 0.86x one at a time (the hop to
-the thread costs more than it overlaps). With pycryptodome, whose signing is mostly Python holding
-the GIL, threads did not help (0.9x); a process pool did a little (1.2-1.3x) and worker processes
-(``capture --processes``) do better, so neither is offered here.
+OpenSSL's RSA (the ``cryptography`` backend) releases the GIL, so while one signature is computed on
+another thread the loop can send, receive, verify and decode other calls. On 2 cores
+(benchmarks/bench_offload.py, bench_steady.py): 1.2-1.5x the captures per second of inline signing
+at 4 to 256 in flight, but 0.85x one at a time (the hop to the thread costs more than it overlaps).
+With pycryptodome, whose signing is mostly Python holding the GIL, a thread did not help (0.9x).
 
-So this is opt-in, for bulk work: ``PayerMaxClient(signer=ThreadedSigner(RsaSigner(key)), ...)``.
-The ``capture`` command uses it by itself when it applies.
+Hence the client's default (:class:`SigningThread`, ``sign_in_thread=None``): a signer that says it
+releases the GIL (``RsaSigner`` on ``cryptography``) signs on the loop when its call is the only one
+in flight and on one thread of the client's own when others are. :class:`ThreadedSigner` is the
+older, explicit form: every signature on its thread(s).
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from .signing import Backend, PrivateKey, RsaSigner, Signer
 
-__all__ = ["ThreadedSigner", "bulk_signer"]
+__all__ = ["SigningThread", "ThreadedSigner", "bulk_signer", "signing_thread_for"]
 
 
 class ThreadedSigner:
@@ -65,3 +66,46 @@ def bulk_signer(
     if signer.backend == "cryptography" and concurrency > 1:
         return ThreadedSigner(signer)
     return signer
+
+
+class SigningThread:
+    """The one thread a client signs on while its loop has other calls to run; made on first use.
+
+    ``always``: sign every request here, even a call alone (``sign_in_thread=True``: a signer that
+    blocks on I/O, an HSM say). Closed with the client; a request signed after that is signed inline,
+    and its transport, closed too, sends nothing.
+    """
+
+    __slots__ = ("_pool", "_sign", "always", "closed")
+
+    def __init__(self, sign: Callable[[bytes], bytes | Awaitable[bytes]], *, always: bool) -> None:
+        self._sign = sign
+        self.always = always
+        self.closed = False
+        self._pool: ThreadPoolExecutor | None = None
+
+    async def sign(self, loop: asyncio.AbstractEventLoop, message: bytes) -> bytes | Awaitable[bytes]:
+        pool = self._pool
+        if pool is None:
+            if self.closed:
+                return self._sign(message)
+            pool = self._pool = ThreadPoolExecutor(1, thread_name_prefix="payermax-sign")
+        return await loop.run_in_executor(pool, self._sign, message)
+
+    def close(self) -> None:
+        self.closed = True
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False)
+
+
+def signing_thread_for(signer: Signer, sign_in_thread: bool | None) -> SigningThread | None:
+    """The client's signing thread, or None to sign inline always: ``sign_in_thread`` False, a
+    signer already asynchronous, or (by default) one not known to release the GIL."""
+    if sign_in_thread is False or isinstance(signer, ThreadedSigner):
+        return None
+    if inspect.iscoroutinefunction(signer.sign):
+        return None
+    if sign_in_thread is None and getattr(signer, "releases_gil", False) is not True:
+        return None
+    return SigningThread(signer.sign, always=sign_in_thread is True)

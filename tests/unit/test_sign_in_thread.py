@@ -1,0 +1,171 @@
+"""The client's own signing thread (``sign_in_thread``): used while other calls are in flight, by
+default only for a signer that releases the GIL; the bytes and the answer are the same either way."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import threading
+from decimal import Decimal
+
+import pytest
+
+from payermax_async import ClientClosedError, ConfigurationError, PayerMaxClient
+from payermax_async.signing import RsaSigner, RsaVerifier
+from payermax_async.signing_thread import ThreadedSigner, signing_thread_for
+from payermax_async.transport import HttpResponse, MockRequest, MockTransport
+
+from ..support import Keys
+
+
+class Recording:
+    """Signs with the merchant key and notes the thread of each signature."""
+
+    def __init__(self, keys: Keys, *, releases_gil: bool) -> None:
+        self.inner = RsaSigner(keys.merchant_private, backend="cryptography")
+        self.releases_gil = releases_gil
+        self.threads: list[str] = []
+        self.seen: set[threading.Thread] = set()
+
+    def sign(self, message: bytes) -> bytes:
+        self.threads.append(threading.current_thread().name)
+        self.seen.add(threading.current_thread())
+        return self.inner.sign(message)
+
+
+def gateway(keys: Keys, *, together: int) -> MockTransport:
+    """Answers captures once ``together`` requests are waiting, so that they overlap."""
+    arrived: list[asyncio.Event] = []
+    verifier = RsaVerifier(keys.merchant_public)
+
+    async def handler(request: MockRequest) -> HttpResponse:
+        assert verifier.verify(request.body, base64.b64decode(request.headers["sign"]))
+        event = asyncio.Event()
+        arrived.append(event)
+        if len(arrived) % together == 0:
+            for waiting in arrived[-together:]:
+                waiting.set()
+        await event.wait()
+        data = json.loads(request.body)["data"]
+        body = json.dumps(
+            {
+                "code": "APPLY_SUCCESS",
+                "msg": "Success.",
+                "data": {**data, "captureNo": "C" + data["requestId"], "status": "SUCCESS"},
+            }
+        ).encode()
+        return HttpResponse(200, {"sign": keys.payermax_sign(body)}, body)
+
+    return MockTransport(handler)
+
+
+def client_for(keys: Keys, signer: object, transport: MockTransport, **options: object) -> PayerMaxClient:
+    return PayerMaxClient(
+        app_id="app",
+        merchant_no="M1",
+        signer=signer,  # type: ignore[arg-type]
+        payermax_public_key=keys.payermax_public,
+        base_url="http://127.0.0.1:9",
+        transport=transport,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+async def captures(client: PayerMaxClient, n: int) -> list[str]:
+    results = await asyncio.gather(
+        *(client.capture(f"ORD{i}", Decimal("10.00"), "USD", f"REQ{i}") for i in range(n))
+    )
+    return [r.capture_no or "" for r in results]
+
+
+async def test_a_call_alone_signs_on_the_loop_and_overlapping_ones_on_the_clients_thread(
+    keys: Keys,
+) -> None:
+    signer = Recording(keys, releases_gil=True)
+    loop_thread = threading.current_thread().name
+    async with client_for(keys, signer, gateway(keys, together=1)) as alone:
+        assert await captures(alone, 1) == ["CREQ0"]
+    assert signer.threads == [loop_thread]
+
+    signer.threads.clear()
+    transport = gateway(keys, together=4)
+    async with client_for(keys, signer, transport) as client:
+        assert await captures(client, 4) == [f"CREQ{i}" for i in range(4)]
+    # the first finds nobody else in flight; the others do, and go to the one signing thread
+    assert signer.threads[0] == loop_thread
+    assert {name for name in signer.threads[1:]} == {"payermax-sign_0"}
+    # what the thread signed is what was sent, and verified (the gateway checks each signature)
+    assert len(transport.requests) == 4
+    # closing the client stopped its thread (without waiting for it: it ends once idle)
+    (worker,) = signer.seen - {threading.current_thread()}
+    for _ in range(200):
+        if not worker.is_alive():
+            break
+        await asyncio.sleep(0.01)
+    assert not worker.is_alive()
+
+
+async def test_by_default_a_signer_that_holds_the_gil_stays_on_the_loop(keys: Keys) -> None:
+    signer = Recording(keys, releases_gil=False)
+    async with client_for(keys, signer, gateway(keys, together=4)) as client:
+        await captures(client, 4)
+    assert set(signer.threads) == {threading.current_thread().name}
+
+
+async def test_false_signs_every_request_on_the_loop_and_true_every_one_on_the_thread(
+    keys: Keys,
+) -> None:
+    inline = Recording(keys, releases_gil=True)
+    async with client_for(keys, inline, gateway(keys, together=4), sign_in_thread=False) as client:
+        await captures(client, 4)
+    assert set(inline.threads) == {threading.current_thread().name}
+
+    always = Recording(keys, releases_gil=False)
+    async with client_for(keys, always, gateway(keys, together=1), sign_in_thread=True) as client:
+        await captures(client, 1)
+    assert always.threads == ["payermax-sign_0"]
+
+
+def test_which_signers_get_a_thread(keys: Keys) -> None:
+    fast = RsaSigner(keys.merchant_private, backend="cryptography")
+    slow = RsaSigner(keys.merchant_private, backend="pycryptodome")
+    assert fast.releases_gil and not slow.releases_gil
+    auto = signing_thread_for(fast, None)
+    assert auto is not None and not auto.always
+    assert signing_thread_for(slow, None) is None
+    assert signing_thread_for(fast, False) is None
+    forced = signing_thread_for(slow, True)
+    assert forced is not None and forced.always
+
+    class Kms:
+        releases_gil = True
+
+        async def sign(self, message: bytes) -> bytes:
+            return b""
+
+    assert signing_thread_for(Kms(), True) is None  # already off the loop
+    threaded = ThreadedSigner(fast)
+    assert signing_thread_for(threaded, True) is None  # it has its own thread
+    threaded.close()
+
+
+def test_sign_in_thread_is_checked(keys: Keys) -> None:
+    with pytest.raises(ConfigurationError, match="sign_in_thread"):
+        client_for(keys, RsaSigner(keys.merchant_private), gateway(keys, together=1), sign_in_thread="yes")
+
+
+async def test_a_signature_after_close_is_made_inline_and_nothing_is_sent(keys: Keys) -> None:
+    signing = signing_thread_for(RsaSigner(keys.merchant_private, backend="cryptography"), True)
+    assert signing is not None
+    loop = asyncio.get_running_loop()
+    first = await signing.sign(loop, b"x")
+    signing.close()
+    assert await signing.sign(loop, b"x") == first  # no thread made again, same signature
+
+    closed = gateway(keys, together=1)
+    client = client_for(keys, Recording(keys, releases_gil=True), closed, sign_in_thread=True)
+    await client.aclose()
+    with pytest.raises(ClientClosedError):
+        await captures(client, 1)
+    assert closed.requests == []
