@@ -112,13 +112,20 @@ class LatencyWatch:
         self._over = 0
 
 
+def _other_threads_cpu() -> float:
+    """CPU time of this process's threads other than the caller's."""
+    return time.process_time() - time.thread_time()
+
+
 class LoopLag:
-    """How late this event loop runs a timer, and how much of the time its thread is on the CPU,
-    both smoothed: the loop's own share of a round trip.
+    """How late this event loop runs a timer, and how much of the time its thread (and the
+    process's other threads: the client's signing thread) is on the CPU, smoothed: the local share
+    of a round trip.
 
     A chain of ``call_later`` callbacks (no task), running only while ``busy()`` says there is
     something to measure, so an idle limiter leaves nothing scheduled behind. ``cpu_clock`` is
-    the CPU time of the thread the loop runs in; tests pass their own.
+    the CPU time of the thread the loop runs in, ``others_clock`` that of the process's other
+    threads; tests pass their own.
     """
 
     __slots__ = (
@@ -128,7 +135,10 @@ class LoopLag:
         "_first",
         "_handle",
         "_measured_at",
+        "_others",
+        "_others_clock",
         "busy",
+        "helpers",
         "interval",
         "lag",
         "saturated",
@@ -139,17 +149,21 @@ class LoopLag:
         busy: Callable[[], bool],
         interval: float = 0.01,
         cpu_clock: Callable[[], float] = time.thread_time,
+        others_clock: Callable[[], float] = _other_threads_cpu,
     ) -> None:
         self.interval = interval
         self.lag = 0.0
         self.busy = 0.0  # the share of time the loop's thread spent on the CPU
-        #: busy >= SATURATED: the loop is its own bottleneck, an answer's wait mostly for this thread
-        #: (kept, not computed: read on every answer)
+        self.helpers = 0.0  # the same for the process's other threads, together
+        #: busy or helpers >= SATURATED: this process is its own bottleneck, an answer's wait mostly
+        #: for the loop or for the signing thread (kept, not computed: read on every answer)
         self.saturated = False
         self._busy = busy
         self._handle: asyncio.TimerHandle | None = None
         self._cpu_clock = cpu_clock
+        self._others_clock = others_clock
         self._cpu = 0.0
+        self._others = 0.0
         self._measured_at: float | None = None
         self._first = True
 
@@ -172,17 +186,23 @@ class LoopLag:
         self.lag = (1 - _SMOOTHING) * self.lag + _SMOOTHING * max(0.0, late)
 
     def measure(self, now: float) -> None:
-        """Take the CPU share of the loop's thread since the last call (``now``: the loop's time).
-        Called on the loop's thread: one clock read per tick, never per request."""
-        cpu, since = self._cpu_clock(), self._measured_at
+        """Take the CPU shares since the last call (``now``: the loop's time). Called on the loop's
+        thread: two clock reads per tick, never per request."""
+        cpu, others, since = self._cpu_clock(), self._others_clock(), self._measured_at
         if since is not None and now > since:
-            share = min(1.0, max(0.0, (cpu - self._cpu) / (now - since)))
-            # the first interval is taken as it is: a run's first round trips, when the limit
-            # climbs fastest, must not wait for an average to warm up from zero
-            self.busy = share if self._first else (1 - _SMOOTHING) * self.busy + _SMOOTHING * share
-            self.saturated = self.busy >= SATURATED
+            wall = now - since
+            share = min(1.0, max(0.0, (cpu - self._cpu) / wall))
+            helped = max(0.0, (others - self._others) / wall)
+            if self._first:
+                # the first interval is taken as it is: a run's first round trips, when the limit
+                # climbs fastest, must not wait for an average to warm up from zero
+                self.busy, self.helpers = share, helped
+            else:
+                self.busy = (1 - _SMOOTHING) * self.busy + _SMOOTHING * share
+                self.helpers = (1 - _SMOOTHING) * self.helpers + _SMOOTHING * helped
+            self.saturated = self.busy >= SATURATED or self.helpers >= SATURATED
             self._first = False
-        self._cpu, self._measured_at = cpu, now
+        self._cpu, self._others, self._measured_at = cpu, others, now
 
     def _tick(self, due: float) -> None:
         loop = asyncio.get_running_loop()

@@ -4,6 +4,7 @@ congested only when that lasts a round trip; and the loop-lag probe that runs on
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -104,7 +105,7 @@ class _Clock:
 
 def test_the_cpu_share_of_the_loops_thread_is_measured_and_smoothed() -> None:
     cpu = _Clock()
-    probe = LoopLag(lambda: False, cpu_clock=cpu)
+    probe = LoopLag(lambda: False, cpu_clock=cpu, others_clock=_Clock())
     probe.measure(100.0)  # the first call only starts the clock
     assert probe.busy == 0.0 and not probe.saturated
     cpu.now += 0.0095
@@ -123,6 +124,36 @@ def test_the_cpu_share_of_the_loops_thread_is_measured_and_smoothed() -> None:
     assert probe.busy == pytest.approx(0.1, abs=0.01) and not probe.saturated
     probe.measure(now)  # no time passed: nothing to learn, nothing divided by zero
     assert probe.busy == pytest.approx(0.1, abs=0.01)
+
+
+def test_a_busy_signing_thread_saturates_the_process_as_a_busy_loop_does() -> None:
+    loop_cpu, others = _Clock(), _Clock()
+    probe = LoopLag(lambda: False, cpu_clock=loop_cpu, others_clock=others)
+    probe.measure(0.0)
+    now = 0.0
+    for _ in range(30):  # the loop half idle, the signing thread on the CPU all the time
+        now += 0.01
+        loop_cpu.now += 0.005
+        others.now += 0.01
+        probe.measure(now)
+    assert probe.busy == pytest.approx(0.5, abs=0.01) and probe.helpers > SATURATED
+    assert probe.saturated  # answers wait for our own signatures, not for the gateway
+    for _ in range(30):  # the signing thread mostly idle again
+        now += 0.01
+        loop_cpu.now += 0.005
+        others.now += 0.002
+        probe.measure(now)
+    assert probe.helpers == pytest.approx(0.2, abs=0.01) and not probe.saturated
+
+
+def test_the_other_threads_clock_leaves_out_the_callers_own() -> None:
+    from payermax_async.bulk.latency import _other_threads_cpu
+
+    before = _other_threads_cpu()
+    end = time.thread_time() + 0.05
+    while time.thread_time() < end:  # this thread on the CPU; no other thread is
+        pass
+    assert _other_threads_cpu() - before < 0.02
 
 
 async def test_the_probe_measures_the_cpu_share_on_each_tick() -> None:
