@@ -1,8 +1,9 @@
 """Reading one answer: verify its signature, decode it, and bind it to the request it answers.
 
 The rule it keeps is the library's first: nothing from a body is believed before PayerMax's
-signature over it checks out, and then only if the ids it echoes are the request's. Everything
-else (unsigned, forged, about another request) is "no answer", which the retry loop replays.
+signature over it checks out, and then only if the ids it echoes are the request's, and a success
+echoes those PayerMax's own always do. Everything else (unsigned, forged, about another request or
+about none that can be told) is "no answer", which the retry loop replays.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ def interpret(
     ids: Mapping[str, str],
     verifier: Verifier,
     learn_clock: Callable[[str | None], None],
+    echoes: tuple[str, ...] = (),
 ) -> Any:
     """Verify, decode, then bind. Only a body PayerMax signed can be a verdict: an unsigned one
-    may come from anything between us and the gateway, after it forwarded the request."""
+    may come from anything between us and the gateway, after it forwarded the request.
+    ``echoes``: the ids of ``ids`` a success must carry back (see :func:`bind`)."""
     raw = response.body
     sign = response.headers.get("sign")
     if sign is not None and not verify_sign_header(verifier, raw, sign):
@@ -45,7 +48,7 @@ def interpret(
     if verified and result_type is not dict:
         result = _plain_success(raw, result_type)
         if result is not None:
-            bind(result, ids)
+            bind(result, ids, echoes)
             return result
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     try:
@@ -91,7 +94,7 @@ def interpret(
         )
         error.verified = True
         raise error from None
-    bind(result, ids)
+    bind(result, ids, echoes)
     return result
 
 
@@ -154,16 +157,37 @@ def _camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def bind(result: Any, ids: Mapping[str, str]) -> None:
-    """Every business id the request carried that the answer echoes must be the request's.
+def _wire_field(answer: dict[str, Any], name: str) -> Any:
+    """``name`` read from a wire-named dict. snake_case drops an acronym's case (``payment_token_id``
+    is ``paymentTokenID``), so a miss is looked up again without regard to case."""
+    value = answer.get(_camel(name))
+    if value is None:
+        flat = name.replace("_", "")
+        for key, found in answer.items():
+            if isinstance(key, str) and key.casefold() == flat:
+                return found
+    return value
+
+
+def bind(result: Any, ids: Mapping[str, str], echoes: tuple[str, ...] = ()) -> None:
+    """Every business id the request carried that the answer echoes must be the request's, and
+    those in ``echoes`` must be echoed: every success PayerMax documents carries them, so a signed
+    one without them may answer any request (and a ``data`` null names none).
 
     Generic by name, so it holds for every result type: a hand-written model or a generated one
     (attribute ``out_trade_no``), or a plain dict (wire name ``outTradeNo``: ``call()`` without a type).
     """
     as_dict = isinstance(result, dict)
     for name, wanted in ids.items():
-        seen = result.get(_camel(name)) if as_dict else getattr(result, name, None)
-        if seen is None or seen == wanted:
+        seen = _wire_field(result, name) if as_dict else getattr(result, name, None)
+        if seen == wanted:
+            continue
+        if seen is None:
+            if name in echoes:
+                raise UnboundResponseError(
+                    f"the signed answer does not name its {name}, so it may answer another request; "
+                    "treated as no answer"
+                )
             continue
         seen_text = str(seen)
         if name in _CASELESS_IDS:

@@ -15,7 +15,9 @@ class Endpoint:
 
     ``version`` is the default; clients may override it. ``idempotency`` names the request's
     business-id fields (Python names; ``idempotency_wire`` PayerMax's), fixed before the first
-    attempt. ``reconcile`` says how an unknown outcome is settled (see tools/gen_tables.py).
+    attempt. ``echoes`` (``echoes_wire``) are the request's ids a success answer must carry back:
+    every success PayerMax documents does, so one without them cannot be shown to be this request's.
+    ``reconcile`` says how an unknown outcome is settled (see tools/gen_tables.py).
     ``app_id_field`` is the envelope's name for the app id (``merchantAppId`` on a few older ones).
     """
 
@@ -28,6 +30,8 @@ class Endpoint:
     family: str
     idempotency: tuple[str, ...]
     idempotency_wire: tuple[str, ...]
+    echoes: tuple[str, ...]
+    echoes_wire: tuple[str, ...]
     reconcile: str
     check: Callable[[Any], None]
     app_id_field: str = "appId"

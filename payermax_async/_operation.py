@@ -6,13 +6,14 @@ an operation and its options without reaching into the machinery that runs them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .endpoints import ENDPOINTS
 from .errors import InvalidRequestError
 
-__all__ = ["DEFAULT_VERSION", "DEFAULT_VERSIONS", "Operation", "RequestOptions"]
+__all__ = ["DEFAULT_VERSION", "DEFAULT_VERSIONS", "Operation", "RequestOptions", "echoed_ids"]
 
 T = TypeVar("T")
 
@@ -35,6 +36,43 @@ class Operation(Generic[T]):
     id_field: str | None = None  # the ids key that identifies this request to the gateway
     version: str | None = None
     app_id_field: str = "appId"  # the envelope's name for the app id (Endpoint.app_id_field)
+    #: the ids a success answer must carry back when the request carried them (Endpoint.echoes)
+    echoes: tuple[str, ...] = ()
+
+
+def _echoed_by_every_variant() -> dict[str, tuple[tuple[str, str], ...]]:
+    found: dict[str, tuple[tuple[str, str], ...]] = {}
+    for e in ENDPOINTS.values():
+        pairs = tuple(zip(e.echoes, e.echoes_wire, strict=True))
+        seen = found.get(e.api_name)
+        found[e.api_name] = pairs if seen is None else tuple(p for p in seen if p in pairs)
+    return found
+
+
+#: (Python name, wire name) of the ids every variant of an apiName echoes
+_ECHOED = _echoed_by_every_variant()
+
+
+def echoed_ids(
+    api_name: str, data: Any, result_type: type[Any] | None
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """For ``call()``: the ids ``data`` carries that a known endpoint's answer echoes, and the names
+    the result holds them under, so that an untyped call is bound as its typed method would be.
+
+    A dict result is read by wire name; a Struct only by the fields it declares (a caller's own
+    narrow type need not name them); any other type is not bound."""
+    ids: dict[str, str] = {}
+    pairs = _ECHOED.get(api_name, ())
+    if result_type is None or result_type is dict:
+        kept = pairs
+    else:
+        declared = getattr(result_type, "__struct_fields__", ())
+        kept = tuple(p for p in pairs if p[0] in declared)
+    for name, wire in kept:
+        value = data.get(wire) if isinstance(data, Mapping) else getattr(data, name, None)
+        if isinstance(value, str):
+            ids[name] = value
+    return ids, tuple(ids)
 
 
 @dataclass(frozen=True, slots=True)

@@ -380,7 +380,9 @@ class Pipeline:
                     (time.perf_counter() - started) * 1000,
                     redact(response.body),
                 )
-            result = interpret(op.result_type, response, call.ids, config.verifier, self._learn_clock_offset)
+            result = interpret(
+                op.result_type, response, call.ids, config.verifier, self._learn_clock_offset, op.echoes
+            )
             call.answer = response  # verified, decoded and bound: what with_raw_response may show
             return result
         finally:

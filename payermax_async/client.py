@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 import aiohttp
 import msgspec
 
+from ._operation import echoed_ids
 from ._pipeline import DEFAULT_VERSIONS, Operation, Pipeline, RequestOptions
 from ._telemetry import CallEvent, Instrument, Telemetry
 from .config import ClientConfig
@@ -265,15 +266,21 @@ class PayerMaxClient(FlatMethods, AuthCaptureMethods):
         documented endpoint has a typed method (flat, or under a resource such as ``client.tokens``).
         The version defaults to the endpoint table's (1.4 for an apiName it lacks).
         Without ``result_type`` the ``data`` comes back as a dict with exact Decimal numbers.
+        For a known endpoint the answer is bound to the ids ``data`` carries, as its typed method's is.
         Retries replay the same ``data``; pass the operation's business id as
         ``idempotency_key`` so that concurrent duplicates share one request. An operation
         whose replay is not deduplicated by PayerMax should be called with ``max_retries=0``.
         """
         check_id(api_name, "api_name")
+        ids, echoes = echoed_ids(api_name, data, result_type)
         op: Operation[Any] = Operation(
-            api_name, result_type if result_type is not None else dict, "key" if idempotency_key else None
+            api_name,
+            result_type if result_type is not None else dict,
+            "key" if idempotency_key else None,
+            echoes=echoes,
         )
-        ids = {"key": idempotency_key} if idempotency_key else {}
+        if idempotency_key:
+            ids["key"] = idempotency_key
         options = self._options(RequestOptions(timeout, max_retries, version))
         return await self._pipeline.execute(op, data, ids, options)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gen_checks import CheckWriter
+from gen_method_rows import METHODS
 from gen_naming import snake
 from gen_render import enum_source, header, struct_source
 from gen_tables import API, FAMILY_DOCS, MERGED
@@ -253,8 +254,37 @@ def _checks(built: Built) -> str:
     )
 
 
+def _bound_ids() -> frozenset[str]:
+    """Every request field some call binds its answer by: the idempotency fields and the ids the
+    methods name (the hand-written capture binds out_trade_no and request_id, both among them)."""
+    names = {snake(w) for _, _, idem, _ in API.values() for w in idem}
+    names.update(i for m in METHODS.values() for i in m.ids or ())
+    return frozenset(names)
+
+
+def _echoes(entry: dict[str, Any], bound: frozenset[str]) -> tuple[str, ...]:
+    """The request's ids a success answer must carry back (wire names): those its ``data`` schema
+    has and every one of PayerMax's success examples carries. An answer PayerMax documents without
+    one must not be refused, so one such example, or none at all, leaves the id optional."""
+
+    def data_props(part: str) -> dict[str, Any]:
+        return entry[part].get("properties", {}).get("data", {}).get("properties", {})  # type: ignore[no-any-return]
+
+    sent = data_props("request")
+    answers = [e.get("data") for e in entry["response_examples"] if e.get("code") == "APPLY_SUCCESS"]
+    return tuple(
+        wire
+        for wire in data_props("response")
+        if wire in sent
+        and snake(wire) in bound
+        and answers
+        and all(isinstance(a, dict) and a.get(wire) is not None for a in answers)
+    )
+
+
 def _endpoints(built: Built) -> str:
     versions = built.rules["versions"]["by_variant"]
+    bound = _bound_ids()
     rows = []
     imports: dict[str, set[str]] = {}
     for top in built.tops:
@@ -272,12 +302,14 @@ def _endpoints(built: Built) -> str:
             # a few older endpoints name the app id merchantAppId in the envelope
             envelope = entry["request"].get("properties", {})
             app_id = "merchantAppId" if "merchantAppId" in envelope and "appId" not in envelope else "appId"
+            echoes = _echoes(entry, bound)
             rows.append(
                 f"    {key!r}: Endpoint(\n"
                 f"        api_name={top.key!r}, variant={entry['variant']!r}, key={key!r},\n"
                 f"        version={version!r},\n"
                 f"        request_type={req}, result_type={res}, family={family!r},\n"
                 f"        idempotency={tuple(snake(i) for i in idem)!r}, idempotency_wire={idem!r},\n"
+                f"        echoes={tuple(snake(i) for i in echoes)!r}, echoes_wire={echoes!r},\n"
                 f"        reconcile={reconcile!r}, check={check},\n"
                 + (f"        app_id_field={app_id!r},\n" if app_id != "appId" else "")
                 + "    ),"
@@ -287,7 +319,8 @@ def _endpoints(built: Built) -> str:
     return (
         header(
             "The endpoint table: one Endpoint per apiName and documented variant, with its default\n"
-            "version, request and result types, idempotency fields and how an unknown outcome is settled."
+            "version, request and result types, idempotency fields, the ids its answers echo and how an\n"
+            "unknown outcome is settled."
         )
         + "\nfrom typing import Any\n\nfrom ._endpoint import Endpoint\nfrom .types import _checks as _k\n"
         + imp

@@ -96,7 +96,7 @@ def operation_for(endpoint: Endpoint, result_type: type[T]) -> Operation[T]:
     if op is None:
         id_field = endpoint.idempotency[0] if endpoint.idempotency else None
         op = _OPERATIONS[key] = Operation(
-            endpoint.api_name, result_type, id_field, endpoint.version, endpoint.app_id_field
+            endpoint.api_name, result_type, id_field, endpoint.version, endpoint.app_id_field, endpoint.echoes
         )
     return op
 

@@ -123,6 +123,19 @@ def answer(keys: Keys, body: bytes) -> Callable[[MockRequest], HttpResponse]:
     return handler
 
 
+def echoing(keys: Keys, key: str) -> Callable[[MockRequest], HttpResponse]:
+    """A success carrying back the ids PayerMax's answers to ``key`` always carry, and nothing else."""
+
+    def handler(request: MockRequest) -> HttpResponse:
+        sent = json.loads(request.body)["data"]
+        data = {w: sent[w] for w in ENDPOINTS[key].echoes_wire if w in sent}
+        return answer(keys, json.dumps({"code": "APPLY_SUCCESS", "msg": "Success.", "data": data}).encode())(
+            request
+        )
+
+    return handler
+
+
 def client_on(keys: Keys, transport: MockTransport) -> PayerMaxClient:
     return PayerMaxClient(
         app_id="app-test",
@@ -156,7 +169,7 @@ async def test_the_request_the_client_sends_meets_the_schema(
     endpoint = ENDPOINTS[key]
     assert endpoint.request_type is not None
     request = convert_data(json.loads(json.dumps(example), parse_float=Decimal), endpoint.request_type)
-    transport = MockTransport(answer(keys, b'{"code":"APPLY_SUCCESS","msg":"Success.","data":{}}'))
+    transport = MockTransport(echoing(keys, key))
     async with client_on(keys, transport) as client:
         method = method_for(client, endpoint.api_name)
         args, kwargs = arguments(method, request)

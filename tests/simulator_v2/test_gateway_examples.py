@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from payermax_async.endpoints import ENDPOINTS
 from payermax_async.testing.gateway.flows import Gateway
-from payermax_async.testing.gateway.wire import APPLY_SUCCESS, rfc3339_millis
+from payermax_async.testing.gateway.wire import APPLY_SUCCESS, Answer, rfc3339_millis
 
 from .kit import EXAMPLE_IDS, EXAMPLES, FACTS, with_fresh_ids
 from .states import prepare
@@ -30,10 +31,8 @@ def gateway() -> Gateway:
     return Gateway(FACTS, app_id=APP, merchant_no=MERCHANT, clock=Clock(), check_shapes=True)
 
 
-@pytest.mark.parametrize(("key", "index", "example"), EXAMPLES, ids=EXAMPLE_IDS)
-def test_each_example_is_accepted_with_a_documented_answer(
-    gateway: Gateway, key: str, index: int, example: dict[str, Any]
-) -> None:
+def send(gateway: Gateway, key: str, example: dict[str, Any]) -> tuple[dict[str, Any], Answer]:
+    """The example (fresh ids, the state it needs) as the gateway gets it, and its answer."""
     api = FACTS.operation(key)["api_name"]
     data = with_fresh_ids(example["data"])
     prepare(gateway, key, data)
@@ -42,10 +41,33 @@ def test_each_example_is_accepted_with_a_documented_answer(
     app_field = "appId" if "appId" in FACTS.request_schema(key)["properties"] else "merchantAppId"
     envelope[app_field] = APP
     envelope["merchantNo"] = MERCHANT
-    answer = gateway.handle(api, envelope)
+    return data, gateway.handle(api, envelope)
+
+
+@pytest.mark.parametrize(("key", "index", "example"), EXAMPLES, ids=EXAMPLE_IDS)
+def test_each_example_is_accepted_with_a_documented_answer(
+    gateway: Gateway, key: str, index: int, example: dict[str, Any]
+) -> None:
+    _, answer = send(gateway, key, example)
     assert answer.code == APPLY_SUCCESS, answer
     for notice in gateway.take_notices():
         assert not gateway.check_notice(notice)
+
+
+ECHOING = [(k, i, e) for k, i, e in EXAMPLES if ENDPOINTS[k].echoes_wire]
+
+
+@pytest.mark.parametrize(("key", "index", "example"), ECHOING, ids=[f"{k}#{i}" for k, i, _ in ECHOING])
+def test_each_answer_carries_back_the_ids_payermax_answers_carry(
+    gateway: Gateway, key: str, index: int, example: dict[str, Any]
+) -> None:
+    """The client refuses a success without them (``Endpoint.echoes``, from PayerMax's examples)."""
+    sent, answer = send(gateway, key, example)
+    assert answer.code == APPLY_SUCCESS and answer.data is not None, answer
+    for wire in ENDPOINTS[key].echoes_wire:
+        assert answer.data.get(wire) is not None, wire
+        if wire in sent:
+            assert answer.data[wire] == sent[wire], wire
 
 
 def test_every_served_api_name_has_an_example_or_a_flow_test() -> None:

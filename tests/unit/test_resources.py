@@ -34,7 +34,14 @@ async def test_token_application_fixes_its_request_id_before_the_first_attempt(
     gateway.post(BASE + "applyPaymentToken", callback=lambda url, **kw: reply(keys, code="SYSTEM_ERROR"))
     gateway.post(
         BASE + "applyPaymentToken",
-        callback=lambda url, **kw: reply(keys, {"status": "PENDING", "redirectUrl": "https://x.test/3ds"}),
+        callback=lambda url, **kw: reply(
+            keys,
+            {
+                "requestId": json.loads(kw["data"])["data"]["requestId"],
+                "status": "PENDING",
+                "redirectUrl": "https://x.test/3ds",
+            },
+        ),
     )
     result = await client.tokens.apply(
         country="SA",
