@@ -189,6 +189,8 @@ class Pipeline:
     def _version_of(self, op: Operation[Any]) -> str:
         version = self._versions.get(op)
         if version is None:
+            if len(self._versions) >= 256:  # call() makes an Operation per call: bounded, not a leak
+                self._versions.clear()
             version = self._versions[op] = (
                 self.config.versions.get(op.api_name)
                 or op.version

@@ -341,3 +341,14 @@ async def test_debug_logs_show_bodies_with_card_and_personal_data_masked(
     assert "ORD_7" in text and '"cardNo":"***"' in text
     for secret in ("4111111111111111", '"123"', "jane@example.com", "Jane", keys.merchant_private[64:100]):
         assert secret not in text
+
+
+async def test_call_keeps_the_per_operation_state_bounded(
+    client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway
+) -> None:
+    # call() makes a new Operation each time; what the pipeline remembers per operation must not grow
+    url = URL.rsplit("/", 1)[0] + "/someNewApi"
+    gateway.post(url, callback=lambda url, **kw: reply(keys, data={"ok": True}), repeat=True)
+    for i in range(300):
+        assert await client.call("someNewApi", {"n": i}) == {"ok": True}
+    assert 0 < len(client._pipeline._versions) <= 256
