@@ -44,7 +44,7 @@ from .errors import (
 from .retry import FailureKind, RetryBudget, RetryEvent, classify
 from .signing import as_header
 from .transport import HttpResponse, Transport
-from .types._base import encode_request as encode
+from .types._base import encode_envelope, encode_request
 
 __all__ = ["DEFAULT_VERSIONS", "Operation", "Pipeline", "RequestOptions"]
 
@@ -143,9 +143,12 @@ class Pipeline:
             loop = asyncio.get_running_loop()
             self._check_loop(op, loop)
         try:
-            data_raw = encode(data)
+            data_raw = encode_request(data)
         except (TypeError, msgspec.EncodeError) as exc:
             raise InvalidRequestError(f"data cannot be encoded: {exc}", operation=op.api_name) from None
+        except InvalidRequestError as exc:
+            exc.operation = op.api_name
+            raise
         config = self.config
         call = _Call(
             loop=loop,
@@ -342,7 +345,7 @@ class Pipeline:
             sp_merchant_no=config.sp_merchant_no,
             merchant_app_id=None if op.app_id_field == "appId" else config.app_id,
         )
-        body = encode(envelope)
+        body = encode_envelope(envelope)
         headers = dict(self._headers_base)
         signature = config.signer.sign(body)
         if not isinstance(signature, bytes) and inspect.isawaitable(signature):

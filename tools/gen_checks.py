@@ -114,9 +114,9 @@ class CheckWriter:
             else:
                 out.append(f"_c.money(x, None, {args})")
             if "maxLength" in node and f.kind == "strdecimal":
-                out.append(
-                    f"if len(str(x)) > {node['maxLength']}: raise _c.too_long({path}, {node['maxLength']})"
-                )
+                # the length of the text sent, which is positional (1E+12 is 13 characters)
+                n = node["maxLength"]
+                out.append(f"if len(_c.plain(x)) > {n}: raise _c.too_long({path}, {n})")
         elif f.kind == "int":
             out.append(f'if type(x) is not int: raise _c.bad_type({path}, "an int")')
         elif f.kind == "bool":

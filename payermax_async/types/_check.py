@@ -24,6 +24,7 @@ __all__ = [
     "not_accepted",
     "not_currency",
     "not_in",
+    "plain",
     "too_long",
 ]
 
@@ -111,6 +112,11 @@ def money(
 #: are the generated module's constants, so their ids are stable
 _PASSED: set[tuple[Decimal, str, bool, int]] = set()
 _PASSED_KEPT = 1024
+
+
+def plain(amount: Any) -> str:
+    """An amount as the request encoder writes it: positional digits, never ``1E+2``."""
+    return format(amount, "f") if isinstance(amount, Decimal) else str(amount)
 
 
 def get(obj: Any, names: tuple[str, ...]) -> Any:

@@ -733,7 +733,7 @@ def _goods_detail_17(v: Any, p: str) -> None:  # GoodsDetail
     if x is None:
         raise _c.missing(p + "price")
     _c.money(x, v.goods_currency, p + "price", _DECIMALS, True, p + "goodsCurrency")
-    if len(str(x)) > 20:
+    if len(_c.plain(x)) > 20:
         raise _c.too_long(p + "price", 20)
     x = v.goods_currency
     if x is not None:
@@ -1346,7 +1346,7 @@ def _goods_detail_26(v: Any, p: str) -> None:  # GoodsDetail
     if x is None:
         raise _c.missing(p + "price")
     _c.money(x, v.goods_currency, p + "price", _DECIMALS, True, p + "goodsCurrency")
-    if len(str(x)) > 20:
+    if len(_c.plain(x)) > 20:
         raise _c.too_long(p + "price", 20)
     x = v.goods_currency
     if x is not None:
@@ -2552,7 +2552,7 @@ def _payout_trade_47(v: Any, p: str) -> None:  # PayoutTrade
     if x is None:
         raise _c.missing(p + "amount")
     _c.money(x, v.currency, p + "amount", _DECIMALS, True, p + "currency")
-    if len(str(x)) > 12:
+    if len(_c.plain(x)) > 12:
         raise _c.too_long(p + "amount", 12)
     x = v.currency
     if x is None:
@@ -3588,7 +3588,7 @@ def _exchange_request_73(v: Any, p: str) -> None:  # ExchangeRequest
     if x is None:
         raise _c.missing(p + "transactionAmount")
     _c.money(x, v.transaction_ccy, p + "transactionAmount", _DECIMALS, True, p + "transactionCcy")
-    if len(str(x)) > 162:
+    if len(_c.plain(x)) > 162:
         raise _c.too_long(p + "transactionAmount", 162)
     x = v.transaction_ccy
     if x is None:
@@ -3713,7 +3713,7 @@ def _create_paybylink_goods_detail_78(v: Any, p: str) -> None:  # CreatePaybylin
     if x is None:
         raise _c.missing(p + "price")
     _c.money(x, v.goods_currency, p + "price", _DECIMALS, True, p + "goodsCurrency")
-    if len(str(x)) > 24:
+    if len(_c.plain(x)) > 24:
         raise _c.too_long(p + "price", 24)
     x = v.goods_currency
     if x is None:
@@ -3792,7 +3792,7 @@ def _create_paybylink_request_80(v: Any, p: str) -> None:  # CreatePaybylinkRequ
     if x is None:
         raise _c.missing(p + "totalAmount")
     _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True, p + "currency")
-    if len(str(x)) > 24:
+    if len(_c.plain(x)) > 24:
         raise _c.too_long(p + "totalAmount", 24)
     x = v.language
     if x is not None:
