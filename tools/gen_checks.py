@@ -58,6 +58,11 @@ class CheckWriter:
         for f in spec.fields:
             self.where = f"{where}.{f.wire}" if where else f.wire
             lines.extend(self._field(f, props.get(f.wire), f.wire in required, spec, siblings, table))
+        py = {f.wire: f.py for f in spec.fields}
+        for group in node.get("x-one-of-required", []):
+            # after the fields' own checks, so a present but malformed one is named as itself
+            absent = " and ".join(f"v.{py[name]} is None" for name in group)
+            lines += [f"    if {absent}:", f"        raise _c.none_of(p, {tuple(group)!r})"]
         body = "\n".join(lines) if lines else "    pass"
         key = f"{spec.name}\n{body}"
         if key not in self.functions:

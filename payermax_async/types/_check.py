@@ -21,6 +21,7 @@ __all__ = [
     "missing",
     "money",
     "no_variant",
+    "none_of",
     "not_accepted",
     "not_currency",
     "not_in",
@@ -59,6 +60,12 @@ def not_accepted(path: str) -> InvalidRequestError:
 
 def no_variant(path: str) -> InvalidRequestError:
     return InvalidRequestError(f"{path}: no documented request shape matches these fields", field=path)
+
+
+def none_of(prefix: str, names: tuple[str, ...]) -> InvalidRequestError:
+    """None of the fields of which PayerMax needs at least one; the first is the field named."""
+    paths = [prefix + name for name in names]
+    return InvalidRequestError(f"one of {' or '.join(paths)} is required", field=paths[0])
 
 
 def money(

@@ -2529,6 +2529,8 @@ def _apply_ddc_request_45(v: Any, p: str) -> None:  # ApplyDdcRequest
             raise _c.bad_type(p + "paymentTokenID", "a string")
         if len(x) > 64:
             raise _c.too_long(p + "paymentTokenID", 64)
+    if v.card_identifier_no is None and v.payment_token_id is None:
+        raise _c.none_of(p, ("cardIdentifierNo", "paymentTokenID"))
 
 
 def _order_close_request_46(v: Any, p: str) -> None:  # OrderCloseRequest
@@ -3264,6 +3266,8 @@ def _refund_request_63(v: Any, p: str) -> None:  # RefundRequest
             raise _c.bad_type(p + "refundNotifyUrl", "a string")
         if len(x) > 256:
             raise _c.too_long(p + "refundNotifyUrl", 256)
+    if v.out_trade_no is None and v.trade_token is None:
+        raise _c.none_of(p, ("outTradeNo", "tradeToken"))
 
 
 def _refund_query_request_64(v: Any, p: str) -> None:  # RefundQueryRequest
@@ -3279,6 +3283,8 @@ def _refund_query_request_64(v: Any, p: str) -> None:  # RefundQueryRequest
             raise _c.bad_type(p + "refundTradeNo", "a string")
         if len(x) > 64:
             raise _c.too_long(p + "refundTradeNo", 64)
+    if v.out_refund_no is None and v.refund_trade_no is None:
+        raise _c.none_of(p, ("outRefundNo", "refundTradeNo"))
 
 
 def _current_balance_query_request_65(v: Any, p: str) -> None:  # CurrentBalanceQueryRequest
@@ -4100,6 +4106,8 @@ def _subscription_query_request_93(v: Any, p: str) -> None:  # SubscriptionQuery
             raise _c.bad_type(p + "subscriptionNo", "a string")
         if len(x) > 64:
             raise _c.too_long(p + "subscriptionNo", 64)
+    if v.subscription_request_id is None and v.subscription_no is None:
+        raise _c.none_of(p, ("subscriptionRequestId", "subscriptionNo"))
 
 
 def _subscription_cancel_request_94(v: Any, p: str) -> None:  # SubscriptionCancelRequest
