@@ -355,7 +355,7 @@ class Pipeline:
         url = self._urls.get(op.api_name) or self._urls.setdefault(op.api_name, config.url(op.api_name))
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
-            logger.debug("POST %s body=%s", op.api_name, redact(body))
+            logger.debug("POST %s body=%s", op.api_name, redact(body, api_name=op.api_name))
         started = time.perf_counter() if debug else 0.0
         if deadline_at is not None and self._post_takes_deadline:
             response = await self.transport.post(url, body, headers, timeout=timeout, deadline=deadline_at)  # type: ignore[call-arg]
@@ -367,7 +367,7 @@ class Pipeline:
                 op.api_name,
                 response.status,
                 (time.perf_counter() - started) * 1000,
-                redact(response.body),
+                redact(response.body, api_name=op.api_name),
             )
         result = interpret(op.result_type, response, call.ids, config.verifier, self._learn_clock_offset)
         call.answer = response  # verified, decoded and bound: what with_raw_response may show
