@@ -274,6 +274,8 @@ def encode_request(obj: Any) -> bytes:
 
 
 def _positional(data: bytes) -> bytes:
+    """Every number written with an exponent, in plain digits; strings (keys too) are passed over
+    whole, so text that reads like a number is never touched."""
     key = ["data"]  # the field a number belongs to, for the error
 
     def plain(m: re.Match[bytes]) -> bytes:
