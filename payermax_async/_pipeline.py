@@ -45,7 +45,7 @@ from .retry import FailureKind, RetryBudget, RetryEvent, classify
 from .signing import as_header
 from .signing_thread import signing_thread_for
 from .transport import HttpResponse, Transport
-from .types._base import encode_request as encode
+from .types._base import encode_envelope, encode_request
 
 __all__ = ["DEFAULT_VERSIONS", "Operation", "Pipeline", "RequestOptions"]
 
@@ -148,9 +148,12 @@ class Pipeline:
             loop = asyncio.get_running_loop()
             self._check_loop(op, loop)
         try:
-            data_raw = encode(data)
+            data_raw = encode_request(data)
         except (TypeError, msgspec.EncodeError) as exc:
             raise InvalidRequestError(f"data cannot be encoded: {exc}", operation=op.api_name) from None
+        except InvalidRequestError as exc:
+            exc.operation = op.api_name
+            raise
         config = self.config
         call = _Call(
             loop=loop,
@@ -349,7 +352,7 @@ class Pipeline:
             sp_merchant_no=config.sp_merchant_no,
             merchant_app_id=None if op.app_id_field == "appId" else config.app_id,
         )
-        body = encode(envelope)
+        body = encode_envelope(envelope)
         headers = dict(self._headers_base)
         signing = self._signing
         self._attempts += 1
@@ -366,7 +369,7 @@ class Pipeline:
             url = self._urls.get(op.api_name) or self._urls.setdefault(op.api_name, config.url(op.api_name))
             debug = logger.isEnabledFor(logging.DEBUG)
             if debug:
-                logger.debug("POST %s body=%s", op.api_name, redact(body))
+                logger.debug("POST %s body=%s", op.api_name, redact(body, api_name=op.api_name))
             started = time.perf_counter() if debug else 0.0
             if deadline_at is not None and self._post_takes_deadline:
                 response = await self.transport.post(  # type: ignore[call-arg]
@@ -380,7 +383,7 @@ class Pipeline:
                     op.api_name,
                     response.status,
                     (time.perf_counter() - started) * 1000,
-                    redact(response.body),
+                    redact(response.body, api_name=op.api_name),
                 )
             result = interpret(
                 op.result_type, response, call.ids, config.verifier, self._learn_clock_offset, op.echoes

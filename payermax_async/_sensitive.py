@@ -7,7 +7,7 @@ Do not edit: change the overlay or the generator, then run `python tools/generat
 
 from __future__ import annotations
 
-__all__ = ["SENSITIVE", "SENSITIVE_BY_CATEGORY"]
+__all__ = ["SENSITIVE", "SENSITIVE_BY_API", "SENSITIVE_BY_CATEGORY"]
 
 SENSITIVE_BY_CATEGORY: dict[str, frozenset[str]] = {
     "card": frozenset(
@@ -129,3 +129,9 @@ SENSITIVE_BY_CATEGORY: dict[str, frozenset[str]] = {
 }
 
 SENSITIVE: frozenset[str] = frozenset().union(*SENSITIVE_BY_CATEGORY.values())
+
+#: names masked in one apiName's bodies only: harmless elsewhere (``value`` is an amount's)
+SENSITIVE_BY_API: dict[str, frozenset[str]] = {
+    "addOrDelRiskNameList": frozenset(["value"]),
+    "putRfiMaterialList": frozenset(["fieldValue"]),
+}

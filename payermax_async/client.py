@@ -25,6 +25,7 @@ from ._telemetry import CallEvent, Instrument, Telemetry
 from .config import ClientConfig
 from .errors import InvalidRequestError
 from .operations import AuthCaptureMethods, FlatMethods
+from .operations._base import check_typed
 from .resources import (
     Balances,
     BillPayments,
@@ -265,13 +266,15 @@ class PayerMaxClient(FlatMethods, AuthCaptureMethods):
         For an apiName the schema lacks, or a field the typed methods do not cover yet; every
         documented endpoint has a typed method (flat, or under a resource such as ``client.tokens``).
         The version defaults to the endpoint table's (1.4 for an apiName it lacks).
-        Without ``result_type`` the ``data`` comes back as a dict with exact Decimal numbers.
-        For a known endpoint the answer is bound to the ids ``data`` carries, as its typed method's is.
-        Retries replay the same ``data``; pass the operation's business id as
+        Without ``result_type`` the ``data`` comes back as a dict with exact Decimal numbers. A
+        generated request struct (``RefundRequest``) is checked as its typed method checks it; a
+        dict is sent as given. For a known endpoint the answer is bound to the ids ``data`` carries,
+        as its typed method's is. Retries replay the same ``data``; pass the operation's business id as
         ``idempotency_key`` so that concurrent duplicates share one request. An operation
         whose replay is not deduplicated by PayerMax should be called with ``max_retries=0``.
         """
         check_id(api_name, "api_name")
+        check_typed(api_name, data)
         ids, echoes = echoed_ids(api_name, data, result_type)
         op: Operation[Any] = Operation(
             api_name,

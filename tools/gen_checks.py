@@ -58,6 +58,11 @@ class CheckWriter:
         for f in spec.fields:
             self.where = f"{where}.{f.wire}" if where else f.wire
             lines.extend(self._field(f, props.get(f.wire), f.wire in required, spec, siblings, table))
+        py = {f.wire: f.py for f in spec.fields}
+        for group in node.get("x-one-of-required", []):
+            # after the fields' own checks, so a present but malformed one is named as itself
+            absent = " and ".join(f"v.{py[name]} is None" for name in group)
+            lines += [f"    if {absent}:", f"        raise _c.none_of(p, {tuple(group)!r})"]
         body = "\n".join(lines) if lines else "    pass"
         key = f"{spec.name}\n{body}"
         if key not in self.functions:
@@ -114,9 +119,9 @@ class CheckWriter:
             else:
                 out.append(f"_c.money(x, None, {args})")
             if "maxLength" in node and f.kind == "strdecimal":
-                out.append(
-                    f"if len(str(x)) > {node['maxLength']}: raise _c.too_long({path}, {node['maxLength']})"
-                )
+                # the length of the text sent, which is positional (1E+12 is 13 characters)
+                n = node["maxLength"]
+                out.append(f"if len(_c.plain(x)) > {n}: raise _c.too_long({path}, {n})")
         elif f.kind == "int":
             out.append(f'if type(x) is not int: raise _c.bad_type({path}, "an int")')
         elif f.kind == "bool":

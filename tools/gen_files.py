@@ -342,14 +342,39 @@ def _endpoints(built: Built) -> str:
     )
 
 
+def _sensitive_by_api(built: Built) -> dict[str, set[str]]:
+    """apiName -> wire names masked in its requests and answers only (``x-sensitive`` nodes)."""
+    found: dict[str, set[str]] = {}
+
+    def visit(node: Any, api: str) -> None:
+        if not isinstance(node, dict):
+            return
+        for name, sub in node.get("properties", {}).items():
+            if isinstance(sub, dict) and sub.get("x-sensitive"):
+                found.setdefault(api, set()).add(name)
+            visit(sub, api)
+        visit(node.get("items"), api)
+
+    for entry in built.doc["operations"].values():
+        for part in ("request", "response"):
+            visit(entry[part], entry["api_name"])
+    return found
+
+
 def _sensitive(built: Built) -> str:
     rules = built.rules["sensitive"]
     rows = "".join(
         f"    {cat!r}: frozenset({sorted(set(names))!r}),\n" for cat, names in rules.items() if cat != "why"
     )
+    by_api = "".join(
+        f"    {api!r}: frozenset({sorted(names)!r}),\n"
+        for api, names in sorted(_sensitive_by_api(built).items())
+    )
     return (
         header("Wire names whose values never reach a log line, a repr or an error message.")
-        + '\n__all__ = ["SENSITIVE", "SENSITIVE_BY_CATEGORY"]\n\n'
+        + '\n__all__ = ["SENSITIVE", "SENSITIVE_BY_API", "SENSITIVE_BY_CATEGORY"]\n\n'
         + f"SENSITIVE_BY_CATEGORY: dict[str, frozenset[str]] = {{\n{rows}}}\n\n"
-        + "SENSITIVE: frozenset[str] = frozenset().union(*SENSITIVE_BY_CATEGORY.values())\n"
+        + "SENSITIVE: frozenset[str] = frozenset().union(*SENSITIVE_BY_CATEGORY.values())\n\n"
+        + "#: names masked in one apiName's bodies only: harmless elsewhere (``value`` is an amount's)\n"
+        + f"SENSITIVE_BY_API: dict[str, frozenset[str]] = {{\n{by_api}}}\n"
     )

@@ -76,6 +76,7 @@ class SpecField:
     item_kind: str | None = None
     ref: str | None = None  # nested struct or enum name
     send_as: str | None = None
+    sensitive: bool = False  # masked here though its name is not masked everywhere (x-sensitive)
 
 
 @dataclass
@@ -88,7 +89,7 @@ class Spec:
     doc: str = ""
 
     def signature(self) -> tuple[Any, ...]:
-        return (self.side, tuple((f.wire, f.ann, f.required) for f in self.fields))
+        return (self.side, tuple((f.wire, f.ann, f.required, f.sensitive) for f in self.fields))
 
 
 class Model:
@@ -178,7 +179,8 @@ class Model:
         if "object" in types:
             return SpecField(wire, py, "dict[str, Any]", False, "dict")
         ann, kind, ref = self._scalar(wire, m, side)
-        return SpecField(wire, py, ann, False, kind, ref=ref, send_as=send_as)
+        sensitive = any(n.get("x-sensitive") for n in m.nodes)
+        return SpecField(wire, py, ann, False, kind, ref=ref, send_as=send_as, sensitive=sensitive)
 
     def _scalar(self, wire: str, m: MNode, side: str) -> tuple[str, str, str | None]:
         types = [t for t in m.types if t != "null"]

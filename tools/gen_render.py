@@ -33,7 +33,7 @@ def struct_source(spec: Spec, sensitive: set[str]) -> str:
     lines = [f"class {spec.name}({base}):"]
     if spec.doc:
         lines.append(f'    """{spec.doc}"""\n')
-    hidden = sorted(f.py for f in spec.fields if f.wire in sensitive)
+    hidden = sorted(f.py for f in spec.fields if f.wire in sensitive or f.sensitive)
     if hidden:
         names = ", ".join(f'"{h}"' for h in hidden)
         lines.append(f"    __sensitive__: ClassVar[frozenset[str]] = frozenset({{{names}}})")

@@ -118,6 +118,13 @@ def _apply_to_node(node: dict[str, Any], change: dict[str, Any]) -> None:
         node.setdefault("properties", {})[name] = copy.deepcopy(sub)
     for name in change.get("remove_properties", []):
         node.get("properties", {}).pop(name, None)
+    if "one_of_required" in change:
+        # JSON Schema's anyOf-of-required would do, but PayerMax's file never uses it: a keyword of ours
+        group = list(change["one_of_required"])
+        unknown = [n for n in group if n not in node.get("properties", {})]
+        if len(group) < 2 or unknown:
+            raise ValueError(f"one_of_required names {unknown or group}: {change['why']}")
+        node.setdefault("x-one-of-required", []).append(group)
 
 
 def _split_where(where: str) -> tuple[str, str, str]:

@@ -18,7 +18,7 @@ import msgspec
 
 from .._endpoint import Endpoint
 from .._pipeline import Operation, Pipeline, RequestOptions
-from ..endpoints import validate_request
+from ..endpoints import ENDPOINTS, validate_request
 from ..errors import InvalidRequestError
 from ..types._base import to_wire
 from ..types.common import AuthorizationType, CaptureMode
@@ -30,6 +30,7 @@ __all__ = [
     "as_amount",
     "authorization_terms",
     "check_notify_url",
+    "check_typed",
     "operation_for",
     "wire_value",
     "with_extra",
@@ -84,6 +85,21 @@ def check_notify_url(url: str | None, wire_name: str) -> None:
     and a relative or ftp URL would be accepted and then never called. Its length is the schema's."""
     if url is not None:
         check_url(url, wire_name, max_length=1 << 16)
+
+
+def check_typed(api_name: str, data: object) -> None:
+    """A generated request struct handed to ``call()`` meets its endpoint's checks, as it would
+    through its typed method; a dict or a struct of the caller's own is sent as given."""
+    types = _REQUEST_TYPES.get(api_name)
+    if types and isinstance(data, types):
+        validate_request(api_name, data)
+
+
+# apiName -> its request struct (one per apiName: the variants of one share it)
+_REQUEST_TYPES: dict[str, tuple[type[Any], ...]] = {}
+for _endpoint in ENDPOINTS.values():
+    if _endpoint.request_type is not None:
+        _REQUEST_TYPES[_endpoint.api_name] = (_endpoint.request_type,)
 
 
 _OPERATIONS: dict[tuple[str, type[Any]], Operation[Any]] = {}

@@ -21,9 +21,11 @@ __all__ = [
     "missing",
     "money",
     "no_variant",
+    "none_of",
     "not_accepted",
     "not_currency",
     "not_in",
+    "plain",
     "too_long",
 ]
 
@@ -58,6 +60,12 @@ def not_accepted(path: str) -> InvalidRequestError:
 
 def no_variant(path: str) -> InvalidRequestError:
     return InvalidRequestError(f"{path}: no documented request shape matches these fields", field=path)
+
+
+def none_of(prefix: str, names: tuple[str, ...]) -> InvalidRequestError:
+    """None of the fields of which PayerMax needs at least one; the first is the field named."""
+    paths = [prefix + name for name in names]
+    return InvalidRequestError(f"one of {' or '.join(paths)} is required", field=paths[0])
 
 
 def money(
@@ -111,6 +119,11 @@ def money(
 #: are the generated module's constants, so their ids are stable
 _PASSED: set[tuple[Decimal, str, bool, int]] = set()
 _PASSED_KEPT = 1024
+
+
+def plain(amount: Any) -> str:
+    """An amount as the request encoder writes it: positional digits, never ``1E+2``."""
+    return format(amount, "f") if isinstance(amount, Decimal) else str(amount)
 
 
 def get(obj: Any, names: tuple[str, ...]) -> Any:

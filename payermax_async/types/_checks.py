@@ -733,7 +733,7 @@ def _goods_detail_17(v: Any, p: str) -> None:  # GoodsDetail
     if x is None:
         raise _c.missing(p + "price")
     _c.money(x, v.goods_currency, p + "price", _DECIMALS, True, p + "goodsCurrency")
-    if len(str(x)) > 20:
+    if len(_c.plain(x)) > 20:
         raise _c.too_long(p + "price", 20)
     x = v.goods_currency
     if x is not None:
@@ -1346,7 +1346,7 @@ def _goods_detail_26(v: Any, p: str) -> None:  # GoodsDetail
     if x is None:
         raise _c.missing(p + "price")
     _c.money(x, v.goods_currency, p + "price", _DECIMALS, True, p + "goodsCurrency")
-    if len(str(x)) > 20:
+    if len(_c.plain(x)) > 20:
         raise _c.too_long(p + "price", 20)
     x = v.goods_currency
     if x is not None:
@@ -2529,6 +2529,8 @@ def _apply_ddc_request_45(v: Any, p: str) -> None:  # ApplyDdcRequest
             raise _c.bad_type(p + "paymentTokenID", "a string")
         if len(x) > 64:
             raise _c.too_long(p + "paymentTokenID", 64)
+    if v.card_identifier_no is None and v.payment_token_id is None:
+        raise _c.none_of(p, ("cardIdentifierNo", "paymentTokenID"))
 
 
 def _order_close_request_46(v: Any, p: str) -> None:  # OrderCloseRequest
@@ -2552,7 +2554,7 @@ def _payout_trade_47(v: Any, p: str) -> None:  # PayoutTrade
     if x is None:
         raise _c.missing(p + "amount")
     _c.money(x, v.currency, p + "amount", _DECIMALS, True, p + "currency")
-    if len(str(x)) > 12:
+    if len(_c.plain(x)) > 12:
         raise _c.too_long(p + "amount", 12)
     x = v.currency
     if x is None:
@@ -3264,6 +3266,8 @@ def _refund_request_63(v: Any, p: str) -> None:  # RefundRequest
             raise _c.bad_type(p + "refundNotifyUrl", "a string")
         if len(x) > 256:
             raise _c.too_long(p + "refundNotifyUrl", 256)
+    if v.out_trade_no is None and v.trade_token is None:
+        raise _c.none_of(p, ("outTradeNo", "tradeToken"))
 
 
 def _refund_query_request_64(v: Any, p: str) -> None:  # RefundQueryRequest
@@ -3279,6 +3283,8 @@ def _refund_query_request_64(v: Any, p: str) -> None:  # RefundQueryRequest
             raise _c.bad_type(p + "refundTradeNo", "a string")
         if len(x) > 64:
             raise _c.too_long(p + "refundTradeNo", 64)
+    if v.out_refund_no is None and v.refund_trade_no is None:
+        raise _c.none_of(p, ("outRefundNo", "refundTradeNo"))
 
 
 def _current_balance_query_request_65(v: Any, p: str) -> None:  # CurrentBalanceQueryRequest
@@ -3588,7 +3594,7 @@ def _exchange_request_73(v: Any, p: str) -> None:  # ExchangeRequest
     if x is None:
         raise _c.missing(p + "transactionAmount")
     _c.money(x, v.transaction_ccy, p + "transactionAmount", _DECIMALS, True, p + "transactionCcy")
-    if len(str(x)) > 162:
+    if len(_c.plain(x)) > 162:
         raise _c.too_long(p + "transactionAmount", 162)
     x = v.transaction_ccy
     if x is None:
@@ -3713,7 +3719,7 @@ def _create_paybylink_goods_detail_78(v: Any, p: str) -> None:  # CreatePaybylin
     if x is None:
         raise _c.missing(p + "price")
     _c.money(x, v.goods_currency, p + "price", _DECIMALS, True, p + "goodsCurrency")
-    if len(str(x)) > 24:
+    if len(_c.plain(x)) > 24:
         raise _c.too_long(p + "price", 24)
     x = v.goods_currency
     if x is None:
@@ -3792,7 +3798,7 @@ def _create_paybylink_request_80(v: Any, p: str) -> None:  # CreatePaybylinkRequ
     if x is None:
         raise _c.missing(p + "totalAmount")
     _c.money(x, v.currency, p + "totalAmount", _DECIMALS, True, p + "currency")
-    if len(str(x)) > 24:
+    if len(_c.plain(x)) > 24:
         raise _c.too_long(p + "totalAmount", 24)
     x = v.language
     if x is not None:
@@ -4100,6 +4106,8 @@ def _subscription_query_request_93(v: Any, p: str) -> None:  # SubscriptionQuery
             raise _c.bad_type(p + "subscriptionNo", "a string")
         if len(x) > 64:
             raise _c.too_long(p + "subscriptionNo", 64)
+    if v.subscription_request_id is None and v.subscription_no is None:
+        raise _c.none_of(p, ("subscriptionRequestId", "subscriptionNo"))
 
 
 def _subscription_cancel_request_94(v: Any, p: str) -> None:  # SubscriptionCancelRequest

@@ -7,6 +7,8 @@ Do not edit: change the overlay or the generator, then run `python tools/generat
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import msgspec
 
 from ._base import WireRequest, WireResult
@@ -23,6 +25,7 @@ __all__ = [
 class NameListItem(WireRequest, kw_only=True):
     """PayerMax's ``data.nameList[]`` (sent)."""
 
+    __sensitive__: ClassVar[frozenset[str]] = frozenset({"value"})
     key: str | None = None
     value: str | None = None
     expire_type: str | None = msgspec.field(default=None, name="expireType")
@@ -47,6 +50,7 @@ class RiskNameListResult(WireResult, kw_only=True, frozen=True):
 class MaterialListItem(WireRequest, kw_only=True):
     """PayerMax's ``data.materialList[]`` (sent)."""
 
+    __sensitive__: ClassVar[frozenset[str]] = frozenset({"field_value"})
     field_value: str = msgspec.field(name="fieldValue")
     field_name: str = msgspec.field(name="fieldName")
     file_path_type: str | None = msgspec.field(default=None, name="filePathType")

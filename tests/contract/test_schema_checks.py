@@ -3,12 +3,13 @@ field by its wire path without repeating a value that could be a card number."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from payermax_async import InvalidRequestError, types
+from payermax_async import InvalidRequestError, _schema, types
 from payermax_async.endpoints import ENDPOINTS, endpoint_for, validate_request
 
 
@@ -191,6 +192,61 @@ def test_payout_payee_needs_method_and_account() -> None:
         )
         == "outTradeNo"
     )
+
+
+#: (apiName, its request with the rest filled in, the fields of which PayerMax needs one)
+ONE_OF: list[tuple[str, Callable[..., Any], tuple[tuple[str, str], ...]]] = [
+    (
+        "refund",
+        lambda **ids: types.RefundRequest(
+            out_refund_no="RF1", refund_amount=Decimal("1"), refund_currency="USD", **ids
+        ),
+        (("out_trade_no", "outTradeNo"), ("trade_token", "tradeToken")),
+    ),
+    (
+        "refundQuery",
+        types.RefundQueryRequest,
+        (("out_refund_no", "outRefundNo"), ("refund_trade_no", "refundTradeNo")),
+    ),
+    (
+        "subscriptionQuery",
+        types.SubscriptionQueryRequest,
+        (("subscription_request_id", "subscriptionRequestId"), ("subscription_no", "subscriptionNo")),
+    ),
+    (
+        "applyDDC",
+        lambda **ids: types.ApplyDdcRequest(
+            payment_method_type="CARD",
+            payment_amount=Decimal("1"),
+            payment_currency="USD",
+            user_id="u",
+            **ids,
+        ),
+        (("card_identifier_no", "cardIdentifierNo"), ("payment_token_id", "paymentTokenID")),
+    ),
+]
+
+
+@pytest.mark.parametrize(("api", "make", "group"), ONE_OF, ids=[api for api, _, _ in ONE_OF])
+def test_one_of_the_ids_is_required(
+    api: str, make: Callable[..., Any], group: tuple[tuple[str, str], ...]
+) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        validate_request(api, make())
+    assert caught.value.field == group[0][1]
+    assert all(wire in str(caught.value) for _, wire in group)
+    for name, _ in group:  # either one alone will do, and so will both
+        validate_request(api, make(**{name: "A1"}))
+    validate_request(api, make(**{name: "A1" for name, _ in group}))
+
+
+def test_every_one_of_rule_of_the_overlay_is_checked() -> None:
+    rules = {
+        c["where"].split("/")[1]: tuple(c["one_of_required"])
+        for c in _schema.overlay()["corrections"]
+        if "one_of_required" in c
+    }
+    assert rules == {api: tuple(wire for _, wire in group) for api, _, group in ONE_OF}
 
 
 def test_errors_never_repeat_a_card_number() -> None:

@@ -111,6 +111,20 @@ def test_every_correction_has_a_reason_and_a_target() -> None:
         )
 
 
+def test_a_one_of_rule_names_fields_that_exist() -> None:
+    def rule(*names: str) -> dict[str, Any]:
+        where = {"where": "operations/refund/request", "path": "data"}
+        return {"corrections": [{"why": "x", **where, "one_of_required": list(names)}]}
+
+    doc = _schema.apply_overlay(_schema.facts(), rule("outTradeNo", "tradeToken"))
+    data = _schema.schema_at(doc["operations"]["refund"]["request"], "data")
+    assert data["x-one-of-required"] == [["outTradeNo", "tradeToken"]]
+    with pytest.raises(ValueError, match="tradeTokn"):
+        _schema.apply_overlay(_schema.facts(), rule("outTradeNo", "tradeTokn"))
+    with pytest.raises(ValueError, match="one_of_required"):
+        _schema.apply_overlay(_schema.facts(), rule("outTradeNo"))
+
+
 def test_load_returns_a_private_copy() -> None:
     first = _schema.load()
     first["operations"].clear()

@@ -51,7 +51,7 @@ async def client(sim: GatewaySimulator) -> AsyncIterator[PayerMaxClient]:
         yield c
 
 
-async def authorize(client: PayerMaxClient, out_trade_no: str, amount: str = "80.00") -> None:
+async def authorize(client: PayerMaxClient, out_trade_no: str, amount: Decimal | str = "80.00") -> None:
     auth = await client.order_and_pay(
         out_trade_no, amount, "USD", country="US", subject="Rental deposit", user_id="user-1",
         integrate="Direct_Payment", terminal_type="WEB", payment_detail=CARD, capture_mode="MANUAL",
@@ -173,3 +173,19 @@ async def test_generic_call_reaches_any_endpoint(sim: GatewaySimulator, client: 
     with pytest.raises(ApiError) as info:
         await client.call("orderQuery", {"outTradeNo": "NOPE"})
     assert info.value.code == "ORDER_NOT_EXIST"
+
+
+async def test_amounts_in_exponent_form_are_taken_by_the_gateway(
+    sim: GatewaySimulator, client: PayerMaxClient
+) -> None:
+    # Decimal("100").normalize() is 1E+2: the gateway reads amounts in plain digits, and gets them
+    await authorize(client, "AUTH_E2E_7", Decimal("100").normalize())
+    capture = await client.capture("AUTH_E2E_7", Decimal("6E+1"), "USD")
+    assert capture.status is CaptureStatus.SUCCESS and capture.amount == 60
+    refund = await client.refund("AUTH_E2E_7", "RF_E2E_7", Decimal("2E+1"), "USD")
+    assert refund.status is RefundStatus.REFUND_PENDING
+    payee = PayeeInfo(payment_method_type="BANK_TRANSFER", account_info=PayeeAccountInfo(account_no="1234"))
+    paid = await client.payout("PO_E2E_7", Decimal("2E+2"), "USD", country="US", payee_info=payee)
+    assert paid.status is PayoutStatus.PENDING
+    [record] = sim.requests_for("paymentOrderPay")
+    assert isinstance(record.data, dict) and record.data["trade"] == {"amount": "200", "currency": "USD"}

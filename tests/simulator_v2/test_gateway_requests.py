@@ -10,7 +10,7 @@ import pytest
 
 from payermax_async.testing.gateway.facts import Facts
 from payermax_async.testing.gateway.requests import check_data, decimals_of, parse_amount
-from payermax_async.testing.gateway.wire import Refusal
+from payermax_async.testing.gateway.wire import Refusal, decode_body
 
 from .kit import EXAMPLE_IDS, EXAMPLES, FACTS, with_fresh_ids
 from .synth import build, drop, required_paths, when_fields
@@ -206,6 +206,22 @@ def test_precision_reaches_nested_amounts(facts: Facts) -> None:
         {"goodsId": "g", "goodsName": "n", "quantity": "1", "price": "0.505", "goodsCurrency": "USD"}
     ]
     assert refusal(facts, "orderAndPay", data).field == "goodsDetails[0].price"
+
+
+def test_an_amount_written_with_an_exponent_is_refused(facts: Facts) -> None:
+    envelope = decode_body(b'{"plain":100,"exponent":1E+2,"fine":1.50E+1}')
+    assert envelope is not None
+    data = hosted()
+    data["totalAmount"] = envelope["plain"]
+    check_data(facts, "orderAndPay", data)
+    data["totalAmount"] = envelope["fine"]  # 15.0 written 1.50E+1: the same value, not in plain digits
+    assert refusal(facts, "orderAndPay", data).field == "totalAmount"
+    data["totalAmount"] = envelope["exponent"]
+    err = refusal(facts, "orderAndPay", data)
+    assert err.field == "totalAmount" and "exponent" in err.msg
+    payout = with_fresh_ids(facts.operation("paymentOrderPay")["request_examples"][0]["data"])
+    payout["trade"]["amount"] = "1E+2"  # a string amount, as the schema types this one
+    assert refusal(facts, "paymentOrderPay", payout).field == "trade.amount"
 
 
 def test_a_non_numeric_amount_is_named(facts: Facts) -> None:

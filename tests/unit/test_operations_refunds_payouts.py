@@ -21,6 +21,7 @@ from payermax_async import (
     PayoutStatus,
     RefundStatus,
 )
+from payermax_async.types import RefundRequest, RefundResult
 
 from ..support import Keys
 from .opskit import Gateway, lost, lost_then_repeated, ok
@@ -126,6 +127,34 @@ async def test_refund_refuses_bad_input(
     with pytest.raises(InvalidRequestError) as info:
         await client.refund(*args[:4], refund_notify_url=url)
     assert info.value.field == field
+    assert not gw.m.requests
+
+
+async def test_a_hand_built_refund_must_name_its_payment(
+    client: PayerMaxClient, gw: Gateway, keys: Keys
+) -> None:
+    # PayerMax needs outTradeNo or tradeToken; neither is required on its own, so a request built
+    # by hand could leave both out, through call() as through the flat method.
+    gw.on("refund", ok(keys, outRefundNo="R_1", status="REFUND_PENDING"))
+    bare = RefundRequest(out_refund_no="R_1", refund_amount=Decimal("5"), refund_currency="USD")
+    with pytest.raises(InvalidRequestError) as info:
+        await client.call("refund", bare, result_type=RefundResult)
+    assert info.value.field == "outTradeNo" and "tradeToken" in str(info.value)
+    with pytest.raises(InvalidRequestError) as info:
+        await client.refund(None, "R_1", "5", "USD")  # type: ignore[arg-type]  # on purpose
+    assert info.value.field == "outTradeNo"
+    assert not gw.m.requests
+    bare.trade_token = "TT_1"
+    await client.call("refund", bare, result_type=RefundResult)
+    assert gw.envelopes("refund")[0]["data"]["tradeToken"] == "TT_1"
+
+
+async def test_ddc_needs_a_card_or_a_token(client: PayerMaxClient, gw: Gateway) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        await client.payments.apply_ddc(
+            payment_method_type="CARD", payment_amount="1.00", payment_currency="USD", user_id="u1"
+        )
+    assert info.value.field == "cardIdentifierNo" and "paymentTokenID" in str(info.value)
     assert not gw.m.requests
 
 

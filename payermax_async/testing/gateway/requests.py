@@ -3,8 +3,9 @@
 The order matters only for which field a refusal names: the request shape is picked first (for
 orderAndPay, by ``integrate``, ``captureMode`` and ``paymentDetail.paymentToken``), then the shape's
 schema is checked, then the rules PayerMax states only in prose (amount precision per currency and,
-for refunds, per operation; the ``outTradeNo`` charset). Every refusal is ``PARAMS_INVALID`` with a
-message that starts with the dotted path of the field, as PayerMax's own messages name the field.
+for refunds, per operation; amounts in plain digits; the ``outTradeNo`` charset). Every refusal is
+``PARAMS_INVALID`` with a message that starts with the dotted path of the field, as PayerMax's own
+messages name the field.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from .facts import Facts
 from .schema import Violation, violations
-from .wire import PARAMS_INVALID, Refusal
+from .wire import PARAMS_INVALID, ExponentNumber, Refusal
 
 __all__ = ["AMOUNT_PAIRS", "check_data", "decimals_of", "parse_amount", "refuse"]
 
@@ -44,6 +45,11 @@ def parse_amount(value: object) -> Decimal | None:
     except InvalidOperation:
         return None
     return amount if amount.is_finite() else None
+
+
+def _exponent_written(value: object) -> bool:
+    """``1E+2`` as a JSON number (the decoder marks it) or inside a string amount."""
+    return isinstance(value, ExponentNumber) or (isinstance(value, str) and "e" in value.lower())
 
 
 def decimals_of(amount: Decimal) -> int:
@@ -105,6 +111,9 @@ def _precision(facts: Facts, node: object, path: str) -> Iterator[Violation]:
         amount = parse_amount(node[amount_key])
         if amount is None:
             yield Violation(field, "is not a number")
+            continue
+        if _exponent_written(node[amount_key]):
+            yield Violation(field, "must be written in plain digits, without an exponent")
             continue
         currency = node.get(currency_key)
         if not isinstance(currency, str):

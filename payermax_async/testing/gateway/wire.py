@@ -18,6 +18,7 @@ __all__ = [
     "APPLY_SUCCESS",
     "PARAMS_INVALID",
     "Answer",
+    "ExponentNumber",
     "Refusal",
     "decode_body",
     "encode_body",
@@ -59,14 +60,25 @@ class Answer:
         return out
 
 
+class ExponentNumber(Decimal):
+    """A JSON number written with an exponent (``1E+2``): its value, and the fact that it was so
+    written, which an amount may not be (PayerMax reads amounts in plain digits)."""
+
+    __slots__ = ()
+
+
+def _number(text: str) -> Decimal:
+    return ExponentNumber(text) if "e" in text or "E" in text else Decimal(text)
+
+
 def decode_body(body: bytes) -> dict[str, Any] | None:
     """The request envelope, or None when the bytes are not a JSON object.
 
-    Numbers become ``int``/``Decimal`` so an amount is read exactly; ``\\/`` (PHP's and Java's
-    escaped slash) is ordinary JSON and needs nothing special.
+    Numbers become ``int``/``Decimal`` so an amount is read exactly (an ``ExponentNumber`` where the
+    text had an exponent); ``\\/`` (PHP's and Java's escaped slash) is ordinary JSON.
     """
     try:
-        value = json.loads(body.decode("utf-8"), parse_float=Decimal)
+        value = json.loads(body.decode("utf-8"), parse_float=_number)
     except (UnicodeDecodeError, ValueError):
         return None
     return value if isinstance(value, dict) else None
