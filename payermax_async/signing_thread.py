@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from .signing import Backend, PrivateKey, RsaSigner, Signer
 
-__all__ = ["SigningThread", "ThreadedSigner", "bulk_signer", "signing_thread_for"]
+__all__ = ["SigningThread", "ThreadedSigner", "bulk_signer", "signing_thread_for", "usable_cpus"]
 
 
 class ThreadedSigner:
@@ -99,13 +101,45 @@ class SigningThread:
             pool.shutdown(wait=False)
 
 
-def signing_thread_for(signer: Signer, sign_in_thread: bool | None) -> SigningThread | None:
+def signing_thread_for(
+    signer: Signer, sign_in_thread: bool | None, *, cpus: Callable[[], float] | None = None
+) -> SigningThread | None:
     """The client's signing thread, or None to sign inline always: ``sign_in_thread`` False, a
-    signer already asynchronous, or (by default) one not known to release the GIL."""
+    signer already asynchronous, or (by default) one not known to release the GIL, or a process
+    with less than two CPUs to run on (the hop then only adds CPU: ~0.3 ms a signature here)."""
     if sign_in_thread is False or isinstance(signer, ThreadedSigner):
         return None
     if inspect.iscoroutinefunction(signer.sign):
         return None
-    if sign_in_thread is None and getattr(signer, "releases_gil", False) is not True:
+    helps = getattr(signer, "releases_gil", False) is True and (cpus or usable_cpus)() >= 2
+    if sign_in_thread is None and not helps:
         return None
     return SigningThread(signer.sign, always=sign_in_thread is True)
+
+
+def usable_cpus(cgroup: Path = Path("/sys/fs/cgroup")) -> float:
+    """How many CPUs this process can use at once: its affinity, capped by a container's quota
+    (which ``os.cpu_count()`` does not see)."""
+    try:
+        cpus = float(len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        cpus = float(os.cpu_count() or 1)
+    quota = _cgroup_quota(cgroup)
+    return cpus if quota is None else min(cpus, quota)
+
+
+def _cgroup_quota(root: Path) -> float | None:
+    """CPUs' worth of time per period the cgroup allows (v2 ``cpu.max``, v1 CFS), None: no limit."""
+    try:
+        quota, period = (root / "cpu.max").read_text().split()[:2]  # v2: "max 100000", "150000 100000"
+    except (OSError, ValueError):
+        try:
+            quota = (root / "cpu" / "cpu.cfs_quota_us").read_text().strip()  # v1: -1 for no limit
+            period = (root / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    try:
+        q, p = float(quota), float(period)
+    except ValueError:  # "max"
+        return None
+    return q / p if q > 0 and p > 0 else None

@@ -8,15 +8,22 @@ import base64
 import json
 import threading
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
-from payermax_async import ClientClosedError, ConfigurationError, PayerMaxClient
+from payermax_async import ClientClosedError, ConfigurationError, PayerMaxClient, signing_thread
 from payermax_async.signing import RsaSigner, RsaVerifier
-from payermax_async.signing_thread import ThreadedSigner, signing_thread_for
+from payermax_async.signing_thread import ThreadedSigner, signing_thread_for, usable_cpus
 from payermax_async.transport import HttpResponse, MockRequest, MockTransport
 
 from ..support import Keys
+
+
+@pytest.fixture(autouse=True)
+def two_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The automatic choice depends on the machine's CPUs: these tests fix it at two."""
+    monkeypatch.setattr(signing_thread, "usable_cpus", lambda: 2.0)
 
 
 class Recording:
@@ -134,6 +141,7 @@ def test_which_signers_get_a_thread(keys: Keys) -> None:
     auto = signing_thread_for(fast, None)
     assert auto is not None and not auto.always
     assert signing_thread_for(slow, None) is None
+    assert signing_thread_for(fast, None, cpus=lambda: 1.5) is None  # one CPU: the hop only costs
     assert signing_thread_for(fast, False) is None
     forced = signing_thread_for(slow, True)
     assert forced is not None and forced.always
@@ -169,3 +177,19 @@ async def test_a_signature_after_close_is_made_inline_and_nothing_is_sent(keys: 
     with pytest.raises(ClientClosedError):
         await captures(client, 1)
     assert closed.requests == []
+
+
+def test_usable_cpus_reads_a_containers_quota(tmp_path: Path) -> None:
+    affinity = usable_cpus(tmp_path)  # no cgroup files: the CPUs this process may run on
+    assert affinity >= 1
+    (tmp_path / "cpu.max").write_text("max 100000\n")  # cgroup v2, no limit
+    assert usable_cpus(tmp_path) == affinity
+    (tmp_path / "cpu.max").write_text("50000 100000\n")  # half a CPU
+    assert usable_cpus(tmp_path) == 0.5
+    (tmp_path / "cpu.max").unlink()
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")  # cgroup v1, no limit
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert usable_cpus(tmp_path) == affinity
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("100000\n")  # one CPU
+    assert usable_cpus(tmp_path) == min(affinity, 1.0)
