@@ -38,8 +38,8 @@ class ClientOptions(TypedDict, total=False):
     attempt, ``connect_timeout`` 5 s, ``max_connections`` 100, ``deadline`` 60 s per call, and the
     :class:`RetryPolicy` defaults (2 retries), ``key_version`` "1" (the envelope's ``keyVersion``:
     which of the merchant's registered keys signed the request), ``sign_in_thread`` None (sign on a
-    thread of the client's own while other calls are in flight, for a signer that releases the GIL;
-    True: always on that thread; False: always on the event loop).
+    thread of the client's own while other calls are in flight, for a signer that releases the GIL,
+    on two CPUs or more; True: always on that thread; False: always on the event loop).
     """
 
     app_id: str  # required, like merchant_no
