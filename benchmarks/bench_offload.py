@@ -4,9 +4,10 @@ Two measurements per signer backend:
 
 1. Does ``sign`` release the GIL? Two threads sign side by side; a speed-up near 2x (on 2 idle
    cores) means it does, near 1x or below means the threads take turns (a GIL convoy).
-2. capture_many at concurrency 64 against the lean server with the signer inline (what the
-   client does), on a thread pool, and on a process pool (async ``sign`` wrappers, the seam that
-   ``Signer`` already offers for KMS/HSM signers). Rounds are interleaved; medians are reported.
+2. capture_many at concurrency 64 against the lean server with the signer inline
+   (``sign_in_thread=False``), on the client's own signing thread (its default with
+   ``cryptography``), on a thread pool, and on a process pool (async ``sign`` wrappers, the seam
+   that ``Signer`` offers for KMS/HSM signers). Rounds are interleaved; medians are reported.
 
 Run: ``python benchmarks/bench_offload.py`` (about 2 minutes on 2 cores); ``--n 400 --repeat 1``
 to shrink it.
@@ -56,7 +57,7 @@ class PoolSigner:
 
 def make_signer(keys: Keys, backend: Backend, how: str) -> tuple[Signer, Executor | None]:
     inline = signer_for(keys.merchant_private, backend)
-    if how == "inline":
+    if how in ("inline", "client"):
         return inline, None
     kind, workers = how.split("x")
     if kind == "threads":
@@ -91,8 +92,10 @@ def two_thread_speedup(signer: RsaSigner, n: int) -> float:
     return alone / (time.perf_counter() - started)
 
 
-async def run(keys: Keys, url: str, backend: Backend, signer: Signer, n: int) -> None:
-    async with make_client(keys, url, backend, signer=signer) as client:
+async def run(keys: Keys, url: str, backend: Backend, signer: Signer, n: int, how: str = "inline") -> None:
+    # "client": the client's own signing thread (its default); every other way signs as given
+    thread = None if how == "client" else False
+    async with make_client(keys, url, backend, signer=signer, sign_in_thread=thread) as client:
         async for outcome in client.capture_many(items(n), concurrency=64):
             if not outcome.ok:
                 raise RuntimeError(str(outcome))
@@ -107,7 +110,7 @@ def main() -> None:
     args = parser.parse_args()
     backends: list[Backend] = [b for b in available_backends() if b in args.backends.split(",")]
     keys = make_keys()
-    ways = ["inline", "threadsx1", "threadsx2", "processesx1", "processesx2"]
+    ways = ["inline", "client", "threadsx1", "threadsx2", "processesx1", "processesx2"]
 
     print("## Does sign() release the GIL? (two threads signing, speed-up over one)\n")
     print("| signer | 2-thread speed-up |")
@@ -127,7 +130,7 @@ def main() -> None:
             for _ in range(args.repeat):
                 for how in ways:
                     started = time.perf_counter()
-                    asyncio.run(run(keys, server.url, backend, signers[how][0], n))
+                    asyncio.run(run(keys, server.url, backend, signers[how][0], n, how))
                     rates.setdefault((backend, how), []).append(n / (time.perf_counter() - started))
             for _, pool in signers.values():
                 if pool is not None:

@@ -25,7 +25,6 @@ from _common import Keys, Server, items, lean_server, make_client, make_keys, si
 from payermax_async.bulk import capture_many_processes
 from payermax_async.client import ClientSpec
 from payermax_async.signing import Backend, available_backends
-from payermax_async.signing_thread import bulk_signer
 
 
 class Stamps:
@@ -44,10 +43,9 @@ class Stamps:
 
 
 async def one_loop(
-    keys: Keys, url: str, backend: Backend, n: int, concurrency: int, stamps: Stamps, thread: bool = False
+    keys: Keys, url: str, backend: Backend, n: int, concurrency: int, stamps: Stamps, sign: bool | None
 ) -> None:
-    signer = bulk_signer(keys.merchant_private, backend=backend, concurrency=concurrency) if thread else None
-    async with make_client(keys, url, backend, **({"signer": signer} if signer else {})) as client:
+    async with make_client(keys, url, backend, sign_in_thread=sign) as client:
         async for outcome in client.capture_many(items(n), concurrency=concurrency):
             stamps.seen(outcome.ok)
 
@@ -60,7 +58,7 @@ def processes(
     concurrency: int,
     workers: int,
     stamps: Stamps,
-    thread: bool,
+    sign: bool | None,
 ) -> None:
     spec = ClientSpec(
         {
@@ -70,8 +68,8 @@ def processes(
             "payermax_public_key": keys.payermax_public,
             "backend": backend,
             "base_url": url,
-        },
-        bulk_concurrency=concurrency if thread else None,
+            "sign_in_thread": sign,
+        }
     )
     with tempfile.TemporaryDirectory() as tmp:
         outcomes = capture_many_processes(
@@ -82,26 +80,26 @@ def processes(
 
 
 Run = tuple[float, float, float]  # wall seconds, steady captures/s, server CPU seconds
-# (label, worker processes or 0 for this process's loop, signing thread)
-MODES = [
-    ("one loop", 0, False),
-    ("one loop + signing thread", 0, True),
-    ("1 process", 1, False),
-    ("2 processes", 2, False),
-    ("2 processes + signing threads", 2, True),
+# (label, worker processes or 0 for this process's loop, sign_in_thread)
+MODES: list[tuple[str, int, bool | None]] = [
+    ("one loop, signing inline", 0, False),
+    ("one loop, default (signing thread)", 0, None),
+    ("1 process, default (signing thread)", 1, None),
+    ("2 processes, default (inline: a CPU each)", 2, None),
+    ("2 processes, signing threads forced", 2, True),
 ]
 
 
 def timed_run(
-    server: Server, n: int, mode: tuple[str, int, bool], keys: Keys, backend: Backend, concurrency: int
+    server: Server, n: int, mode: tuple[str, int, bool | None], keys: Keys, backend: Backend, concurrency: int
 ) -> Run:
-    _, workers, thread = mode
+    _, workers, sign = mode
     stamps = Stamps()
     cpu0, t0 = server.cpu_seconds(), time.perf_counter()
     if workers == 0:
-        asyncio.run(one_loop(keys, server.url, backend, n, concurrency, stamps, thread))
+        asyncio.run(one_loop(keys, server.url, backend, n, concurrency, stamps, sign))
     else:
-        processes(keys, server.url, backend, n, concurrency, workers, stamps, thread)
+        processes(keys, server.url, backend, n, concurrency, workers, stamps, sign)
     wall = time.perf_counter() - t0
     return wall, (n - 1) / (stamps.last - stamps.first), server.cpu_seconds() - cpu0
 
@@ -123,7 +121,7 @@ def main() -> None:
     runs: dict[tuple[Backend, str], list[Run]] = {}
     print(f"# {os.cpu_count()} CPUs; concurrency {args.concurrency} per loop; medians of {args.repeat}")
     with lean_server(keys, presign=max(args.n, args.n_slow)) as server:
-        asyncio.run(one_loop(keys, server.url, backends[0], 50, 4, Stamps()))  # warm up
+        asyncio.run(one_loop(keys, server.url, backends[0], 50, 4, Stamps(), None))  # warm up
         for backend in backends:
             n = args.n if backend == "cryptography" else args.n_slow
             for _ in range(args.repeat):
@@ -137,7 +135,7 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|")
     for backend in backends:
         n = args.n if backend == "cryptography" else args.n_slow
-        base = statistics.median(r[1] for r in runs[backend, "one loop"])
+        base = statistics.median(r[1] for r in runs[backend, MODES[0][0]])
         for label, _, _ in modes:
             wall = statistics.median(r[0] for r in runs[backend, label])
             steady = statistics.median(r[1] for r in runs[backend, label])

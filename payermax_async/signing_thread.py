@@ -24,7 +24,10 @@ from pathlib import Path
 
 from .signing import Backend, PrivateKey, RsaSigner, Signer
 
-__all__ = ["SigningThread", "ThreadedSigner", "bulk_signer", "signing_thread_for", "usable_cpus"]
+__all__ = ["CPUS_ENV", "SigningThread", "ThreadedSigner", "bulk_signer", "signing_thread_for", "usable_cpus"]
+
+#: caps :func:`usable_cpus` for a process sharing the machine with siblings doing the same work
+CPUS_ENV = "PAYERMAX_ASYNC_CPUS"
 
 
 class ThreadedSigner:
@@ -120,13 +123,20 @@ def signing_thread_for(
 
 def usable_cpus(cgroup: Path = Path("/sys/fs/cgroup")) -> float:
     """How many CPUs this process can use at once: its affinity, capped by a container's quota
-    (which ``os.cpu_count()`` does not see)."""
+    (which ``os.cpu_count()`` does not see) and by ``PAYERMAX_ASYNC_CPUS``, its share where sibling
+    processes do the same work: each worker of ``capture_many_processes`` is given its share, and a
+    server's worker processes, as many as the CPUs, can be given 1."""
     try:
         cpus = float(len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         cpus = float(os.cpu_count() or 1)
     quota = _cgroup_quota(cgroup)
-    return cpus if quota is None else min(cpus, quota)
+    if quota is not None:
+        cpus = min(cpus, quota)
+    try:
+        return min(cpus, float(os.environ.get(CPUS_ENV) or "inf"))
+    except ValueError:  # not a number: ignored
+        return cpus
 
 
 def _cgroup_quota(root: Path) -> float | None:

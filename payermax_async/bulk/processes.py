@@ -34,6 +34,7 @@ from os import PathLike
 from typing import Any
 
 from ..errors import WorkerProcessError
+from ..signing_thread import CPUS_ENV, usable_cpus
 from .codec import EncodedOutcome, decode_outcome, encode_outcome
 from .engine import capture_many
 from .guard import identity_of
@@ -107,6 +108,7 @@ def capture_many_processes(
         None if journal is None else os.fspath(journal),
         run_id or uuid.uuid4().hex,
         os.getpid(),
+        usable_cpus() / processes,
     )
     return _run_processes(plan, items, processes)
 
@@ -255,11 +257,19 @@ class WorkerPlan:
     journal: str | None
     run_id: str
     parent_pid: int
+    #: this worker's share of the CPUs: with one or less, its client signs on the loop (the
+    #: workers already fill the CPUs, and a signing thread would only add its hop's cost)
+    cpus: float = 1.0
+
+
+def _take_cpu_share(plan: WorkerPlan) -> None:
+    os.environ.setdefault(CPUS_ENV, f"{plan.cpus:g}")  # the user's own setting wins
 
 
 def _worker_main(index: int, plan: WorkerPlan, inbox: Any, outbox: Any) -> None:
     error: str | None = None
     die_with_parent(plan.parent_pid, outbox)
+    _take_cpu_share(plan)
     try:
         asyncio.run(_worker(plan, inbox, outbox))
     except (KeyboardInterrupt, asyncio.CancelledError):

@@ -193,3 +193,25 @@ def test_usable_cpus_reads_a_containers_quota(tmp_path: Path) -> None:
     assert usable_cpus(tmp_path) == affinity
     (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("100000\n")  # one CPU
     assert usable_cpus(tmp_path) == min(affinity, 1.0)
+
+
+def test_a_share_of_the_cpus_caps_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    alone = usable_cpus(tmp_path)
+    monkeypatch.setenv(signing_thread.CPUS_ENV, "1")
+    assert usable_cpus(tmp_path) == min(alone, 1.0)
+    monkeypatch.setenv(signing_thread.CPUS_ENV, "lots")  # not a number: ignored
+    assert usable_cpus(tmp_path) == alone
+
+
+def test_each_capture_worker_process_takes_its_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from payermax_async.bulk.processes import WorkerPlan, _take_cpu_share
+
+    plan = WorkerPlan(lambda: None, 4, None, None, "run", os.getpid(), cpus=2 / 2)
+    monkeypatch.delenv(signing_thread.CPUS_ENV, raising=False)
+    _take_cpu_share(plan)  # two workers on two CPUs: one each, so each signs on its loop
+    assert os.environ[signing_thread.CPUS_ENV] == "1"
+    monkeypatch.setenv(signing_thread.CPUS_ENV, "3")
+    _take_cpu_share(plan)
+    assert os.environ[signing_thread.CPUS_ENV] == "3"  # the user's own setting wins
