@@ -3,11 +3,13 @@
 All figures come from one run against the lean server (benchmarks/_server.py, its own process):
 
 - ``floor``: aiohttp + the same signer/verifier + msgspec, N worker coroutines, no library;
-- ``capture_many``: ``client.capture_many(items, concurrency=N)``;
+- ``capture_many``: ``client.capture_many(items, concurrency=N)``, as configured by default (with
+  ``cryptography`` on two CPUs, signing on the client's own thread while others are in flight);
 - ``gather``: ``asyncio.gather`` over ``client.capture`` with an ``asyncio.Semaphore(N)``;
 - ``with bulk_signer``: capture_many with the signer :func:`payermax_async.signing_thread.bulk_signer`
-  picks (a signing thread for ``cryptography`` at concurrency > 1, inline otherwise), i.e. the
-  fastest setup, with its ratio to the floor (which signs inline);
+  picks (a ``ThreadedSigner`` for ``cryptography`` at concurrency > 1): the explicit form of what the
+  client now does by itself, with its ratio to the floor (which signs inline). Like-for-like
+  inline figures are ``bench_steady.py``'s ``*_inline`` modes;
 - ``requests``: a synchronous ``requests.Session`` loop (concurrency 1, what users write today),
   compared twice: against the instant server (pure CPU: signing dominates both) and against one
   that answers after ``--latency-ms`` (20 ms by default; a real gateway is further away), where
