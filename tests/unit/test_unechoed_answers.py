@@ -191,3 +191,20 @@ async def test_an_unknown_api_name_and_a_narrow_result_type_bind_nothing_new(
     gateway.post(URL, callback=echo_of(keys))
     assert await client.call("someNewApi", {"outTradeNo": "ORD_1"}) == {"status": "SUCCESS"}
     assert (await client.call("capture", CAPTURE_DATA, result_type=Narrow)).status == "SUCCESS"
+
+
+async def test_a_subscription_query_is_bound_to_the_subscription_it_asked_for(
+    client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway
+) -> None:
+    about = ["SUB_2"]  # the subscription the gateway answers about
+    gateway.post(
+        BASE + "subscriptionQuery",
+        callback=lambda u, **kw: reply(keys, data={"subscriptionRequestId": about[0]}),
+        repeat=True,
+    )
+    with pytest.raises(OutcomeUnknownError) as info:
+        await client.subscriptions.query(subscription_request_id="SUB_1")
+    assert isinstance(info.value.__cause__, UnboundResponseError)
+    about[0] = "SUB_1"
+    answer = await client.subscriptions.query(subscription_request_id="SUB_1")
+    assert answer.subscription_request_id == "SUB_1"
