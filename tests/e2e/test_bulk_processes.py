@@ -31,6 +31,7 @@ from payermax_async.bulk.processes import (
 )
 from payermax_async.client import ClientSpec
 from payermax_async.errors import ApiError
+from payermax_async.signing_thread import CPUS_ENV
 from payermax_async.testing import GatewaySimulator
 
 
@@ -217,7 +218,11 @@ async def test_the_worker_side_runs_the_inbox_through_capture_many(
     assert all(o.ok for o in outcomes)
 
 
-async def test_a_worker_reports_its_failure_instead_of_dying_silently(tmp_path: Path) -> None:
+async def test_a_worker_reports_its_failure_instead_of_dying_silently(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # run in this process, where a worker's CPU share must not outlive the test
+    monkeypatch.setenv(CPUS_ENV, "2")
     inbox: queue.Queue[Any] = queue.Queue()
     outbox: queue.Queue[Any] = queue.Queue()
     bad = ClientSpec({"app_id": "a", "merchant_no": "m", "private_key": "x", "payermax_public_key": "y"})

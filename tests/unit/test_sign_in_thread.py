@@ -196,6 +196,7 @@ def test_usable_cpus_reads_a_containers_quota(tmp_path: Path) -> None:
 
 
 def test_a_share_of_the_cpus_caps_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv(signing_thread.CPUS_ENV, raising=False)
     alone = usable_cpus(tmp_path)
     monkeypatch.setenv(signing_thread.CPUS_ENV, "1")
     assert usable_cpus(tmp_path) == min(alone, 1.0)
