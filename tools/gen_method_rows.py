@@ -312,6 +312,7 @@ METHODS: dict[str, Method] = {
         "*, subscription_request_id, subscription_no",
         "A subscription now, by your request id or PayerMax's ``subscription_no`` (at least one).",
         one_of=("subscription_request_id", "subscription_no"),
+        ids=("subscription_request_id",),  # the answer carries it at its top level
     ),
     "subscriptionCancel": Method(
         "subscriptions",

@@ -67,8 +67,9 @@ class Subscriptions(Resource):
         request = SubscriptionQueryRequest(
             subscription_request_id=subscription_request_id, subscription_no=subscription_no
         )
-        # bound by the request id when it was asked by it (the answer carries it at the top level)
-        ids = {} if subscription_request_id is None else {"subscription_request_id": subscription_request_id}
+        ids: dict[str, str] = {}
+        if subscription_request_id is not None:
+            ids["subscription_request_id"] = subscription_request_id
         return await self._call(
             "subscriptionQuery", request, SubscriptionQueryResult, ids, timeout, max_retries, version
         )
