@@ -359,7 +359,7 @@ class Pipeline:
         try:
             # Off the loop only while other calls could use it: alone, the hop costs more than it saves.
             if signing is not None and (self._attempts > 1 or signing.always):
-                signature = await signing.sign(call.loop, body)
+                signature = await signing.sign(body)
             else:
                 signature = config.signer.sign(body)
             if not isinstance(signature, bytes) and inspect.isawaitable(signature):

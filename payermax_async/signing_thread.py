@@ -75,34 +75,35 @@ def bulk_signer(
 
 
 class SigningThread:
-    """The one thread a client signs on while its loop has other calls to run; made on first use.
+    """The one thread a client signs on while its loop has other calls to run: a
+    :class:`ThreadedSigner`, made on first use.
 
-    ``always``: sign every request here, even a call alone (``sign_in_thread=True``: a signer that
+    ``always``: sign every request there, even a call alone (``sign_in_thread=True``: a signer that
     blocks on I/O, an HSM say). Closed with the client; a request signed after that is signed inline,
     and its transport, closed too, sends nothing.
     """
 
-    __slots__ = ("_pool", "_sign", "always", "closed")
+    __slots__ = ("_signer", "_threaded", "always", "closed")
 
-    def __init__(self, sign: Callable[[bytes], bytes | Awaitable[bytes]], *, always: bool) -> None:
-        self._sign = sign
+    def __init__(self, signer: Signer, *, always: bool) -> None:
+        self._signer = signer
         self.always = always
         self.closed = False
-        self._pool: ThreadPoolExecutor | None = None
+        self._threaded: ThreadedSigner | None = None
 
-    async def sign(self, loop: asyncio.AbstractEventLoop, message: bytes) -> bytes | Awaitable[bytes]:
-        pool = self._pool
-        if pool is None:
+    async def sign(self, message: bytes) -> bytes | Awaitable[bytes]:
+        threaded = self._threaded
+        if threaded is None:
             if self.closed:
-                return self._sign(message)
-            pool = self._pool = ThreadPoolExecutor(1, thread_name_prefix="payermax-sign")
-        return await loop.run_in_executor(pool, self._sign, message)
+                return self._signer.sign(message)
+            threaded = self._threaded = ThreadedSigner(self._signer)
+        return await threaded.sign(message)
 
     def close(self) -> None:
         self.closed = True
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False)
+        threaded, self._threaded = self._threaded, None
+        if threaded is not None:
+            threaded.close()
 
 
 def signing_thread_for(
@@ -115,10 +116,11 @@ def signing_thread_for(
         return None
     if inspect.iscoroutinefunction(signer.sign):
         return None
-    helps = getattr(signer, "releases_gil", False) is True and (cpus or usable_cpus)() >= 2
-    if sign_in_thread is None and not helps:
-        return None
-    return SigningThread(signer.sign, always=sign_in_thread is True)
+    if sign_in_thread is None and not (
+        getattr(signer, "releases_gil", False) is True and (cpus or usable_cpus)() >= 2
+    ):
+        return None  # (the cgroup files are read only here, for the automatic choice)
+    return SigningThread(signer, always=sign_in_thread is True)
 
 
 def usable_cpus(cgroup: Path = Path("/sys/fs/cgroup")) -> float:

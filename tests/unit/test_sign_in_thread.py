@@ -166,10 +166,9 @@ def test_sign_in_thread_is_checked(keys: Keys) -> None:
 async def test_a_signature_after_close_is_made_inline_and_nothing_is_sent(keys: Keys) -> None:
     signing = signing_thread_for(RsaSigner(keys.merchant_private, backend="cryptography"), True)
     assert signing is not None
-    loop = asyncio.get_running_loop()
-    first = await signing.sign(loop, b"x")
+    first = await signing.sign(b"x")
     signing.close()
-    assert await signing.sign(loop, b"x") == first  # no thread made again, same signature
+    assert await signing.sign(b"x") == first  # no thread made again, same signature
 
     closed = gateway(keys, together=1)
     client = client_for(keys, Recording(keys, releases_gil=True), closed, sign_in_thread=True)
