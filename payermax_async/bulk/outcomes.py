@@ -6,9 +6,10 @@ gateway untouched (safe to send again), which are final, and which are unknown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
+
+import msgspec
 
 from ..codes import FailureKind, Processed, describe
 from ..errors import ApiError, InvalidRequestError
@@ -19,9 +20,12 @@ from ..types.common import CaptureStatus
 __all__ = ["CaptureItem", "CaptureOutcome", "OutcomeStatus", "outcome_status", "result_status"]
 
 
-@dataclass(frozen=True, slots=True)
-class CaptureItem:
-    """One authorization to capture. ``request_id`` is generated (once) when omitted."""
+class CaptureItem(msgspec.Struct, frozen=True):
+    """One authorization to capture. ``request_id`` is generated (once) when omitted.
+
+    (A frozen Struct rather than a frozen dataclass: a bulk input makes millions of these, and a
+    frozen dataclass's ``__init__`` costs ~2 µs each where a Struct's costs 0.1.)
+    """
 
     out_trade_no: str
     amount: Decimal | int | str
@@ -54,8 +58,7 @@ class OutcomeStatus(str, Enum):
         return self in (OutcomeStatus.CAPTURED, OutcomeStatus.FAILED)
 
 
-@dataclass(frozen=True, slots=True)
-class CaptureOutcome:
+class CaptureOutcome(msgspec.Struct, frozen=True):
     """One item's outcome: ``result`` when the gateway answered, ``error`` when it did not or refused.
 
     ``skipped`` is True when nothing was sent in this run because the journal already held a
