@@ -223,7 +223,7 @@ class Pipeline:
 
     async def _run(self, call: _Call) -> Any:
         op, ids, loop = call.op, call.ids, call.loop
-        started = loop.time()
+        started = 0.0 if call.deadline is None else loop.time()
         deadline_at = None if call.deadline is None else started + call.deadline
         attempt = 0
         maybe_sent = call.maybe_sent
