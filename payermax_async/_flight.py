@@ -29,7 +29,8 @@ class Flight(msgspec.Struct, Generic[C]):
 
     data: bytes  # the encoded ``data``: a caller with the same id must have sent the same
     call: C  # the leader's call, which the flight runs
-    waiters: list[asyncio.Future[Any]] = msgspec.field(default_factory=list)  # one per caller who joined
+    #: one per caller who joined; None until one does (rare: no list made per call)
+    waiters: list[asyncio.Future[Any]] | None = None
     task: asyncio.Task[Any] | None = None  # running the flight: the leader's, or its own
     closed: BaseException | None = None  # set by close(): what the leader is told instead
 
@@ -71,7 +72,10 @@ class Flights(Generic[C]):
 
     def join(self, flight: Flight[C]) -> asyncio.Future[Any]:
         waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        flight.waiters.append(waiter)
+        if flight.waiters is None:
+            flight.waiters = [waiter]
+        else:
+            flight.waiters.append(waiter)
         return waiter
 
     async def lead(
@@ -96,7 +100,7 @@ class Flights(Generic[C]):
                 if uncancel is None or uncancel() == 0:  # close() cancelled us, and nobody else
                     self._land(key, flight, flight.closed)
                     raise flight.closed from None
-            elif _cancelled_from_outside(task) and any(not w.done() for w in flight.waiters):
+            elif _cancelled_from_outside(task) and any(not w.done() for w in flight.waiters or ()):
                 flight.task = loop.create_task(self._carry(key, flight, carry_on(flight.call)))
                 raise
             self._land(key, flight, asyncio.CancelledError())
@@ -123,14 +127,14 @@ class Flights(Generic[C]):
         """The flight's outcome to every caller still waiting; the id is free again."""
         if self._by_key.get(key) is flight:
             del self._by_key[key]
-        for waiter in flight.waiters:
+        for waiter in flight.waiters or ():
             settle(waiter, error, result)
 
     def close(self, error_for: Callable[[Flight[C]], BaseException]) -> None:
         """Cancel every flight; each caller, leader or joined, gets ``error_for(flight)``."""
         for flight in self._by_key.values():
             error = error_for(flight)
-            for waiter in flight.waiters:
+            for waiter in flight.waiters or ():
                 settle(waiter, error)
             flight.closed = error
             if flight.task is not None:
