@@ -215,3 +215,65 @@ def test_each_capture_worker_process_takes_its_share(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv(signing_thread.CPUS_ENV, "3")
     _take_cpu_share(plan)
     assert os.environ[signing_thread.CPUS_ENV] == "3"  # the user's own setting wins
+
+
+class Gated:
+    """A signer that waits for the test's go before each signature, on whatever thread it runs."""
+
+    def __init__(self, keys: Keys) -> None:
+        self.inner = RsaSigner(keys.merchant_private, backend="cryptography")
+        self.go = threading.Semaphore(0)
+
+    def sign(self, message: bytes) -> bytes:
+        if message == b"fail":
+            raise ValueError("the HSM said no")
+        self.go.acquire()
+        return self.inner.sign(message)
+
+
+async def test_signatures_finished_while_the_loop_is_busy_come_back_with_one_wake_up(
+    keys: Keys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wake_ups: list[int] = []
+    deliver = signing_thread.SigningThread._deliver
+
+    def counted(self: signing_thread.SigningThread) -> None:
+        wake_ups.append(len(self._done))
+        deliver(self)
+
+    monkeypatch.setattr(signing_thread.SigningThread, "_deliver", counted)
+    signer = Gated(keys)
+    signing = signing_thread_for(signer, True)
+    assert signing is not None
+    try:
+        tasks = [asyncio.ensure_future(signing.sign(b"m%d" % i)) for i in range(3)]
+        await asyncio.sleep(0)  # all three queued
+        for _ in range(3):
+            signer.go.release()
+        deadline = asyncio.get_running_loop().time() + 5
+        while len(signing._done) < 3 and asyncio.get_running_loop().time() < deadline:
+            threading.Event().wait(0.01)  # the loop held: the thread finishes all three meanwhile
+        signatures = await asyncio.gather(*tasks)
+        assert signatures == [signer.inner.sign(b"m%d" % i) for i in range(3)]
+        assert wake_ups == [3]  # one wake-up carried all three
+    finally:
+        signing.close()
+
+
+async def test_the_thread_hands_back_a_signers_error_and_skips_a_caller_gone_away(keys: Keys) -> None:
+    signer = Gated(keys)
+    signing = signing_thread_for(signer, True)
+    assert signing is not None
+    try:
+        with pytest.raises(ValueError, match="the HSM said no"):
+            await signing.sign(b"fail")
+        gone = asyncio.ensure_future(signing.sign(b"gone"))
+        await asyncio.sleep(0)
+        gone.cancel()
+        signer.go.release()  # signed after its caller left: dropped, not an error on the loop
+        kept = asyncio.ensure_future(signing.sign(b"kept"))
+        signer.go.release()
+        assert await kept == signer.inner.sign(b"kept")
+        assert gone.cancelled()
+    finally:
+        signing.close()
