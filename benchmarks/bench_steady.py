@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import concurrent.futures
 import os
+import random
 import statistics
 import time
 from collections.abc import Callable, Coroutine
@@ -44,7 +45,10 @@ LIBRARY = MODES[2:]
 async def pairs(
     keys: Keys, url: str, backend: Backend, concurrency: int, batch: int, count: int
 ) -> dict[str, list[tuple[float, float]]]:
-    """(wall, CPU) seconds per batch and mode, the modes in a rotating order within each round."""
+    """(wall, CPU) seconds per batch and mode, the modes in a new shuffled order each round.
+
+    (A rotation kept each mode behind the same one every round: whatever a mode leaves behind, for
+    the collector say, then fell on one other mode only. A shuffle spreads it over all of them.)"""
     connector = aiohttp.TCPConnector(limit=100, limit_per_host=0)
     pool = concurrent.futures.ThreadPoolExecutor(1)
     async with (
@@ -92,9 +96,9 @@ async def pairs(
         for run in runs.values():  # warm: connections, decoders, caches, threads
             await run()
         timings: dict[str, list[tuple[float, float]]] = {mode: [] for mode in MODES}
-        for k in range(count):
-            shift = k % len(MODES)
-            for mode in MODES[shift:] + MODES[:shift]:
+        order = random.Random(concurrency)  # seeded: the same orders on every run
+        for _ in range(count):
+            for mode in order.sample(MODES, len(MODES)):
                 wall, cpu = time.perf_counter(), time.process_time()
                 await runs[mode]()
                 timings[mode].append((time.perf_counter() - wall, time.process_time() - cpu))

@@ -9,7 +9,7 @@ With pycryptodome, whose signing is mostly Python holding the GIL, a thread did 
 Hence the client's default (:class:`SigningThread`, ``sign_in_thread=None``): a signer that says it
 releases the GIL (``RsaSigner`` on ``cryptography``) signs on the loop when its call is the only one
 in flight and on one thread of the client's own when others are, provided the process can run on two
-CPUs: the hop costs ~0.3 ms of CPU a signature, which one CPU only pays. :class:`ThreadedSigner` is
+CPUs: the hop still costs ~0.15-0.2 ms of CPU a signature, which one CPU only pays. :class:`ThreadedSigner` is
 the older, explicit form: every signature on its thread(s).
 """
 
@@ -162,7 +162,7 @@ def signing_thread_for(
 ) -> SigningThread | None:
     """The client's signing thread, or None to sign inline always: ``sign_in_thread`` False, a
     signer already asynchronous, or (by default) one not known to release the GIL, or a process
-    with less than two CPUs to run on (the hop then only adds CPU: ~0.3 ms a signature here)."""
+    with less than two CPUs to run on (the hop then only adds CPU: ~0.15-0.2 ms a signature here)."""
     if sign_in_thread is False or isinstance(signer, ThreadedSigner):
         return None
     if inspect.iscoroutinefunction(signer.sign):
