@@ -9,8 +9,8 @@ With pycryptodome, whose signing is mostly Python holding the GIL, a thread did 
 Hence the client's default (:class:`SigningThread`, ``sign_in_thread=None``): a signer that says it
 releases the GIL (``RsaSigner`` on ``cryptography``) signs on the loop when its call is the only one
 in flight and on one thread of the client's own when others are, provided the process can run on two
-CPUs: the hop still costs ~0.15-0.2 ms of CPU a signature, which one CPU only pays. :class:`ThreadedSigner` is
-the older, explicit form: every signature on its thread(s).
+CPUs: the hop still costs ~0.15-0.2 ms of CPU a signature, which one CPU only pays.
+:class:`ThreadedSigner` is the older, explicit form: every signature on its thread(s).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class SigningThread:
     """The one thread a client signs on while its loop has other calls to run, made on first use.
 
     Not a :class:`ThreadedSigner` (``run_in_executor``): its hop cost ~0.2 ms of the loop's CPU and
-    ~0.1 ms of the thread's per signature, on 2 vCPUs (``benchmarks/bench_steady.py``). Here requests
+    ~0.1 ms of the thread's per signature on 2 vCPUs (``benchmarks/README.md``). Here requests
     go in through a ``SimpleQueue``, and the signatures the thread finishes while the loop has not
     yet come round to them go back together, with one wake-up of the loop; the thread runs almost no
     Python, so it seldom waits for the GIL the loop holds. It serves one event loop, the client's.
@@ -91,19 +91,18 @@ class SigningThread:
     and its transport, closed too, sends nothing.
     """
 
-    __slots__ = ("_done", "_lock", "_loop", "_queue", "_signer", "_thread", "_waking", "always", "closed")
+    __slots__ = ("_done", "_lock", "_loop", "_queue", "_signer", "_waking", "always", "closed")
 
     def __init__(self, signer: Signer, *, always: bool) -> None:
         self._signer = signer
         self.always = always
         self.closed = False
-        self._thread: threading.Thread | None = None
         self._queue: SimpleQueue[tuple[asyncio.Future[bytes], bytes] | None] = SimpleQueue()
         #: finished: (future, signature, error), appended by the thread, taken by the loop
         self._done: deque[tuple[asyncio.Future[bytes], bytes | None, BaseException | None]] = deque()
         self._lock = threading.Lock()
         self._waking = False  # a wake-up of the loop is on its way: later signatures ride along
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # set when the thread starts
 
     async def sign(self, message: bytes) -> bytes | Awaitable[bytes]:
         if self.closed:
@@ -112,13 +111,12 @@ class SigningThread:
         if loop is None:
             loop = self._loop = asyncio.get_running_loop()
             # A daemon: a client never closed must not keep the process from exiting.
-            self._thread = threading.Thread(target=self._work, name="payermax-sign_0", daemon=True)
-            self._thread.start()
+            threading.Thread(target=self._work, args=(loop,), name="payermax-sign_0", daemon=True).start()
         future: asyncio.Future[bytes] = loop.create_future()
         self._queue.put((future, message))
         return await future
 
-    def _work(self) -> None:
+    def _work(self, loop: asyncio.AbstractEventLoop) -> None:
         """The thread: sign what comes in; wake the loop unless a wake-up is already on its way."""
         queue, done, lock, sign = self._queue, self._done, self._lock, self._signer.sign
         while (job := queue.get()) is not None:
@@ -132,7 +130,7 @@ class SigningThread:
                     continue
                 self._waking = True
             try:
-                self._loop.call_soon_threadsafe(self._deliver)  # type: ignore[union-attr]
+                loop.call_soon_threadsafe(self._deliver)
             except RuntimeError:  # the loop is closed: nobody is left to wait for a signature
                 return
 
@@ -153,7 +151,7 @@ class SigningThread:
     def close(self) -> None:
         """Stop the thread once what is queued is signed (without waiting for it)."""
         self.closed = True
-        if self._thread is not None:
+        if self._loop is not None:  # the thread was started
             self._queue.put(None)
 
 
