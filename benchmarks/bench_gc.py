@@ -43,15 +43,14 @@ class GcClock:
 
 
 async def measure(url: str, concurrency: int, batch: int, rounds: int) -> dict[str, GcClock]:
-    keys = KEYS
     connector = aiohttp.TCPConnector(limit=100, limit_per_host=0)
     async with (
         aiohttp.ClientSession(connector=connector) as session,
-        make_client(keys, url, "cryptography", sign_in_thread=False) as client,
+        make_client(KEYS, url, "cryptography", sign_in_thread=False) as client,
     ):
 
         async def floor() -> None:
-            await floor_run(keys, url, "cryptography", batch, concurrency, session=session)
+            await floor_run(KEYS, url, "cryptography", batch, concurrency, session=session)
 
         async def capture_many() -> None:
             async for outcome in client.capture_many(items(batch), concurrency=concurrency):
