@@ -133,6 +133,7 @@ class OperationsBase:
             options.max_retries if options.max_retries is not None else defaults.max_retries,
             options.version,
             options.deadline if options.deadline is not None else defaults.deadline,
+            options.retry_rate_limited,
         )
 
     async def _send(

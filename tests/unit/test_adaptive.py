@@ -407,3 +407,15 @@ async def test_a_refusal_after_a_lost_answer_is_still_an_unknown_outcome(
     with pytest.raises(OutcomeUnknownError):
         await client.capture("ORD_1", "10.00", "USD", "R-1", retry_rate_limited=False)
     assert len(sent_bodies(gateway)) == 2
+
+
+async def test_a_client_view_with_options_still_hands_a_refusal_back(
+    client: PayerMaxClient, keys: Keys, gateway: ScriptedGateway
+) -> None:
+    # with_options sets defaults; the merge with them must keep the call's own retry_rate_limited,
+    # or an adaptive capture_many on such a view never sees a refusal (the client retries it)
+    gateway.post(URL, callback=_answers(keys, "TOO_MANY_REQUEST", "APPLY_SUCCESS"), repeat=True)
+    view = client.with_options(timeout=5.0, max_retries=2)
+    with pytest.raises(ApiError) as info:
+        await view.capture("ORD_1", "10.00", "USD", "R-1", retry_rate_limited=False)
+    assert info.value.code == "TOO_MANY_REQUEST" and len(sent_bodies(gateway)) == 1
