@@ -179,26 +179,37 @@ async def floor_run(
         return
     url = base_url + PATH
     counter = iter(range(n))
-    loop = asyncio.get_running_loop()
 
     async def worker() -> None:
         for i in counter:
-            body = _ENC.encode(envelope(i))
-            if executor is None:
-                signature = signer.sign(body)
-            else:
-                signature = await loop.run_in_executor(executor, signer.sign, body)
-            sign = base64.b64encode(signature).decode()
-            headers = {"Content-Type": "application/json", "sign": sign}
-            async with session.post(url, data=body, headers=headers) as resp:
-                raw = await resp.read()
-                their = resp.headers["sign"]
-            if not verifier.verify(raw, base64.b64decode(their)):
-                raise RuntimeError("bad response signature")
-            if msgspec.json.decode(raw)["code"] != "APPLY_SUCCESS":
-                raise RuntimeError("refused")
+            await floor_capture(session, url, signer, verifier, i, executor)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def floor_capture(
+    session: aiohttp.ClientSession,
+    url: str,
+    signer: Any,
+    verifier: Any,
+    i: int,
+    executor: Executor | None = None,
+) -> None:
+    """One capture of order ``i``, by hand: what each of the floor's workers does in turn."""
+    body = _ENC.encode(envelope(i))
+    if executor is None:
+        signature = signer.sign(body)
+    else:
+        signature = await asyncio.get_running_loop().run_in_executor(executor, signer.sign, body)
+    sign = base64.b64encode(signature).decode()
+    headers = {"Content-Type": "application/json", "sign": sign}
+    async with session.post(url, data=body, headers=headers) as resp:
+        raw = await resp.read()
+        their = resp.headers["sign"]
+    if not verifier.verify(raw, base64.b64decode(their)):
+        raise RuntimeError("bad response signature")
+    if msgspec.json.decode(raw)["code"] != "APPLY_SUCCESS":
+        raise RuntimeError("refused")
 
 
 def requests_run(keys: Keys, base_url: str, backend: Backend, n: int) -> None:

@@ -1,0 +1,122 @@
+"""One capture at a time, against the hand-written floor, resolved to about 0.005.
+
+What a request handler pays: one ``client.capture`` awaited alone. ``bench_steady.py`` times
+batches of a few hundred captures per mode, and this VM's speed drifts from one batch to the next by
+more than the gap being measured here (its one-at-a-time cells spread over 0.88-0.97). Here the
+modes take turns capture by capture, in a new shuffled order each time, so any drift falls on all of
+them alike, and every capture is timed on its own. The floor runs twice (``floor`` and
+``floor_again``, the same code): how far apart they come out is this benchmark's own error, printed
+beside the library's figure.
+
+The server signs every answer it will give before the run (``--presign``), and with two CPUs or more
+it runs on one of them and this process on another, so that neither waits for the other's turn.
+
+- ``floor``: ``_common.floor_capture``, aiohttp + msgspec + the same signer and verifier;
+- ``capture``: ``client.capture`` on a client with its defaults (a call alone signs on the loop).
+
+For each: mean and median µs per capture, the ratio of the floor's mean to its own (one at a time,
+throughput is one over the mean), and that ratio in each quarter of the run (its spread).
+
+Run: ``python benchmarks/bench_single.py`` (about 2 minutes); ``--help`` for the parameters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import aiohttp
+from _common import PATH, Keys, floor_capture, lean_server, make_client, make_keys, signer_for, verifier_for
+from _server import order_no, request_id_for
+
+from payermax_async.signing import Backend, available_backends
+
+One = Callable[[int], Coroutine[Any, Any, None]]
+MODES = ("floor", "floor_again", "capture")
+ORDERS = 2000  # distinct orders, each answer signed by the server once, before the run
+
+
+async def timings(keys: Keys, url: str, backend: Backend, n: int) -> dict[str, list[float]]:
+    """Seconds per capture, by mode, in the order they ran."""
+    signer, verifier = signer_for(keys.merchant_private, backend), verifier_for(keys.payermax_public, backend)
+    connector = aiohttp.TCPConnector(limit=100, limit_per_host=0)
+    async with (
+        aiohttp.ClientSession(connector=connector) as session,
+        make_client(keys, url, backend) as client,
+    ):
+
+        async def floor(i: int) -> None:
+            await floor_capture(session, url + PATH, signer, verifier, i)
+
+        async def capture(i: int) -> None:
+            await client.capture(order_no(i), "10.00", "USD", request_id_for(i))
+
+        runs: dict[str, One] = {"floor": floor, "floor_again": floor, "capture": capture}
+        for i in range(ORDERS):  # warm: connections, decoders, caches
+            for one in runs.values():
+                await one(i)
+        seconds: dict[str, list[float]] = {mode: [] for mode in MODES}
+        order = random.Random(n)  # seeded: the same turns on every run
+        clock = time.perf_counter
+        for i in range(n):
+            for mode in order.sample(MODES, len(MODES)):
+                started = clock()
+                await runs[mode](i % ORDERS)
+                seconds[mode].append(clock() - started)
+    return seconds
+
+
+def report(backend: Backend, seconds: dict[str, list[float]]) -> list[str]:
+    floor = seconds["floor"]
+    quarter = len(floor) // 4
+    rows = []
+    for mode in MODES:
+        mine = seconds[mode]
+        mean = statistics.fmean(mine)
+        quarters = [
+            statistics.fmean(floor[q : q + quarter]) / statistics.fmean(mine[q : q + quarter])
+            for q in range(0, quarter * 4, quarter)
+        ]
+        rows.append(
+            f"| {backend} | {mode} | {mean * 1e6:,.0f} | {statistics.median(mine) * 1e6:,.0f} "
+            f"| **{statistics.fmean(floor) / mean:.3f}** | {min(quarters):.3f}-{max(quarters):.3f} "
+            f"| {(mean - statistics.fmean(floor)) * 1e6:+.0f} |"
+        )
+    return rows
+
+
+def pin(server_pid: int) -> str:
+    """The server on one CPU and this process on another, where there are two."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cpus) < 2:
+        return "not pinned (one CPU)"
+    os.sched_setaffinity(server_pid, {cpus[-1]})
+    os.sched_setaffinity(0, {cpus[0]})
+    return f"server on CPU {cpus[-1]}, client on CPU {cpus[0]}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backends", default=",".join(available_backends()))
+    parser.add_argument("--n", type=int, default=4000, help="captures per mode")
+    args = parser.parse_args()
+    keys = make_keys()
+    rows = []
+    with lean_server(keys, presign=ORDERS) as server:
+        where = pin(server.pid)
+        for backend in args.backends.split(","):
+            rows += report(backend, asyncio.run(timings(keys, server.url, backend, args.n)))
+    print(f"## One capture at a time, {args.n} per mode, turns shuffled; {where}\n")
+    print("| signer | mode | mean µs | median µs | floor / mode (mean) | per quarter | µs beyond floor |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
