@@ -8,7 +8,8 @@ them alike, and every capture is timed on its own. The floor runs twice (``floor
 ``floor_again``, the same code): how far apart they come out is this benchmark's own error, printed
 beside the library's figure.
 
-The server signs every answer it will give before the run (``--presign``), and with two CPUs or more
+The server signs every answer it will give before the run (``--presign``), answers at once unless
+``--latency-ms`` holds its answers back (a real gateway is tens of ms away), and with two CPUs or more
 it runs on one of them and this process on another, so that neither waits for the other's turn.
 
 - ``floor``: ``_common.floor_capture``, aiohttp + msgspec + the same signer and verifier;
@@ -105,14 +106,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--backends", default=",".join(available_backends()))
     parser.add_argument("--n", type=int, default=4000, help="captures per mode")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="hold each answer this long")
     args = parser.parse_args()
     keys = make_keys()
     rows = []
-    with lean_server(keys, presign=ORDERS) as server:
+    with lean_server(keys, presign=ORDERS, latency_ms=args.latency_ms) as server:
         where = pin(server.pid)
         for backend in args.backends.split(","):
             rows += report(backend, asyncio.run(timings(keys, server.url, backend, args.n)))
-    print(f"## One capture at a time, {args.n} per mode, turns shuffled; {where}\n")
+    away = f", answers held {args.latency_ms:g} ms" if args.latency_ms else ", instant answers"
+    print(f"## One capture at a time, {args.n} per mode, turns shuffled{away}; {where}\n")
     print("| signer | mode | mean µs | median µs | floor / mode (mean) | per quarter | µs beyond floor |")
     print("|---|---|---:|---:|---:|---:|---:|")
     print("\n".join(rows))
