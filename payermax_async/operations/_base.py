@@ -8,6 +8,7 @@ answer lost before ORDER_REPEAT is settled (``_reconcile``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -128,12 +129,12 @@ class OperationsBase:
         defaults = self._defaults
         if defaults.timeout is None and defaults.max_retries is None and defaults.deadline is None:
             return options
-        return RequestOptions(
-            options.timeout if options.timeout is not None else defaults.timeout,
-            options.max_retries if options.max_retries is not None else defaults.max_retries,
-            options.version,
-            options.deadline if options.deadline is not None else defaults.deadline,
-            options.retry_rate_limited,
+        # replace(): every other field of the call's options is kept as given (retry_rate_limited)
+        return dataclasses.replace(
+            options,
+            timeout=options.timeout if options.timeout is not None else defaults.timeout,
+            max_retries=options.max_retries if options.max_retries is not None else defaults.max_retries,
+            deadline=options.deadline if options.deadline is not None else defaults.deadline,
         )
 
     async def _send(
