@@ -38,10 +38,9 @@ from .errors import (
     MalformedResponseError,
     OutcomeUnknownError,
     PayerMaxError,
-    ResponseLostError,
     SignatureError,
 )
-from .retry import FailureKind, RetryBudget, RetryEvent, classify
+from .retry import FailureKind, RetryBudget, RetryEvent, classify, plan_retry
 from .signing import as_header
 from .signing_thread import signing_thread_for
 from .transport import HttpResponse, Transport
@@ -276,7 +275,10 @@ class Pipeline:
                     continue
                 retry = None
                 if (kind is FailureKind.MAYBE_SENT or kind is FailureKind.NOT_SENT) and not give_back:
-                    retry = self._plan_retry(exc, attempt, call.retries_allowed, deadline_at)
+                    time_left = None if deadline_at is None else deadline_at - loop.time()
+                    retry = plan_retry(
+                        self.config.retry, self.budget, exc, attempt, call.retries_allowed, time_left
+                    )
                 if retry is None:
                     # After a lost answer nothing this attempt said proves the earlier one did not
                     # land. An answer that failed verification surfaces as itself, though: it may
@@ -297,22 +299,6 @@ class Pipeline:
                 continue
             self.budget.refund(spent if spent else self.budget.success_refund)
             return result
-
-    def _plan_retry(
-        self, exc: PayerMaxError, attempt: int, retries_allowed: int, deadline_at: float | None
-    ) -> tuple[float, int] | None:
-        """(delay, budget tokens spent) for the next attempt, or None when this call may not retry:
-        out of attempts, the wait would pass the deadline, or the client's retry budget is spent."""
-        delay = self.config.retry.delay(attempt, exc.retry_after)
-        if attempt > retries_allowed:
-            return None
-        if deadline_at is not None and asyncio.get_running_loop().time() + delay >= deadline_at:
-            return None
-        cost = self.budget.try_acquire(timeout=isinstance(exc, ResponseLostError))
-        if cost == 0:
-            logger.warning("retry budget exhausted, not retrying %s", exc.operation)
-            return None
-        return delay, cost
 
     def _emit(
         self,

@@ -13,10 +13,12 @@ import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
+from ._log import logger
 from .codes import FailureKind, describe
 from .errors import (
     ApiError,
     MalformedResponseError,
+    PayerMaxError,
     ResponseLostError,
     SignatureError,
     TransportError,
@@ -29,6 +31,7 @@ __all__ = [
     "RetryPolicy",
     "classify",
     "parse_retry_after",
+    "plan_retry",
 ]
 
 
@@ -135,6 +138,29 @@ class RetryPolicy:
             return min(retry_after, self.retry_after_cap)
         ceiling = min(self.backoff_max, self.backoff_base * (2 ** (retry_number - 1)))
         return self.rng.uniform(0, ceiling)
+
+
+def plan_retry(
+    policy: RetryPolicy,
+    budget: RetryBudget,
+    exc: PayerMaxError,
+    attempt: int,
+    retries_allowed: int,
+    time_left: float | None,
+) -> tuple[float, int] | None:
+    """(delay, budget tokens spent) before the next attempt, or None when the call may not retry:
+    out of attempts, the wait would outlast its deadline (``time_left`` seconds; None: no deadline),
+    or the client's retry budget is spent. Asked only about failures a replay may fix."""
+    delay = policy.delay(attempt, exc.retry_after)
+    if attempt > retries_allowed:
+        return None
+    if time_left is not None and delay >= time_left:
+        return None
+    cost = budget.try_acquire(timeout=isinstance(exc, ResponseLostError))
+    if cost == 0:
+        logger.warning("retry budget exhausted, not retrying %s", exc.operation)
+        return None
+    return delay, cost
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import inspect
-import sys
 from collections.abc import Awaitable
 from typing import Literal, Protocol, runtime_checkable
 
@@ -20,6 +18,7 @@ from Crypto.Hash import SHA256
 from Crypto.PublicKey import RSA
 from Crypto.Signature import pkcs1_15
 
+from ._sign_header import as_header, sign_to_header, verify_sign_header
 from .errors import ConfigurationError
 
 __all__ = [
@@ -366,40 +365,3 @@ class RsaVerifier:
 
     def __repr__(self) -> str:
         return f"RsaVerifier(backend={self.backend!r}, fingerprint={self.fingerprint})"
-
-
-if sys.version_info >= (3, 11):
-
-    def _strict_b64decode(text: str) -> bytes:
-        return binascii.a2b_base64(text, strict_mode=True)  # what b64decode(validate=True) runs
-
-else:  # pragma: no cover - 3.10's binascii has no strict mode
-
-    def _strict_b64decode(text: str) -> bytes:
-        return base64.b64decode(text, validate=True)
-
-
-def verify_sign_header(verifier: Verifier, message: bytes, sign_header: str | None) -> bool:
-    """Check a base64 ``sign`` header; missing or undecodable is simply False (fail closed)."""
-    if not sign_header:
-        return False
-    try:
-        signature = _strict_b64decode(sign_header)
-    except (binascii.Error, ValueError, TypeError):
-        return False
-    return verifier.verify(message, signature)
-
-
-async def sign_to_header(signer: Signer, message: bytes) -> str:
-    """Run a sync or async signer and base64 the result for the ``sign`` header."""
-    signature = signer.sign(message)
-    if not isinstance(signature, (bytes, bytearray)) and inspect.isawaitable(signature):
-        signature = await signature
-    return as_header(signature)
-
-
-def as_header(signature: object) -> str:
-    """A signer's bytes as the ``sign`` header; anything else is the signer's bug, said so."""
-    if not isinstance(signature, (bytes, bytearray)):
-        raise TypeError(f"Signer.sign must return bytes, got {type(signature).__name__}")
-    return binascii.b2a_base64(signature, newline=False).decode("ascii")
