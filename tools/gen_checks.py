@@ -13,7 +13,17 @@ from typing import Any
 from gen_model import Spec, SpecField
 from gen_naming import snake
 
-__all__ = ["CheckWriter"]
+__all__ = ["PLAIN_PATTERNS", "CheckWriter"]
+
+#: Patterns tested with str's own methods instead of the regex engine, which a capture would
+#: otherwise enter cold once per call for its outTradeNo (~5-9 µs in place; 0.2 µs warm). Each is
+#: the same test: after isascii(), isalnum() and isdigit() accept exactly [A-Za-z0-9] and [0-9].
+PLAIN_PATTERNS = {
+    "^[A-Za-z0-9_]+$": "{v}.isascii() and ({v}.isalnum() or {v}.replace('_', '0').isalnum())",
+    "^[A-Za-z0-9]+$": "{v}.isascii() and {v}.isalnum()",
+    "^[0-9]{2}$": "len({v}) == 2 and {v}.isascii() and {v}.isdigit()",
+    "^[0-9]{3,4}$": "3 <= len({v}) <= 4 and {v}.isascii() and {v}.isdigit()",
+}
 
 
 def currency_sibling(money: str, siblings: list[str]) -> str | None:
@@ -157,6 +167,9 @@ class CheckWriter:
         if node.get("x-currency"):
             # An active ISO 4217 code: it implies the overlay's pattern, so the pattern is not checked.
             out.append(f"if {var} not in _c.ISO_4217: raise _c.not_currency({path})")
+        elif node.get("pattern") in PLAIN_PATTERNS:
+            test = PLAIN_PATTERNS[node["pattern"]].format(v=var)
+            out.append(f"if not ({test}): raise _c.bad_pattern({path}, {node['pattern']!r})")
         elif "pattern" in node:
             const = self._const(f"re.compile({node['pattern']!r})", "P")
             out.append(f"if not {const}.fullmatch({var}): raise _c.bad_pattern({path}, {const}.pattern)")

@@ -239,12 +239,14 @@ def _checks(built: Built) -> str:
     for name in sorted(used):
         by_module.setdefault(built.homes[name], []).append(name)
     imports = "\n".join(f"from .{m} import {', '.join(ns)}" for m, ns in sorted(by_module.items()))
+    constants = "\n".join(writer.constants())
     return (
         header("Request checks: each variant's own requirements, lengths, enums, charsets and money.")
-        + "\nimport re\nfrom typing import Any\n\nfrom . import _check as _c\n"
+        + ("\nimport re" if "re.compile(" in constants else "")
+        + "\nfrom typing import Any\n\nfrom . import _check as _c\n"
         + imports
         + "\n\n"
-        + "\n".join(writer.constants())
+        + constants
         + "\n"
         + _decimal_tables(built.rules)
         + "\n\n"

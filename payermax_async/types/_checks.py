@@ -7,7 +7,6 @@ Do not edit: change the overlay or the generator, then run `python tools/generat
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from . import _check as _c
@@ -95,20 +94,16 @@ from .tokens import (
     RemovePaymentTokenRequest,
 )
 
-_P0 = re.compile("^[A-Za-z0-9_]+$")
-_E1 = frozenset(["SCHEDULED", "UNSCHEDULED"])
-_E2 = frozenset(["APP", "WAP", "WEB"])
-_E3 = frozenset(["ACCOUNT", "EMAIL", "PHONE"])
-_P4 = re.compile("^[0-9]{2}$")
-_P5 = re.compile("^[0-9]{3,4}$")
-_P6 = re.compile("^[A-Za-z0-9]+$")
-_E7 = frozenset(["SCHEDULED", "UNSCHDULED", "UNSCHEDULED"])
-_E8 = frozenset(["APPLEPAY", "CARD", "GOOGLEPAY"])
-_E9 = frozenset(["APPLEPAY", "CARD"])
-_E10 = frozenset(["ONETIME"])
-_E11 = frozenset(["HTTP", "SFTP"])
-_E12 = frozenset(["tokenAcq", "tokenMit"])
-_E13 = frozenset(["SCHEDULE", "UNSCHEDULE"])
+_E0 = frozenset(["SCHEDULED", "UNSCHEDULED"])
+_E1 = frozenset(["APP", "WAP", "WEB"])
+_E2 = frozenset(["ACCOUNT", "EMAIL", "PHONE"])
+_E3 = frozenset(["SCHEDULED", "UNSCHDULED", "UNSCHEDULED"])
+_E4 = frozenset(["APPLEPAY", "CARD", "GOOGLEPAY"])
+_E5 = frozenset(["APPLEPAY", "CARD"])
+_E6 = frozenset(["ONETIME"])
+_E7 = frozenset(["HTTP", "SFTP"])
+_E8 = frozenset(["tokenAcq", "tokenMit"])
+_E9 = frozenset(["SCHEDULE", "UNSCHEDULE"])
 _DECIMALS = {
     "*": 2,
     "BHD": 3,
@@ -189,8 +184,8 @@ def _capture_request_0(v: Any, p: str) -> None:  # CaptureRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
@@ -225,8 +220,8 @@ def _cancel_request_1(v: Any, p: str) -> None:  # CancelRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
 
 
 def _period_rule_2(v: Any, p: str) -> None:  # PeriodRule
@@ -423,8 +418,8 @@ def _payment_detail_10(v: Any, p: str) -> None:  # PaymentDetail
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "mitType", "a string")
-        if x not in _E1:
-            raise _c.not_in(p + "mitType", _E1)
+        if x not in _E0:
+            raise _c.not_in(p + "mitType", _E0)
     if v.payment_token_id is not None:
         raise _c.not_accepted(p + "paymentTokenID")
     if v.payment_method_type is not None:
@@ -462,8 +457,8 @@ def _order_and_pay_request_12(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
     x = v.integrate
     if x is None:
         raise _c.missing(p + "integrate")
@@ -548,8 +543,8 @@ def _order_and_pay_request_12(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "terminalType", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "terminalType", 3)
-    if x not in _E2:
-        raise _c.not_in(p + "terminalType", _E2)
+    if x not in _E1:
+        raise _c.not_in(p + "terminalType", _E1)
     x = v.os_type
     if x is not None:
         if not isinstance(x, str):
@@ -623,8 +618,8 @@ def _pay_account_info_item_14(v: Any, p: str) -> None:  # PayAccountInfoItem
             raise _c.bad_type(p + "accountNoType", "a string")
         if len(x) > 255:
             raise _c.too_long(p + "accountNoType", 255)
-        if x not in _E3:
-            raise _c.not_in(p + "accountNoType", _E3)
+        if x not in _E2:
+            raise _c.not_in(p + "accountNoType", _E2)
 
 
 def _payment_detail_15(v: Any, p: str) -> None:  # PaymentDetail
@@ -933,8 +928,8 @@ def _order_and_pay_request_20(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
     x = v.integrate
     if x is None:
         raise _c.missing(p + "integrate")
@@ -1195,24 +1190,24 @@ def _card_info_23(v: Any, p: str) -> None:  # CardInfo
             raise _c.bad_type(p + "cardExpirationMonth", "a string")
         if len(x) > 2:
             raise _c.too_long(p + "cardExpirationMonth", 2)
-        if not _P4.fullmatch(x):
-            raise _c.bad_pattern(p + "cardExpirationMonth", _P4.pattern)
+        if not (len(x) == 2 and x.isascii() and x.isdigit()):
+            raise _c.bad_pattern(p + "cardExpirationMonth", "^[0-9]{2}$")
     x = v.card_expiration_year
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "cardExpirationYear", "a string")
         if len(x) > 2:
             raise _c.too_long(p + "cardExpirationYear", 2)
-        if not _P4.fullmatch(x):
-            raise _c.bad_pattern(p + "cardExpirationYear", _P4.pattern)
+        if not (len(x) == 2 and x.isascii() and x.isdigit()):
+            raise _c.bad_pattern(p + "cardExpirationYear", "^[0-9]{2}$")
     x = v.cvv
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "cvv", "a string")
         if len(x) > 4:
             raise _c.too_long(p + "cvv", 4)
-        if not _P5.fullmatch(x):
-            raise _c.bad_pattern(p + "cvv", _P5.pattern)
+        if not (3 <= len(x) <= 4 and x.isascii() and x.isdigit()):
+            raise _c.bad_pattern(p + "cvv", "^[0-9]{3,4}$")
     x = v.stored
     if x is not None:
         if not isinstance(x, str):
@@ -1273,8 +1268,8 @@ def _payment_detail_25(v: Any, p: str) -> None:  # PaymentDetail
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "mitType", "a string")
-        if x not in _E1:
-            raise _c.not_in(p + "mitType", _E1)
+        if x not in _E0:
+            raise _c.not_in(p + "mitType", _E0)
     x = v.payment_token_id
     if x is not None:
         if not isinstance(x, str):
@@ -1554,8 +1549,8 @@ def _order_and_pay_request_29(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
     x = v.integrate
     if x is None:
         raise _c.missing(p + "integrate")
@@ -1634,8 +1629,8 @@ def _order_and_pay_request_29(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "terminalType", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "terminalType", 3)
-    if x not in _E2:
-        raise _c.not_in(p + "terminalType", _E2)
+    if x not in _E1:
+        raise _c.not_in(p + "terminalType", _E1)
     x = v.os_type
     if x is not None:
         if not isinstance(x, str):
@@ -1700,8 +1695,8 @@ def _order_and_pay_request_30(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
     x = v.integrate
     if x is None:
         raise _c.missing(p + "integrate")
@@ -1780,8 +1775,8 @@ def _order_and_pay_request_30(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "terminalType", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "terminalType", 3)
-    if x not in _E2:
-        raise _c.not_in(p + "terminalType", _E2)
+    if x not in _E1:
+        raise _c.not_in(p + "terminalType", _E1)
     x = v.os_type
     if x is not None:
         if not isinstance(x, str):
@@ -1908,8 +1903,8 @@ def _order_and_pay_request_35(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
     x = v.integrate
     if x is None:
         raise _c.missing(p + "integrate")
@@ -2153,8 +2148,8 @@ def _payment_detail_39(v: Any, p: str) -> None:  # PaymentDetail
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "mitType", "a string")
-        if x not in _E1:
-            raise _c.not_in(p + "mitType", _E1)
+        if x not in _E0:
+            raise _c.not_in(p + "mitType", _E0)
     x = v.payment_token_id
     if x is not None:
         if not isinstance(x, str):
@@ -2305,8 +2300,8 @@ def _order_and_pay_request_41(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
     x = v.integrate
     if x is None:
         raise _c.missing(p + "integrate")
@@ -2391,8 +2386,8 @@ def _order_and_pay_request_41(v: Any, p: str) -> None:  # OrderAndPayRequest
         raise _c.bad_type(p + "terminalType", "a string")
     if len(x) > 3:
         raise _c.too_long(p + "terminalType", 3)
-    if x not in _E2:
-        raise _c.not_in(p + "terminalType", _E2)
+    if x not in _E1:
+        raise _c.not_in(p + "terminalType", _E1)
     x = v.os_type
     if x is not None:
         if not isinstance(x, str):
@@ -2452,8 +2447,8 @@ def _order_query_request_42(v: Any, p: str) -> None:  # OrderQueryRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
 
 
 def _confirm_payment_payment_detail_43(v: Any, p: str) -> None:  # ConfirmPaymentPaymentDetail
@@ -2464,8 +2459,8 @@ def _confirm_payment_payment_detail_43(v: Any, p: str) -> None:  # ConfirmPaymen
         raise _c.bad_type(p + "verificationCode", "a string")
     if len(x) > 32:
         raise _c.too_long(p + "verificationCode", 32)
-    if not _P6.fullmatch(x):
-        raise _c.bad_pattern(p + "verificationCode", _P6.pattern)
+    if not (x.isascii() and x.isalnum()):
+        raise _c.bad_pattern(p + "verificationCode", "^[A-Za-z0-9]+$")
 
 
 def _confirm_payment_request_44(v: Any, p: str) -> None:  # ConfirmPaymentRequest
@@ -2476,8 +2471,8 @@ def _confirm_payment_request_44(v: Any, p: str) -> None:  # ConfirmPaymentReques
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
     x = v.trade_token
     if x is not None:
         if not isinstance(x, str):
@@ -2541,8 +2536,8 @@ def _order_close_request_46(v: Any, p: str) -> None:  # OrderCloseRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
     x = v.reason
     if x is not None:
         if not isinstance(x, str):
@@ -2911,8 +2906,8 @@ def _payout_request_57(v: Any, p: str) -> None:  # PayoutRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 63:
         raise _c.too_long(p + "outTradeNo", 63)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
     x = v.country
     if x is None:
         raise _c.missing(p + "country")
@@ -3018,8 +3013,8 @@ def _payout_query_request_58(v: Any, p: str) -> None:  # PayoutQueryRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 63:
         raise _c.too_long(p + "outTradeNo", 63)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
 
 
 def _payout_field_validation_payee_account_info_59(
@@ -3246,8 +3241,8 @@ def _refund_request_63(v: Any, p: str) -> None:  # RefundRequest
             raise _c.bad_type(p + "outTradeNo", "a string")
         if len(x) > 64:
             raise _c.too_long(p + "outTradeNo", 64)
-        if not _P0.fullmatch(x):
-            raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+        if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+            raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
     x = v.trade_token
     if x is not None:
         if not isinstance(x, str):
@@ -3445,8 +3440,8 @@ def _apply_dropin_session_request_70(v: Any, p: str) -> None:  # ApplyDropinSess
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "mitType", "a string")
-        if x not in _E7:
-            raise _c.not_in(p + "mitType", _E7)
+        if x not in _E3:
+            raise _c.not_in(p + "mitType", _E3)
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
@@ -3487,8 +3482,8 @@ def _apply_dropin_session_request_70(v: Any, p: str) -> None:  # ApplyDropinSess
         for i, y in enumerate(x):
             if not isinstance(y, str):
                 raise _c.bad_type(f"{p}componentList[{i}]", "a string")
-            if y not in _E8:
-                raise _c.not_in(f"{p}componentList[{i}]", _E8)
+            if y not in _E4:
+                raise _c.not_in(f"{p}componentList[{i}]", _E4)
     if v.capture_mode is not None:
         raise _c.not_accepted(p + "captureMode")
     if v.authorization_type is not None:
@@ -3503,8 +3498,8 @@ def _apply_dropin_session_request_71(v: Any, p: str) -> None:  # ApplyDropinSess
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "mitType", "a string")
-        if x not in _E7:
-            raise _c.not_in(p + "mitType", _E7)
+        if x not in _E3:
+            raise _c.not_in(p + "mitType", _E3)
     x = v.currency
     if x is None:
         raise _c.missing(p + "currency")
@@ -3543,8 +3538,8 @@ def _apply_dropin_session_request_71(v: Any, p: str) -> None:  # ApplyDropinSess
         for i, y in enumerate(x):
             if not isinstance(y, str):
                 raise _c.bad_type(f"{p}componentList[{i}]", "a string")
-            if y not in _E9:
-                raise _c.not_in(f"{p}componentList[{i}]", _E9)
+            if y not in _E5:
+                raise _c.not_in(f"{p}componentList[{i}]", _E5)
     x = v.capture_mode
     if x is not None:
         if not isinstance(x, str):
@@ -3583,8 +3578,8 @@ def _exchange_request_73(v: Any, p: str) -> None:  # ExchangeRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
     x = v.side
     if x is None:
         raise _c.missing(p + "side")
@@ -3630,8 +3625,8 @@ def _exchange_query_request_74(v: Any, p: str) -> None:  # ExchangeQueryRequest
         raise _c.bad_type(p + "outTradeNo", "a string")
     if len(x) > 64:
         raise _c.too_long(p + "outTradeNo", 64)
-    if not _P0.fullmatch(x):
-        raise _c.bad_pattern(p + "outTradeNo", _P0.pattern)
+    if not (x.isascii() and (x.isalnum() or x.replace("_", "0").isalnum())):
+        raise _c.bad_pattern(p + "outTradeNo", "^[A-Za-z0-9_]+$")
 
 
 def _ccy_pair_list_item_75(v: Any, p: str) -> None:  # CcyPairListItem
@@ -3770,8 +3765,8 @@ def _create_paybylink_request_80(v: Any, p: str) -> None:  # CreatePaybylinkRequ
         raise _c.bad_type(p + "linkType", "a string")
     if len(x) > 32:
         raise _c.too_long(p + "linkType", 32)
-    if x not in _E10:
-        raise _c.not_in(p + "linkType", _E10)
+    if x not in _E6:
+        raise _c.not_in(p + "linkType", _E6)
     x = v.expires_time
     if x is not None:
         if not isinstance(x, str):
@@ -3931,8 +3926,8 @@ def _material_list_item_85(v: Any, p: str) -> None:  # MaterialListItem
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "filePathType", "a string")
-        if x not in _E11:
-            raise _c.not_in(p + "filePathType", _E11)
+        if x not in _E7:
+            raise _c.not_in(p + "filePathType", _E7)
 
 
 def _rfi_material_list_request_86(v: Any, p: str) -> None:  # RfiMaterialListRequest
@@ -4135,8 +4130,8 @@ def _inquire_payment_token_request_95(v: Any, p: str) -> None:  # InquirePayment
         raise _c.bad_type(p + "tokenScope", "a string")
     if len(x) > 16:
         raise _c.too_long(p + "tokenScope", 16)
-    if x not in _E12:
-        raise _c.not_in(p + "tokenScope", _E12)
+    if x not in _E8:
+        raise _c.not_in(p + "tokenScope", _E8)
     x = v.payment_token_id
     if x is not None:
         if not isinstance(x, str):
@@ -4316,8 +4311,8 @@ def _apply_payment_token_request_99(v: Any, p: str) -> None:  # ApplyPaymentToke
     if x is not None:
         if not isinstance(x, str):
             raise _c.bad_type(p + "mitType", "a string")
-        if x not in _E13:
-            raise _c.not_in(p + "mitType", _E13)
+        if x not in _E9:
+            raise _c.not_in(p + "mitType", _E9)
     x = v.card_info
     if x is not None:
         if not isinstance(x, ApplyPaymentTokenCardInfo):

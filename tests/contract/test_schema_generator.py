@@ -4,6 +4,7 @@ naming rule is one deterministic function."""
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 generate = importlib.import_module("generate")
 gen_naming = importlib.import_module("gen_naming")
+gen_checks = importlib.import_module("gen_checks")
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +33,48 @@ def test_drift_is_seen(rendered: dict[Path, str]) -> None:
     missing_module = ROOT / "payermax_async" / "types" / "orders.py"
     fewer = {p: t for p, t in rendered.items() if p != missing_module}
     assert missing_module in generate.drift(fewer)  # a module no longer generated is stale too
+
+
+#: the edges of [A-Za-z0-9_] and [0-9]: non-ASCII letters and digits that isalnum()/isdigit() alone
+#: would take, a trailing newline that "$" alone would let through, and the empty string
+TRICKY = [
+    "",
+    "_",
+    "__",
+    "a",
+    "Z",
+    "0",
+    "9",
+    "12",
+    "123",
+    "1234",
+    "12345",
+    "A_1",
+    "a-b",
+    "a b",
+    "a\n",
+    "\n",
+    "ß",
+    "é1",
+    "١٢",
+    "²3",
+    "Ⅻ",
+    "\uff21\uff22",
+    "12\n",
+    "1.5",
+    "+12",
+    "A" * 65,
+    "a\x00",
+    "\U0001d7d8\U0001d7d9",
+]
+
+
+@pytest.mark.parametrize("pattern", sorted(gen_checks.PLAIN_PATTERNS))
+def test_a_pattern_tested_without_the_regex_engine_accepts_exactly_what_it_would(pattern: str) -> None:
+    test = eval("lambda s: " + gen_checks.PLAIN_PATTERNS[pattern].format(v="s"))
+    printable = [chr(c) for c in range(0x20, 0x7F)]
+    for text in TRICKY + printable + [a + b for a in printable for b in ("", "0", "_", "a")]:
+        assert bool(test(text)) == (re.fullmatch(pattern, text) is not None), (pattern, text)
 
 
 def test_every_generated_file_says_so(rendered: dict[Path, str]) -> None:
