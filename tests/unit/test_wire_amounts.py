@@ -44,6 +44,19 @@ async def test_capture_sends_plain_digits(
     assert data_of(gw) == b'{"requestId":"R_1","outTradeNo":"O_1","currency":"USD","amount":' + digits + b"}"
 
 
+@pytest.mark.parametrize(("amount", "digits"), [*FORMS, pytest.param(Decimal("10.00"), b"10.00", id="plain")])
+async def test_an_id_with_dashes_leaves_the_amount_as_it_would(
+    client: PayerMaxClient, gw: Gateway, keys: Keys, amount: Decimal, digits: bytes
+) -> None:
+    rid = "0b6c1e2a-7f3d-4c59-9e1a-2d8f4b7c6a50"  # "-" sends the encoder looking for an exponent
+    gw.on("capture", ok(keys, outTradeNo="O_1", requestId=rid, status="SUCCESS"))
+    await client.capture("O_1", amount, "USD", request_id=rid)
+    assert data_of(gw) == b'{"requestId":"%s","outTradeNo":"O_1","currency":"USD","amount":%s}' % (
+        rid.encode(),
+        digits,
+    )
+
+
 @pytest.mark.parametrize(("amount", "digits"), FORMS)
 async def test_refund_sends_plain_digits(
     client: PayerMaxClient, gw: Gateway, keys: Keys, amount: Decimal, digits: bytes
