@@ -10,7 +10,7 @@ code): how far apart they come out is this benchmark's own error, printed beside
 On each turn a mode runs ``--run`` captures back to back, as a loop of captures would, and the
 first of them is not timed: it is the one that finds the caches full of the other mode's code.
 The next two still pay for some of it (by position in a turn, the library's 2nd-3rd captures came
-out ~0.007 of the ratio below its 5th-11th), so the default of 11 times a loop's steady state and
+out ~0.009 of the ratio below its 5th-11th), so the default of 11 times a loop's steady state and
 ``--run 3`` the captures just after other code. Longer turns leave too few of them for the shuffle
 to even out the VM's drift (``--run 41``: the two floors 3 % apart in a quarter). Timing every
 capture right after another mode (``--run 1``) measured something else, and unevenly: the floor's
