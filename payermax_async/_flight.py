@@ -50,9 +50,8 @@ def settle(waiter: asyncio.Future[Any], error: BaseException | None, result: Any
 
 def _cancelled_from_outside(task: asyncio.Task[Any] | None) -> bool:
     """True unless the CancelledError was raised inside the flight (a transport raising it), which
-    ends the flight for everyone. Python 3.10 cannot tell; it takes every one as the leader's."""
-    cancelling = getattr(task, "cancelling", None)
-    return cancelling is None or cancelling() > 0
+    ends the flight for everyone."""
+    return task is None or task.cancelling() > 0
 
 
 class Flights(Generic[C]):
@@ -96,8 +95,8 @@ class Flights(Generic[C]):
             result = await run
         except asyncio.CancelledError:
             if flight.closed is not None:
-                uncancel = getattr(task, "uncancel", None)  # 3.11+: the count asyncio.timeout reads
-                if uncancel is None or uncancel() == 0:  # close() cancelled us, and nobody else
+                # uncancel(): the count asyncio.timeout reads
+                if task is None or task.uncancel() == 0:  # close() cancelled us, and nobody else
                     self._land(key, flight, flight.closed)
                     raise flight.closed from None
             elif _cancelled_from_outside(task) and any(not w.done() for w in flight.waiters or ()):

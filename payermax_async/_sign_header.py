@@ -7,10 +7,8 @@ signer's result must be before it goes out. :mod:`.signing` re-exports the publi
 
 from __future__ import annotations
 
-import base64
 import binascii
 import inspect
-import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,15 +17,8 @@ if TYPE_CHECKING:
 __all__ = ["as_header", "sign_to_header", "verify_sign_header"]
 
 
-if sys.version_info >= (3, 11):
-
-    def _strict_b64decode(text: str) -> bytes:
-        return binascii.a2b_base64(text, strict_mode=True)  # what b64decode(validate=True) runs
-
-else:  # pragma: no cover - 3.10's binascii has no strict mode
-
-    def _strict_b64decode(text: str) -> bytes:
-        return base64.b64decode(text, validate=True)
+def _strict_b64decode(text: str) -> bytes:
+    return binascii.a2b_base64(text, strict_mode=True)  # what b64decode(validate=True) runs
 
 
 def verify_sign_header(verifier: Verifier, message: bytes, sign_header: str | None) -> bool:

@@ -155,7 +155,7 @@ class AiohttpTransport:
             raise TransportError(
                 f"timed out connecting or waiting for a pooled connection ({timeout}s)"
             ) from exc
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise ResponseLostError(f"no response within {timeout}s") from exc
         except aiohttp.ClientError as exc:
             raise ResponseLostError(
@@ -266,7 +266,7 @@ class MockTransport:
         if inspect.isawaitable(answer):
             try:
                 answer = await asyncio.wait_for(answer, timeout)
-            except asyncio.TimeoutError as exc:
+            except TimeoutError as exc:
                 raise ResponseLostError(f"no response within {timeout}s") from exc
         # Header lookups are case-insensitive, as aiohttp's are.
         return HttpResponse(answer.status, CIMultiDictProxy(CIMultiDict(answer.headers)), answer.body)

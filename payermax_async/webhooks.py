@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar, cast
 
 import msgspec
@@ -241,7 +241,7 @@ class WebhookVerifier:
         notify_time: datetime | None = getattr(notification, "notify_time", None)
         if notify_time is None:
             raise StaleNotificationError("notification carries no notifyTime; cannot check freshness")
-        now = datetime.fromtimestamp(self._clock(), tz=timezone.utc)
+        now = datetime.fromtimestamp(self._clock(), tz=UTC)
         age = (now - notify_time).total_seconds()
         if abs(age) > self.max_age:
             raise StaleNotificationError(

@@ -244,7 +244,7 @@ class _Run:
             while not ended:
                 try:
                     first = await asyncio.wait_for(intake.get(), self.flush_interval)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     await self._write_records(jt)
                     continue
                 batch: list[Job] = []

@@ -216,6 +216,6 @@ class FleetLimit:
             due = loop.time() + self.interval
             try:
                 await asyncio.wait_for(self._voted.wait(), self.interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self.lag.sample(loop.time() - due)
             self.lag.measure(loop.time())

@@ -53,12 +53,12 @@ exit status:
        command again with the same --journal to settle them (never captures twice)
   130  interrupted; run it again with the same --journal to resume
 
-credentials come from the environment, or from --config (TOML; JSON on Python 3.10 without
-tomli): PAYERMAX_APP_ID, PAYERMAX_MERCHANT_NO, PAYERMAX_PRIVATE_KEY or PAYERMAX_PRIVATE_KEY_FILE,
-PAYERMAX_PUBLIC_KEY or PAYERMAX_PUBLIC_KEY_FILE (PayerMax's public key), PAYERMAX_BASE_URL
-(default: the sandbox). In a config file the keys are app_id, merchant_no, private_key,
-private_key_file, payermax_public_key, payermax_public_key_file, base_url, at the top level or
-under [payermax]. The environment wins over the file.
+credentials come from the environment, or from --config (TOML or JSON): PAYERMAX_APP_ID,
+PAYERMAX_MERCHANT_NO, PAYERMAX_PRIVATE_KEY or PAYERMAX_PRIVATE_KEY_FILE, PAYERMAX_PUBLIC_KEY or
+PAYERMAX_PUBLIC_KEY_FILE (PayerMax's public key), PAYERMAX_BASE_URL (default: the sandbox). In a
+config file the keys are app_id, merchant_no, private_key, private_key_file, payermax_public_key,
+payermax_public_key_file, base_url, at the top level or under [payermax]. The environment wins over
+the file.
 
 input: a CSV with a header row and the columns out_trade_no, amount, currency, and optionally
 request_id (other columns are ignored). Amounts are decimal text ("10.00", "10.5"). Bad rows are

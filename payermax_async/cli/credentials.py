@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ def _load_config_file(path: Path) -> dict[str, Any]:
             raise ConfigurationError(f"config {path} is not valid JSON: {exc}") from None
     else:
         try:
-            data = _toml_loads(raw.decode("utf-8"), path)
+            data = tomllib.loads(raw.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise ConfigurationError(f"config {path} is not valid TOML: {exc}") from None
     if not isinstance(data, dict):
@@ -48,20 +48,6 @@ def _load_config_file(path: Path) -> dict[str, Any]:
     if not isinstance(section, dict):
         raise ConfigurationError(f"config {path}: [payermax] must be a table")
     return {_FILE_ALIASES.get(str(k), str(k)): v for k, v in section.items()}
-
-
-def _toml_loads(text: str, path: Path) -> Any:
-    if sys.version_info >= (3, 11):
-        import tomllib
-
-        return tomllib.loads(text)
-    try:  # pragma: no cover - Python 3.10
-        import tomli  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:  # pragma: no cover
-        raise ConfigurationError(
-            f"reading {path} needs Python 3.11+ or the tomli package; or use a .json config"
-        ) from None
-    return tomli.loads(text)  # pragma: no cover
 
 
 def _read_key_file(path: str, what: str) -> str:

@@ -142,7 +142,7 @@ class Notifier:
                     async with self._session.post(record.url, data=record.body, headers=headers) as resp:
                         answer = await resp.read()
                         status = resp.status
-                except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                except (TimeoutError, aiohttp.ClientError) as exc:
                     record.attempts.append(DeliveryAttempt(at, None, b"", f"{type(exc).__name__}: {exc}"))
                     continue
                 record.attempts.append(DeliveryAttempt(at, status, answer))
@@ -156,7 +156,7 @@ class Notifier:
         """Wait until every notification is delivered or out of attempts; False on timeout."""
         try:
             await asyncio.wait_for(self._idle.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return False
         return True
 

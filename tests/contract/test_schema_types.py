@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,7 @@ def _parse_time(value: str) -> datetime | None:
     if text[-5:-4] in "+-" and text[-3:-2] != ":":  # +0000 -> +00:00 (fromisoformat on 3.10)
         text = f"{text[:-2]}:{text[-2:]}"
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def same(theirs: Any, ours: Any) -> bool:
@@ -223,10 +223,10 @@ def test_money_is_sent_as_the_schema_types_it_and_never_through_float() -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("2023-08-06T23:50:59 +0000", datetime(2023, 8, 6, 23, 50, 59, tzinfo=timezone.utc)),
-        ("2023-10-20T03:28:23.092Z", datetime(2023, 10, 20, 3, 28, 23, 92000, tzinfo=timezone.utc)),
-        ("2022-01-17T09:33:54.540+00:00", datetime(2022, 1, 17, 9, 33, 54, 540000, tzinfo=timezone.utc)),
-        ("2023-03-12 02:37:37", datetime(2023, 3, 12, 2, 37, 37, tzinfo=timezone.utc)),
+        ("2023-08-06T23:50:59 +0000", datetime(2023, 8, 6, 23, 50, 59, tzinfo=UTC)),
+        ("2023-10-20T03:28:23.092Z", datetime(2023, 10, 20, 3, 28, 23, 92000, tzinfo=UTC)),
+        ("2022-01-17T09:33:54.540+00:00", datetime(2022, 1, 17, 9, 33, 54, 540000, tzinfo=UTC)),
+        ("2023-03-12 02:37:37", datetime(2023, 3, 12, 2, 37, 37, tzinfo=UTC)),
         ("", None),
         (None, None),
     ],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import msgspec
@@ -28,7 +28,7 @@ def test_seed_response_example_decodes_verbatim() -> None:
     assert result.amount == Decimal("10") and isinstance(result.amount, Decimal)
     assert result.is_final is True
     assert result.status is CaptureStatus.SUCCESS and result.status.is_final
-    assert result.created_time == datetime(2023, 8, 6, 23, 50, 59, tzinfo=timezone.utc)
+    assert result.created_time == datetime(2023, 8, 6, 23, 50, 59, tzinfo=UTC)
     assert result.created_time is not None and result.created_time.tzinfo is not None
 
 
@@ -42,11 +42,11 @@ def test_seed_request_example_round_trips_byte_for_byte() -> None:
 @pytest.mark.parametrize(
     ("stamp", "expected"),
     [
-        ("2023-08-06T23:50:59 +0000", datetime(2023, 8, 6, 23, 50, 59, tzinfo=timezone.utc)),
-        ("2023-10-20T03:28:23.092Z", datetime(2023, 10, 20, 3, 28, 23, 92000, tzinfo=timezone.utc)),
-        ("2022-01-17T09:33:54.540+00:00", datetime(2022, 1, 17, 9, 33, 54, 540000, tzinfo=timezone.utc)),
-        ("2022-01-17T12:33:54 +0300", datetime(2022, 1, 17, 9, 33, 54, tzinfo=timezone.utc)),
-        ("2022-01-17 09:33:54", datetime(2022, 1, 17, 9, 33, 54, tzinfo=timezone.utc)),
+        ("2023-08-06T23:50:59 +0000", datetime(2023, 8, 6, 23, 50, 59, tzinfo=UTC)),
+        ("2023-10-20T03:28:23.092Z", datetime(2023, 10, 20, 3, 28, 23, 92000, tzinfo=UTC)),
+        ("2022-01-17T09:33:54.540+00:00", datetime(2022, 1, 17, 9, 33, 54, 540000, tzinfo=UTC)),
+        ("2022-01-17T12:33:54 +0300", datetime(2022, 1, 17, 9, 33, 54, tzinfo=UTC)),
+        ("2022-01-17 09:33:54", datetime(2022, 1, 17, 9, 33, 54, tzinfo=UTC)),
     ],
 )
 def test_timestamp_shapes(stamp: str, expected: datetime) -> None:
@@ -121,9 +121,9 @@ def test_results_are_frozen() -> None:
 def test_request_time_format() -> None:
     assert format_request_time(1730865373.0) == "2024-11-06T03:56:13.000+00:00"
     assert format_request_time(1730865373.9999) == "2024-11-06T03:56:13.999+00:00"
-    now = datetime.now(timezone.utc).timestamp()
+    now = datetime.now(UTC).timestamp()
     parsed = datetime.fromisoformat(format_request_time(now))
-    assert abs(parsed - datetime.fromtimestamp(now, timezone.utc)) < timedelta(milliseconds=2)
+    assert abs(parsed - datetime.fromtimestamp(now, UTC)) < timedelta(milliseconds=2)
 
 
 def test_encoding_keeps_decimals_as_numbers_and_omits_absent_fields() -> None:
@@ -143,7 +143,7 @@ def test_capture_answers_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(_base, "convert_data", slow_path)
     raw = decode_envelope((DATA / "capture_response_example.json").read_bytes()).data
     result = decode_model(raw, CaptureResult)
-    assert result.succeeded_time == datetime(2023, 8, 6, 23, 50, 59, tzinfo=timezone.utc)
+    assert result.succeeded_time == datetime(2023, 8, 6, 23, 50, 59, tzinfo=UTC)
     note = (
         b'{"captureNo":"C","requestId":"R","outTradeNo":"O","amount":1,"currency":"USD","status":"PENDING",'
     )
@@ -167,5 +167,5 @@ async def test_seed_response_example_through_the_client(
     assert result.amount == Decimal("10") and isinstance(result.amount, Decimal)  # a JSON number there
     assert result.is_final is True  # the final capture; a JSON bool there, "True,False" in the table
     assert result.status is CaptureStatus.SUCCESS
-    assert result.succeeded_time == datetime(2023, 8, 6, 23, 50, 59, tzinfo=timezone.utc)
+    assert result.succeeded_time == datetime(2023, 8, 6, 23, 50, 59, tzinfo=UTC)
     assert msgspec.to_builtins(result)["captureNo"] == "20230806235059CP1234567890"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import pytest_asyncio
@@ -17,7 +17,7 @@ from payermax_async.webhooks import Notification, WebhookVerifier
 
 from ..support import Keys
 
-NOW = datetime(2024, 5, 13, 10, 28, 3, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 13, 10, 28, 3, tzinfo=UTC)
 
 
 @pytest_asyncio.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from payermax_async.testing.gateway.wire import (
 from .kit import FACTS, with_fresh_ids
 
 APP, MERCHANT = "app_1", "M001"
-NOW = datetime(2026, 3, 2, 12, 0, 0, 250000, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2026, 3, 2, 12, 0, 0, 250000, tzinfo=UTC).timestamp()
 
 
 def envelope(api: str = "orderQuery", /, **overrides: Any) -> dict[str, Any]:

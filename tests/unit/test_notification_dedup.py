@@ -8,7 +8,7 @@ import asyncio
 import json
 import pickle
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from payermax_async.webhooks import (
 
 from ..support import Keys
 
-NOW = datetime(2024, 5, 13, 10, 28, 3, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 13, 10, 28, 3, tzinfo=UTC)
 
 
 def signed(keys: Keys, when: datetime = NOW, status: str = "SUCCESS") -> tuple[bytes, str]:

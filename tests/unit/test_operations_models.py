@@ -4,7 +4,7 @@ wire shape: what a merchant sends is camelCase, exact and free of unset fields."
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -184,7 +184,7 @@ def test_order_close_response() -> None:
     assert closed.status is CloseStatus.CLOSED and closed.status.is_final
     accepted = decode_model(b'{"outTradeNo":"O-1","status":"SUCCESS"}', OrderCloseResult)
     assert accepted.status is CloseStatus.SUCCESS
-    assert closed.closed_time == datetime(2023, 10, 20, 3, 28, 23, 92000, tzinfo=timezone.utc)
+    assert closed.closed_time == datetime(2023, 10, 20, 3, 28, 23, 92000, tzinfo=UTC)
 
 
 def test_cancel_response_with_spaced_offset_timestamps() -> None:
@@ -200,7 +200,7 @@ def test_cancel_response_with_spaced_offset_timestamps() -> None:
     ).encode()
     result = decode_model(raw, CancelResult)
     assert result.status is CancelStatus.SUCCESS and result.status.is_final
-    assert result.succeeded_time == datetime(2023, 8, 6, 23, 51, tzinfo=timezone.utc)
+    assert result.succeeded_time == datetime(2023, 8, 6, 23, 51, tzinfo=UTC)
 
 
 def test_refund_and_refund_query_responses() -> None:
@@ -268,7 +268,7 @@ def test_documented_payment_notification_for_a_closed_order() -> None:
     assert n.code == "PAYMENT_FAILED"  # describes the notification; the outcome is data.status
     assert n.data is not None and n.data.status is PaymentStatus.CLOSED and n.data.status.is_final
     assert n.data.total_amount == Decimal(300) and n.data.payment_details == []
-    assert n.notify_time == datetime(2024, 5, 13, 10, 28, 3, 606000, tzinfo=timezone.utc)
+    assert n.notify_time == datetime(2024, 5, 13, 10, 28, 3, 606000, tzinfo=UTC)
     assert n.application_id == "5a48dcf440074021b87d4ef901bf9629"
     assert n.idempotency_key == "PAYMENT:TP002024051309261650130939:CLOSED"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import re
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -24,7 +25,6 @@ def test_the_licence_file_is_the_mit_licence_the_metadata_names() -> None:
 
 
 def test_project_urls_and_classifiers() -> None:
-    tomllib = pytest.importorskip("tomllib", reason="tomllib is Python 3.11+")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
     assert set(project["urls"]) >= {"Homepage", "Documentation", "Source", "Changelog"}
     assert all(url.startswith("https://") for url in project["urls"].values())

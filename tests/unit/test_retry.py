@@ -7,7 +7,7 @@ import asyncio
 import json
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.utils import format_datetime
 from typing import Any
@@ -91,7 +91,7 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after(" 0.25 ") == 0.25
     assert parse_retry_after("-4") == 0.0
-    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     parsed = parse_retry_after(later)
     assert parsed is not None and 25 < parsed <= 30
     for junk in (None, "", "soon", "Mon, 99 Foo"):
@@ -215,7 +215,7 @@ async def test_clock_skew_is_learnt_from_the_date_header(
 ) -> None:
     now = 1_700_000_000.0
     client = make_client(clock=lambda: now)
-    server_date = format_datetime(datetime.fromtimestamp(now + 300, timezone.utc), usegmt=True)
+    server_date = format_datetime(datetime.fromtimestamp(now + 300, UTC), usegmt=True)
     gateway.post(
         URL,
         callback=_sequence(keys, _code(keys, "REQ_TIME_OVER_TIME", headers={"Date": server_date}), _ok(keys)),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import format_datetime
 
@@ -105,7 +105,7 @@ async def test_the_offset_is_relearnt_from_each_signed_refusal(
     now = 1_700_000_000.0
 
     def date(offset: float) -> str:
-        return format_datetime(datetime.fromtimestamp(now + offset, timezone.utc), usegmt=True)
+        return format_datetime(datetime.fromtimestamp(now + offset, UTC), usegmt=True)
 
     gateway.post(URL, callback=lambda url, **kw: _skew(keys, date(300)))
     gateway.post(URL, callback=echo(keys))

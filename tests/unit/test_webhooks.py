@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +35,7 @@ from payermax_async.webhooks import ACK_CONTENT_TYPE, ack_response, aiohttp_ack,
 
 from ..support import Keys
 
-NOW = datetime(2024, 5, 13, 10, 28, 3, tzinfo=timezone.utc)
+NOW = datetime(2024, 5, 13, 10, 28, 3, tzinfo=UTC)
 
 DATA: dict[str, dict[str, Any]] = {
     "PAYMENT": {
@@ -209,7 +209,7 @@ def test_signed_but_malformed_bodies_are_notification_errors(verifier: WebhookVe
 
 
 def test_parse_notification_takes_a_key_or_a_verifier(keys: Keys) -> None:
-    raw = body("REFUND", when=datetime.now(timezone.utc))  # fresh: the default window applies
+    raw = body("REFUND", when=datetime.now(UTC))  # fresh: the default window applies
     sign = keys.payermax_sign(raw)
     assert isinstance(parse_notification(raw, sign, keys.payermax_public), RefundNotification)
     assert isinstance(
@@ -244,7 +244,7 @@ def test_replayed_old_notification_is_refused_when_max_age_is_set(keys: Keys) ->
 
 
 def test_without_max_age_old_notifications_still_parse(keys: Keys) -> None:
-    raw = body(when=datetime(2020, 1, 1, tzinfo=timezone.utc))
+    raw = body(when=datetime(2020, 1, 1, tzinfo=UTC))
     unchecked = WebhookVerifier(keys.payermax_public, max_age=None)
     assert unchecked.parse(raw, keys.payermax_sign(raw)).notify_time is not None
 

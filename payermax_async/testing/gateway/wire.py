@@ -10,7 +10,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -116,7 +116,7 @@ def parse_request_time(value: object) -> float | None:
     micros = int((m.group(7) or "0").ljust(9, "0")[:6])
     offset = m.group(8)
     if offset in ("Z", "z"):
-        tz = timezone.utc
+        tz = UTC
     else:
         digits = offset[1:].replace(":", "")
         hours, minutes = int(digits[:2]), int(digits[2:])
