@@ -1,4 +1,4 @@
-"""One capture at a time, against the hand-written floor, resolved to about 0.005.
+"""One capture at a time, against the hand-written floor, resolved to about 0.01.
 
 What a request handler pays: one ``client.capture`` awaited alone. ``bench_steady.py`` times
 batches of a few hundred captures per mode, and this VM's speed drifts from one batch to the next by
