@@ -5,6 +5,7 @@ survives a restart and is shared between processes, and the freshness window is 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import pickle
 import sqlite3
@@ -185,7 +186,7 @@ async def test_sqlite_lease_and_ttl_expire(tmp_path: Path) -> None:
         await store.add("y", 10)
         await store.add("z", 10)
         assert repr(store) == "SqliteSeenStore(open=True)"
-        with sqlite3.connect(tmp_path / "seen.sqlite") as look:
+        with contextlib.closing(sqlite3.connect(tmp_path / "seen.sqlite")) as look:  # `with` never closes
             left = [row[0] for row in look.execute("SELECT key FROM payermax_seen ORDER BY key")]
         assert left == ["k", "x", "y", "z"]  # the expired old* keys were purged
     finally:

@@ -164,7 +164,14 @@ async def test_a_flight_cancelled_from_inside_wakes_its_callers(
 ) -> None:
     """A flight that ends cancelled, not by close() (a transport raising CancelledError), leaves
     no caller waiting for ever: each sees the cancellation."""
-    gateway.post(URL, exception=asyncio.CancelledError(), repeat=True)
+
+    async def cancelled_inside(url: str, **_: Any) -> Reply:
+        # One turn of the loop first, so that the second caller joins the flight before it ends
+        # (on 3.12+ wait_for runs the answer in the caller's task, with no turn of its own).
+        await asyncio.sleep(0)
+        raise asyncio.CancelledError
+
+    gateway.post(URL, callback=cancelled_inside, repeat=True)
     first = asyncio.ensure_future(client.capture("ORD_1", "100", "USD", request_id="R-1"))
     joined = asyncio.ensure_future(client.capture("ORD_1", "100", "USD", request_id="R-1"))
     done, _ = await asyncio.wait({first, joined}, timeout=10)  # a guard against a hang, not a timing
