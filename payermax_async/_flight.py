@@ -95,8 +95,8 @@ class Flights(Generic[C]):
             result = await run
         except asyncio.CancelledError:
             if flight.closed is not None:
-                # uncancel(): the count asyncio.timeout reads
-                if task is None or task.uncancel() == 0:  # close() cancelled us, and nobody else
+                # uncancel() keeps the count asyncio.timeout reads; 0: close() alone cancelled us
+                if task is None or task.uncancel() == 0:
                     self._land(key, flight, flight.closed)
                     raise flight.closed from None
             elif _cancelled_from_outside(task) and any(not w.done() for w in flight.waiters or ()):
