@@ -65,10 +65,8 @@ def _parse_time(value: str) -> datetime | None:
     text = value.strip()
     if not text:
         return None
-    text = text.replace(" +", "+").replace(" -", "-").replace(" ", "T").replace("Z", "+00:00")
-    if text[-5:-4] in "+-" and text[-3:-2] != ":":  # +0000 -> +00:00 (fromisoformat on 3.10)
-        text = f"{text[:-2]}:{text[-2:]}"
-    moment = datetime.fromisoformat(text)
+    # fromisoformat (3.11+) reads "Z", "+0000" and a space for "T"; PayerMax also spaces an offset
+    moment = datetime.fromisoformat(text.replace(" +", "+").replace(" -", "-"))
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
