@@ -40,7 +40,7 @@ import os
 import random
 import statistics
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -67,6 +67,26 @@ class Caches:
         self._buffer[::64] = self._zeros
 
 
+async def warm(runs: Mapping[str, One]) -> None:
+    """Every mode through every order once: connections, decoders, caches."""
+    for i in range(ORDERS):
+        for one in runs.values():
+            await one(i)
+
+
+def turns(modes: Sequence[str], n: int, run: int) -> Iterator[tuple[str, int, bool]]:
+    """The captures of a run in order, as (mode, order, timed): ``n`` timed per mode, ``run`` per
+    turn, the modes shuffled anew each round; a turn's first capture is untimed unless it is alone."""
+    order = random.Random(n)  # seeded: the same turns on every run
+    timed = max(run - 1, 1)
+    i = 0
+    for _ in range(-(-n // timed)):
+        for mode in order.sample(list(modes), len(modes)):
+            for k in range(run):
+                yield mode, i % ORDERS, run == 1 or k > 0
+                i += 1
+
+
 async def timings(
     keys: Keys, url: str, backend: Backend, n: int, run: int, cold: Caches | None
 ) -> dict[str, list[float]]:
@@ -85,27 +105,18 @@ async def timings(
             await client.capture(order_no(i), "10.00", "USD", request_id_for(i))
 
         runs: dict[str, One] = {"floor": floor, "floor_again": floor, "capture": capture}
-        for i in range(ORDERS):  # warm: connections, decoders, caches
-            for one in runs.values():
-                await one(i)
+        await warm(runs)
         seconds: dict[str, list[float]] = {mode: [] for mode in MODES}
-        order = random.Random(n)  # seeded: the same turns on every run
         clock = time.perf_counter
-        timed = max(run - 1, 1)  # the first of a turn's captures is untimed, unless it is the only one
-        i = 0
-        while len(seconds["floor"]) < n:
-            for mode in order.sample(MODES, len(MODES)):
-                one = runs[mode]
-                if run > 1:
-                    await one(i % ORDERS)
-                    i += 1
-                for _ in range(timed):
-                    if cold is not None:
-                        cold.evict()
-                    started = clock()
-                    await one(i % ORDERS)
-                    seconds[mode].append(clock() - started)
-                    i += 1
+        for mode, i, timed in turns(MODES, n, run):
+            if not timed:
+                await runs[mode](i)
+                continue
+            if cold is not None:
+                cold.evict()
+            started = clock()
+            await runs[mode](i)
+            seconds[mode].append(clock() - started)
     return seconds
 
 

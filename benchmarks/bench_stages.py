@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import statistics
 import time
 from collections.abc import Callable, Coroutine
@@ -24,7 +23,7 @@ from typing import Any
 import aiohttp
 from _common import PATH, Keys, floor_capture, lean_server, make_client, make_keys, signer_for, verifier_for
 from _server import order_no, request_id_for
-from bench_single import ORDERS, pin
+from bench_single import ORDERS, pin, turns, warm
 
 from payermax_async.signing import RsaSigner, RsaVerifier
 from payermax_async.transport import AiohttpTransport
@@ -100,24 +99,17 @@ async def stages(keys: Keys, url: str, n: int, run: int) -> dict[str, list[dict[
                 await client.capture(order_no(i), "10.00", "USD", request_id_for(i))
 
             runs = {"floor": floor, "capture": capture}
-            for i in range(ORDERS):  # warm
-                for one in runs.values():
-                    await one(i)
+            await warm(runs)
             seen: dict[str, list[dict[str, float]]] = {mode: [] for mode in runs}
-            order = random.Random(n)
-            i = 0
-            while len(seen["floor"]) < n:
-                for mode in order.sample(list(runs), len(runs)):
-                    one = runs[mode]
-                    await one(i % ORDERS)
-                    i += 1
-                    for _ in range(run - 1):
-                        marks.clear()
-                        marks["start"] = clock()
-                        await one(i % ORDERS)
-                        marks["end"] = clock()
-                        seen[mode].append(dict(marks))
-                        i += 1
+            for mode, i, timed in turns(list(runs), n, run):
+                if not timed:
+                    await runs[mode](i)
+                    continue
+                marks.clear()
+                marks["start"] = clock()
+                await runs[mode](i)
+                marks["end"] = clock()
+                seen[mode].append(dict(marks))
     return seen
 
 
